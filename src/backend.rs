@@ -1,0 +1,382 @@
+//! The backend: executes [`Command`]s on the tokio runtime and reports [`Event`]s.
+//!
+//! Both front ends use it: the window calls [`Backend::dispatch`] and reads events from the
+//! [`EventReceiver`] once per frame; the headless CLI awaits [`Backend::execute`] directly.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use crate::command::{Command, RequestId};
+use crate::db::storage::{self, StorageError};
+use crate::db::{self, Db, DbError};
+use crate::event::{Event, Output};
+use crate::paths::DataPaths;
+
+/// How many events may wait for the window before senders have to wait: a chatty child
+/// process then slows down instead of growing memory without bound.
+pub const EVENT_CAPACITY: usize = 4096;
+
+/// Why a command failed, written for the person.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("`{command}` is not available in this version of ANYON yet")]
+    NotAvailable { command: &'static str },
+    #[error("the database is unavailable: {0}")]
+    DatabaseUnavailable(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("a background task stopped unexpectedly: {0}")]
+    Task(String),
+}
+
+impl BackendError {
+    /// A stable, machine-readable name for the kind of failure (used in CLI JSON errors).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendError::NotAvailable { .. } => "not_available",
+            BackendError::DatabaseUnavailable(_) | BackendError::Db(_) => "database",
+            BackendError::Storage(StorageError::WriteRefused) => "write_refused",
+            BackendError::Storage(StorageError::Empty) => "empty_sql",
+            BackendError::Storage(StorageError::Sql { .. }) | BackendError::Sqlite(_) => "sql",
+            BackendError::Task(_) => "internal",
+        }
+    }
+}
+
+type RepaintFn = Arc<dyn Fn() + Send + Sync>;
+
+/// The sending half of the event channel, with the window's repaint request attached.
+#[derive(Clone)]
+pub struct EventSink {
+    tx: mpsc::Sender<Event>,
+    repaint: Arc<RwLock<Option<RepaintFn>>>,
+}
+
+impl EventSink {
+    /// Sends an event, waiting while the channel is full. Returns false once nobody listens.
+    pub async fn send(&self, event: Event) -> bool {
+        let delivered = self.tx.send(event).await.is_ok();
+        self.request_repaint();
+        delivered
+    }
+
+    /// Sends without waiting (from synchronous code); a full channel drops the event and says so.
+    pub fn try_send(&self, event: Event) -> bool {
+        let delivered = match self.tx.try_send(event) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(event)) => {
+                tracing::warn!(?event, "event channel full; event dropped");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        };
+        self.request_repaint();
+        delivered
+    }
+
+    fn request_repaint(&self) {
+        let repaint = self
+            .repaint
+            .read()
+            .map(|guard| guard.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        if let Some(repaint) = repaint {
+            repaint();
+        }
+    }
+}
+
+/// The window's end of the event channel.
+pub struct EventReceiver {
+    rx: mpsc::Receiver<Event>,
+}
+
+impl EventReceiver {
+    /// Hands waiting events to `apply` until none are left or `budget` is spent.
+    /// Returns true when events remain (the caller should repaint again soon).
+    pub fn drain(&mut self, budget: Duration, mut apply: impl FnMut(Event)) -> bool {
+        let started = Instant::now();
+        loop {
+            match self.rx.try_recv() {
+                Ok(event) => apply(event),
+                Err(_) => return false,
+            }
+            if started.elapsed() >= budget {
+                return !self.rx.is_empty();
+            }
+        }
+    }
+}
+
+struct Inner {
+    runtime: Handle,
+    /// The lane for [`Command::is_ordered`] commands: one task runs them in dispatch order.
+    ordered: mpsc::UnboundedSender<(RequestId, Command)>,
+    paths: DataPaths,
+    db: Result<Arc<Db>, String>,
+    sink: EventSink,
+    next_request: AtomicU64,
+}
+
+/// The one backend behind the window and the CLI. Cheap to clone.
+#[derive(Clone)]
+pub struct Backend {
+    inner: Arc<Inner>,
+}
+
+impl Backend {
+    /// Opens the database under `paths` and builds the backend. A database that cannot be opened
+    /// does not stop the app: commands that need it answer with the reason.
+    pub fn open(runtime: Handle, paths: DataPaths) -> (Self, EventReceiver) {
+        let db = Db::open(&paths.database()).map(Arc::new).map_err(|error| {
+            tracing::error!(%error, "database unavailable");
+            error.to_string()
+        });
+        let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
+        let sink = EventSink {
+            tx,
+            repaint: Arc::new(RwLock::new(None)),
+        };
+        let (ordered, mut ordered_rx) = mpsc::unbounded_channel::<(RequestId, Command)>();
+        let inner = Inner {
+            runtime: runtime.clone(),
+            ordered,
+            paths,
+            db,
+            sink,
+            next_request: AtomicU64::new(1),
+        };
+        let backend = Self { inner: Arc::new(inner) };
+        // The lane holds only a weak reference so that dropping the last Backend ends it.
+        let weak = Arc::downgrade(&backend.inner);
+        runtime.spawn(async move {
+            while let Some((request_id, command)) = ordered_rx.recv().await {
+                let Some(inner) = weak.upgrade() else { break };
+                Backend { inner }.run_and_report(request_id, command).await;
+            }
+        });
+        (backend, EventReceiver { rx })
+    }
+
+    /// Called by every sender after it sends, so the window wakes up for new events.
+    pub fn set_repaint(&self, repaint: impl Fn() + Send + Sync + 'static) {
+        let mut slot = self.inner.sink.repaint.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(Arc::new(repaint));
+    }
+
+    /// A sender for services that stream events (processes, watchers, servers).
+    pub fn sink(&self) -> EventSink {
+        self.inner.sink.clone()
+    }
+
+    /// The runtime commands run on.
+    pub fn runtime(&self) -> &Handle {
+        &self.inner.runtime
+    }
+
+    /// Where ANYON keeps its files.
+    pub fn paths(&self) -> &DataPaths {
+        &self.inner.paths
+    }
+
+    /// Why the database could not be opened, if it could not.
+    pub fn database_error(&self) -> Option<&str> {
+        self.inner.db.as_ref().err().map(String::as_str)
+    }
+
+    /// Runs `command` in the background; its result arrives as [`Event::Completed`] or
+    /// [`Event::Failed`] with the returned id.
+    pub fn dispatch(&self, command: Command) -> RequestId {
+        let request_id = self.inner.next_request.fetch_add(1, Ordering::Relaxed);
+        if command.is_ordered() {
+            if let Err(mpsc::error::SendError((_, command))) = self.inner.ordered.send((request_id, command)) {
+                tracing::error!(command = command.name(), "the ordered command lane has stopped");
+            }
+        } else {
+            let backend = self.clone();
+            self.inner
+                .runtime
+                .spawn(async move { backend.run_and_report(request_id, command).await });
+        }
+        request_id
+    }
+
+    /// Executes `command` and sends its completion or failure as an event.
+    async fn run_and_report(&self, request_id: RequestId, command: Command) {
+        let name = command.name();
+        let event = match self.execute(command).await {
+            Ok(output) => Event::Completed {
+                request_id,
+                command: name,
+                output,
+            },
+            Err(error) => {
+                tracing::warn!(command = name, %error, "command failed");
+                Event::Failed {
+                    request_id,
+                    command: name,
+                    error: error.to_string(),
+                }
+            }
+        };
+        self.inner.sink.send(event).await;
+    }
+
+    /// Runs `command` and returns its result.
+    pub async fn execute(&self, command: Command) -> Result<Output, BackendError> {
+        match command {
+            Command::StorageListTables => {
+                self.blocking(|db| {
+                    let conn = db.open_read_only()?;
+                    Ok(Output::Tables(storage::list_tables(&conn)?))
+                })
+                .await
+            }
+            Command::StorageExecuteSql {
+                sql,
+                allow_write,
+                max_rows,
+            } => {
+                self.blocking(move |db| {
+                    let conn = if allow_write {
+                        db.open_read_write()?
+                    } else {
+                        db.open_read_only()?
+                    };
+                    Ok(Output::Query(storage::execute_sql(&conn, &sql, allow_write, max_rows)?))
+                })
+                .await
+            }
+            Command::LoadSettings => {
+                self.blocking(|db| {
+                    let settings: BTreeMap<String, String> = db::all_settings(&db.writer())?.into_iter().collect();
+                    Ok(Output::Settings(settings))
+                })
+                .await
+            }
+            Command::SaveSetting { key, value } => {
+                self.blocking(move |db| {
+                    db::set_setting(&db.writer(), &key, &value)?;
+                    Ok(Output::SettingSaved { key, value })
+                })
+                .await
+            }
+            other => Err(BackendError::NotAvailable { command: other.name() }),
+        }
+    }
+
+    /// Runs database work on tokio's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Db) -> Result<T, BackendError> + Send + 'static,
+    ) -> Result<T, BackendError> {
+        let db = self.inner.db.clone().map_err(BackendError::DatabaseUnavailable)?;
+        tokio::task::spawn_blocking(move || work(&db))
+            .await
+            .map_err(|error| BackendError::Task(error.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn unbuilt_commands_answer_with_a_clear_error_event() {
+        let runtime = runtime();
+        let dir = tempfile::tempdir().unwrap();
+        let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+        let request_id = backend.dispatch(Command::ListAgents);
+        let event = runtime.block_on(async { events.rx.recv().await.unwrap() });
+        match event {
+            Event::Failed {
+                request_id: id,
+                command,
+                error,
+            } => {
+                assert_eq!((id, command), (request_id, "list_agents"));
+                assert!(error.contains("not available"), "{error}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn settings_round_trip_through_commands() {
+        let runtime = runtime();
+        let dir = tempfile::tempdir().unwrap();
+        let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+        runtime
+            .block_on(backend.execute(Command::SaveSetting {
+                key: "theme".into(),
+                value: "dark".into(),
+            }))
+            .unwrap();
+        let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
+            panic!("wrong output");
+        };
+        assert_eq!(settings.get("theme").map(String::as_str), Some("dark"));
+    }
+
+    #[test]
+    fn ordered_commands_land_in_dispatch_order() {
+        let runtime = runtime();
+        let dir = tempfile::tempdir().unwrap();
+        let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+        for value in 0..50 {
+            backend.dispatch(Command::SaveSetting {
+                key: "theme".into(),
+                value: value.to_string(),
+            });
+        }
+        let mut saved = Vec::new();
+        while saved.len() < 50 {
+            match runtime.block_on(events.rx.recv()).unwrap() {
+                Event::Completed {
+                    output: Output::SettingSaved { value, .. },
+                    ..
+                } => saved.push(value),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(saved, (0..50).map(|v| v.to_string()).collect::<Vec<_>>());
+        let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
+            panic!("wrong output");
+        };
+        assert_eq!(settings["theme"], "49", "the last choice wins");
+    }
+
+    #[test]
+    fn drain_stops_at_the_budget_and_reports_what_remains() {
+        let runtime = runtime();
+        let dir = tempfile::tempdir().unwrap();
+        let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+        for running in 0..100 {
+            assert!(backend.sink().try_send(Event::ProcessCount { running }));
+        }
+        let mut seen = 0;
+        let more = events.drain(Duration::ZERO, |_| seen += 1);
+        assert_eq!(seen, 1, "a spent budget still applies one event per frame");
+        assert!(more);
+        let more = events.drain(Duration::from_secs(5), |_| seen += 1);
+        assert_eq!(seen, 100);
+        assert!(!more);
+    }
+}

@@ -1,0 +1,189 @@
+//! Every action a person can take, as one enum: the design's command table.
+//!
+//! The window and the headless CLI both build [`Command`]s and hand them to the
+//! [`Backend`](crate::backend::Backend); neither touches a database, a process or a socket itself.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Identifies one dispatched command, so its completion can be matched to the request.
+pub type RequestId = u64;
+
+/// A value that must never reach a log or the screen whole (API keys).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A form safe to show: the first and last few characters.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() <= 12 {
+            return "•".repeat(chars.len().min(8));
+        }
+        let head: String = chars[..7].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.masked())
+    }
+}
+
+/// Where an MCP server's configuration lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum McpScope {
+    /// `.claude.json` → `projects[<path>].mcpServers`.
+    Local,
+    /// `<project>/.mcp.json`.
+    Project,
+    /// `.claude.json` → `mcpServers`.
+    User,
+}
+
+/// How Claude should treat a new chat run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaudeRunRequest {
+    pub project_path: PathBuf,
+    pub prompt: String,
+    /// An alias (`sonnet`), a full id, or empty for Claude's default.
+    pub model: String,
+}
+
+/// A new agent's definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAgent {
+    pub name: String,
+    pub icon: String,
+    pub system_prompt: String,
+    pub default_task: Option<String>,
+    pub model: String,
+}
+
+/// An MCP server to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpServerSpec {
+    pub name: String,
+    pub scope: McpScope,
+    /// The server's JSON as Claude stores it (`{"type":"stdio","command":...}`).
+    pub config: serde_json::Value,
+    /// The project the `local` and `project` scopes refer to.
+    pub project_path: Option<PathBuf>,
+}
+
+/// Every command of the design's table, plus the app's own settings.
+#[derive(Debug, Clone)]
+pub enum Command {
+    ListProjects,
+    CreateProject {
+        path: PathBuf,
+    },
+    GetProjectSessions {
+        project_path: PathBuf,
+    },
+    ExecuteClaudeCode(ClaudeRunRequest),
+    ContinueClaudeCode(ClaudeRunRequest),
+    CancelClaudeExecution {
+        session_id: String,
+    },
+    ListAgents,
+    CreateAgent(NewAgent),
+    ExecuteAgent {
+        agent_id: i64,
+        project_path: PathBuf,
+        task: String,
+    },
+    KillAgentSession {
+        run_id: i64,
+    },
+    McpList,
+    McpAdd(McpServerSpec),
+    McpRemove {
+        name: String,
+        scope: McpScope,
+        project_path: Option<PathBuf>,
+    },
+    McpTestConnection {
+        name: String,
+    },
+    StorageListTables,
+    StorageExecuteSql {
+        sql: String,
+        allow_write: bool,
+        max_rows: Option<usize>,
+    },
+    ClaudeAuthCheck,
+    ClaudeAuthSaveApiKey {
+        api_key: Secret,
+    },
+    /// Reads every row of `app_settings`.
+    LoadSettings,
+    /// Writes one row of `app_settings`.
+    SaveSetting {
+        key: String,
+        value: String,
+    },
+}
+
+impl Command {
+    /// Commands whose effects must land in the order they were dispatched (later writes of the
+    /// same setting win). The backend runs these one after another on a single lane.
+    pub fn is_ordered(&self) -> bool {
+        matches!(self, Command::SaveSetting { .. })
+    }
+
+    /// The command's name in the design's table (snake_case), for messages and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::ListProjects => "list_projects",
+            Command::CreateProject { .. } => "create_project",
+            Command::GetProjectSessions { .. } => "get_project_sessions",
+            Command::ExecuteClaudeCode(_) => "execute_claude_code",
+            Command::ContinueClaudeCode(_) => "continue_claude_code",
+            Command::CancelClaudeExecution { .. } => "cancel_claude_execution",
+            Command::ListAgents => "list_agents",
+            Command::CreateAgent(_) => "create_agent",
+            Command::ExecuteAgent { .. } => "execute_agent",
+            Command::KillAgentSession { .. } => "kill_agent_session",
+            Command::McpList => "mcp_list",
+            Command::McpAdd(_) => "mcp_add",
+            Command::McpRemove { .. } => "mcp_remove",
+            Command::McpTestConnection { .. } => "mcp_test_connection",
+            Command::StorageListTables => "storage_list_tables",
+            Command::StorageExecuteSql { .. } => "storage_execute_sql",
+            Command::ClaudeAuthCheck => "claude_auth_check",
+            Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
+            Command::LoadSettings => "load_settings",
+            Command::SaveSetting { .. } => "save_setting",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print_whole() {
+        let key = Secret::new("sk-ant-api03-abcdefghijklmnopqrstuvwxyz-SECRET");
+        let shown = format!("{:?}", Command::ClaudeAuthSaveApiKey { api_key: key.clone() });
+        assert!(!shown.contains("SECRET") && !shown.contains("klmnop"), "{shown}");
+        assert_eq!(key.masked(), "sk-ant-…CRET");
+        assert_eq!(Secret::new("short").masked(), "•••••");
+    }
+}

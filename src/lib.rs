@@ -1,0 +1,26 @@
+//! ANYON: a native desktop home for Claude Code.
+//!
+//! The shape: `main` parses the command line, builds the tokio runtime and either runs a headless
+//! subcommand ([`cli`]) or opens the window ([`app`]). Both front ends drive one [`backend::Backend`]:
+//! every action is a [`command::Command`], every result or stream line an [`event::Event`]. The window
+//! folds events into [`store`]s once per frame and draws [`ui`] screens from them; screens never touch
+//! the database, a process or a socket.
+//!
+//! - [`db`]: SQLite (WAL, foreign keys), migrations from `migrations/`, storage queries.
+//! - [`instance`]: one running window; later starts hand their arguments to it.
+//! - [`paths`]: where data lives (`ANYON_HOME`).
+//! - [`logging`]: `tracing` to stderr and a rotating file.
+
+pub mod app;
+pub mod backend;
+pub mod cli;
+pub mod command;
+pub mod db;
+pub mod event;
+pub mod icon;
+pub mod instance;
+pub mod logging;
+pub mod nav;
+pub mod paths;
+pub mod store;
+pub mod ui;

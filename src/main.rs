@@ -1,0 +1,137 @@
+//! The `anyon` binary: parse the command line, set up logging and the runtime, then run a headless
+//! subcommand or open the window.
+
+use std::process::ExitCode;
+
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::backend::Backend;
+use anyon::cli::Cli;
+use anyon::command::Command;
+use anyon::event::Output;
+use anyon::instance::{self, Claim};
+use anyon::paths::DataPaths;
+use anyon::store::SettingsStore;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = match DataPaths::from_env() {
+        Ok(paths) => paths,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = paths.ensure() {
+        eprintln!(
+            "error: cannot create the data folder {}: {error}",
+            paths.root().display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let headless = cli.command.is_some();
+    let _log_guard = anyon::logging::init(&paths, if headless { "warn" } else { "info" });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("anyon-worker")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Some(noun) => {
+            let (backend, _events) = Backend::open(runtime.handle().clone(), paths);
+            ExitCode::from(anyon::cli::run(&backend, noun).clamp(0, 255) as u8)
+        }
+        None => run_window(&runtime, paths, cli.screen),
+    }
+}
+
+fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, screen: Option<anyon::nav::Screen>) -> ExitCode {
+    let forwarded_args: Vec<String> = std::env::args().skip(1).collect();
+    let listener = match instance::claim(&paths, &forwarded_args) {
+        Ok(Claim::Forwarded) => {
+            tracing::info!("handed the arguments to the running ANYON");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Claim::Primary(listener)) => Some(listener),
+        Err(error) => {
+            tracing::warn!(%error, "single-instance socket unavailable; running without it");
+            None
+        }
+    };
+    let (backend, events) = Backend::open(runtime.handle().clone(), paths.clone());
+    if let Some(listener) = listener
+        && let Err(error) = listener.serve(runtime.handle(), backend.sink())
+    {
+        tracing::warn!(%error, "cannot serve the single-instance socket");
+    }
+    let settings = match runtime.block_on(backend.execute(Command::LoadSettings)) {
+        Ok(Output::Settings(rows)) => SettingsStore::from_rows(rows),
+        _ => SettingsStore::default(),
+    };
+    let options = StartOptions {
+        settings,
+        screen,
+        bench_first_frame: std::env::var_os("ANYON_BENCH_FIRST_FRAME").is_some_and(|v| v == "1"),
+    };
+    let native_options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("ANYON")
+            .with_app_id("anyon")
+            .with_inner_size([1180.0, 760.0])
+            .with_min_inner_size([720.0, 460.0])
+            .with_icon(anyon::icon::icon_data()),
+        renderer: eframe::Renderer::Glow,
+        persistence_path: Some(paths.window_state()),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "ANYON",
+        native_options,
+        Box::new(move |cc| {
+            close_on_signals(backend.runtime().clone(), cc.egui_ctx.clone());
+            Ok(Box::new(AnyonApp::new(cc, backend, events, options)))
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "the window failed");
+            eprintln!(
+                "error: cannot open the window: {error}\n\
+                 ANYON needs a graphical session (DISPLAY or WAYLAND_DISPLAY) with OpenGL; \
+                 headless commands work without one (see `anyon --help`)."
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGTERM and SIGINT close the window the normal way, so its state is saved and children are ended.
+fn close_on_signals(runtime: tokio::runtime::Handle, ctx: egui::Context) {
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        tracing::info!("closing on signal");
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        ctx.request_repaint();
+    });
+}

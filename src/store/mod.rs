@@ -1,0 +1,110 @@
+//! State stores fed by backend events.
+//!
+//! Each store's `apply` is a pure function of the event, so it is unit-tested without a window.
+//! The window drains events into [`Stores::apply`] once per frame.
+
+mod notices;
+mod requested;
+mod settings;
+mod storage;
+
+pub use notices::{Notice, NoticeLevel, Notices};
+pub use requested::Requested;
+pub use settings::{LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
+pub use storage::StorageStore;
+
+use crate::event::Event;
+
+/// Who is signed in to ANYON's account server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LoginState {
+    #[default]
+    SignedOut,
+    SignedIn {
+        name: String,
+        email: String,
+    },
+}
+
+/// Every store the window reads.
+#[derive(Debug, Default)]
+pub struct Stores {
+    pub settings: SettingsStore,
+    pub storage: StorageStore,
+    pub notices: Notices,
+    pub login: LoginState,
+    /// Live Claude and agent processes.
+    pub running_processes: usize,
+    /// Arguments handed over by later `anyon` starts, oldest first, until the shell handles them.
+    pub forwarded_args: Vec<Vec<String>>,
+}
+
+impl Stores {
+    /// Folds one event into the stores.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Completed {
+                request_id,
+                command,
+                output,
+            } => {
+                let handled =
+                    self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output);
+                if !handled {
+                    tracing::debug!(command, request_id, "completion nobody waited for");
+                }
+            }
+            Event::Failed {
+                request_id,
+                command,
+                error,
+            } => {
+                if !self.storage.apply_failure(request_id, &error) {
+                    self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
+                }
+            }
+            Event::ProcessCount { running } => self.running_processes = running,
+            Event::InstanceArgs { args } => self.forwarded_args.push(args),
+            Event::ClaudeOutput { .. }
+            | Event::AgentOutput { .. }
+            | Event::AgentError { .. }
+            | Event::CheckpointCreated { .. } => {
+                tracing::trace!("stream event without a screen to show it yet");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_nobody_waits_for_become_notices() {
+        let mut stores = Stores::default();
+        stores.apply(Event::Failed {
+            request_id: 7,
+            command: "list_agents",
+            error: "not there yet".into(),
+        });
+        assert_eq!(stores.notices.iter().count(), 1);
+        assert!(
+            stores
+                .notices
+                .iter()
+                .next()
+                .unwrap()
+                .text
+                .contains("list_agents: not there yet")
+        );
+        stores.apply(Event::ProcessCount { running: 3 });
+        assert_eq!(stores.running_processes, 3);
+        stores.apply(Event::InstanceArgs {
+            args: vec!["--screen".into(), "usage".into()],
+        });
+        assert_eq!(
+            stores.forwarded_args,
+            vec![vec!["--screen".to_string(), "usage".to_string()]]
+        );
+    }
+}

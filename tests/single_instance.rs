@@ -1,0 +1,54 @@
+//! Single instance across real processes: a second `anyon` hands its arguments over and exits 0.
+
+use std::time::Duration;
+
+use anyon::event::Event;
+use anyon::instance::{self, Claim};
+
+use crate::support::{self, TempHome};
+
+#[cfg(unix)]
+#[test]
+fn a_second_process_forwards_its_arguments_and_exits() {
+    let home = TempHome::new();
+    let runtime = support::runtime();
+    let Claim::Primary(listener) = instance::claim(&home.paths(), &[]).unwrap() else {
+        panic!("the test process should be the first instance");
+    };
+    let (backend, mut events) = support::backend(&runtime, &home);
+    listener.serve(runtime.handle(), backend.sink()).unwrap();
+
+    // No display is set: the second process must not try to open a window, only forward.
+    let output = home.anyon(&["--screen", "usage"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let args = support::wait_for("the forwarded arguments", Duration::from_secs(10), || {
+        let mut received = None;
+        events.drain(Duration::from_millis(5), |event| {
+            if let Event::InstanceArgs { args } = event {
+                received = Some(args);
+            }
+        });
+        received
+    });
+    assert_eq!(args, ["--screen", "usage"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn without_a_running_instance_the_window_is_attempted_and_fails_clearly_without_a_display() {
+    let home = TempHome::new();
+    let output = home.anyon(&[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot open the window"), "{stderr}");
+    assert!(
+        !home.path().join("anyon.sock").exists(),
+        "the socket is removed on exit"
+    );
+}

@@ -1,0 +1,79 @@
+//! Shared test harness: temporary data folders, a runtime, and the built `anyon` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use anyon::backend::{Backend, EventReceiver};
+use anyon::paths::DataPaths;
+
+/// A temporary ANYON data folder, removed when dropped.
+pub struct TempHome {
+    dir: tempfile::TempDir,
+}
+
+impl TempHome {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::Builder::new()
+                .prefix("anyon-test")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn paths(&self) -> DataPaths {
+        DataPaths::at(self.dir.path().to_path_buf())
+    }
+
+    /// Runs the real `anyon` binary with `ANYON_HOME` set to this folder.
+    pub fn anyon(&self, args: &[&str]) -> Output {
+        self.anyon_command(args).output().expect("run anyon")
+    }
+
+    pub fn anyon_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(anyon_bin());
+        command
+            .args(args)
+            .env("ANYON_HOME", self.path())
+            .env_remove("ANYON_LOG")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+        command
+    }
+}
+
+/// The `anyon` binary Cargo built for these tests.
+pub fn anyon_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_anyon"))
+}
+
+/// A small multi-threaded runtime for a test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Opens a backend on `home`.
+pub fn backend(runtime: &tokio::runtime::Runtime, home: &TempHome) -> (Backend, EventReceiver) {
+    Backend::open(runtime.handle().clone(), home.paths())
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
