@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::backend::{Backend, BackendError};
 use crate::command::Command;
-use crate::db::storage::{QueryResult, SqlValue, TableInfo};
+use crate::db::storage::{self, ExportFormat, QueryResult, SqlValue, TableInfo, TableSchema};
 use crate::event::Output;
 use crate::nav::Screen;
 
@@ -45,6 +45,14 @@ pub enum StorageVerb {
         #[arg(long)]
         json: bool,
     },
+    /// Show the columns, keys and indexes of one table, or of all.
+    Schema {
+        /// The table or view (all when omitted).
+        table: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run one SQL statement. Read-only unless --write is given.
     Sql {
         /// The statement.
@@ -52,43 +60,169 @@ pub enum StorageVerb {
         /// Allow statements that change the database.
         #[arg(long)]
         write: bool,
-        /// Print JSON.
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: SqlFormat,
+        /// Print JSON (same as --format json).
         #[arg(long)]
         json: bool,
     },
 }
 
+/// How `storage sql` prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlFormat {
+    /// Tab-separated with a header, for reading.
+    Table,
+    /// The columns, rows, counts and timing as one JSON object.
+    Json,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
 /// Runs a headless subcommand and returns the process exit status.
 pub fn run(backend: &Backend, noun: Noun) -> i32 {
-    let (command, json) = match noun {
-        Noun::Storage { verb } => match verb {
-            StorageVerb::Tables { json } => (Command::StorageListTables, json),
-            StorageVerb::Sql { sql, write, json } => (
-                Command::StorageExecuteSql {
-                    sql,
-                    allow_write: write,
-                    max_rows: None,
+    let Noun::Storage { verb } = noun;
+    match verb {
+        StorageVerb::Tables { json } => finish(backend, Command::StorageListTables, json, |out, output| match output {
+            Output::Tables(tables) if json => write_json(out, &tables),
+            Output::Tables(tables) => write_tables(out, &tables),
+            other => write_json(out, &other),
+        }),
+        StorageVerb::Schema { table, json } => schema(backend, table, json),
+        StorageVerb::Sql {
+            sql,
+            write,
+            format,
+            json,
+        } => {
+            let format = if json { SqlFormat::Json } else { format };
+            let command = Command::StorageExecuteSql {
+                sql,
+                allow_write: write,
+                max_rows: None,
+                record: false,
+            };
+            finish(
+                backend,
+                command,
+                format == SqlFormat::Json,
+                |out, output| match output {
+                    Output::Query(result) => match format {
+                        SqlFormat::Json => write_json(out, &result),
+                        SqlFormat::Table => write_query(out, &result),
+                        SqlFormat::Csv => storage::write_result(&result, ExportFormat::Csv, out)
+                            .map_err(|error| std::io::Error::other(error.to_string())),
+                    },
+                    other => write_json(out, &other),
                 },
-                json,
-            ),
-        },
-    };
-    let result = backend.runtime().block_on(backend.execute(command));
-    match result {
-        Ok(output) => match print_output(&output, json) {
-            Ok(()) => 0,
-            // A closed pipe (`anyon ... | head`) is not an error worth a message.
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            )
+        }
+    }
+}
+
+/// `storage schema [TABLE]`: one table, or every table and view in name order.
+fn schema(backend: &Backend, table: Option<String>, json: bool) -> i32 {
+    let names = match table {
+        Some(table) => vec![table],
+        None => match backend.runtime().block_on(backend.execute(Command::StorageListTables)) {
+            Ok(Output::Tables(tables)) => tables.into_iter().map(|t| t.name).collect(),
+            Ok(_) => Vec::new(),
             Err(error) => {
-                eprintln!("error: cannot write the output: {error}");
-                1
+                print_error(&error, json);
+                return 1;
             }
         },
+    };
+    let mut schemas = Vec::new();
+    for table in names {
+        match backend
+            .runtime()
+            .block_on(backend.execute(Command::StorageTableSchema { table }))
+        {
+            Ok(Output::Schema(schema)) => schemas.push(schema),
+            Ok(_) => {}
+            Err(error) => {
+                print_error(&error, json);
+                return 1;
+            }
+        }
+    }
+    emit(|out| {
+        if json {
+            write_json(out, &schemas)
+        } else {
+            schemas.iter().try_for_each(|schema| write_schema(out, schema))
+        }
+    })
+}
+
+/// Runs `command`, then prints its output with `print` or its error (as JSON when `json`).
+fn finish(
+    backend: &Backend,
+    command: Command,
+    json: bool,
+    print: impl FnOnce(&mut dyn Write, Output) -> std::io::Result<()>,
+) -> i32 {
+    match backend.runtime().block_on(backend.execute(command)) {
+        Ok(output) => emit(|out| print(out, output)),
         Err(error) => {
             print_error(&error, json);
             1
         }
     }
+}
+
+/// Writes to a buffered stdout; a closed pipe (`anyon ... | head`) is not an error worth a message.
+fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> i32 {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(error) => {
+            eprintln!("error: cannot write the output: {error}");
+            1
+        }
+    }
+}
+
+fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+fn write_schema(out: &mut dyn Write, schema: &TableSchema) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} ({}{})",
+        schema.name,
+        schema.kind,
+        if schema.without_rowid { ", without rowid" } else { "" }
+    )?;
+    for column in &schema.columns {
+        let mut notes = Vec::new();
+        if column.primary_key > 0 {
+            notes.push("primary key".to_string());
+        }
+        if column.not_null {
+            notes.push("not null".to_string());
+        }
+        if let Some(default) = &column.default {
+            notes.push(format!("default {default}"));
+        }
+        writeln!(
+            out,
+            "  {:<24} {:<10} {}",
+            column.name,
+            column.decl_type,
+            notes.join(", ")
+        )?;
+    }
+    for index in &schema.indexes {
+        writeln!(out, "  {index}")?;
+    }
+    writeln!(out)
 }
 
 fn print_error(error: &BackendError, json: bool) {
@@ -100,27 +234,7 @@ fn print_error(error: &BackendError, json: bool) {
     }
 }
 
-fn print_output(output: &Output, json: bool) -> std::io::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    if json {
-        match output {
-            Output::Tables(tables) => serde_json::to_writer_pretty(&mut out, tables)?,
-            Output::Query(result) => serde_json::to_writer_pretty(&mut out, result)?,
-            other => serde_json::to_writer_pretty(&mut out, other)?,
-        }
-        writeln!(out)?;
-    } else {
-        match output {
-            Output::Tables(tables) => write_tables(&mut out, tables)?,
-            Output::Query(result) => write_query(&mut out, result)?,
-            other => writeln!(out, "{}", serde_json::to_string_pretty(other).unwrap_or_default())?,
-        }
-    }
-    out.flush()
-}
-
-fn write_tables(out: &mut impl Write, tables: &[TableInfo]) -> std::io::Result<()> {
+fn write_tables(out: &mut dyn Write, tables: &[TableInfo]) -> std::io::Result<()> {
     let width = tables.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
     writeln!(out, "{:<width$}  {:<5}  {:>10}", "name", "kind", "rows")?;
     for table in tables {
@@ -133,7 +247,7 @@ fn write_tables(out: &mut impl Write, tables: &[TableInfo]) -> std::io::Result<(
     Ok(())
 }
 
-fn write_query(out: &mut impl Write, result: &QueryResult) -> std::io::Result<()> {
+fn write_query(out: &mut dyn Write, result: &QueryResult) -> std::io::Result<()> {
     if result.columns.is_empty() {
         return writeln!(out, "{} row(s) changed", result.rows_affected);
     }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::storage::{ExportFormat, PageRequest, RowKey, SqlValue};
+
 /// Identifies one dispatched command, so its completion can be matched to the request.
 pub type RequestId = u64;
 
@@ -87,7 +89,7 @@ pub struct McpServerSpec {
 }
 
 /// Every command of the design's table, plus the app's own settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     ListProjects,
     CreateProject {
@@ -122,10 +124,44 @@ pub enum Command {
         name: String,
     },
     StorageListTables,
+    /// Columns, keys and indexes of one table or view.
+    StorageTableSchema {
+        table: String,
+    },
+    /// One page of a table or view.
+    StorageReadTable(PageRequest),
+    /// Sets one cell (`dry_run`: only describe the statement).
+    StorageUpdateCell {
+        table: String,
+        key: RowKey,
+        column: String,
+        value: SqlValue,
+        dry_run: bool,
+    },
+    /// Deletes one row (`dry_run`: only describe the statement).
+    StorageDeleteRow {
+        table: String,
+        key: RowKey,
+        dry_run: bool,
+    },
+    /// Interrupts the running `StorageExecuteSql` dispatched as `request_id`.
+    StorageCancel {
+        request_id: RequestId,
+    },
+    /// Streams a read-only query's rows to a file.
+    StorageExport {
+        sql: String,
+        format: ExportFormat,
+        path: PathBuf,
+    },
+    /// The SQL editor's history, newest first.
+    StorageHistory,
+    /// Runs one statement. `record` adds it to the editor's history when it succeeds.
     StorageExecuteSql {
         sql: String,
         allow_write: bool,
         max_rows: Option<usize>,
+        record: bool,
     },
     ClaudeAuthCheck,
     ClaudeAuthSaveApiKey {
@@ -166,6 +202,13 @@ impl Command {
             Command::McpTestConnection { .. } => "mcp_test_connection",
             Command::StorageListTables => "storage_list_tables",
             Command::StorageExecuteSql { .. } => "storage_execute_sql",
+            Command::StorageTableSchema { .. } => "storage_table_schema",
+            Command::StorageReadTable(_) => "storage_read_table",
+            Command::StorageUpdateCell { .. } => "storage_update_cell",
+            Command::StorageDeleteRow { .. } => "storage_delete_row",
+            Command::StorageCancel { .. } => "storage_cancel",
+            Command::StorageExport { .. } => "storage_export",
+            Command::StorageHistory => "storage_history",
             Command::ClaudeAuthCheck => "claude_auth_check",
             Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
             Command::LoadSettings => "load_settings",

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::command::RequestId;
-use crate::db::storage::{QueryResult, TableInfo};
+use crate::db::storage::{QueryResult, TableInfo, TablePage, TableSchema, WriteRisk};
 
 /// The typed result of a command that completed.
 #[derive(Debug, Clone, Serialize)]
@@ -14,8 +14,41 @@ use crate::db::storage::{QueryResult, TableInfo};
 pub enum Output {
     Tables(Vec<TableInfo>),
     Query(QueryResult),
+    Schema(TableSchema),
+    Page(TablePage),
+    /// A row edit ran (or, for a dry run, would run) this statement.
+    RowChanged {
+        statement: String,
+        dry_run: bool,
+    },
+    /// A cancel request reached a running query (false: it had already finished).
+    Cancelled {
+        request_id: RequestId,
+        found: bool,
+    },
+    Exported {
+        path: std::path::PathBuf,
+        rows: u64,
+    },
+    SqlHistory(Vec<String>),
     Settings(BTreeMap<String, String>),
-    SettingSaved { key: String, value: String },
+    SettingSaved {
+        key: String,
+        value: String,
+    },
+}
+
+/// Structured facts about a failure that a screen can act on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ErrorDetail {
+    #[default]
+    None,
+    /// SQLite located the error at this byte offset of the statement.
+    SqlOffset(usize),
+    /// The statement would write and writes were not allowed.
+    WriteRefused(WriteRisk),
+    /// The request was cancelled.
+    Cancelled,
 }
 
 /// What the backend sends to the window (and, line by line, to the CLI).
@@ -42,11 +75,12 @@ pub enum Event {
         command: &'static str,
         output: Output,
     },
-    /// A command failed; `error` is written for the person.
+    /// A command failed; `error` is written for the person, `detail` is for the screen to act on.
     Failed {
         request_id: RequestId,
         command: &'static str,
         error: String,
+        detail: ErrorDetail,
     },
     /// The number of live Claude and agent processes changed.
     ProcessCount { running: usize },

@@ -5,4 +5,5 @@ mod support;
 mod cli;
 mod database;
 mod single_instance;
+mod storage;
 mod ui_shell;

@@ -11,9 +11,9 @@ mod storage;
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
-pub use storage::StorageStore;
+pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
 
-use crate::event::Event;
+use crate::event::{Event, Output};
 
 /// Who is signed in to ANYON's account server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,18 +48,29 @@ impl Stores {
                 command,
                 output,
             } => {
+                let confirmation = match &output {
+                    Output::Exported { path, rows } => Some(format!("Exported {rows} rows to {}", path.display())),
+                    Output::RowChanged {
+                        statement,
+                        dry_run: false,
+                    } => Some(format!("Done: {statement}")),
+                    _ => None,
+                };
                 let handled =
                     self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output);
-                if !handled {
-                    tracing::debug!(command, request_id, "completion nobody waited for");
+                match (handled, confirmation) {
+                    (true, Some(text)) => self.notices.push(NoticeLevel::Info, text),
+                    (true, None) => {}
+                    (false, _) => tracing::debug!(command, request_id, "completion nobody waited for"),
                 }
             }
             Event::Failed {
                 request_id,
                 command,
                 error,
+                detail,
             } => {
-                if !self.storage.apply_failure(request_id, &error) {
+                if !self.storage.apply_failure(request_id, &error, &detail) {
                     self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
                 }
             }
@@ -86,6 +97,7 @@ mod tests {
             request_id: 7,
             command: "list_agents",
             error: "not there yet".into(),
+            detail: Default::default(),
         });
         assert_eq!(stores.notices.iter().count(), 1);
         assert!(

@@ -53,6 +53,11 @@ impl<T> Requested<T> {
         self.pending == Some(request_id)
     }
 
+    /// The request this value waits for, if any.
+    pub fn pending_request(&self) -> Option<RequestId> {
+        self.pending
+    }
+
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()
     }

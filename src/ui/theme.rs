@@ -85,3 +85,21 @@ pub fn apply(ctx: &egui::Context) {
         style.visuals.hyperlink_color = accent;
     });
 }
+
+/// Numbers in data grids.
+pub fn number(visuals: &Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0x8C, 0xB4, 0xF0)
+    } else {
+        Color32::from_rgb(0x1F, 0x4E, 0x9A)
+    }
+}
+
+/// Background of code and SQL shown for reading.
+pub fn code_fill(visuals: &Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_gray(18)
+    } else {
+        Color32::from_gray(244)
+    }
+}

@@ -3,18 +3,20 @@
 //! Both front ends use it: the window calls [`Backend::dispatch`] and reads events from the
 //! [`EventReceiver`] once per frame; the headless CLI awaits [`Backend::execute`] directly.
 
-use std::collections::BTreeMap;
+mod storage;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use crate::command::{Command, RequestId};
-use crate::db::storage::{self, StorageError};
+use crate::db::storage::StorageError;
 use crate::db::{self, Db, DbError};
-use crate::event::{Event, Output};
+use crate::event::{ErrorDetail, Event, Output};
 use crate::paths::DataPaths;
 
 /// How many events may wait for the window before senders have to wait: a chatty child
@@ -39,14 +41,25 @@ pub enum BackendError {
 }
 
 impl BackendError {
+    /// What a screen may act on (an SQL error's position, a refused write's risk).
+    pub fn detail(&self) -> ErrorDetail {
+        match self {
+            BackendError::Storage(StorageError::Sql {
+                offset: Some(offset), ..
+            }) => ErrorDetail::SqlOffset(*offset),
+            BackendError::Storage(StorageError::WriteRefused { risk }) => ErrorDetail::WriteRefused(risk.clone()),
+            BackendError::Storage(StorageError::Cancelled) => ErrorDetail::Cancelled,
+            _ => ErrorDetail::None,
+        }
+    }
+
     /// A stable, machine-readable name for the kind of failure (used in CLI JSON errors).
     pub fn kind(&self) -> &'static str {
         match self {
             BackendError::NotAvailable { .. } => "not_available",
             BackendError::DatabaseUnavailable(_) | BackendError::Db(_) => "database",
-            BackendError::Storage(StorageError::WriteRefused) => "write_refused",
-            BackendError::Storage(StorageError::Empty) => "empty_sql",
-            BackendError::Storage(StorageError::Sql { .. }) | BackendError::Sqlite(_) => "sql",
+            BackendError::Storage(error) => error.kind(),
+            BackendError::Sqlite(_) => "sql",
             BackendError::Task(_) => "internal",
         }
     }
@@ -125,6 +138,8 @@ struct Inner {
     db: Result<Arc<Db>, String>,
     sink: EventSink,
     next_request: AtomicU64,
+    /// Running SQL statements by the request that started them, for cancel.
+    running_sql: Mutex<HashMap<RequestId, storage::SqlSlot>>,
 }
 
 /// The one backend behind the window and the CLI. Cheap to clone.
@@ -154,6 +169,7 @@ impl Backend {
             db,
             sink,
             next_request: AtomicU64::new(1),
+            running_sql: Mutex::new(HashMap::new()),
         };
         let backend = Self { inner: Arc::new(inner) };
         // The lane holds only a weak reference so that dropping the last Backend ends it.
@@ -213,7 +229,7 @@ impl Backend {
     /// Executes `command` and sends its completion or failure as an event.
     async fn run_and_report(&self, request_id: RequestId, command: Command) {
         let name = command.name();
-        let event = match self.execute(command).await {
+        let event = match self.execute_request(request_id, command).await {
             Ok(output) => Event::Completed {
                 request_id,
                 command: name,
@@ -225,6 +241,7 @@ impl Backend {
                     request_id,
                     command: name,
                     error: error.to_string(),
+                    detail: error.detail(),
                 }
             }
         };
@@ -233,29 +250,12 @@ impl Backend {
 
     /// Runs `command` and returns its result.
     pub async fn execute(&self, command: Command) -> Result<Output, BackendError> {
+        let request_id = self.inner.next_request.fetch_add(1, Ordering::Relaxed);
+        self.execute_request(request_id, command).await
+    }
+
+    async fn execute_request(&self, request_id: RequestId, command: Command) -> Result<Output, BackendError> {
         match command {
-            Command::StorageListTables => {
-                self.blocking(|db| {
-                    let conn = db.open_read_only()?;
-                    Ok(Output::Tables(storage::list_tables(&conn)?))
-                })
-                .await
-            }
-            Command::StorageExecuteSql {
-                sql,
-                allow_write,
-                max_rows,
-            } => {
-                self.blocking(move |db| {
-                    let conn = if allow_write {
-                        db.open_read_write()?
-                    } else {
-                        db.open_read_only()?
-                    };
-                    Ok(Output::Query(storage::execute_sql(&conn, &sql, allow_write, max_rows)?))
-                })
-                .await
-            }
             Command::LoadSettings => {
                 self.blocking(|db| {
                     let settings: BTreeMap<String, String> = db::all_settings(&db.writer())?.into_iter().collect();
@@ -270,6 +270,15 @@ impl Backend {
                 })
                 .await
             }
+            command @ (Command::StorageListTables
+            | Command::StorageTableSchema { .. }
+            | Command::StorageReadTable(_)
+            | Command::StorageUpdateCell { .. }
+            | Command::StorageDeleteRow { .. }
+            | Command::StorageCancel { .. }
+            | Command::StorageExport { .. }
+            | Command::StorageHistory
+            | Command::StorageExecuteSql { .. }) => self.storage(request_id, command).await,
             other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
@@ -310,6 +319,7 @@ mod tests {
                 request_id: id,
                 command,
                 error,
+                ..
             } => {
                 assert_eq!((id, command), (request_id, "list_agents"));
                 assert!(error.contains("not available"), "{error}");

@@ -1,12 +1,24 @@
-//! Reading the app's own tables and running a person's SQL on them.
+//! Reading the app's own tables and running a person's SQL on them: listing, paging through a
+//! table, editing cells, running statements, exporting results.
 //!
 //! Read-only is the default and is enforced twice: the statement must be one SQLite itself
 //! calls read-only, and it runs on a connection opened read-only.
 
+mod browse;
+mod export;
+mod risk;
+
+pub use browse::{
+    ColumnInfo, KeyPart, KeyValue, MAX_PAGE_ROWS, PageRequest, RowKey, SortOrder, TablePage, TableSchema, delete_row,
+    read_page, table_schema, update_cell,
+};
+pub use export::{ExportFormat, export_query, write_result};
+pub use risk::{WriteRisk, assess_write};
+
 use std::time::Instant;
 
-use rusqlite::Connection;
-use rusqlite::types::ValueRef;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql};
 use serde::Serialize;
 
 /// A table or view with its row count.
@@ -46,6 +58,42 @@ impl Serialize for SqlValue {
     }
 }
 
+impl ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            SqlValue::Null => ValueRef::Null,
+            SqlValue::Integer(v) => ValueRef::Integer(*v),
+            SqlValue::Real(v) => ValueRef::Real(*v),
+            SqlValue::Text(v) => ValueRef::Text(v.as_bytes()),
+            SqlValue::Blob(v) => ValueRef::Blob(v),
+        }))
+    }
+}
+
+impl SqlValue {
+    /// An SQL literal for showing a statement to the person (values are bound as parameters when run).
+    pub fn to_sql_literal(&self) -> String {
+        match self {
+            SqlValue::Null => "NULL".into(),
+            SqlValue::Integer(v) => v.to_string(),
+            SqlValue::Real(v) => v.to_string(),
+            SqlValue::Text(v) => format!("'{}'", v.replace('\'', "''")),
+            SqlValue::Blob(v) => format!("x'{}'", hex(v)),
+        }
+    }
+
+    /// The value as text for a cell or a CSV field (NULL as empty, blobs as hex with a `0x` prefix).
+    pub fn to_plain_text(&self) -> String {
+        match self {
+            SqlValue::Null => String::new(),
+            SqlValue::Integer(v) => v.to_string(),
+            SqlValue::Real(v) => v.to_string(),
+            SqlValue::Text(v) => v.clone(),
+            SqlValue::Blob(v) => format!("0x{}", hex(v)),
+        }
+    }
+}
+
 impl From<ValueRef<'_>> for SqlValue {
     fn from(value: ValueRef<'_>) -> Self {
         match value {
@@ -58,7 +106,7 @@ impl From<ValueRef<'_>> for SqlValue {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
         .iter()
@@ -85,30 +133,64 @@ pub struct QueryResult {
 pub enum StorageError {
     #[error("the SQL is empty")]
     Empty,
+    #[error("run one statement at a time (found more than one)")]
+    MultipleStatements,
     #[error(
         "this statement would change the database, and writes are not allowed; \
          allow writes (--write on the command line) to run it"
     )]
-    WriteRefused,
+    WriteRefused {
+        /// How dangerous the refused statement is, so a confirmation can say so.
+        risk: WriteRisk,
+    },
+    #[error("the query was cancelled")]
+    Cancelled,
+    #[error("no table or view named {0:?}")]
+    NoSuchTable(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("{message}")]
     Sql {
         message: String,
         /// Byte offset in the SQL where SQLite located the error, when it says.
         offset: Option<usize>,
     },
+    #[error("cannot write the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StorageError {
+    /// A stable, machine-readable name for the failure (CLI JSON errors).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StorageError::Empty => "empty_sql",
+            StorageError::MultipleStatements => "multiple_statements",
+            StorageError::WriteRefused { .. } => "write_refused",
+            StorageError::Cancelled => "cancelled",
+            StorageError::NoSuchTable(_) => "no_such_table",
+            StorageError::Invalid(_) => "invalid",
+            StorageError::Sql { .. } => "sql",
+            StorageError::Io(_) => "io",
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StorageError {
     fn from(error: rusqlite::Error) -> Self {
-        let offset = match &error {
-            rusqlite::Error::SqlInputError { offset, .. } => usize::try_from(*offset).ok(),
-            _ => None,
-        };
-        let message = match &error {
-            rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
-            other => other.to_string(),
-        };
-        StorageError::Sql { message, offset }
+        if error.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+            return StorageError::Cancelled;
+        }
+        match error {
+            rusqlite::Error::MultipleStatement => StorageError::MultipleStatements,
+            rusqlite::Error::SqlInputError { msg, offset, .. } => StorageError::Sql {
+                message: msg,
+                offset: usize::try_from(offset).ok(),
+            },
+            other => StorageError::Sql {
+                message: other.to_string(),
+                offset: None,
+            },
+        }
     }
 }
 
@@ -142,7 +224,7 @@ pub fn quote_identifier(name: &str) -> String {
 }
 
 /// Runs one statement. Unless `allow_write`, a statement that would write is refused before it runs.
-/// At most `max_rows` rows are kept (all when `None`).
+/// At most `max_rows` rows are kept (all when `None`); the rest are counted as truncated, not read.
 pub fn execute_sql(
     conn: &Connection,
     sql: &str,
@@ -156,7 +238,9 @@ pub fn execute_sql(
     let started = Instant::now();
     let mut stmt = conn.prepare(sql)?;
     if !allow_write && !stmt.readonly() {
-        return Err(StorageError::WriteRefused);
+        return Err(StorageError::WriteRefused {
+            risk: assess_write(sql),
+        });
     }
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     if columns.is_empty() {
@@ -179,18 +263,22 @@ pub fn execute_sql(
             truncated = true;
             break;
         }
-        let cells = (0..width)
-            .map(|index| row.get_ref(index).map(SqlValue::from))
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.push(cells);
+        rows.push(read_row(row, width)?);
     }
+    // A statement that returns rows may still write (INSERT ... RETURNING).
+    let rows_affected = if allow_write { conn.changes() } else { 0 };
     Ok(QueryResult {
         columns,
         rows,
-        rows_affected: 0,
+        rows_affected,
         truncated,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
+}
+
+/// Reads the first `width` cells of a row.
+pub(crate) fn read_row(row: &rusqlite::Row<'_>, width: usize) -> rusqlite::Result<Vec<SqlValue>> {
+    (0..width).map(|index| row.get_ref(index).map(SqlValue::from)).collect()
 }
 
 #[cfg(test)]
@@ -252,7 +340,7 @@ mod tests {
             "PRAGMA user_version = 9",
         ] {
             let error = execute_sql(&conn, sql, false, None).unwrap_err();
-            assert!(matches!(error, StorageError::WriteRefused), "{sql}: {error}");
+            assert!(matches!(error, StorageError::WriteRefused { .. }), "{sql}: {error}");
         }
         let count = execute_sql(&conn, "SELECT count(*) FROM t", false, None).unwrap();
         assert_eq!(count.rows[0][0], SqlValue::Integer(2));
@@ -275,6 +363,35 @@ mod tests {
         ));
         let missing = execute_sql(&db(), "SELECT * FROM nope", false, None).unwrap_err();
         assert!(missing.to_string().contains("no such table"), "{missing}");
+    }
+
+    #[test]
+    fn one_statement_at_a_time() {
+        let error = execute_sql(&db(), "SELECT 1; SELECT 2", false, None).unwrap_err();
+        assert!(matches!(error, StorageError::MultipleStatements), "{error:?}");
+        let ok = execute_sql(&db(), "SELECT 1;", false, None).unwrap();
+        assert_eq!(ok.rows, vec![vec![SqlValue::Integer(1)]]);
+    }
+
+    #[test]
+    fn an_interrupted_query_reports_cancelled() {
+        let conn = db();
+        let handle = conn.get_interrupt_handle();
+        let interrupter = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            handle.interrupt();
+        });
+        let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+        let error = execute_sql(&conn, endless, false, None).unwrap_err();
+        interrupter.join().unwrap();
+        assert!(matches!(error, StorageError::Cancelled), "{error:?}");
+    }
+
+    #[test]
+    fn literals_quote_what_they_must() {
+        assert_eq!(SqlValue::Text("it's".into()).to_sql_literal(), "'it''s'");
+        assert_eq!(SqlValue::Blob(vec![1, 171]).to_sql_literal(), "x'01ab'");
+        assert_eq!(SqlValue::Null.to_sql_literal(), "NULL");
     }
 
     #[test]
