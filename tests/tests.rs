@@ -2,6 +2,7 @@
 
 mod support;
 
+mod claude_cli_peer;
 mod cli;
 mod database;
 mod single_instance;
