@@ -5,5 +5,6 @@ mod support;
 mod claude_cli_peer;
 mod cli;
 mod database;
+mod mock_api_server;
 mod single_instance;
 mod ui_shell;
