@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::claude::{ClaudeRun, Finished, Sandbox, require_claude_bin};
+use crate::support::claude::{CLAUDE_VERSION, ClaudeRun, Finished, Sandbox, require_claude_bin};
 use crate::support::mock_api::{ApiError, MockApi, RequestKind, Script, StreamOutcome, Usage};
 
 /// Generous for a CLI that answers a local server in well under a second, far under the 30 s test budget.
@@ -57,6 +57,21 @@ fn result_text(block: &Value) -> String {
 }
 
 #[test]
+fn the_installed_cli_is_the_version_these_tests_were_written_for() {
+    // `require_claude_bin` applies the missing-binary policy; `claude_bin` is the plain lookup it wraps.
+    if require_claude_bin("the_installed_cli_is_the_version_these_tests_were_written_for").is_none() {
+        return;
+    }
+    let bin = crate::support::claude_bin().expect("found by require_claude_bin");
+    let output = std::process::Command::new(bin)
+        .arg("--version")
+        .output()
+        .expect("run claude --version");
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(version.trim(), format!("{CLAUDE_VERSION} (Claude Code)"));
+}
+
+#[test]
 fn a_text_answer_streams_through_to_stream_json_and_the_transcript() {
     let Some((api, sandbox, finished)) = run_prompt(
         "a_text_answer_streams_through_to_stream_json_and_the_transcript",
@@ -78,7 +93,7 @@ fn a_text_answer_streams_through_to_stream_json_and_the_transcript() {
     let session_id = init["session_id"].as_str().expect("init has a session_id").to_owned();
     assert_eq!(init["cwd"], sandbox.project.to_str().expect("utf-8 path"));
     assert_eq!(init["apiKeySource"], "ANTHROPIC_API_KEY");
-    assert_eq!(init["claude_code_version"], crate::support::claude::CLAUDE_VERSION);
+    assert_eq!(init["claude_code_version"], CLAUDE_VERSION);
     let tools: Vec<&str> = init["tools"]
         .as_array()
         .expect("tools")
@@ -127,6 +142,11 @@ fn a_text_answer_streams_through_to_stream_json_and_the_transcript() {
     // The model we echo is the one the assistant line reports.
     let assistant = finished.of_type("assistant", None)[0];
     assert_eq!(assistant["message"]["model"], body["model"]);
+
+    // Besides the reachability probe, nothing but the one conversation call: no title or token-count call.
+    let kinds: Vec<RequestKind> = api.requests().iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, [RequestKind::Probe, RequestKind::Main]);
+    assert_eq!(api.requests()[0].method, "HEAD");
 
     let transcript = sandbox
         .transcripts()
@@ -296,7 +316,13 @@ fn a_subagent_conversation_is_answered_and_its_lines_carry_the_parent_tool_use()
         finished.render()
     );
 
-    // The subagent's final text comes back as the Agent tool's result, then the main conversation ends.
+    // The subagent's texts and thinking are not printed as lines of their own (only its tool calls are):
+    // its final text comes back as the Agent tool's result, then the main conversation ends.
+    let subagent_texts = finished
+        .blocks("assistant", "text")
+        .into_iter()
+        .filter(|(_, parent)| !parent.is_null());
+    assert_eq!(subagent_texts.count(), 0, "{}", finished.render());
     let (agent_result, _) = tool_result(&finished, agent_id);
     assert!(
         result_text(&agent_result).contains("The subagent is done."),
@@ -376,10 +402,19 @@ fn a_slow_stream_can_be_interrupted_midway() {
         line["type"] == "stream_event" && line["event"]["delta"]["text"] == "part1 "
     });
     run.send(&json!({"type": "control_request", "request_id": "interrupt-1", "request": {"subtype": "interrupt"}}));
+    let ack = run.wait_for_line("the interrupt's control_response", Duration::from_secs(10), |line| {
+        line["type"] == "control_response"
+    });
+    assert_eq!(
+        ack["response"],
+        json!({"request_id": "interrupt-1", "subtype": "success"})
+    );
     let result = run.wait_for_line("the result after the interrupt", Duration::from_secs(10), |line| {
         line["type"] == "result"
     });
     assert_eq!(result["subtype"], "error_during_execution", "{result}");
+    assert_eq!(result["is_error"], true, "{result}");
+    assert_eq!(result["terminal_reason"], "aborted_streaming", "{result}");
 
     let outcome = api.wait_for("the stream to be cut", Duration::from_secs(10), |records| {
         records.iter().find_map(|record| record.stream)
@@ -389,6 +424,14 @@ fn a_slow_stream_can_be_interrupted_midway() {
     };
     assert!(events_sent < 25, "only the first deltas went out, sent {events_sent}");
     let finished = run.finish(TURN_TIMEOUT);
+    // The text received so far is kept as an assistant line, followed by the CLI's own interruption note.
+    assert_eq!(texts(&finished), ["part1 "], "{}", finished.render());
+    let note = finished.blocks("user", "text");
+    assert!(
+        note.iter()
+            .any(|(block, _)| block["text"] == "[Request interrupted by user]"),
+        "{note:?}"
+    );
     assert!(
         !finished
             .lines
@@ -396,5 +439,39 @@ fn a_slow_stream_can_be_interrupted_midway() {
             .any(|line| line["event"]["delta"]["text"] == "part20 "),
         "{}",
         finished.render()
+    );
+    // The last result was the interrupted one, so the process reports failure.
+    assert_exit(&finished, 1);
+}
+
+#[test]
+fn each_prompt_of_a_session_starts_the_script_again() {
+    let Some(bin) = require_claude_bin("each_prompt_of_a_session_starts_the_script_again") else {
+        return;
+    };
+    let api = MockApi::start(Script::bash("echo hello", "Ran it."));
+    let sandbox = Sandbox::new();
+    let mut run = ClaudeRun::start(&bin, &api, &sandbox, &[]);
+    for prompt in ["first", "second"] {
+        run.send_prompt(prompt);
+        let result = run.wait_for_line("a result", TURN_TIMEOUT, |line| line["type"] == "result");
+        assert_eq!(result["result"], "Ran it.", "{result}");
+    }
+    let finished = run.finish(TURN_TIMEOUT);
+    assert_exit(&finished, 0);
+    // One init line per prompt, one session.
+    let inits = finished.of_type("system", Some("init"));
+    assert_eq!(inits.len(), 2, "{}", finished.render());
+    assert_eq!(inits[0]["session_id"], inits[1]["session_id"]);
+
+    let main = api.messages_requests(RequestKind::Main);
+    assert_eq!(
+        main.iter().map(|r| r.step).collect::<Vec<_>>(),
+        [Some(0), Some(1), Some(0), Some(1)]
+    );
+    // The second prompt's first request carries the whole first exchange.
+    assert_eq!(
+        main[2].messages().iter().filter(|m| m["role"] == "assistant").count(),
+        2
     );
 }

@@ -1,15 +1,88 @@
-//! OBSERVATIONS_PLACEHOLDER
+//! A local HTTP server that speaks the Anthropic Messages API (SSE streaming), to run the real Claude CLI
+//! offline in tests.
+//!
+//! `MockApi::start(script)` binds `127.0.0.1:0` and serves from its own thread (so sync and async tests both
+//! use it); `base_url()` goes into `ANTHROPIC_BASE_URL`; `requests()` / `messages_requests(kind)` /
+//! `wait_for(..)` give what it received; dropping it cuts open connections and stops it. The server loop is
+//! `run(listener, shared, shutdown)`. What it answers comes from a [`Script`] (see `script.rs`); a request that
+//! is not JSON gets a 400 `invalid_request_error`, an unknown route a 404 `not_found_error`, both recorded.
+//!
+//! # What CLI 2.1.197 sends (observed against this server)
+//! Run: `claude -p --output-format stream-json --verbose --input-format stream-json` with `ANTHROPIC_BASE_URL`,
+//! `ANTHROPIC_API_KEY=sk-test`, `CLAUDE_CONFIG_DIR`, `HOME`, `CLAUDE_CODE_MAX_RETRIES=0`,
+//! `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`; prompts as stdin lines
+//! `{"type":"user","message":{"role":"user","content":"..."}}`.
+//!
+//! - **Calls per prompt.** First `HEAD /` (a reachability check; any 2xx will do), then one
+//!   `POST /v1/messages?beta=true` per model turn, always `stream: true`. Nothing else: no `count_tokens`, no
+//!   title or other non-streamed call, no `GET` of models, with non-essential traffic off. One prompt with one
+//!   tool call = 2 POSTs; a subagent adds its own POSTs in between. With `CLAUDE_CODE_MAX_RETRIES=0`, an error
+//!   status is not retried.
+//! - **Headers.** `x-api-key: sk-test`, `anthropic-version: 2023-06-01`, `anthropic-beta:` a comma list
+//!   (`claude-code-20250219,context-1m-2025-08-07,interleaved-thinking-2025-05-14,...`),
+//!   `x-claude-code-session-id: <session uuid>` (= `session_id` of the `init` line), `x-app: cli`,
+//!   `user-agent: claude-cli/2.1.197 (external, sdk-cli)`, `x-stainless-retry-count`, `x-stainless-timeout: 600`.
+//! - **Body.** `{model, messages, system, tools, metadata, max_tokens: 64000, thinking: {type: "adaptive"},
+//!   context_management: {edits: [{type: "clear_thinking_20251015", keep: "all"}]}, output_config: {effort:
+//!   "high"}, stream: true}`. Default `model` is `claude-opus-4-8` (the `init` line says `claude-opus-4-8[1m]`).
+//!   `metadata.user_id` is a JSON *string* `{"device_id","account_uuid","session_id"}`. `system` is a list of text
+//!   blocks: `[0]` a billing header `x-anthropic-billing-header: cc_version=2.1.197.xyz; cc_entrypoint=sdk-cli;`,
+//!   `[1]` the agent identity, `[2]` the long system prompt. `tools` offers ~24 tools; the subagent tool is named
+//!   **`Agent`** here and in the stream-json `tool_use` lines, while the `init` line's `tools` lists it as `Task`.
+//! - **Messages.** The prompt is a user message of text blocks: a `<system-reminder>` block (date, context), then
+//!   the prompt text (with `cache_control`). It is followed by a **`role: "system"` message** (agent types and
+//!   skills list; beta `mid-conversation-system`), so "the last message" is not always the user's. After a tool
+//!   runs, the conversation ends `assistant [tool_use]`, `user [tool_result {tool_use_id, content, is_error?}]`;
+//!   thinking blocks come back with their signature. A later prompt in the same process resends all of it.
+//! - **Subagents.** A `tool_use` of `Agent` with `{description, prompt, subagent_type}` makes the CLI open a
+//!   fresh conversation whose first system block carries **`cc_is_subagent=true;`** (that is how this server
+//!   tells them apart), whose `[2]` system block starts "You are an agent for Claude Code", without
+//!   `context_management`, with fewer tools (no `ScheduleWakeup`, `TaskOutput`, `Workflow`), and whose user
+//!   message holds the `prompt`. Its final text becomes the `Agent` tool_result (plus an
+//!   `agentId: ... <usage>...</usage>` text block). On stdout: `system/task_started {task_id, tool_use_id,
+//!   description, subagent_type, task_type: "local_agent", prompt}`, a `user` line with the prompt, the
+//!   subagent's `tool_use` assistant lines and `tool_result` user lines, all with `parent_tool_use_id` = the Agent
+//!   call's id (its text and thinking blocks are NOT printed), `system/task_progress`, `system/task_updated
+//!   {patch: {status, end_time}}`, `system/task_notification {status: "completed", usage: {total_tokens,
+//!   tool_uses, duration_ms}}`. Transcript: `projects/<folder>/<session>/subagents/agent-<id>.jsonl` + `.meta.json`
+//!   (`{agentType, description, toolUseId, spawnDepth}`).
+//! - **Stream-json from our SSE.** One `assistant` line per content block, emitted at `content_block_stop`,
+//!   with `message.id` = our `msg_...`, `request_id` = our `request-id` header, `model` = what we echoed, and
+//!   the `message_start` usage (output_tokens 1: a snapshot). The `result` line sums the `message_delta` usage
+//!   (`input_tokens`, `output_tokens`, `cache_read_input_tokens`, `cache_creation_input_tokens`, `cache_creation`)
+//!   and prices it (`total_cost_usd`, `modelUsage`). `--include-partial-messages` adds `stream_event` lines with
+//!   our raw events (`event.delta.text`), as they arrive.
+//! - **Errors.** A 500 or 529 with an error body ends the turn: one `assistant` line with model `<synthetic>`,
+//!   `error: "server_error"` (for both), text `API Error: 529 Overloaded. ...`; then `result` with
+//!   `subtype: "success"` but `is_error: true`, `api_error_status: 529`; exit status 1.
+//! - **Permissions** (`--permission-prompt-tool stdio`): a Write of a new file prints
+//!   `{"type":"control_request","request_id":"<uuid>","request":{"subtype":"can_use_tool","tool_name":"Write",
+//!   "display_name":"Write","input":{...},"description":"notes.txt","permission_suggestions":[{"type":"setMode",
+//!   "mode":"acceptEdits","destination":"session"}],"tool_use_id":"toolu_..."}}` and waits. Allow:
+//!   `{"behavior":"allow","updatedInput":{...}}` → the file is written, tool_result without `is_error`. Deny:
+//!   `{"behavior":"deny","message":M}` → tool_result `{content: M, is_error: true}`, `tool_use_result:
+//!   "Error: M"`, and `result.permission_denials: [{tool_name, tool_use_id, tool_input}]`; the turn goes on.
+//!   `echo hello` through Bash is allowed without asking.
+//! - **Interrupt.** `{"type":"control_request","request_id":"i1","request":{"subtype":"interrupt"}}` mid-stream
+//!   (no `initialize` needed first) → `{"type":"control_response","response":{"request_id":"i1",
+//!   "subtype":"success"}}`, the CLI drops the HTTP connection, prints the text received so far as an
+//!   `assistant` line, a `user` line `[Request interrupted by user]`, then `result` `subtype:
+//!   "error_during_execution"`, `is_error: true`, `terminal_reason: "aborted_streaming"`; it then takes the next
+//!   prompt, and exits 1 if the interrupted turn was the last.
+//! - **Files.** `<CLAUDE_CONFIG_DIR>/projects/<folder>/<session_id>.jsonl`, plus `.claude.json` and `backups/`.
 
+mod record;
 mod script;
 mod sse;
 
-pub use script::{ApiError, Block, Message, Reply, SCRIPT_OVERRUN_TEXT, SIDE_ANSWER_TEXT, Script, Usage};
+pub use record::{RecordedRequest, RequestKind, Shared, StreamOutcome, summary};
+
+pub use script::{ApiError, Block, Reply, SCRIPT_OVERRUN_TEXT, SIDE_ANSWER_TEXT, Script, Usage};
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -30,140 +103,6 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// The marker the CLI puts in the first system block of a subagent's requests.
 const SUBAGENT_MARKER: &str = "cc_is_subagent=true";
-
-/// What a request was taken to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RequestKind {
-    /// `HEAD /` (or `GET /`): the CLI's reachability check before the first call.
-    Probe,
-    /// `POST /v1/messages` of the main conversation.
-    Main,
-    /// `POST /v1/messages` made by a subagent (its system prompt carries [`SUBAGENT_MARKER`]).
-    Subagent,
-    /// `POST /v1/messages` without tools or without `stream` (a title or other one-off call).
-    Side,
-    /// `POST /v1/messages/count_tokens`.
-    CountTokens,
-    /// A body that is not a JSON object; answered 400.
-    Malformed,
-    /// Anything else; answered 404 and kept here so a test can see what the CLI tried.
-    Unknown,
-}
-
-/// How a streamed answer ended, filled in when the response body is dropped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamOutcome {
-    Completed {
-        events: usize,
-    },
-    /// The client closed the connection before the last event.
-    Aborted {
-        events_sent: usize,
-    },
-}
-
-/// One request as the server saw it.
-#[derive(Clone, Debug)]
-pub struct RecordedRequest {
-    pub method: String,
-    /// Path with query, e.g. `/v1/messages?beta=true`.
-    pub path: String,
-    /// All headers, names lower-cased (all are kept: cheap, and a test may care about any of them).
-    pub headers: Vec<(String, String)>,
-    /// The parsed JSON body, if there was one and it parsed.
-    pub body: Option<Value>,
-    pub kind: RequestKind,
-    /// The script step answered (main and subagent requests only).
-    pub step: Option<usize>,
-    /// The status the server answered with.
-    pub status: u16,
-    /// For streamed answers: how the stream ended (`None` while it is still being sent).
-    pub stream: Option<StreamOutcome>,
-}
-
-impl RecordedRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// The conversation of a messages request.
-    pub fn messages(&self) -> &[Value] {
-        self.body
-            .as_ref()
-            .and_then(|body| body["messages"].as_array())
-            .map_or(&[], Vec::as_slice)
-    }
-
-    /// The content blocks of the last `user` message (a string content reads as one text block). Not simply
-    /// the last message: the CLI may append `role: "system"` messages after the prompt.
-    pub fn last_user_blocks(&self) -> Vec<Value> {
-        let last_user = self.messages().iter().rev().find(|message| message["role"] == "user");
-        match last_user.map(|message| &message["content"]) {
-            Some(Value::Array(blocks)) => blocks.clone(),
-            Some(Value::String(text)) => vec![json!({"type": "text", "text": text})],
-            _ => Vec::new(),
-        }
-    }
-
-    /// The names of the tools offered in a messages request.
-    pub fn tool_names(&self) -> Vec<String> {
-        self.body
-            .as_ref()
-            .and_then(|body| body["tools"].as_array())
-            .map(|tools| {
-                tools
-                    .iter()
-                    .filter_map(|tool| tool["name"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// State shared by the connections: the script, the records, and a condvar to wait on new records.
-pub struct Shared {
-    script: Script,
-    records: Mutex<Vec<RecordedRequest>>,
-    changed: Condvar,
-    next_id: AtomicU64,
-}
-
-impl Shared {
-    fn new(script: Script) -> Self {
-        Self {
-            script,
-            records: Mutex::new(Vec::new()),
-            changed: Condvar::new(),
-            next_id: AtomicU64::new(1),
-        }
-    }
-
-    /// Records never hold a half-updated state, so a panic elsewhere must not hide them: ignore poisoning.
-    fn lock(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
-        self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn record(&self, request: RecordedRequest) -> usize {
-        let mut records = self.lock();
-        records.push(request);
-        self.changed.notify_all();
-        records.len() - 1
-    }
-
-    pub(crate) fn set_stream_outcome(&self, index: usize, outcome: StreamOutcome) {
-        if let Some(record) = self.lock().get_mut(index) {
-            record.stream = Some(outcome);
-        }
-        self.changed.notify_all();
-    }
-
-    fn next_id(&self, prefix: &str) -> String {
-        format!("{prefix}_mock_{:04}", self.next_id.fetch_add(1, Ordering::Relaxed))
-    }
-}
 
 /// A running mock Messages API on `127.0.0.1`; stops when dropped.
 pub struct MockApi {
@@ -254,19 +193,6 @@ impl MockApi {
                 .0;
         }
     }
-}
-
-/// Method, path, kind, step and status of each record: enough to read a failure without the huge bodies.
-pub fn summary(records: &[RecordedRequest]) -> Vec<String> {
-    records
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} {:?} step={:?} status={} {:?}",
-                r.method, r.path, r.kind, r.step, r.status, r.stream
-            )
-        })
-        .collect()
 }
 
 impl Drop for MockApi {
