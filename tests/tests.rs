@@ -2,8 +2,10 @@
 
 mod support;
 
+mod claude_cli_peer;
 mod cli;
 mod database;
+mod mock_api_server;
 mod single_instance;
 mod storage;
 mod ui_shell;

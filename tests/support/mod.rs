@@ -1,4 +1,10 @@
-//! Shared test harness: temporary data folders, a runtime, and the built `anyon` binary.
+//! Shared test harness: temporary data folders, a runtime, the built `anyon` binary, and the real Claude CLI
+//! run against a mock Messages API.
+
+pub mod claude;
+pub mod mock_api;
+
+pub use claude::claude_bin;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
