@@ -17,7 +17,7 @@ use super::mock_api::MockApi;
 pub const CLAUDE_VERSION: &str = "2.1.197";
 
 /// The Claude CLI to test against: `$ANYON_TEST_CLAUDE_BIN`, else `node_modules/.bin/claude` under
-/// `$ANYON_TEST_PEERS` (default: `peers/claude` beside this repository). `None` when that file is missing.
+/// `$ANYON_TEST_PEERS` (default: `peers/claude` in Cargo's test scratch folder). `None` when missing.
 pub fn claude_bin() -> Option<PathBuf> {
     let path = match std::env::var_os("ANYON_TEST_CLAUDE_BIN") {
         Some(bin) => PathBuf::from(bin),
@@ -29,26 +29,59 @@ pub fn claude_bin() -> Option<PathBuf> {
 fn peers_dir() -> PathBuf {
     std::env::var_os("ANYON_TEST_PEERS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../peers/claude"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("peers/claude"))
 }
 
-/// The CLI for a test that needs it. Panics with install instructions when it is missing, or returns `None`
-/// (after saying so) when `ANYON_SKIP_CLAUDE_TESTS=1`.
+/// Installs the pinned CLI from npm into [`peers_dir`] once, so `cargo test` needs no set-up step.
+/// A file lock keeps concurrent test processes from installing twice.
+fn install_claude() -> Result<PathBuf, String> {
+    static INSTALLED: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let dir = peers_dir();
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let lock = std::fs::File::create(dir.join(".install.lock")).map_err(|e| e.to_string())?;
+            lock.lock().map_err(|e| e.to_string())?;
+            if let Some(bin) = claude_bin() {
+                return Ok(bin);
+            }
+            eprintln!(
+                "installing @anthropic-ai/claude-code@{CLAUDE_VERSION} into {} (once)",
+                dir.display()
+            );
+            let output = Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .arg(format!("@anthropic-ai/claude-code@{CLAUDE_VERSION}"))
+                .output()
+                .map_err(|e| format!("cannot run npm ({e}); install Node.js and npm"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "npm install failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            claude_bin().ok_or_else(|| "npm install succeeded but no claude binary appeared".to_string())
+        })
+        .clone()
+}
+
+/// The CLI for a test that needs it, installed on first use. Panics with the reason when it cannot be
+/// had, or returns `None` (after saying so) when `ANYON_SKIP_CLAUDE_TESTS=1`.
 pub fn require_claude_bin(test: &str) -> Option<PathBuf> {
-    if let Some(bin) = claude_bin() {
-        return Some(bin);
-    }
-    if std::env::var("ANYON_SKIP_CLAUDE_TESTS").is_ok_and(|value| value == "1") {
+    if std::env::var("ANYON_SKIP_CLAUDE_TESTS").is_ok_and(|value| value == "1") && claude_bin().is_none() {
         eprintln!("skipping {test}: the Claude CLI is missing and ANYON_SKIP_CLAUDE_TESTS=1");
         return None;
     }
-    panic!(
-        "{test} needs the real Claude CLI, not found at $ANYON_TEST_CLAUDE_BIN or {}/node_modules/.bin/claude.\n\
-         Install it with `npm install --prefix {} @anthropic-ai/claude-code@{CLAUDE_VERSION}` (or point \
-         ANYON_TEST_PEERS / ANYON_TEST_CLAUDE_BIN at it), or set ANYON_SKIP_CLAUDE_TESTS=1 to skip.",
-        peers_dir().display(),
-        peers_dir().display(),
-    );
+    match claude_bin().map(Ok).unwrap_or_else(install_claude) {
+        Ok(bin) => Some(bin),
+        Err(error) => panic!(
+            "{test} needs the real Claude CLI: {error}.\n\
+             Install it with `npm install --prefix {} @anthropic-ai/claude-code@{CLAUDE_VERSION}` (or point \
+             ANYON_TEST_PEERS / ANYON_TEST_CLAUDE_BIN at it), or set ANYON_SKIP_CLAUDE_TESTS=1 to skip.",
+            peers_dir().display(),
+        ),
+    }
 }
 
 /// Temporary HOME, CLAUDE_CONFIG_DIR and project folder for one CLI run; removed when dropped.
