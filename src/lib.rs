@@ -6,6 +6,7 @@
 //! folds events into [`store`]s once per frame and draws [`ui`] screens from them; screens never touch
 //! the database, a process or a socket.
 //!
+//! - [`claude`]: finding the Claude Code CLI and reading its stream-json.
 //! - [`db`]: SQLite (WAL, foreign keys), migrations from `migrations/`, storage queries.
 //! - [`instance`]: one running window; later starts hand their arguments to it.
 //! - [`paths`]: where data lives (`ANYON_HOME`).
@@ -13,6 +14,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod claude;
 pub mod cli;
 pub mod command;
 pub mod db;
