@@ -51,6 +51,7 @@ fn main_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, table: &str) {
             reload = true;
         }
         egui::ComboBox::new("storage-page-size", "per page")
+            .width(64.0)
             .selected_text(store.browse.limit.to_string())
             .show_ui(ui, |ui| {
                 for size in PAGE_SIZES {
