@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::claude::run::PermissionAnswer;
 use crate::db::storage::{ExportFormat, PageRequest, RowKey, SqlValue};
+use crate::process::RunId;
 
 /// Identifies one dispatched command, so its completion can be matched to the request.
 pub type RequestId = u64;
@@ -58,13 +60,21 @@ pub enum McpScope {
     User,
 }
 
-/// How Claude should treat a new chat run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One chat turn to run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClaudeRunRequest {
     pub project_path: PathBuf,
     pub prompt: String,
+    /// Pasted or dropped images: (media type, bytes).
+    pub images: Vec<(String, Vec<u8>)>,
     /// An alias (`sonnet`), a full id, or empty for Claude's default.
     pub model: String,
+    /// `default`, `acceptEdits`, `plan`, ... or empty for Claude's default.
+    pub permission_mode: String,
+    /// Added to Claude's system prompt; empty for none.
+    pub append_system_prompt: String,
+    /// Continue this session (`--resume`); None starts a new one.
+    pub resume_session: Option<String>,
 }
 
 /// A new agent's definition.
@@ -100,8 +110,19 @@ pub enum Command {
     },
     ExecuteClaudeCode(ClaudeRunRequest),
     ContinueClaudeCode(ClaudeRunRequest),
+    /// Stops a chat run: interrupt, then SIGTERM, then SIGKILL after the grace period.
     CancelClaudeExecution {
-        session_id: String,
+        run_id: RunId,
+    },
+    /// Answers a run's permission prompt.
+    ClaudeRespondPermission {
+        run_id: RunId,
+        request_id: String,
+        answer: PermissionAnswer,
+    },
+    /// Finds the Claude installations (again, with `refresh`).
+    ClaudeFindInstallations {
+        refresh: bool,
     },
     ListAgents,
     CreateAgent(NewAgent),
@@ -192,6 +213,8 @@ impl Command {
             Command::ExecuteClaudeCode(_) => "execute_claude_code",
             Command::ContinueClaudeCode(_) => "continue_claude_code",
             Command::CancelClaudeExecution { .. } => "cancel_claude_execution",
+            Command::ClaudeRespondPermission { .. } => "claude_respond_permission",
+            Command::ClaudeFindInstallations { .. } => "claude_find_installations",
             Command::ListAgents => "list_agents",
             Command::CreateAgent(_) => "create_agent",
             Command::ExecuteAgent { .. } => "execute_agent",

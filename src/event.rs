@@ -3,7 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use serde::Serialize;
+
+use crate::claude::discovery::Discovery;
+use crate::claude::run::RunOutcome;
+use crate::claude::stream::StreamMessage;
+use crate::process::{RunId, RunKind};
 
 use crate::command::RequestId;
 use crate::db::storage::{QueryResult, TableInfo, TablePage, TableSchema, WriteRisk};
@@ -31,6 +38,15 @@ pub enum Output {
         rows: u64,
     },
     SqlHistory(Vec<String>),
+    /// A chat run started.
+    RunStarted {
+        run_id: RunId,
+        pid: u32,
+    },
+    /// A cancel or permission answer was delivered.
+    Delivered,
+    /// The Claude installations found, and which one runs.
+    Installations(Arc<Discovery>),
     Settings(BTreeMap<String, String>),
     SettingSaved {
         key: String,
@@ -54,15 +70,26 @@ pub enum ErrorDetail {
 /// What the backend sends to the window (and, line by line, to the CLI).
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A line of Claude's stream-json output for one chat session (`claude-output:{session_id}`).
+    /// A line of Claude's stream-json output from a chat run (`claude-output:{session_id}`); the
+    /// session id is known from the run's `init` line on.
     ClaudeOutput {
-        session_id: String,
-        line: serde_json::Value,
+        run_id: RunId,
+        session_id: Option<String>,
+        message: Arc<StreamMessage>,
+        /// The line as the CLI wrote it (for `anyon chat --json` and copying as JSONL).
+        raw: Arc<str>,
     },
     /// A line of output from an agent run (`agent-output:{run_id}`).
-    AgentOutput { run_id: i64, line: serde_json::Value },
+    AgentOutput {
+        run_id: RunId,
+        session_id: Option<String>,
+        message: Arc<StreamMessage>,
+        raw: Arc<str>,
+    },
     /// An error from an agent run (`agent-error:{run_id}`).
-    AgentError { run_id: i64, message: String },
+    AgentError { run_id: RunId, message: String },
+    /// A chat or agent process ended.
+    RunFinished { kind: RunKind, outcome: RunOutcome },
     /// A checkpoint was written (`checkpoint-created`).
     CheckpointCreated {
         checkpoint_id: String,

@@ -24,5 +24,6 @@ pub mod instance;
 pub mod logging;
 pub mod nav;
 pub mod paths;
+pub mod process;
 pub mod store;
 pub mod ui;

@@ -10,6 +10,7 @@ use anyon::command::Command;
 use anyon::event::Output;
 use anyon::instance::{self, Claim};
 use anyon::paths::DataPaths;
+use anyon::process::TerminateOnDrop;
 use anyon::store::SettingsStore;
 use clap::Parser;
 
@@ -44,8 +45,9 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(noun) => {
-            let (backend, _events) = Backend::open(runtime.handle().clone(), paths);
-            ExitCode::from(anyon::cli::run(&backend, noun).clamp(0, 255) as u8)
+            let (backend, events) = Backend::open(runtime.handle().clone(), paths);
+            let _terminate = TerminateOnDrop(backend.processes().clone());
+            ExitCode::from(anyon::cli::run(&backend, events, noun).clamp(0, 255) as u8)
         }
         None => run_window(&runtime, paths, cli.screen),
     }

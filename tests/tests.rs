@@ -2,6 +2,7 @@
 
 mod support;
 
+mod chat;
 mod claude_cli_peer;
 mod cli;
 mod database;

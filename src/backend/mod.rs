@@ -3,9 +3,13 @@
 //! Both front ends use it: the window calls [`Backend::dispatch`] and reads events from the
 //! [`EventReceiver`] once per frame; the headless CLI awaits [`Backend::execute`] directly.
 
+mod claude;
 mod storage;
 
+pub use claude::CLAUDE_PATH_KEY;
+
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -13,11 +17,14 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
+use crate::claude::discovery::ClaudeBinaryCache;
+use crate::claude::run::RunInput;
 use crate::command::{Command, RequestId};
 use crate::db::storage::StorageError;
 use crate::db::{self, Db, DbError};
 use crate::event::{ErrorDetail, Event, Output};
 use crate::paths::DataPaths;
+use crate::process::{ProcessRegistry, RunId};
 
 /// How many events may wait for the window before senders have to wait: a chatty child
 /// process then slows down instead of growing memory without bound.
@@ -38,6 +45,12 @@ pub enum BackendError {
     Sqlite(#[from] rusqlite::Error),
     #[error("a background task stopped unexpectedly: {0}")]
     Task(String),
+    #[error("{0}")]
+    ClaudeNotFound(String),
+    #[error(transparent)]
+    Run(#[from] crate::claude::run::RunError),
+    #[error("no running Claude process has run id {0}")]
+    NoSuchRun(u64),
 }
 
 impl BackendError {
@@ -61,6 +74,9 @@ impl BackendError {
             BackendError::Storage(error) => error.kind(),
             BackendError::Sqlite(_) => "sql",
             BackendError::Task(_) => "internal",
+            BackendError::ClaudeNotFound(_) => "claude_not_found",
+            BackendError::Run(_) => "run",
+            BackendError::NoSuchRun(_) => "no_such_run",
         }
     }
 }
@@ -114,6 +130,11 @@ pub struct EventReceiver {
 }
 
 impl EventReceiver {
+    /// Waits for the next event (the headless CLI); None once every sender is gone.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+
     /// Hands waiting events to `apply` until none are left or `budget` is spent.
     /// Returns true when events remain (the caller should repaint again soon).
     pub fn drain(&mut self, budget: Duration, mut apply: impl FnMut(Event)) -> bool {
@@ -140,6 +161,14 @@ struct Inner {
     next_request: AtomicU64,
     /// Running SQL statements by the request that started them, for cancel.
     running_sql: Mutex<HashMap<RequestId, storage::SqlSlot>>,
+    /// Every Claude and agent process.
+    processes: ProcessRegistry,
+    /// Where `claude` is, found once.
+    claude_binary: ClaudeBinaryCache,
+    /// How to reach each running turn (permission answers).
+    run_inputs: Mutex<HashMap<RunId, mpsc::Sender<RunInput>>>,
+    /// Variables added to the environment of every Claude process (API key, proxy, ...).
+    child_env: RwLock<Vec<(OsString, OsString)>>,
 }
 
 /// The one backend behind the window and the CLI. Cheap to clone.
@@ -170,7 +199,12 @@ impl Backend {
             sink,
             next_request: AtomicU64::new(1),
             running_sql: Mutex::new(HashMap::new()),
+            processes: ProcessRegistry::new(),
+            claude_binary: ClaudeBinaryCache::new(),
+            run_inputs: Mutex::new(HashMap::new()),
+            child_env: RwLock::new(Vec::new()),
         };
+        inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
         // The lane holds only a weak reference so that dropping the last Backend ends it.
         let weak = Arc::downgrade(&backend.inner);
@@ -202,6 +236,25 @@ impl Backend {
     /// Where ANYON keeps its files.
     pub fn paths(&self) -> &DataPaths {
         &self.inner.paths
+    }
+
+    /// Sets variables added to the environment of every Claude process started from now on.
+    pub fn set_child_env(&self, env: Vec<(OsString, OsString)>) {
+        *self.inner.child_env.write().unwrap_or_else(|p| p.into_inner()) = env;
+    }
+
+    pub(crate) fn child_env(&self) -> Vec<(OsString, OsString)> {
+        self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Every Claude and agent process this backend started.
+    pub fn processes(&self) -> &ProcessRegistry {
+        &self.inner.processes
+    }
+
+    /// Ends every process still running (app exit): SIGTERM, then SIGKILL after `grace`.
+    pub fn shutdown(&self, grace: Duration) {
+        self.inner.processes.terminate_all_blocking(grace);
     }
 
     /// Why the database could not be opened, if it could not.
@@ -279,6 +332,11 @@ impl Backend {
             | Command::StorageExport { .. }
             | Command::StorageHistory
             | Command::StorageExecuteSql { .. }) => self.storage(request_id, command).await,
+            command @ (Command::ExecuteClaudeCode(_)
+            | Command::ContinueClaudeCode(_)
+            | Command::CancelClaudeExecution { .. }
+            | Command::ClaudeRespondPermission { .. }
+            | Command::ClaudeFindInstallations { .. }) => self.claude(command).await,
             other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }

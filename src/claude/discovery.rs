@@ -89,7 +89,7 @@ fn default_system_dirs() -> Vec<PathBuf> {
 }
 
 /// Why a place was looked at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq, Eq)]
 pub enum Source {
     /// The path saved in ANYON's settings.
     Setting,
@@ -102,7 +102,7 @@ pub enum Source {
 }
 
 /// What was at a place that was searched.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub enum PlaceOutcome {
     /// No file there.
     Missing,
@@ -115,7 +115,7 @@ pub enum PlaceOutcome {
 }
 
 /// One place that was searched.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct SearchedPlace {
     pub path: PathBuf,
     pub source: Source,
@@ -123,7 +123,7 @@ pub struct SearchedPlace {
 }
 
 /// A `claude` binary that exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct Installation {
     /// The path as found (what to run).
     pub path: PathBuf,
@@ -142,7 +142,7 @@ impl Installation {
 }
 
 /// A Claude Code version as `--version` prints it (`2.1.197 (Claude Code)`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ClaudeVersion {
     pub major: u64,
     pub minor: u64,
@@ -184,7 +184,7 @@ impl ClaudeVersion {
 }
 
 /// Why `--version` did not give a Claude Code version.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
     #[error("could not start it: {0}")]
     Spawn(String),
@@ -197,7 +197,7 @@ pub enum VersionError {
 }
 
 /// The outcome of a search.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
 pub struct Discovery {
     /// Every binary found, in search order, each listed once.
     pub installations: Vec<Installation>,

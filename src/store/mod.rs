@@ -77,6 +77,7 @@ impl Stores {
             Event::ProcessCount { running } => self.running_processes = running,
             Event::InstanceArgs { args } => self.forwarded_args.push(args),
             Event::ClaudeOutput { .. }
+            | Event::RunFinished { .. }
             | Event::AgentOutput { .. }
             | Event::AgentError { .. }
             | Event::CheckpointCreated { .. } => {

@@ -1,41 +1,14 @@
-//! The headless command line: `anyon <noun> <verb> [--json]`, over the same [`Backend`] as the window.
-//!
-//! With `--json`, results go to stdout as JSON and failures to stderr as
-//! `{"error":{"kind":...,"message":...}}`, with exit status 1.
+//! `anyon storage tables|schema|sql`: the app's database from the command line.
 
 use std::io::Write;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
-use crate::backend::{Backend, BackendError};
+use super::{emit, finish, print_error, write_json};
+use crate::backend::Backend;
 use crate::command::Command;
 use crate::db::storage::{self, ExportFormat, QueryResult, SqlValue, TableInfo, TableSchema};
 use crate::event::Output;
-use crate::nav::Screen;
-
-/// ANYON: a native desktop home for Claude Code.
-///
-/// Without a subcommand, opens the window (or brings the running one to the front).
-#[derive(Debug, Parser)]
-#[command(name = "anyon", version, about, long_about = None)]
-pub struct Cli {
-    /// Open the window on this screen.
-    #[arg(long, value_enum, global = false)]
-    pub screen: Option<Screen>,
-
-    #[command(subcommand)]
-    pub command: Option<Noun>,
-}
-
-/// The headless nouns.
-#[derive(Debug, Subcommand)]
-pub enum Noun {
-    /// The app's own SQLite database.
-    Storage {
-        #[command(subcommand)]
-        verb: StorageVerb,
-    },
-}
 
 #[derive(Debug, Subcommand)]
 pub enum StorageVerb {
@@ -80,9 +53,8 @@ pub enum SqlFormat {
     Csv,
 }
 
-/// Runs a headless subcommand and returns the process exit status.
-pub fn run(backend: &Backend, noun: Noun) -> i32 {
-    let Noun::Storage { verb } = noun;
+/// Runs `anyon storage <verb>`.
+pub fn run(backend: &Backend, verb: StorageVerb) -> i32 {
     match verb {
         StorageVerb::Tables { json } => finish(backend, Command::StorageListTables, json, |out, output| match output {
             Output::Tables(tables) if json => write_json(out, &tables),
@@ -157,41 +129,6 @@ fn schema(backend: &Backend, table: Option<String>, json: bool) -> i32 {
     })
 }
 
-/// Runs `command`, then prints its output with `print` or its error (as JSON when `json`).
-fn finish(
-    backend: &Backend,
-    command: Command,
-    json: bool,
-    print: impl FnOnce(&mut dyn Write, Output) -> std::io::Result<()>,
-) -> i32 {
-    match backend.runtime().block_on(backend.execute(command)) {
-        Ok(output) => emit(|out| print(out, output)),
-        Err(error) => {
-            print_error(&error, json);
-            1
-        }
-    }
-}
-
-/// Writes to a buffered stdout; a closed pipe (`anyon ... | head`) is not an error worth a message.
-fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> i32 {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match write(&mut out).and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(error) => {
-            eprintln!("error: cannot write the output: {error}");
-            1
-        }
-    }
-}
-
-fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)
-}
-
 fn write_schema(out: &mut dyn Write, schema: &TableSchema) -> std::io::Result<()> {
     writeln!(
         out,
@@ -223,15 +160,6 @@ fn write_schema(out: &mut dyn Write, schema: &TableSchema) -> std::io::Result<()
         writeln!(out, "  {index}")?;
     }
     writeln!(out)
-}
-
-fn print_error(error: &BackendError, json: bool) {
-    if json {
-        let body = serde_json::json!({"error": {"kind": error.kind(), "message": error.to_string()}});
-        eprintln!("{body}");
-    } else {
-        eprintln!("error: {error}");
-    }
 }
 
 fn write_tables(out: &mut dyn Write, tables: &[TableInfo]) -> std::io::Result<()> {
@@ -273,12 +201,6 @@ fn plain_cell(value: &SqlValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cli_definition_is_consistent() {
-        use clap::CommandFactory;
-        Cli::command().debug_assert();
-    }
 
     #[test]
     fn plain_cells_escape_what_would_break_lines() {

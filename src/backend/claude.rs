@@ -1,0 +1,171 @@
+//! The chat commands: finding `claude`, starting runs, answering their prompts, stopping them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{Backend, BackendError};
+use crate::claude::discovery::{Discovery, DiscoveryInputs, PlaceOutcome};
+use crate::claude::run::{self, RunInput, RunOptions, SessionChoice};
+use crate::claude::stream::InputBlock;
+use crate::command::{ClaudeRunRequest, Command};
+use crate::db;
+use crate::event::Output;
+use crate::process::RunKind;
+
+/// `app_settings` key of the `claude` binary the person picked.
+pub const CLAUDE_PATH_KEY: &str = "claude.binary_path";
+
+impl Backend {
+    pub(super) async fn claude(&self, command: Command) -> Result<Output, BackendError> {
+        match command {
+            Command::ExecuteClaudeCode(request) => {
+                let session = match &request.resume_session {
+                    Some(id) => SessionChoice::Resume(id.clone()),
+                    None => SessionChoice::New,
+                };
+                self.start_chat(request, session).await
+            }
+            Command::ContinueClaudeCode(request) => {
+                let session = match &request.resume_session {
+                    Some(id) => SessionChoice::Resume(id.clone()),
+                    None => SessionChoice::Continue,
+                };
+                self.start_chat(request, session).await
+            }
+            Command::CancelClaudeExecution { run_id } => {
+                if self.inner.processes.cancel(run_id).await {
+                    Ok(Output::Delivered)
+                } else {
+                    Err(BackendError::NoSuchRun(run_id))
+                }
+            }
+            Command::ClaudeRespondPermission {
+                run_id,
+                request_id,
+                answer,
+            } => {
+                let input = self.run_input(run_id)?;
+                input
+                    .send(RunInput::Permission { request_id, answer })
+                    .await
+                    .map_err(|_| BackendError::NoSuchRun(run_id))?;
+                Ok(Output::Delivered)
+            }
+            Command::ClaudeFindInstallations { refresh } => {
+                if refresh {
+                    self.inner.claude_binary.invalidate();
+                }
+                Ok(Output::Installations(self.discovery().await?))
+            }
+            other => Err(BackendError::NotAvailable { command: other.name() }),
+        }
+    }
+
+    fn run_input(&self, run_id: u64) -> Result<tokio::sync::mpsc::Sender<RunInput>, BackendError> {
+        let inputs = self.inner.run_inputs.lock().unwrap_or_else(|p| p.into_inner());
+        inputs.get(&run_id).cloned().ok_or(BackendError::NoSuchRun(run_id))
+    }
+
+    /// The Claude installations, discovered once and cached.
+    async fn discovery(&self) -> Result<Arc<Discovery>, BackendError> {
+        let saved = self.saved_claude_path().await;
+        let cache = self.clone();
+        tokio::task::spawn_blocking(move || {
+            cache
+                .inner
+                .claude_binary
+                .get_or_discover(|| DiscoveryInputs::from_env(saved))
+        })
+        .await
+        .map_err(|error| BackendError::Task(error.to_string()))
+    }
+
+    async fn saved_claude_path(&self) -> Option<PathBuf> {
+        self.blocking(|db| Ok(db::get_setting(&db.writer(), CLAUDE_PATH_KEY)?))
+            .await
+            .ok()
+            .flatten()
+            .filter(|path| !path.trim().is_empty())
+            .map(PathBuf::from)
+    }
+
+    /// The binary to run, or a message that says where ANYON looked.
+    pub async fn claude_binary(&self) -> Result<PathBuf, BackendError> {
+        let discovery = self.discovery().await?;
+        match discovery.chosen() {
+            Some(installation) => Ok(installation.path.clone()),
+            None => Err(BackendError::ClaudeNotFound(not_found_message(&discovery))),
+        }
+    }
+
+    async fn start_chat(&self, request: ClaudeRunRequest, session: SessionChoice) -> Result<Output, BackendError> {
+        let bin = self.claude_binary().await?;
+        let mut prompt = vec![InputBlock::text(request.prompt.clone())];
+        prompt.extend(
+            request
+                .images
+                .iter()
+                .map(|(media_type, bytes)| InputBlock::image(media_type.clone(), bytes)),
+        );
+        let options = RunOptions {
+            project: request.project_path.clone(),
+            prompt,
+            model: Some(request.model.clone()).filter(|m| !m.trim().is_empty()),
+            permission_mode: Some(request.permission_mode.clone()).filter(|m| !m.trim().is_empty()),
+            session,
+            append_system_prompt: Some(request.append_system_prompt.clone()).filter(|p| !p.trim().is_empty()),
+            permission_prompts: true,
+            ..RunOptions::default()
+        };
+        let env = self.child_env();
+        let started = run::start(&bin, options, RunKind::Chat, &env, &self.inner.processes, self.sink()).await?;
+        self.inner
+            .run_inputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(started.run_id, started.input.clone());
+        // The owner drops its receiver when the run ends; then the route is no longer needed.
+        let backend = self.clone();
+        let (run_id, input) = (started.run_id, started.input.clone());
+        tokio::spawn(async move {
+            input.closed().await;
+            backend.forget_run(run_id);
+        });
+        Ok(Output::RunStarted {
+            run_id: started.run_id,
+            pid: started.pid,
+        })
+    }
+
+    /// Forgets the input channel of a run that ended.
+    fn forget_run(&self, run_id: u64) {
+        self.inner
+            .run_inputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run_id);
+    }
+}
+
+/// "Claude Code was not found" with every place searched and why each did not count.
+fn not_found_message(discovery: &Discovery) -> String {
+    let mut message = String::from(
+        "Claude Code was not found. Install it (npm install -g @anthropic-ai/claude-code), or choose the \
+         binary in Settings, or set ANYON_CLAUDE_BIN. Searched:",
+    );
+    for place in &discovery.searched {
+        let why = match &place.outcome {
+            PlaceOutcome::Missing => "not there".to_string(),
+            PlaceOutcome::NotExecutable => "not executable".to_string(),
+            PlaceOutcome::SameAs(other) => format!("same as {}", other.display()),
+            PlaceOutcome::Installation => "found, but it does not run".to_string(),
+        };
+        message.push_str(&format!("\n  {} ({why})", place.path.display()));
+    }
+    for installation in &discovery.installations {
+        if let Err(error) = &installation.version {
+            message.push_str(&format!("\n  {}: {error}", installation.path.display()));
+        }
+    }
+    message
+}

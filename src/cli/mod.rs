@@ -1,0 +1,113 @@
+//! The headless command line: `anyon <noun> <verb> [--json]`, over the same [`Backend`] as the window.
+//!
+//! With `--json`, results go to stdout as JSON and failures to stderr as
+//! `{"error":{"kind":...,"message":...}}`, with exit status 1.
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+
+mod chat;
+mod storage;
+
+pub use chat::ChatArgs;
+pub use storage::{SqlFormat, StorageVerb};
+
+use crate::backend::{Backend, BackendError, EventReceiver};
+use crate::command::Command;
+use crate::event::Output;
+use crate::nav::Screen;
+
+/// ANYON: a native desktop home for Claude Code.
+///
+/// Without a subcommand, opens the window (or brings the running one to the front).
+#[derive(Debug, Parser)]
+#[command(name = "anyon", version, about, long_about = None)]
+pub struct Cli {
+    /// Open the window on this screen.
+    #[arg(long, value_enum, global = false)]
+    pub screen: Option<Screen>,
+
+    #[command(subcommand)]
+    pub command: Option<Noun>,
+}
+
+/// The headless nouns.
+#[derive(Debug, Subcommand)]
+pub enum Noun {
+    /// The app's own SQLite database.
+    Storage {
+        #[command(subcommand)]
+        verb: StorageVerb,
+    },
+    /// Run one Claude turn in a project and stream its output.
+    Chat(ChatArgs),
+}
+
+/// Runs a headless subcommand and returns the process exit status.
+pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
+    match noun {
+        Noun::Storage { verb } => storage::run(backend, verb),
+        Noun::Chat(args) => chat::run(backend, events, args),
+    }
+}
+
+/// Runs `command`, then prints its output with `print` or its error (as JSON when `json`).
+pub(crate) fn finish(
+    backend: &Backend,
+    command: Command,
+    json: bool,
+    print: impl FnOnce(&mut dyn Write, Output) -> std::io::Result<()>,
+) -> i32 {
+    match backend.runtime().block_on(backend.execute(command)) {
+        Ok(output) => emit(|out| print(out, output)),
+        Err(error) => {
+            print_error(&error, json);
+            1
+        }
+    }
+}
+
+/// Writes to a buffered stdout; a closed pipe (`anyon ... | head`) is not an error worth a message.
+pub(crate) fn emit(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> i32 {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(error) => {
+            eprintln!("error: cannot write the output: {error}");
+            1
+        }
+    }
+}
+
+pub(crate) fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+pub(crate) fn print_error(error: &BackendError, json: bool) {
+    if json {
+        let body = serde_json::json!({"error": {"kind": error.kind(), "message": error.to_string()}});
+        eprintln!("{body}");
+    } else {
+        eprintln!("error: {error}");
+    }
+}
+
+pub(crate) fn write_json_line(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
