@@ -10,7 +10,7 @@ use crate::cli::Cli;
 use crate::command::Command;
 use crate::nav::Screen;
 use crate::store::{LAST_SCREEN_KEY, LoginState, NoticeLevel, SettingsStore, Stores, ThemeChoice};
-use crate::ui::chat::{self, ChatTabs, TabAction};
+use crate::ui::chat::{self, ChatTabs, ChatUiState, TabAction};
 use crate::ui::{self, ScreenContext, theme, widgets};
 
 /// Time per frame the window spends applying events before it draws.
@@ -51,6 +51,7 @@ pub struct AnyonApp {
     stores: Stores,
     screen: Screen,
     tabs: ChatTabs,
+    chat_ui: ChatUiState,
     applied_theme: Option<ThemeChoice>,
     frames: u64,
     bench_first_frame: bool,
@@ -84,6 +85,7 @@ impl AnyonApp {
             stores,
             screen,
             tabs: ChatTabs::default(),
+            chat_ui: ChatUiState::default(),
             applied_theme: None,
             frames: 0,
             bench_first_frame: options.bench_first_frame,
@@ -110,11 +112,36 @@ impl AnyonApp {
     fn apply_tab_action(&mut self, action: TabAction) {
         match action {
             TabAction::Activate(id) => self.tabs.activate(id),
-            TabAction::Close(id) => self.tabs.close(id),
-            TabAction::New => {
-                self.tabs.open("New chat");
-            }
+            TabAction::Close(id) => self.close_chat(id),
+            TabAction::New => self.new_chat(),
         }
+    }
+
+    /// Opens a chat tab in the project the last chat used.
+    fn new_chat(&mut self) {
+        let id = self.tabs.open("New chat");
+        let last = self
+            .stores
+            .settings
+            .raw
+            .get(crate::store::LAST_PROJECT_KEY)
+            .map(String::as_str);
+        let project = crate::store::default_project(last);
+        self.stores
+            .chat
+            .sessions
+            .insert(id, crate::store::ChatSession::new("New chat", project));
+    }
+
+    /// Closes a chat tab; its running turn is stopped, since nobody could see or answer it.
+    fn close_chat(&mut self, id: u64) {
+        if let Some(session) = self.stores.chat.sessions.remove(&id)
+            && let Some(run_id) = session.run.and_then(|run| run.run_id)
+        {
+            self.backend.dispatch(Command::CancelClaudeExecution { run_id });
+        }
+        self.chat_ui.transcripts.remove(&id);
+        self.tabs.close(id);
     }
 
     fn handle_shortcuts(&mut self, ctx: &egui::Context) {
@@ -123,10 +150,12 @@ impl AnyonApp {
             self.open_screen(screen);
         }
         if pressed(&NEW_TAB) {
-            self.tabs.open("New chat");
+            self.new_chat();
         }
-        if pressed(&CLOSE_TAB) {
-            self.tabs.close_active();
+        if pressed(&CLOSE_TAB)
+            && let Some(id) = self.tabs.active_tab().map(|tab| tab.id)
+        {
+            self.close_chat(id);
         }
         // Ctrl+Shift+Tab must be tested first: consume_shortcut ignores extra Shift.
         if pressed(&PREVIOUS_TAB) {
@@ -247,6 +276,11 @@ impl AnyonApp {
 }
 
 impl eframe::App for AnyonApp {
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Nothing ANYON started may outlive the window.
+        self.backend.shutdown(crate::process::DEFAULT_GRACE);
+    }
+
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.frames += 1;
         if self.bench_first_frame && self.frames == 2 {
@@ -299,7 +333,7 @@ impl eframe::App for AnyonApp {
         }
         let screen = self.screen;
         let active_tab = self.tabs.active_tab().cloned();
-        egui::CentralPanel::default()
+        let retitle = egui::CentralPanel::default()
             .frame(egui::Frame::central_panel(ui.style()).inner_margin(theme::SCREEN_MARGIN))
             .show(ui, |ui| {
                 let mut cx = ScreenContext {
@@ -307,10 +341,17 @@ impl eframe::App for AnyonApp {
                     backend: &self.backend,
                 };
                 match &active_tab {
-                    Some(tab) => chat::chat_ui(ui, tab, &mut cx),
-                    None => ui::screen_ui(ui, screen, &mut cx),
+                    Some(tab) => chat::chat_ui(ui, tab, &mut cx, &mut self.chat_ui).map(|title| (tab.id, title)),
+                    None => {
+                        ui::screen_ui(ui, screen, &mut cx);
+                        None
+                    }
                 }
-            });
+            })
+            .inner;
+        if let Some((id, title)) = retitle {
+            self.tabs.rename(id, title);
+        }
         let ctx = ui.ctx().clone();
         self.notices_ui(&ctx);
     }

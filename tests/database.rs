@@ -67,3 +67,46 @@ fn pragmas_are_set_on_open() {
         "{error}"
     );
 }
+
+#[test]
+fn runs_left_running_by_a_crash_are_marked_interrupted_at_start() {
+    let home = TempHome::new();
+    {
+        let db = Db::open(&home.path().join("anyon.db")).unwrap();
+        let conn = db.writer();
+        // A dead pid (no such process), no pid at all, and this test's own live pid.
+        let own = std::process::id();
+        conn.execute_batch(&format!(
+            "INSERT INTO agent_runs (agent_name, task, model, project_path, status, pid) VALUES
+               ('a', 't', 'm', '/p', 'running', 999999999),
+               ('b', 't', 'm', '/p', 'pending', NULL),
+               ('c', 't', 'm', '/p', 'running', {own}),
+               ('d', 't', 'm', '/p', 'completed', NULL);"
+        ))
+        .unwrap();
+    }
+    let runtime = support::runtime();
+    let (backend, _events) = support::backend(&runtime, &home);
+    let output = runtime
+        .block_on(backend.execute(Command::StorageExecuteSql {
+            sql: "SELECT agent_name, status FROM agent_runs ORDER BY agent_name".into(),
+            allow_write: false,
+            max_rows: None,
+            record: false,
+        }))
+        .unwrap();
+    let anyon::event::Output::Query(result) = output else {
+        panic!("query")
+    };
+    let statuses: Vec<String> = result.rows.iter().map(|r| format!("{:?}", r[1])).collect();
+    assert_eq!(
+        statuses,
+        [
+            "Text(\"interrupted\")",
+            "Text(\"interrupted\")",
+            "Text(\"running\")",
+            "Text(\"completed\")"
+        ],
+        "a run whose process lives is left alone"
+    );
+}

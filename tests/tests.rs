@@ -3,6 +3,7 @@
 mod support;
 
 mod chat;
+mod chat_ui;
 mod claude_cli_peer;
 mod cli;
 mod database;

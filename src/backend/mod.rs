@@ -185,6 +185,13 @@ impl Backend {
             tracing::error!(%error, "database unavailable");
             error.to_string()
         });
+        if let Ok(db) = &db {
+            match db::recover_interrupted_runs(&db.writer()) {
+                Ok(0) => {}
+                Ok(count) => tracing::warn!(count, "marked runs left over by a previous crash as interrupted"),
+                Err(error) => tracing::warn!(%error, "could not check for interrupted runs"),
+            }
+        }
         let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
         let sink = EventSink {
             tx,

@@ -123,6 +123,30 @@ fn classify(error: rusqlite::Error, path: &Path) -> DbError {
     }
 }
 
+/// Marks agent runs that were pending or running when a previous ANYON ended, and whose process is
+/// gone, as interrupted. Returns how many. A run whose process still lives (another instance's, or
+/// the CLI's) is left alone.
+pub fn recover_interrupted_runs(conn: &Connection) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare("SELECT id, pid FROM agent_runs WHERE status IN ('pending', 'running')")?;
+    let runs: Vec<(i64, Option<i64>)> = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut recovered = 0;
+    for (id, pid) in runs {
+        let alive = pid
+            .and_then(|pid| u32::try_from(pid).ok())
+            .is_some_and(crate::process::is_alive);
+        if !alive {
+            recovered += conn.execute(
+                "UPDATE agent_runs SET status = 'interrupted', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+                 error = coalesce(error, 'ANYON ended while this run was going') WHERE id = ?1",
+                [id],
+            )?;
+        }
+    }
+    Ok(recovered)
+}
+
 /// Reads one value from `app_settings`.
 pub fn get_setting(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     use rusqlite::OptionalExtension;

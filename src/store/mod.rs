@@ -3,14 +3,19 @@
 //! Each store's `apply` is a pure function of the event, so it is unit-tested without a window.
 //! The window drains events into [`Stores::apply`] once per frame.
 
+mod chat;
 mod notices;
 mod requested;
 mod settings;
 mod storage;
 
+pub use chat::{
+    ActiveRun, Attachment, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome,
+    default_project, image_media_type,
+};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
-pub use settings::{LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
+pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
 
 use crate::event::{Event, Output};
@@ -31,6 +36,7 @@ pub enum LoginState {
 pub struct Stores {
     pub settings: SettingsStore,
     pub storage: StorageStore,
+    pub chat: ChatStore,
     pub notices: Notices,
     pub login: LoginState,
     /// Live Claude and agent processes.
@@ -56,8 +62,12 @@ impl Stores {
                     } => Some(format!("Done: {statement}")),
                     _ => None,
                 };
-                let handled =
-                    self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output);
+                let handled = match &output {
+                    Output::RunStarted { run_id, .. } => self.chat.run_started(request_id, *run_id),
+                    _ => {
+                        self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
+                    }
+                };
                 match (handled, confirmation) {
                     (true, Some(text)) => self.notices.push(NoticeLevel::Info, text),
                     (true, None) => {}
@@ -70,17 +80,18 @@ impl Stores {
                 error,
                 detail,
             } => {
-                if !self.storage.apply_failure(request_id, &error, &detail) {
+                if !self.storage.apply_failure(request_id, &error, &detail) && !self.chat.run_failed(request_id, &error)
+                {
                     self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
                 }
             }
             Event::ProcessCount { running } => self.running_processes = running,
             Event::InstanceArgs { args } => self.forwarded_args.push(args),
-            Event::ClaudeOutput { .. }
-            | Event::RunFinished { .. }
-            | Event::AgentOutput { .. }
-            | Event::AgentError { .. }
-            | Event::CheckpointCreated { .. } => {
+            Event::ClaudeOutput {
+                run_id, message, raw, ..
+            } => self.chat.apply_output(run_id, message, raw),
+            Event::RunFinished { outcome, .. } => self.chat.apply_finished(outcome),
+            Event::AgentOutput { .. } | Event::AgentError { .. } | Event::CheckpointCreated { .. } => {
                 tracing::trace!("stream event without a screen to show it yet");
             }
         }

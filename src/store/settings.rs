@@ -50,6 +50,8 @@ impl ThemeChoice {
 /// Keys of `app_settings` used by the shell.
 pub const THEME_KEY: &str = "theme";
 pub const LAST_SCREEN_KEY: &str = "last_screen";
+/// The project folder the last chat ran in (where a new chat starts).
+pub const LAST_PROJECT_KEY: &str = "chat.last_project";
 
 /// Settings as the window knows them.
 #[derive(Debug, Clone, Default)]

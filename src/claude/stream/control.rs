@@ -141,6 +141,29 @@ pub enum PermissionUpdate {
     Unknown(Value),
 }
 
+impl PermissionUpdate {
+    /// A short description for the person: `Bash(touch x)`, `mode acceptEdits`, `folder /x`.
+    pub fn describe(&self) -> String {
+        match self {
+            PermissionUpdate::AddRules { rules, .. } => rules
+                .iter()
+                .map(|rule| match &rule.rule_content {
+                    Some(content) => format!("{}({content})", rule.tool_name),
+                    None => rule.tool_name.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            PermissionUpdate::SetMode { mode, .. } => format!("mode {mode}"),
+            PermissionUpdate::AddDirectories { directories, .. } => format!("folders {}", directories.join(", ")),
+            PermissionUpdate::Unknown(value) => value
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("a change")
+                .to_owned(),
+        }
+    }
+}
+
 /// One permission rule: a tool, optionally narrowed (`Bash` + `touch made_by_tool.txt`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct PermissionRule {

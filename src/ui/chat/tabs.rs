@@ -1,9 +1,8 @@
-//! Chat tabs: the strip of open chats above the content, and a chat tab's view.
+//! The chat tabs: which are open, which is shown, and the strip that switches between them.
 
 use egui::{RichText, Sense};
 
-use super::widgets::{EmptyState, screen_heading};
-use super::{ScreenContext, theme};
+use crate::ui::theme;
 
 /// One open chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +72,13 @@ impl ChatTabs {
         });
     }
 
+    /// Changes a tab's title (after its first prompt).
+    pub fn rename(&mut self, id: u64, title: impl Into<String>) {
+        if let Some(tab) = self.tabs.iter_mut().find(|tab| tab.id == id) {
+            tab.title = title.into();
+        }
+    }
+
     pub fn activate(&mut self, id: u64) {
         self.active = self.tabs.iter().position(|tab| tab.id == id);
     }
@@ -130,7 +136,7 @@ pub fn tab_strip_ui(ui: &mut egui::Ui, tabs: &ChatTabs) -> Option<TabAction> {
         }
         let new = ui.button("+ New chat").on_hover_text(format!(
             "Open a new chat ({})",
-            super::widgets::shortcut_text(ui.ctx(), &crate::app::NEW_TAB)
+            crate::ui::widgets::shortcut_text(ui.ctx(), &crate::app::NEW_TAB)
         ));
         if new.clicked() {
             action = Some(TabAction::New);
@@ -146,20 +152,6 @@ fn truncate(title: &str, max_chars: usize) -> String {
     let mut cut: String = title.chars().take(max_chars - 1).collect();
     cut.push('…');
     cut
-}
-
-/// Draws a chat tab.
-pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, _cx: &mut ScreenContext<'_>) {
-    screen_heading(ui, &tab.title);
-    EmptyState {
-        icon: "💬",
-        title: "Start a conversation",
-        body: "Pick a project and send a prompt: Claude's answer, its thinking and its tool calls stream \
-               in here, and you approve or deny the tools it asks for. Running Claude is not part of \
-               this build yet.",
-        detail: None,
-    }
-    .ui(ui);
 }
 
 #[cfg(test)]

@@ -1,0 +1,201 @@
+//! The prompt box: project, model and permission mode, the text, attachments, send and stop.
+//! Enter sends, Shift+Enter starts a new line, Esc stops the running turn.
+
+use egui::{Key, Modifiers, RichText};
+
+use crate::backend::Backend;
+use crate::command::Command;
+use crate::store::{Attachment, ChatSession, image_media_type};
+use crate::ui::theme;
+
+/// Model choices offered besides typing any id.
+const MODELS: [(&str, &str); 7] = [
+    ("", "Default model"),
+    ("opus", "Opus (alias)"),
+    ("sonnet", "Sonnet (alias)"),
+    ("haiku", "Haiku (alias)"),
+    ("claude-opus-4-8", "claude-opus-4-8"),
+    ("claude-sonnet-5", "claude-sonnet-5"),
+    ("claude-haiku-4-5-20251001", "claude-haiku-4-5-20251001"),
+];
+/// The CLI's permission modes.
+const MODES: [(&str, &str); 6] = [
+    ("", "Ask before edits (default)"),
+    ("acceptEdits", "Accept edits"),
+    ("plan", "Plan only"),
+    ("auto", "Auto"),
+    ("dontAsk", "Don't ask"),
+    ("bypassPermissions", "Bypass permissions"),
+];
+/// Largest image accepted from a drop.
+const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// Returns the tab's new title after its first prompt.
+pub fn ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession, backend: &Backend) -> Option<String> {
+    let mut retitle = None;
+    take_dropped_images(ui.ctx(), session);
+    // Queued prompts go out, in order, once the turn before them ended.
+    if !session.is_busy()
+        && let Some(next) = session.queue.pop_front()
+    {
+        retitle = super::send_prompt(session, next, backend);
+    }
+    options_ui(ui, tab_id, session);
+    if !session.attachments.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            let mut remove = None;
+            for (index, attachment) in session.attachments.iter().enumerate() {
+                if ui
+                    .small_button(format!("🖼 {} ×", attachment.name))
+                    .on_hover_text("Remove")
+                    .clicked()
+                {
+                    remove = Some(index);
+                }
+            }
+            if let Some(index) = remove {
+                session.attachments.remove(index);
+            }
+        });
+    }
+    let input_id = egui::Id::unique(("chat-input", tab_id));
+    let focused = ui.memory(|m| m.has_focus(input_id));
+    // Enter sends; Shift+Enter is left to the text box as a newline.
+    let enter = focused && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
+    let escape = session.is_busy() && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+    ui.horizontal(|ui| {
+        let width = ui.available_width() - 110.0;
+        let hint = if session.is_busy() {
+            "Claude is working… a prompt sent now waits its turn"
+        } else {
+            "Ask Claude (Enter sends, Shift+Enter for a new line)"
+        };
+        let edit = egui::TextEdit::multiline(&mut session.input)
+            .id(input_id)
+            .desired_rows(3)
+            .desired_width(width)
+            .hint_text(hint);
+        ui.add(edit);
+        ui.vertical(|ui| {
+            let send = ui.add_sized([100.0, 28.0], egui::Button::new("Send"));
+            if send.clicked() || enter {
+                let text = std::mem::take(&mut session.input);
+                if let Some(title) = super::send_prompt(session, text, backend) {
+                    retitle = Some(title);
+                }
+            }
+            if session.is_busy() {
+                let stop = ui
+                    .add_sized([100.0, 28.0], egui::Button::new("⏹ Stop"))
+                    .on_hover_text("Stop (Esc)");
+                if stop.clicked() || escape {
+                    stop_run(session, backend);
+                }
+            }
+            if !session.queue.is_empty() {
+                ui.label(
+                    RichText::new(format!("{} queued", session.queue.len()))
+                        .small()
+                        .color(theme::muted(ui.visuals())),
+                );
+            }
+        });
+    });
+    retitle
+}
+
+fn options_ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession) {
+    ui.horizontal(|ui| {
+        let locked = session.session_id.is_some() || session.is_busy();
+        let label = ui.label("Project");
+        ui.add_enabled(
+            !locked,
+            egui::TextEdit::singleline(&mut session.project)
+                .desired_width(280.0)
+                .hint_text("/path/to/project"),
+        )
+        .labelled_by(label.id)
+        .on_disabled_hover_text("A session stays in the folder it started in");
+        let model_label = MODELS
+            .iter()
+            .find(|(id, _)| *id == session.model)
+            .map_or(session.model.as_str(), |(_, l)| l);
+        let label = ui.label("Model");
+        egui::ComboBox::from_id_salt(("chat-model", tab_id))
+            .selected_text(model_label.to_owned())
+            .show_ui(ui, |ui| {
+                for (id, label) in MODELS {
+                    ui.selectable_value(&mut session.model, id.to_owned(), label);
+                }
+                ui.separator();
+                ui.label("Custom model id:");
+                ui.text_edit_singleline(&mut session.model);
+            })
+            .response
+            .labelled_by(label.id);
+        let mode_label = MODES
+            .iter()
+            .find(|(id, _)| *id == session.permission_mode)
+            .map_or("Custom", |(_, l)| l);
+        let label = ui.label("Permissions");
+        egui::ComboBox::from_id_salt(("chat-mode", tab_id))
+            .selected_text(mode_label)
+            .show_ui(ui, |ui| {
+                for (id, label) in MODES {
+                    ui.selectable_value(&mut session.permission_mode, id.to_owned(), label);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    egui::CollapsingHeader::new("System prompt addition")
+        .id_salt(("chat-system", tab_id))
+        .show(ui, |ui| {
+            ui.add(
+                egui::TextEdit::multiline(&mut session.append_system_prompt)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("Added to Claude's own system prompt for the next turns"),
+            );
+        });
+}
+
+/// Stop: the run is interrupted, then terminated, then killed (see the process registry).
+fn stop_run(session: &mut ChatSession, backend: &Backend) {
+    let Some(run) = session.run.as_mut() else { return };
+    let Some(run_id) = run.run_id else { return };
+    if !run.stopping {
+        run.stopping = true;
+        session.queue.clear();
+        backend.dispatch(Command::CancelClaudeExecution { run_id });
+    }
+}
+
+/// Image files dropped on the window become attachments of the shown chat.
+fn take_dropped_images(ctx: &egui::Context, session: &mut ChatSession) {
+    let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+    for file in dropped {
+        let path = file.path().to_path_buf();
+        let Some(media_type) = image_media_type(&path) else {
+            continue;
+        };
+        let too_big = std::fs::metadata(&path)
+            .map(|m| m.len() > MAX_IMAGE_BYTES)
+            .unwrap_or(true);
+        if too_big {
+            session.error = Some(format!("{} is larger than 5 MB or unreadable", path.display()));
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => session.attachments.push(Attachment {
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                media_type: media_type.to_owned(),
+                bytes,
+            }),
+            Err(error) => session.error = Some(format!("Cannot read {}: {error}", path.display())),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Chat tabs: one conversation with Claude per tab, each with its own process.
+//!
+//! - [`tabs`]: which tabs are open and the strip above the content.
+//! - [`transcript`]: the conversation, virtualized so long sessions stay fast.
+//! - [`tools`]: the specific views of tool calls (Bash, edits as diffs, todo lists, subagents, ...).
+//! - [`composer`]: the prompt box with model and permission-mode pickers, send, stop and the queue.
+//! - [`permission`]: the approval cards for tools Claude asks to use.
+
+mod composer;
+mod permission;
+pub mod tabs;
+mod tools;
+mod transcript;
+
+pub use tabs::{ChatTab, ChatTabs, TabAction, tab_strip_ui};
+pub use transcript::TranscriptCache;
+
+use egui::RichText;
+
+use super::widgets::screen_heading;
+use super::{ScreenContext, theme};
+use crate::command::Command;
+use crate::store::ChatSession;
+
+/// UI state of the chat tabs that is not part of any conversation (layout caches).
+#[derive(Default)]
+pub struct ChatUiState {
+    pub markdown: egui_commonmark::CommonMarkCache,
+    pub transcripts: std::collections::HashMap<u64, TranscriptCache>,
+}
+
+/// Draws a chat tab. Returns a new title for the tab once its first prompt is sent.
+pub fn chat_ui(
+    ui: &mut egui::Ui,
+    tab: &ChatTab,
+    cx: &mut ScreenContext<'_>,
+    state: &mut ChatUiState,
+) -> Option<String> {
+    let Some(session) = cx.stores.chat.sessions.get_mut(&tab.id) else {
+        screen_heading(ui, &tab.title);
+        return None;
+    };
+    let mut retitle = None;
+    header_ui(ui, tab, session, cx.backend);
+    egui::Panel::bottom(egui::Id::unique(("chat-composer", tab.id)))
+        .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
+        .show(ui, |ui| {
+            permission::cards_ui(ui, session, cx.backend);
+            if let Some(title) = composer::ui(ui, tab.id, session, cx.backend) {
+                retitle = Some(title);
+            }
+        });
+    egui::CentralPanel::no_frame().show(ui, |ui| {
+        if let Some(error) = session.error.clone() {
+            error_banner_ui(ui, &error, session);
+        }
+        let cache = state.transcripts.entry(tab.id).or_default();
+        transcript::ui(ui, tab.id, session, cache, &mut state.markdown);
+    });
+    retitle
+}
+
+fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backend: &crate::backend::Backend) {
+    ui.horizontal(|ui| {
+        screen_heading(ui, &tab.title);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.menu_button("Copy ⏷", |ui| {
+                if ui.button("Conversation as Markdown").clicked() {
+                    ui.ctx().copy_text(session.to_markdown());
+                    ui.close();
+                }
+                if ui.button("Stream as JSONL").clicked() {
+                    ui.ctx().copy_text(session.to_jsonl());
+                    ui.close();
+                }
+            });
+            if let Some(id) = &session.session_id {
+                let short: String = id.chars().take(8).collect();
+                ui.label(
+                    RichText::new(format!("session {short}"))
+                        .monospace()
+                        .color(theme::muted(ui.visuals())),
+                )
+                .on_hover_text(id.clone());
+            }
+            if session.is_busy() {
+                ui.spinner();
+                if let Some(run_id) = session.run.as_ref().and_then(|r| r.run_id) {
+                    let _ = backend;
+                    ui.label(RichText::new(format!("run {run_id}")).color(theme::muted(ui.visuals())));
+                }
+            }
+        });
+    });
+}
+
+fn error_banner_ui(ui: &mut egui::Ui, error: &str, session: &mut ChatSession) {
+    let color = theme::error(ui.visuals());
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.0, color))
+        .corner_radius(theme::CARD_RADIUS)
+        .inner_margin(8)
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.label(RichText::new("⚠").color(color));
+                ui.add(egui::Label::new(RichText::new(error).color(color)).wrap());
+                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                    session.error = None;
+                }
+            });
+        });
+    ui.add_space(4.0);
+}
+
+/// Sends the session's prompt (or queues it while a turn runs). Returns the tab's new title after
+/// the first prompt.
+pub(super) fn send_prompt(
+    session: &mut ChatSession,
+    text: String,
+    backend: &crate::backend::Backend,
+) -> Option<String> {
+    let text = text.trim().to_owned();
+    if text.is_empty() && session.attachments.is_empty() {
+        return None;
+    }
+    if session.is_busy() {
+        session.queue.push_back(text);
+        return None;
+    }
+    let first = session.items.is_empty() && session.session_id.is_none();
+    let images = std::mem::take(&mut session.attachments)
+        .into_iter()
+        .map(|a| (a.media_type, a.bytes))
+        .collect();
+    let request = crate::command::ClaudeRunRequest {
+        project_path: std::path::PathBuf::from(session.project.trim()),
+        prompt: text.clone(),
+        images,
+        model: session.model.clone(),
+        permission_mode: session.permission_mode.clone(),
+        append_system_prompt: session.append_system_prompt.clone(),
+        resume_session: session.session_id.clone(),
+    };
+    let request_id = backend.dispatch(Command::ExecuteClaudeCode(request));
+    backend.dispatch(Command::SaveSetting {
+        key: crate::store::LAST_PROJECT_KEY.into(),
+        value: session.project.trim().to_owned(),
+    });
+    session.run = Some(crate::store::ActiveRun {
+        request_id,
+        run_id: None,
+        stopping: false,
+    });
+    session.push_prompt(&text);
+    first.then(|| {
+        let title: String = text.lines().next().unwrap_or("").chars().take(40).collect();
+        if title.is_empty() { "Images".to_owned() } else { title }
+    })
+}

@@ -1,0 +1,173 @@
+//! Tool calls, each paired with its result and collapsible, with views made for the common tools.
+
+use egui::RichText;
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+
+use crate::store::ToolCall;
+use crate::ui::theme;
+
+/// Characters of a tool result shown before "show more" would be needed.
+const RESULT_PREVIEW_CHARS: usize = 4000;
+
+pub fn tool_ui(ui: &mut egui::Ui, tab_id: u64, key: usize, call: &ToolCall) {
+    let visuals = ui.visuals().clone();
+    let (status, color) = match &call.result {
+        None => ("…", theme::muted(&visuals)),
+        Some(result) if result.is_error => ("✖", theme::error(&visuals)),
+        Some(_) => ("✔", theme::success(&visuals)),
+    };
+    let title = RichText::new(format!("{status} {}  {}", call.name, summary(call))).color(color);
+    let indent = if call.parent.is_some() { 16.0 } else { 0.0 };
+    ui.horizontal(|ui| {
+        ui.add_space(indent);
+        ui.vertical(|ui| {
+            egui::CollapsingHeader::new(title)
+                .id_salt(("tool", tab_id, key))
+                .default_open(call.result.as_ref().is_some_and(|r| r.is_error))
+                .show(ui, |ui| body_ui(ui, call));
+        });
+    });
+}
+
+/// One line that says what the call does.
+fn summary(call: &ToolCall) -> String {
+    let input = &call.input;
+    let text = |key: &str| input.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let line = match call.name.as_str() {
+        "Bash" => text("command"),
+        "Read" | "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => text("file_path"),
+        "Grep" => format!("{} {}", text("pattern"), text("path")),
+        "Glob" => text("pattern"),
+        "Task" | "Agent" => text("description"),
+        "TodoWrite" => format!(
+            "{} items",
+            input.get("todos").and_then(Value::as_array).map_or(0, Vec::len)
+        ),
+        "WebFetch" => text("url"),
+        "WebSearch" => text("query"),
+        _ => String::new(),
+    };
+    let first: String = line.lines().next().unwrap_or("").chars().take(100).collect();
+    first
+}
+
+fn body_ui(ui: &mut egui::Ui, call: &ToolCall) {
+    let input = &call.input;
+    let text = |key: &str| input.get(key).and_then(Value::as_str).unwrap_or("");
+    match call.name.as_str() {
+        "Bash" => {
+            code_ui(ui, &format!("$ {}", text("command")));
+            if let Some(result) = &call.result {
+                let structured = result.structured.as_ref();
+                let stdout = structured.and_then(|s| s.get("stdout")).and_then(Value::as_str);
+                let stderr = structured
+                    .and_then(|s| s.get("stderr"))
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty());
+                match stdout {
+                    Some(out) => code_ui(ui, out),
+                    None => code_ui(ui, &result.text),
+                }
+                if let Some(err) = stderr {
+                    ui.label(RichText::new("stderr").small().color(theme::error(ui.visuals())));
+                    code_ui(ui, err);
+                }
+            }
+            return;
+        }
+        "Edit" => diff_ui(ui, text("old_string"), text("new_string")),
+        "MultiEdit" => {
+            for edit in input.get("edits").and_then(Value::as_array).into_iter().flatten() {
+                let part = |key: &str| edit.get(key).and_then(Value::as_str).unwrap_or("");
+                diff_ui(ui, part("old_string"), part("new_string"));
+            }
+        }
+        "Write" => diff_ui(ui, "", text("content")),
+        "TodoWrite" => {
+            for todo in input.get("todos").and_then(Value::as_array).into_iter().flatten() {
+                let status = todo.get("status").and_then(Value::as_str).unwrap_or("pending");
+                let content = todo.get("content").and_then(Value::as_str).unwrap_or("");
+                let mark = match status {
+                    "completed" => "☑",
+                    "in_progress" => "▶",
+                    _ => "☐",
+                };
+                ui.label(format!("{mark} {content}"));
+            }
+            return;
+        }
+        "Task" | "Agent" => {
+            ui.label(RichText::new(text("prompt")).italics());
+        }
+        _ => {
+            let pretty = serde_json::to_string_pretty(input).unwrap_or_default();
+            code_ui(ui, &pretty);
+        }
+    }
+    if let Some(result) = &call.result {
+        let color = if result.is_error {
+            theme::error(ui.visuals())
+        } else {
+            theme::muted(ui.visuals())
+        };
+        ui.label(
+            RichText::new(if result.is_error { "Error" } else { "Result" })
+                .small()
+                .color(color),
+        );
+        let shown: String = result.text.chars().take(RESULT_PREVIEW_CHARS).collect();
+        code_ui(ui, &shown);
+        if shown.len() < result.text.len() {
+            ui.label(
+                RichText::new(format!(
+                    "… {} more characters",
+                    result.text.chars().count() - RESULT_PREVIEW_CHARS
+                ))
+                .small(),
+            );
+        }
+    }
+}
+
+fn code_ui(ui: &mut egui::Ui, text: &str) {
+    egui::Frame::new()
+        .fill(theme::code_fill(ui.visuals()))
+        .corner_radius(4)
+        .inner_margin(6)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.add(
+                egui::Label::new(RichText::new(text).monospace())
+                    .wrap()
+                    .selectable(true),
+            );
+        });
+}
+
+/// A unified, line-based diff with added and removed lines colored.
+pub fn diff_ui(ui: &mut egui::Ui, old: &str, new: &str) {
+    let diff = TextDiff::from_lines(old, new);
+    let added = theme::success(ui.visuals());
+    let removed = theme::error(ui.visuals());
+    egui::Frame::new()
+        .fill(theme::code_fill(ui.visuals()))
+        .corner_radius(4)
+        .inner_margin(6)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            for change in diff.iter_all_changes() {
+                let (sign, color) = match change.tag() {
+                    ChangeTag::Delete => ("-", Some(removed)),
+                    ChangeTag::Insert => ("+", Some(added)),
+                    ChangeTag::Equal => (" ", None),
+                };
+                let line = format!("{sign} {}", change.value().trim_end_matches('\n'));
+                let text = RichText::new(line).monospace();
+                ui.label(match color {
+                    Some(color) => text.color(color),
+                    None => text,
+                });
+            }
+        });
+}

@@ -1,0 +1,140 @@
+//! The chat tab in the real window (headless, through AccessKit) driving the real Claude CLI
+//! against the local Messages API: send with Enter, approve or deny in the card, see the answer.
+
+use std::time::Duration;
+
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::backend::CLAUDE_PATH_KEY;
+use anyon::command::Command;
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use crate::support::claude::{Sandbox, require_claude_bin};
+use crate::support::mock_api::{MockApi, Script};
+use crate::support::{self, TempHome};
+
+fn label_contains(node: &egui_kittest::kittest::AccessKitNode<'_>, part: &str) -> bool {
+    [node.value(), node.label()]
+        .into_iter()
+        .flatten()
+        .any(|text| text.contains(part))
+        && matches!(node.role(), Role::Label | Role::Heading)
+}
+
+fn settle<'a, T>(
+    harness: &mut Harness<'a, AnyonApp>,
+    what: &str,
+    mut check: impl FnMut(&Harness<'a, AnyonApp>) -> Option<T>,
+) -> T {
+    support::wait_for(what, Duration::from_secs(60), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        check(harness)
+    })
+}
+
+fn run_write_scenario(test: &str, decide: impl FnOnce(&mut Harness<'_, AnyonApp>)) -> Option<(Sandbox, bool)> {
+    let bin = require_claude_bin(test)?;
+    let api = MockApi::start(Script::write_file("notes.txt", "from the chat tab\n", "All done."));
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    runtime
+        .block_on(backend.execute(Command::SaveSetting {
+            key: CLAUDE_PATH_KEY.into(),
+            value: bin.display().to_string(),
+        }))
+        .unwrap();
+    backend.set_child_env(vec![
+        ("HOME".into(), sandbox.home.clone().into()),
+        ("CLAUDE_CONFIG_DIR".into(), sandbox.config_dir.clone().into()),
+        ("ANTHROPIC_BASE_URL".into(), api.base_url().into()),
+        ("ANTHROPIC_API_KEY".into(), "sk-test".into()),
+        ("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
+    ]);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
+    harness.run_ok();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run_ok();
+
+    let project = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"));
+    project.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
+        .type_text(&sandbox.project.display().to_string());
+    harness.run_ok();
+
+    let prompt = harness.get_by_role(Role::MultilineTextInput);
+    prompt.focus();
+    prompt.type_text("Please write the notes");
+    harness.run_ok();
+    harness.key_press(Key::Enter);
+    settle(&mut harness, "the approval card", |h| {
+        h.query_all_by(|n| label_contains(n, "Claude wants to use Write"))
+            .next()
+            .map(|_| ())
+    });
+    assert!(
+        harness
+            .query_all_by(|n| label_contains(n, "1 Claude process running"))
+            .next()
+            .is_some()
+    );
+    // The bottom panel grows to fit the card over a frame or two; let it settle before clicking.
+    harness.run_ok();
+    decide(&mut harness);
+    settle(&mut harness, "the final answer", |h| {
+        h.query_all_by(|n| label_contains(n, "All done.")).next().map(|_| ())
+    });
+    settle(&mut harness, "the run to end", |h| {
+        h.query_all_by(|n| label_contains(n, "No Claude processes running"))
+            .next()
+            .map(|_| ())
+    });
+    assert!(
+        harness
+            .query_all_by(|n| label_contains(n, "Please write the notes"))
+            .next()
+            .is_some(),
+        "the prompt is shown"
+    );
+    let written = sandbox.project.join("notes.txt").exists();
+    Some((sandbox, written))
+}
+
+#[test]
+fn allowing_in_the_card_lets_the_tool_write() {
+    let Some((sandbox, written)) = run_write_scenario("allowing_in_the_card_lets_the_tool_write", |harness| {
+        harness.get_by_label("Allow").click();
+        harness.run_ok();
+    }) else {
+        return;
+    };
+    assert!(written);
+    assert_eq!(
+        std::fs::read_to_string(sandbox.project.join("notes.txt")).unwrap(),
+        "from the chat tab\n"
+    );
+}
+
+#[test]
+fn denying_with_a_reason_keeps_the_file_away() {
+    let Some((_sandbox, written)) = run_write_scenario("denying_with_a_reason_keeps_the_file_away", |harness| {
+        let reason = harness.get_by(|n| n.role() == Role::TextInput && n.label().is_none());
+        reason.focus();
+        reason.type_text("not today");
+        harness.run_ok();
+        harness.get_by_label("Deny").click();
+        harness.run_ok();
+    }) else {
+        return;
+    };
+    assert!(!written);
+}
