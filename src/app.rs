@@ -133,6 +133,13 @@ impl AnyonApp {
             .insert(id, crate::store::ChatSession::new("New chat", project));
     }
 
+    /// Opens a chat tab showing `session` (a transcript to read or continue) and shows it.
+    pub fn open_session_tab(&mut self, session: crate::store::ChatSession) -> u64 {
+        let id = self.tabs.open(session.title.clone());
+        self.stores.chat.sessions.insert(id, session);
+        id
+    }
+
     /// Closes a chat tab; its running turn is stopped, since nobody could see or answer it.
     fn close_chat(&mut self, id: u64) {
         if let Some(session) = self.stores.chat.sessions.remove(&id)

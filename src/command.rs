@@ -201,7 +201,11 @@ impl Command {
     /// Commands whose effects must land in the order they were dispatched (later writes of the
     /// same setting win). The backend runs these one after another on a single lane.
     pub fn is_ordered(&self) -> bool {
-        matches!(self, Command::SaveSetting { .. })
+        // Finding Claude again must see a path saved just before it.
+        matches!(
+            self,
+            Command::SaveSetting { .. } | Command::ClaudeFindInstallations { .. }
+        )
     }
 
     /// The command's name in the design's table (snake_case), for messages and logs.

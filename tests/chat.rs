@@ -533,3 +533,39 @@ fn a_project_that_does_not_exist_is_refused_before_spawning() {
     assert!(error.to_string().contains("does not exist"), "{error}");
     assert!(rig.backend.processes().list().is_empty());
 }
+
+#[test]
+fn a_subagent_calls_come_back_nested_under_their_task() {
+    let Some(bin) = require_claude_bin("a_subagent_calls_come_back_nested_under_their_task") else {
+        return;
+    };
+    let inner = Script::bash("echo from-the-subagent", "Subagent finished.");
+    let api = MockApi::start(Script::subagent(
+        "Look around",
+        "List things",
+        inner,
+        "Main agent done.",
+    ));
+    let mut rig = ChatRig::new(&bin, &api);
+    let run_id = rig.start("Use a subagent", None);
+    let (messages, outcome) = rig.finish(run_id);
+    assert_eq!(outcome.exit_code, Some(0), "{outcome:?}");
+    let task_id = messages
+        .iter()
+        .find_map(|m| match m {
+            StreamMessage::Assistant(a) if a.parent_tool_use_id.is_none() => {
+                a.message.content.iter().find_map(|b| match b {
+                    ContentBlock::ToolUse { id, name, .. } if name == "Agent" || name == "Task" => Some(id.clone()),
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+        .expect("the main agent called the subagent tool");
+    let nested = messages.iter().any(|m| match m {
+        StreamMessage::Assistant(a) => a.parent_tool_use_id.as_deref() == Some(task_id.as_str()),
+        _ => false,
+    });
+    assert!(nested, "the subagent's own tool calls carry the task's id");
+    assert_eq!(texts(&messages).last().map(String::as_str), Some("Main agent done."));
+}

@@ -170,3 +170,40 @@ fn failed_commands_show_a_notice() {
     let text = notice.accesskit_node().value().unwrap_or_default();
     assert!(text.contains("not available"), "{text}");
 }
+
+#[cfg(unix)]
+#[test]
+fn settings_locates_a_claude_binary_by_hand() {
+    use std::os::unix::fs::PermissionsExt;
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let fake = home.path().join("my-claude");
+    std::fs::write(&fake, "#!/bin/sh\necho '9.8.7 (Claude Code)'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut harness = harness(
+        &runtime,
+        &home,
+        StartOptions {
+            screen: Some(Screen::Settings),
+            ..StartOptions::default()
+        },
+    );
+    harness.run_ok();
+    let field = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Locate"));
+    field.focus();
+    field.type_text(&fake.display().to_string());
+    harness.run_ok();
+    harness.get_by_label("Use this file").click();
+    support::wait_for("the located binary", Duration::from_secs(20), || {
+        harness.step();
+        harness
+            .query_all_by(|n| n.value().is_some_and(|v| v.starts_with("9.8.7")))
+            .next()
+            .map(|_| ())
+    });
+    let saved = saved_settings(&runtime, &home);
+    assert_eq!(
+        saved.raw.get(anyon::backend::CLAUDE_PATH_KEY).map(String::as_str),
+        Some(fake.to_str().unwrap())
+    );
+}

@@ -8,6 +8,9 @@ mod storage;
 
 pub use claude::CLAUDE_PATH_KEY;
 
+/// `app_settings` key of the seconds between SIGTERM and SIGKILL when a run is stopped.
+pub const GRACE_KEY: &str = "process.grace_secs";
+
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -181,10 +184,17 @@ impl Backend {
     /// Opens the database under `paths` and builds the backend. A database that cannot be opened
     /// does not stop the app: commands that need it answer with the reason.
     pub fn open(runtime: Handle, paths: DataPaths) -> (Self, EventReceiver) {
+        if let Err(error) = paths.ensure() {
+            tracing::error!(%error, path = %paths.root().display(), "cannot create the data folder");
+        }
         let db = Db::open(&paths.database()).map(Arc::new).map_err(|error| {
             tracing::error!(%error, "database unavailable");
             error.to_string()
         });
+        let grace = db
+            .as_ref()
+            .ok()
+            .and_then(|db| db::get_setting(&db.writer(), GRACE_KEY).ok().flatten());
         if let Ok(db) = &db {
             match db::recover_interrupted_runs(&db.writer()) {
                 Ok(0) => {}
@@ -213,6 +223,9 @@ impl Backend {
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
+        if let Some(grace) = grace {
+            backend.apply_grace(&grace);
+        }
         // The lane holds only a weak reference so that dropping the last Backend ends it.
         let weak = Arc::downgrade(&backend.inner);
         runtime.spawn(async move {
@@ -252,6 +265,14 @@ impl Backend {
 
     pub(crate) fn child_env(&self) -> Vec<(OsString, OsString)> {
         self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sets the SIGTERM-to-SIGKILL grace period from its setting (whole seconds).
+    fn apply_grace(&self, value: &str) {
+        match value.trim().parse::<u64>() {
+            Ok(secs) if (1..=300).contains(&secs) => self.inner.processes.set_grace(Duration::from_secs(secs)),
+            _ => tracing::warn!(value, "ignoring a grace period that is not 1 to 300 seconds"),
+        }
     }
 
     /// Every Claude and agent process this backend started.
@@ -324,6 +345,9 @@ impl Backend {
                 .await
             }
             Command::SaveSetting { key, value } => {
+                if key == GRACE_KEY {
+                    self.apply_grace(&value);
+                }
                 self.blocking(move |db| {
                     db::set_setting(&db.writer(), &key, &value)?;
                     Ok(Output::SettingSaved { key, value })

@@ -155,7 +155,8 @@ impl ChatSession {
         self.run.is_some()
     }
 
-    fn push(&mut self, item: ChatItem) {
+    /// Appends an item (bounded: the oldest tenth goes when the tab holds [`MAX_ITEMS`]).
+    pub fn push(&mut self, item: ChatItem) {
         if self.items.len() >= MAX_ITEMS {
             let drop = MAX_ITEMS / 10;
             self.items.drain(..drop);

@@ -41,6 +41,10 @@ pub struct Stores {
     pub login: LoginState,
     /// Live Claude and agent processes.
     pub running_processes: usize,
+    /// The Claude installations found (Settings).
+    pub claude: Requested<std::sync::Arc<crate::claude::discovery::Discovery>>,
+    /// The path typed in Settings to locate `claude` by hand.
+    pub claude_path_input: String,
     /// Arguments handed over by later `anyon` starts, oldest first, until the shell handles them.
     pub forwarded_args: Vec<Vec<String>>,
 }
@@ -64,6 +68,7 @@ impl Stores {
                 };
                 let handled = match &output {
                     Output::RunStarted { run_id, .. } => self.chat.run_started(request_id, *run_id),
+                    Output::Installations(found) => self.claude.finish(request_id, found.clone()),
                     _ => {
                         self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
                     }

@@ -4,6 +4,7 @@ use egui::RichText;
 
 use super::widgets::{screen_heading, shortcut_text};
 use super::{ScreenContext, theme};
+use crate::backend::{CLAUDE_PATH_KEY, GRACE_KEY};
 use crate::command::Command;
 use crate::nav::Screen;
 use crate::store::THEME_KEY;
@@ -26,6 +27,9 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                 }
             }
         });
+
+        section(ui, "Claude Code");
+        claude_ui(ui, cx);
 
         section(ui, "Files");
         let paths = cx.backend.paths();
@@ -63,6 +67,110 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                     ui.end_row();
                 }
             });
+    });
+}
+
+/// The Claude installations found, which one runs, and a way to pick another or locate one by hand.
+fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+    let stores = &mut *cx.stores;
+    if stores.claude.never_requested() {
+        stores
+            .claude
+            .start(cx.backend.dispatch(Command::ClaudeFindInstallations { refresh: false }));
+    }
+    let mut choose: Option<String> = None;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!stores.claude.is_pending(), egui::Button::new("⟳ Search again"))
+            .clicked()
+        {
+            stores
+                .claude
+                .start(cx.backend.dispatch(Command::ClaudeFindInstallations { refresh: true }));
+        }
+        if stores.claude.is_pending() {
+            ui.spinner();
+            ui.label("Looking for Claude Code…");
+        }
+    });
+    if let Some(error) = stores.claude.error() {
+        super::widgets::error_line(ui, error);
+    }
+    if let Some(found) = stores.claude.value().cloned() {
+        if found.installations.is_empty() {
+            super::widgets::error_line(
+                ui,
+                "Claude Code was not found. Install it with npm install -g @anthropic-ai/claude-code, or locate it below.",
+            );
+            egui::CollapsingHeader::new(format!("Places searched ({})", found.searched.len())).show(ui, |ui| {
+                for place in &found.searched {
+                    ui.label(
+                        RichText::new(format!("{}  ({:?})", place.path.display(), place.outcome))
+                            .monospace()
+                            .small(),
+                    );
+                }
+            });
+        }
+        let chosen = found.chosen().map(|i| i.path.clone());
+        egui::Grid::new("settings-claude")
+            .num_columns(3)
+            .spacing([12.0, 6.0])
+            .show(ui, |ui| {
+                for installation in &found.installations {
+                    let selected = chosen.as_ref() == Some(&installation.path);
+                    if ui.radio(selected, "").on_hover_text("Use this installation").clicked() && !selected {
+                        choose = Some(installation.path.display().to_string());
+                    }
+                    ui.label(RichText::new(installation.path.display().to_string()).monospace());
+                    match &installation.version {
+                        Ok(version) => ui.label(format!("{version} · {:?}", installation.source)),
+                        Err(error) => ui.label(RichText::new(error.to_string()).color(theme::error(ui.visuals()))),
+                    };
+                    ui.end_row();
+                }
+            });
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("Locate");
+        ui.add(
+            egui::TextEdit::singleline(&mut stores.claude_path_input)
+                .hint_text("/path/to/claude")
+                .desired_width(320.0),
+        )
+        .labelled_by(label.id);
+        if ui.button("Use this file").clicked() && !stores.claude_path_input.trim().is_empty() {
+            choose = Some(stores.claude_path_input.trim().to_owned());
+        }
+    });
+    if let Some(path) = choose {
+        cx.backend.dispatch(Command::SaveSetting {
+            key: CLAUDE_PATH_KEY.into(),
+            value: path,
+        });
+        stores
+            .claude
+            .start(cx.backend.dispatch(Command::ClaudeFindInstallations { refresh: true }));
+    }
+    ui.horizontal(|ui| {
+        let current = stores
+            .settings
+            .raw
+            .get(GRACE_KEY)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(3);
+        let mut secs = current;
+        let label = ui.label("Stop: wait before killing");
+        ui.add(egui::Slider::new(&mut secs, 1..=30).suffix(" s"))
+            .labelled_by(label.id)
+            .on_hover_text("After Stop, Claude gets an interrupt, then SIGTERM; after this long, SIGKILL.");
+        if secs != current {
+            stores.settings.raw.insert(GRACE_KEY.into(), secs.to_string());
+            cx.backend.dispatch(Command::SaveSetting {
+                key: GRACE_KEY.into(),
+                value: secs.to_string(),
+            });
+        }
     });
 }
 

@@ -38,6 +38,7 @@ fn summary(call: &ToolCall) -> String {
         "Bash" => text("command"),
         "Read" | "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => text("file_path"),
         "Grep" => format!("{} {}", text("pattern"), text("path")),
+        name if name.starts_with("mcp__") => name.trim_start_matches("mcp__").replacen("__", " · ", 1),
         "Glob" => text("pattern"),
         "Task" | "Agent" => text("description"),
         "TodoWrite" => format!(
@@ -99,6 +100,31 @@ fn body_ui(ui: &mut egui::Ui, call: &ToolCall) {
         }
         "Task" | "Agent" => {
             ui.label(RichText::new(text("prompt")).italics());
+        }
+        "Read" => {
+            let range = match (
+                input.get("offset").and_then(Value::as_u64),
+                input.get("limit").and_then(Value::as_u64),
+            ) {
+                (Some(offset), Some(limit)) => format!(" (lines {offset}–{})", offset + limit),
+                (Some(offset), None) => format!(" (from line {offset})"),
+                _ => String::new(),
+            };
+            ui.label(RichText::new(format!("{}{range}", text("file_path"))).monospace());
+        }
+        "Grep" | "Glob" => {
+            let place = [text("path"), text("glob"), text("type")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · ");
+            ui.label(RichText::new(format!("{}  {place}", text("pattern"))).monospace());
+        }
+        name if name.starts_with("mcp__") => {
+            let mut parts = name.splitn(3, "__").skip(1);
+            let (server, tool) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            ui.label(format!("MCP server {server}, tool {tool}"));
+            code_ui(ui, &serde_json::to_string_pretty(input).unwrap_or_default());
         }
         _ => {
             let pretty = serde_json::to_string_pretty(input).unwrap_or_default();
