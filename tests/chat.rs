@@ -569,3 +569,49 @@ fn a_subagent_calls_come_back_nested_under_their_task() {
     assert!(nested, "the subagent's own tool calls carry the task's id");
     assert_eq!(texts(&messages).last().map(String::as_str), Some("Main agent done."));
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_stops_anyon_chat_like_the_stop_button() {
+    use std::io::{BufRead, BufReader};
+    let Some(bin) = require_claude_bin("ctrl_c_stops_anyon_chat_like_the_stop_button") else {
+        return;
+    };
+    let chunks = ["one ", "two ", "three ", "four ", "five ", "six "];
+    let api = MockApi::start(Script::slow_text(&chunks, Duration::from_secs(2)));
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let project = sandbox.project.display().to_string();
+    let mut command = home.anyon_command(&["chat", "--project", &project, "--prompt", "count", "--json"]);
+    command
+        .env("ANYON_CLAUDE_BIN", &bin)
+        .stdout(std::process::Stdio::piped());
+    for (key, value) in sandbox_env(&sandbox, &api.base_url()) {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("start anyon chat");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let start: Value = serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("JSON");
+    assert_eq!(start["type"], "anyon_start");
+    let claude_pid = start["pid"].as_u64().expect("pid") as u32;
+    support::wait_for("the API request", Duration::from_secs(20), || {
+        (!api
+            .messages_requests(crate::support::mock_api::RequestKind::Main)
+            .is_empty())
+        .then_some(())
+    });
+    // SAFETY: sending SIGINT to the child we started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let rest: Vec<Value> = lines
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect();
+    let status = child.wait().expect("anyon exits");
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    let exit = rest.last().expect("an exit line");
+    assert_eq!(exit["type"], "anyon_exit");
+    assert_eq!(exit["cancelled"], true);
+    assert!(!group_alive(claude_pid), "claude's process group is gone");
+}
