@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agents::AgentDraft;
+use crate::agents::files::Conflict;
 use crate::claude::run::PermissionAnswer;
 use crate::db::storage::{ExportFormat, PageRequest, RowKey, SqlValue};
 use crate::process::RunId;
@@ -77,16 +79,6 @@ pub struct ClaudeRunRequest {
     pub resume_session: Option<String>,
 }
 
-/// A new agent's definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewAgent {
-    pub name: String,
-    pub icon: String,
-    pub system_prompt: String,
-    pub default_task: Option<String>,
-    pub model: String,
-}
-
 /// An MCP server to add.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct McpServerSpec {
@@ -125,14 +117,53 @@ pub enum Command {
         refresh: bool,
     },
     ListAgents,
-    CreateAgent(NewAgent),
+    CreateAgent(AgentDraft),
+    /// Saves an agent's edited fields (hooks and unknown fields are kept).
+    UpdateAgent {
+        id: i64,
+        draft: AgentDraft,
+    },
+    DuplicateAgent {
+        id: i64,
+    },
+    DeleteAgent {
+        id: i64,
+    },
+    /// Runs an agent in a project. `interactive`: ask the window before tools (else the CLI denies
+    /// what is not allowed).
     ExecuteAgent {
         agent_id: i64,
         project_path: PathBuf,
         task: String,
+        /// Another model for this run only.
+        model: Option<String>,
+        interactive: bool,
     },
+    /// Stops an agent run (by its history id): interrupt, SIGTERM, then SIGKILL.
     KillAgentSession {
-        run_id: i64,
+        agent_run_id: i64,
+    },
+    /// The run history, newest first.
+    ListAgentRuns {
+        agent_id: Option<i64>,
+        status: Option<String>,
+    },
+    /// The recorded output of an agent run (its stream-json lines).
+    ReadAgentRunOutput {
+        agent_run_id: i64,
+    },
+    /// Writes agents (all when `ids` is None) to a file in ANYON's format.
+    ExportAgents {
+        ids: Option<Vec<i64>>,
+        path: PathBuf,
+    },
+    /// Reads an agent file and says which names are taken.
+    PreviewAgentImport {
+        path: PathBuf,
+    },
+    ImportAgents {
+        path: PathBuf,
+        conflict: Conflict,
     },
     McpList,
     McpAdd(McpServerSpec),
@@ -221,8 +252,16 @@ impl Command {
             Command::ClaudeFindInstallations { .. } => "claude_find_installations",
             Command::ListAgents => "list_agents",
             Command::CreateAgent(_) => "create_agent",
+            Command::UpdateAgent { .. } => "update_agent",
+            Command::DuplicateAgent { .. } => "duplicate_agent",
+            Command::DeleteAgent { .. } => "delete_agent",
             Command::ExecuteAgent { .. } => "execute_agent",
             Command::KillAgentSession { .. } => "kill_agent_session",
+            Command::ListAgentRuns { .. } => "list_agent_runs",
+            Command::ReadAgentRunOutput { .. } => "read_agent_run_output",
+            Command::ExportAgents { .. } => "export_agents",
+            Command::PreviewAgentImport { .. } => "preview_agent_import",
+            Command::ImportAgents { .. } => "import_agents",
             Command::McpList => "mcp_list",
             Command::McpAdd(_) => "mcp_add",
             Command::McpRemove { .. } => "mcp_remove",

@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::agents::Agent;
+use crate::agents::files::ImportPreview;
+use crate::agents::store::AgentRun;
 use crate::claude::discovery::Discovery;
 use crate::claude::run::RunOutcome;
 use crate::claude::stream::StreamMessage;
@@ -47,6 +50,29 @@ pub enum Output {
     Delivered,
     /// The Claude installations found, and which one runs.
     Installations(Arc<Discovery>),
+    Agents(Vec<Agent>),
+    Agent(Agent),
+    AgentDeleted {
+        id: i64,
+    },
+    /// An agent run started: its history id and its process's run id.
+    AgentRunStarted {
+        agent_run_id: i64,
+        run_id: RunId,
+        pid: u32,
+    },
+    AgentRuns(Vec<AgentRun>),
+    /// An agent run's recorded stream-json lines.
+    AgentRunOutput {
+        agent_run_id: i64,
+        lines: Vec<String>,
+    },
+    AgentsExported {
+        path: std::path::PathBuf,
+        count: usize,
+    },
+    AgentImportPreview(Vec<ImportPreview>),
+    AgentsImported(Vec<Agent>),
     Settings(BTreeMap<String, String>),
     SettingSaved {
         key: String,
@@ -88,6 +114,8 @@ pub enum Event {
     },
     /// An error from an agent run (`agent-error:{run_id}`).
     AgentError { run_id: RunId, message: String },
+    /// An agent run's history row changed (started running, ended).
+    AgentRunUpdated { run: AgentRun },
     /// A chat or agent process ended.
     RunFinished { kind: RunKind, outcome: RunOutcome },
     /// A checkpoint was written (`checkpoint-created`).

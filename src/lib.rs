@@ -12,6 +12,7 @@
 //! - [`paths`]: where data lives (`ANYON_HOME`).
 //! - [`logging`]: `tracing` to stderr and a rotating file.
 
+pub mod agents;
 pub mod app;
 pub mod backend;
 pub mod claude;

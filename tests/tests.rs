@@ -2,6 +2,7 @@
 
 mod support;
 
+mod agents;
 mod chat;
 mod chat_ui;
 mod claude_cli_peer;

@@ -161,12 +161,12 @@ fn failed_commands_show_a_notice() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1200.0, 800.0))
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
-    sender.dispatch(Command::ListAgents);
+    sender.dispatch(Command::ClaudeAuthCheck);
     support::wait_for("the error notice", Duration::from_secs(10), || {
         harness.step();
-        harness.query_by_label_contains("list_agents").map(|_| ())
+        harness.query_by_label_contains("claude_auth_check").map(|_| ())
     });
-    let notice = harness.get_by_label_contains("list_agents");
+    let notice = harness.get_by_label_contains("claude_auth_check");
     let text = notice.accesskit_node().value().unwrap_or_default();
     assert!(text.contains("not available"), "{text}");
 }

@@ -118,7 +118,17 @@ impl Backend {
             ..RunOptions::default()
         };
         let env = self.child_env();
-        let started = run::start(&bin, options, RunKind::Chat, &env, &self.inner.processes, self.sink()).await?;
+        let extras = run::RunExtras::default();
+        let started = run::start(
+            &bin,
+            options,
+            RunKind::Chat,
+            &env,
+            &self.inner.processes,
+            self.sink(),
+            extras,
+        )
+        .await?;
         self.inner
             .run_inputs
             .lock()

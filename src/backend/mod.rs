@@ -3,6 +3,7 @@
 //! Both front ends use it: the window calls [`Backend::dispatch`] and reads events from the
 //! [`EventReceiver`] once per frame; the headless CLI awaits [`Backend::execute`] directly.
 
+mod agents;
 mod claude;
 mod storage;
 
@@ -54,6 +55,8 @@ pub enum BackendError {
     Run(#[from] crate::claude::run::RunError),
     #[error("no running Claude process has run id {0}")]
     NoSuchRun(u64),
+    #[error("{0}")]
+    Agents(String),
 }
 
 impl BackendError {
@@ -80,6 +83,7 @@ impl BackendError {
             BackendError::ClaudeNotFound(_) => "claude_not_found",
             BackendError::Run(_) => "run",
             BackendError::NoSuchRun(_) => "no_such_run",
+            BackendError::Agents(_) => "agents",
         }
     }
 }
@@ -170,6 +174,8 @@ struct Inner {
     claude_binary: ClaudeBinaryCache,
     /// How to reach each running turn (permission answers).
     run_inputs: Mutex<HashMap<RunId, mpsc::Sender<RunInput>>>,
+    /// Running agent runs: history id to process run id.
+    agent_runs: Mutex<HashMap<i64, RunId>>,
     /// Variables added to the environment of every Claude process (API key, proxy, ...).
     child_env: RwLock<Vec<(OsString, OsString)>>,
 }
@@ -220,6 +226,7 @@ impl Backend {
             claude_binary: ClaudeBinaryCache::new(),
             run_inputs: Mutex::new(HashMap::new()),
             child_env: RwLock::new(Vec::new()),
+            agent_runs: Mutex::new(HashMap::new()),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
@@ -363,6 +370,18 @@ impl Backend {
             | Command::StorageExport { .. }
             | Command::StorageHistory
             | Command::StorageExecuteSql { .. }) => self.storage(request_id, command).await,
+            command @ (Command::ListAgents
+            | Command::CreateAgent(_)
+            | Command::UpdateAgent { .. }
+            | Command::DuplicateAgent { .. }
+            | Command::DeleteAgent { .. }
+            | Command::ExecuteAgent { .. }
+            | Command::KillAgentSession { .. }
+            | Command::ListAgentRuns { .. }
+            | Command::ReadAgentRunOutput { .. }
+            | Command::ExportAgents { .. }
+            | Command::PreviewAgentImport { .. }
+            | Command::ImportAgents { .. }) => self.agents(command).await,
             command @ (Command::ExecuteClaudeCode(_)
             | Command::ContinueClaudeCode(_)
             | Command::CancelClaudeExecution { .. }
@@ -401,7 +420,7 @@ mod tests {
         let runtime = runtime();
         let dir = tempfile::tempdir().unwrap();
         let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-        let request_id = backend.dispatch(Command::ListAgents);
+        let request_id = backend.dispatch(Command::ClaudeAuthCheck);
         let event = runtime.block_on(async { events.rx.recv().await.unwrap() });
         match event {
             Event::Failed {
@@ -410,7 +429,7 @@ mod tests {
                 error,
                 ..
             } => {
-                assert_eq!((id, command), (request_id, "list_agents"));
+                assert_eq!((id, command), (request_id, "claude_auth_check"));
                 assert!(error.contains("not available"), "{error}");
             }
             other => panic!("unexpected {other:?}"),

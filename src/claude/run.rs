@@ -60,6 +60,8 @@ pub struct RunOptions {
     pub max_turns: Option<u32>,
     /// Ask ANYON before tools that are not already allowed (`--permission-prompt-tool stdio`).
     pub permission_prompts: bool,
+    /// Extra settings as JSON (`--settings`), e.g. an agent's hooks.
+    pub settings: Option<String>,
 }
 
 impl RunOptions {
@@ -113,6 +115,9 @@ impl RunOptions {
         if self.permission_prompts {
             pair(&mut args, "--permission-prompt-tool", "stdio");
         }
+        if let Some(settings) = &self.settings {
+            pair(&mut args, "--settings", settings);
+        }
         for (flag, tools) in [
             ("--allowedTools", &self.allowed_tools),
             ("--disallowedTools", &self.disallowed_tools),
@@ -148,6 +153,19 @@ pub enum RunInput {
     Interrupt,
 }
 
+/// The figures of a turn's `result` line.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct RunMetrics {
+    pub is_error: bool,
+    pub cost_usd: Option<f64>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub duration_ms: Option<u64>,
+    pub num_turns: Option<u64>,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunOutcome {
@@ -161,6 +179,10 @@ pub struct RunOutcome {
     pub stderr_tail: String,
     /// Lines of stdout that were not JSON objects.
     pub garbage_lines: u64,
+    /// The `result` line's figures, when the turn got that far.
+    pub metrics: Option<RunMetrics>,
+    /// Why the run failed, in the CLI's words when it gave some (None for a success).
+    pub error: Option<String>,
 }
 
 /// Why a run could not start.
@@ -181,6 +203,15 @@ pub struct StartedRun {
     pub run_id: RunId,
     pub pid: u32,
     pub input: mpsc::Sender<RunInput>,
+    /// Resolves with the outcome when the process has ended.
+    pub finished: tokio::sync::oneshot::Receiver<RunOutcome>,
+}
+
+/// Optional extras of a run.
+#[derive(Debug, Default)]
+pub struct RunExtras {
+    /// Appends every stdout line, as written, to this file (an agent run's transcript).
+    pub record: Option<PathBuf>,
 }
 
 /// Spawns `bin` for `options` in its own process group, registers it, sends the prompt and hands
@@ -192,6 +223,7 @@ pub async fn start(
     env: &[(OsString, OsString)],
     registry: &ProcessRegistry,
     sink: EventSink,
+    extras: RunExtras,
 ) -> Result<StartedRun, RunError> {
     if !options.project.is_dir() {
         return Err(RunError::NoProject(options.project));
@@ -233,6 +265,17 @@ pub async fn start(
         return Err(RunError::Stdin(error));
     }
     let (input, inputs) = mpsc::channel(INPUT_CAPACITY);
+    let (finished_tx, finished) = tokio::sync::oneshot::channel();
+    let record = match extras.record {
+        Some(path) => match open_record(&path).await {
+            Ok(file) => Some(file),
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "cannot record the run's output");
+                None
+            }
+        },
+        None => None,
+    };
     let owner = Owner {
         run_id,
         kind,
@@ -243,9 +286,18 @@ pub async fn start(
         session_id: None,
         garbage_lines: 0,
         next_request: 0,
+        metrics: None,
+        result_error: None,
+        record,
+        finished: Some(finished_tx),
     };
     tokio::spawn(owner.run(child, handle, inputs));
-    Ok(StartedRun { run_id, pid, input })
+    Ok(StartedRun {
+        run_id,
+        pid,
+        input,
+        finished,
+    })
 }
 
 /// The task that owns one child.
@@ -260,6 +312,11 @@ struct Owner {
     session_id: Option<String>,
     garbage_lines: u64,
     next_request: u64,
+    metrics: Option<RunMetrics>,
+    /// The CLI's message when its result said the turn failed.
+    result_error: Option<String>,
+    record: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    finished: Option<tokio::sync::oneshot::Sender<RunOutcome>>,
 }
 
 impl Owner {
@@ -290,6 +347,24 @@ impl Owner {
         let stderr_tail = stderr_tail.await.unwrap_or_default();
         let cancelled = self.registry.is_cancelling(self.run_id);
         let exit_code = status.as_ref().ok().and_then(|s| s.code());
+        if let Some(record) = self.record.as_mut()
+            && let Err(error) = record.flush().await
+        {
+            tracing::warn!(run_id = self.run_id, %error, "cannot finish the run's record");
+        }
+        let error = match (cancelled, exit_code, self.result_error.take()) {
+            (true, _, _) => None,
+            (false, _, Some(message)) => Some(message),
+            (false, Some(0), None) => None,
+            (false, code, None) => {
+                let status = code.map_or("a signal".to_owned(), |c| format!("status {c}"));
+                Some(if stderr_tail.is_empty() {
+                    format!("Claude exited with {status}")
+                } else {
+                    format!("Claude exited with {status}: {stderr_tail}")
+                })
+            }
+        };
         let outcome = RunOutcome {
             run_id: self.run_id,
             session_id: self.session_id.clone(),
@@ -297,6 +372,8 @@ impl Owner {
             cancelled,
             stderr_tail,
             garbage_lines: self.garbage_lines,
+            metrics: self.metrics.take(),
+            error,
         };
         tracing::info!(run_id = self.run_id, ?exit_code, cancelled, "claude exited");
         handle.finish(if cancelled {
@@ -304,6 +381,9 @@ impl Owner {
         } else {
             RunStatus::Exited { code: exit_code }
         });
+        if let Some(finished) = self.finished.take() {
+            let _ = finished.send(outcome.clone());
+        }
         self.sink
             .send(Event::RunFinished {
                 kind: self.kind,
@@ -313,6 +393,12 @@ impl Owner {
     }
 
     async fn line(&mut self, bytes: &[u8], handle: &RunHandle) {
+        if let Some(record) = self.record.as_mut()
+            && let Err(error) = record.write_all(bytes).await
+        {
+            tracing::warn!(run_id = self.run_id, %error, "stopped recording the run's output");
+            self.record = None;
+        }
         let text = String::from_utf8_lossy(bytes);
         let message = match parse_line(&text) {
             ParsedLine::Message(message) => message,
@@ -342,7 +428,21 @@ impl Owner {
                 }
             },
             // The turn is over: closing stdin lets the CLI exit.
-            StreamMessage::Result(_) => self.stdin = None,
+            StreamMessage::Result(result) => {
+                self.stdin = None;
+                let usage = result.usage.clone().unwrap_or_default();
+                self.metrics = Some(RunMetrics {
+                    is_error: result.is_error,
+                    cost_usd: result.total_cost_usd,
+                    input_tokens: usage.input_tokens,
+                    output_tokens: usage.output_tokens,
+                    cache_creation_tokens: usage.cache_creation_input_tokens,
+                    cache_read_tokens: usage.cache_read_input_tokens,
+                    duration_ms: result.duration_ms,
+                    num_turns: result.num_turns,
+                });
+                self.result_error = result.is_error.then(|| result.error_text());
+            }
             _ => {}
         }
         let (run_id, session_id, message) = (self.run_id, self.session_id.clone(), Arc::new(message));
@@ -398,6 +498,19 @@ impl Owner {
             self.stdin = None;
         }
     }
+}
+
+/// Opens (creating folders) the file a run's output is appended to.
+async fn open_record(path: &Path) -> std::io::Result<tokio::io::BufWriter<tokio::fs::File>> {
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .await?;
+    Ok(tokio::io::BufWriter::new(file))
 }
 
 async fn write_message(stdin: &mut Option<ChildStdin>, message: &OutgoingMessage) -> std::io::Result<()> {

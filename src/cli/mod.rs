@@ -7,9 +7,11 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
+mod agents;
 mod chat;
 mod storage;
 
+pub use agents::AgentsVerb;
 pub use chat::ChatArgs;
 pub use storage::{SqlFormat, StorageVerb};
 
@@ -42,6 +44,11 @@ pub enum Noun {
     },
     /// Run one Claude turn in a project and stream its output.
     Chat(ChatArgs),
+    /// Reusable agents: definitions, runs, history, files.
+    Agents {
+        #[command(subcommand)]
+        verb: AgentsVerb,
+    },
 }
 
 /// Runs a headless subcommand and returns the process exit status.
@@ -49,6 +56,7 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
     match noun {
         Noun::Storage { verb } => storage::run(backend, verb),
         Noun::Chat(args) => chat::run(backend, events, args),
+        Noun::Agents { verb } => agents::run(backend, events, verb),
     }
 }
 

@@ -251,7 +251,7 @@ impl ChatSession {
             StreamMessage::Result(result) => {
                 self.push(ChatItem::Footer(footer(result)));
                 if result.is_error {
-                    self.error = Some(result_error(result));
+                    self.error = Some(result.error_text());
                 }
             }
             StreamMessage::ControlRequest(request) => {
@@ -280,16 +280,8 @@ impl ChatSession {
                 text: "Stopped.".into(),
                 error: false,
             });
-        } else if outcome.exit_code != Some(0) && self.error.is_none() {
-            let status = outcome
-                .exit_code
-                .map_or("a signal".to_string(), |code| format!("status {code}"));
-            let detail = if outcome.stderr_tail.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", outcome.stderr_tail)
-            };
-            self.error = Some(format!("Claude exited with {status}{detail}"));
+        } else if self.error.is_none() {
+            self.error = outcome.error.clone();
         }
     }
 
@@ -338,20 +330,6 @@ fn footer(result: &ResultMessage) -> RunFooter {
         duration_ms: result.duration_ms,
         turns: result.num_turns,
         is_error: result.is_error,
-    }
-}
-
-/// The CLI's own words for a failed turn.
-fn result_error(result: &ResultMessage) -> String {
-    if !result.errors.is_empty() {
-        return result.errors.join("\n");
-    }
-    if let Some(text) = result.result.as_deref().filter(|t| !t.trim().is_empty()) {
-        return text.to_owned();
-    }
-    match result.api_error_status {
-        Some(status) => format!("The API answered with HTTP {status}."),
-        None => "The turn failed.".to_owned(),
     }
 }
 
@@ -523,6 +501,8 @@ mod tests {
             cancelled: false,
             stderr_tail: String::new(),
             garbage_lines: 0,
+            metrics: None,
+            error: None,
         });
         assert!(!store.sessions[&1].is_busy());
         assert!(store.sessions[&1].error.is_none());
@@ -556,6 +536,8 @@ mod tests {
             cancelled: false,
             stderr_tail: "boom".into(),
             garbage_lines: 0,
+            metrics: None,
+            error: Some("Claude exited with status 2: boom".into()),
         });
         assert_eq!(
             store.sessions[&1].error.as_deref(),

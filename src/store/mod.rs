@@ -96,7 +96,10 @@ impl Stores {
                 run_id, message, raw, ..
             } => self.chat.apply_output(run_id, message, raw),
             Event::RunFinished { outcome, .. } => self.chat.apply_finished(outcome),
-            Event::AgentOutput { .. } | Event::AgentError { .. } | Event::CheckpointCreated { .. } => {
+            Event::AgentRunUpdated { .. }
+            | Event::AgentOutput { .. }
+            | Event::AgentError { .. }
+            | Event::CheckpointCreated { .. } => {
                 tracing::trace!("stream event without a screen to show it yet");
             }
         }

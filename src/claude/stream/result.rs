@@ -112,3 +112,19 @@ pub struct PermissionDenial {
     #[serde(default)]
     pub tool_input: Value,
 }
+
+impl ResultMessage {
+    /// The CLI's own words for a failed turn: its `errors`, else its result text, else the API status.
+    pub fn error_text(&self) -> String {
+        if !self.errors.is_empty() {
+            return self.errors.join("\n");
+        }
+        if let Some(text) = self.result.as_deref().filter(|t| !t.trim().is_empty()) {
+            return text.to_owned();
+        }
+        match self.api_error_status {
+            Some(status) => format!("The API answered with HTTP {status}."),
+            None => "The turn failed.".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The agent commands: definitions, runs (recorded in `agent_runs` and to a file), history,
+//! import and export.
+
+use std::path::PathBuf;
+
+use super::{Backend, BackendError};
+use crate::agents::files::{self, Conflict};
+use crate::agents::store::{self, StoreError};
+use crate::agents::{Agent, PromptMode};
+use crate::claude::run::{self, RunExtras, RunOptions};
+use crate::claude::stream::InputBlock;
+use crate::command::Command;
+use crate::event::{Event, Output};
+use crate::process::RunKind;
+
+/// Lines of a recorded run read back at most.
+const MAX_OUTPUT_LINES: usize = 50_000;
+
+impl Backend {
+    pub(super) async fn agents(&self, command: Command) -> Result<Output, BackendError> {
+        match command {
+            Command::ListAgents => {
+                self.blocking(|db| Ok(Output::Agents(store::list_agents(&db.writer())?)))
+                    .await
+            }
+            Command::CreateAgent(draft) => {
+                self.blocking(move |db| {
+                    let agent = store::create_agent(&db.writer(), draft, None, &Default::default())?;
+                    Ok(Output::Agent(agent))
+                })
+                .await
+            }
+            Command::UpdateAgent { id, draft } => {
+                self.blocking(move |db| Ok(Output::Agent(store::update_agent(&db.writer(), id, draft)?)))
+                    .await
+            }
+            Command::DuplicateAgent { id } => {
+                self.blocking(move |db| Ok(Output::Agent(store::duplicate_agent(&db.writer(), id)?)))
+                    .await
+            }
+            Command::DeleteAgent { id } => {
+                self.blocking(move |db| {
+                    store::delete_agent(&db.writer(), id)?;
+                    Ok(Output::AgentDeleted { id })
+                })
+                .await
+            }
+            Command::ListAgentRuns { agent_id, status } => {
+                self.blocking(move |db| {
+                    Ok(Output::AgentRuns(store::list_runs(
+                        &db.writer(),
+                        agent_id,
+                        status.as_deref(),
+                    )?))
+                })
+                .await
+            }
+            Command::ExecuteAgent {
+                agent_id,
+                project_path,
+                task,
+                model,
+                interactive,
+            } => self.start_agent(agent_id, project_path, task, model, interactive).await,
+            Command::KillAgentSession { agent_run_id } => {
+                let run_id = self
+                    .inner
+                    .agent_runs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&agent_run_id)
+                    .copied();
+                match run_id {
+                    Some(run_id) if self.inner.processes.cancel(run_id).await => Ok(Output::Delivered),
+                    _ => Err(BackendError::NoSuchRun(agent_run_id as u64)),
+                }
+            }
+            Command::ReadAgentRunOutput { agent_run_id } => {
+                let path = self.run_record_path(agent_run_id);
+                let text = tokio::fs::read_to_string(&path).await.map_err(|error| {
+                    BackendError::Task(format!(
+                        "no recorded output for run {agent_run_id} ({}): {error}",
+                        path.display()
+                    ))
+                })?;
+                let lines = text.lines().take(MAX_OUTPUT_LINES).map(str::to_owned).collect();
+                Ok(Output::AgentRunOutput { agent_run_id, lines })
+            }
+            Command::ExportAgents { ids, path } => {
+                self.blocking(move |db| {
+                    let all = store::list_agents(&db.writer())?;
+                    let chosen: Vec<Agent> = match &ids {
+                        Some(ids) => all.into_iter().filter(|a| ids.contains(&a.id)).collect(),
+                        None => all,
+                    };
+                    write_atomically(&path, files::export(&chosen).as_bytes())?;
+                    Ok(Output::AgentsExported {
+                        path,
+                        count: chosen.len(),
+                    })
+                })
+                .await
+            }
+            Command::PreviewAgentImport { path } => {
+                self.blocking(move |db| {
+                    let records = files::parse(&read_file(&path)?)?;
+                    Ok(Output::AgentImportPreview(files::preview(&db.writer(), records)?))
+                })
+                .await
+            }
+            Command::ImportAgents { path, conflict } => {
+                self.blocking(move |db| {
+                    let records = files::parse(&read_file(&path)?)?;
+                    Ok(Output::AgentsImported(import_all(&db.writer(), records, conflict)?))
+                })
+                .await
+            }
+            other => Err(BackendError::NotAvailable { command: other.name() }),
+        }
+    }
+
+    /// Where an agent run's stream-json lines are recorded.
+    pub fn run_record_path(&self, agent_run_id: i64) -> PathBuf {
+        self.paths().root().join("runs").join(format!("{agent_run_id}.jsonl"))
+    }
+
+    async fn start_agent(
+        &self,
+        agent_id: i64,
+        project: PathBuf,
+        task: String,
+        model: Option<String>,
+        interactive: bool,
+    ) -> Result<Output, BackendError> {
+        let project_text = project.display().to_string();
+        let (agent, agent_run_id, model) = self
+            .blocking(move |db| {
+                let conn = db.writer();
+                let agent = store::get_agent(&conn, agent_id)?;
+                let task = task.trim().to_owned();
+                let task = if task.is_empty() {
+                    agent.draft.default_task.clone().unwrap_or_default()
+                } else {
+                    task
+                };
+                let model = model
+                    .filter(|m| !m.trim().is_empty())
+                    .unwrap_or_else(|| agent.draft.model.clone());
+                let run_id = store::insert_run(&conn, &agent, &task, &model, &project_text)?;
+                Ok((
+                    Agent {
+                        draft: crate::agents::AgentDraft {
+                            default_task: Some(task),
+                            ..agent.draft.clone()
+                        },
+                        ..agent
+                    },
+                    run_id,
+                    model,
+                ))
+            })
+            .await?;
+        let task = agent.draft.default_task.clone().unwrap_or_default();
+        let (append, replace) = match agent.draft.prompt_mode {
+            PromptMode::Append => (Some(agent.draft.system_prompt.clone()), None),
+            PromptMode::Replace => (None, Some(agent.draft.system_prompt.clone())),
+        };
+        let options = RunOptions {
+            project: project.clone(),
+            prompt: vec![InputBlock::text(task)],
+            model: Some(model),
+            permission_mode: Some(agent.draft.permission_mode.clone()).filter(|m| m != "default"),
+            append_system_prompt: append,
+            system_prompt: replace,
+            allowed_tools: agent.draft.allowed_tools.clone(),
+            disallowed_tools: agent.draft.disallowed_tools.clone(),
+            permission_prompts: interactive,
+            settings: agent
+                .hooks
+                .as_ref()
+                .map(|hooks| serde_json::json!({ "hooks": hooks }).to_string()),
+            ..RunOptions::default()
+        };
+        let started = match self.claude_binary().await {
+            Ok(bin) => {
+                let extras = RunExtras {
+                    record: Some(self.run_record_path(agent_run_id)),
+                };
+                let env = self.child_env();
+                run::start(
+                    &bin,
+                    options,
+                    RunKind::Agent,
+                    &env,
+                    &self.inner.processes,
+                    self.sink(),
+                    extras,
+                )
+                .await
+                .map_err(BackendError::from)
+            }
+            Err(error) => Err(error),
+        };
+        let started = match started {
+            Ok(started) => started,
+            Err(error) => {
+                let message = error.to_string();
+                self.finish_agent_run(agent_run_id, "failed", None, Some(message), None, None)
+                    .await;
+                return Err(error);
+            }
+        };
+        let (run_id, pid) = (started.run_id, started.pid);
+        self.blocking(move |db| Ok(store::mark_running(&db.writer(), agent_run_id, pid)?))
+            .await?;
+        self.publish_run(agent_run_id).await;
+        self.inner
+            .agent_runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(agent_run_id, run_id);
+        self.inner
+            .run_inputs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(run_id, started.input.clone());
+        let backend = self.clone();
+        let finished = started.finished;
+        tokio::spawn(async move {
+            let Ok(outcome) = finished.await else { return };
+            let status = if outcome.cancelled {
+                "cancelled"
+            } else if outcome.exit_code == Some(0) && !outcome.metrics.as_ref().is_some_and(|m| m.is_error) {
+                "completed"
+            } else {
+                "failed"
+            };
+            if let Some(message) = &outcome.error
+                && status == "failed"
+            {
+                backend
+                    .sink()
+                    .send(Event::AgentError {
+                        run_id,
+                        message: message.clone(),
+                    })
+                    .await;
+            }
+            backend
+                .finish_agent_run(
+                    agent_run_id,
+                    status,
+                    outcome.exit_code,
+                    outcome.error.clone(),
+                    outcome.session_id.clone(),
+                    outcome.metrics.clone(),
+                )
+                .await;
+            backend
+                .inner
+                .agent_runs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&agent_run_id);
+            backend
+                .inner
+                .run_inputs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&run_id);
+        });
+        Ok(Output::AgentRunStarted {
+            agent_run_id,
+            run_id,
+            pid,
+        })
+    }
+
+    async fn finish_agent_run(
+        &self,
+        agent_run_id: i64,
+        status: &'static str,
+        exit_code: Option<i32>,
+        error: Option<String>,
+        session_id: Option<String>,
+        metrics: Option<run::RunMetrics>,
+    ) {
+        let saved = self
+            .blocking(move |db| {
+                Ok(store::finish_run(
+                    &db.writer(),
+                    agent_run_id,
+                    status,
+                    exit_code,
+                    error.as_deref(),
+                    session_id.as_deref(),
+                    metrics.as_ref(),
+                )?)
+            })
+            .await;
+        if let Err(error) = saved {
+            tracing::error!(agent_run_id, %error, "could not record the end of an agent run");
+        }
+        self.publish_run(agent_run_id).await;
+    }
+
+    /// Tells the window a history row changed.
+    async fn publish_run(&self, agent_run_id: i64) {
+        let run = self
+            .blocking(move |db| Ok(store::get_run(&db.writer(), agent_run_id)?))
+            .await;
+        if let Ok(Some(run)) = run {
+            self.sink().send(Event::AgentRunUpdated { run }).await;
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, BackendError> {
+    std::fs::read_to_string(path)
+        .map_err(|error| BackendError::Task(format!("cannot read {}: {error}", path.display())))
+}
+
+fn import_all(
+    conn: &rusqlite::Connection,
+    records: Vec<files::AgentRecord>,
+    conflict: Conflict,
+) -> Result<Vec<Agent>, BackendError> {
+    // All or nothing: a failure half way leaves the agents as they were.
+    let tx = conn.unchecked_transaction()?;
+    let agents = files::import(&tx, records, conflict)?;
+    tx.commit()?;
+    Ok(agents)
+}
+
+/// Writes through a temporary file renamed into place.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), BackendError> {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".partial");
+    let partial = path.with_file_name(name);
+    let result = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
+    if let Err(error) = result {
+        let _ = std::fs::remove_file(&partial);
+        return Err(BackendError::Task(format!("cannot write {}: {error}", path.display())));
+    }
+    Ok(())
+}
+
+impl From<StoreError> for BackendError {
+    fn from(error: StoreError) -> Self {
+        BackendError::Agents(error.to_string())
+    }
+}
+
+impl From<files::FileError> for BackendError {
+    fn from(error: files::FileError) -> Self {
+        BackendError::Agents(error.to_string())
+    }
+}

@@ -1,0 +1,424 @@
+//! `anyon agents ...`: agent definitions, runs, history and files from the command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::{emit, finish, print_error, write_json, write_json_line};
+use crate::agents::files::Conflict;
+use crate::agents::store::AgentRun;
+use crate::agents::{Agent, AgentDraft, PromptMode, parse_tools};
+use crate::backend::{Backend, BackendError, EventReceiver};
+use crate::command::Command;
+use crate::event::{Event, Output};
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsVerb {
+    /// List the agents.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one agent.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an agent.
+    Create(AgentFields),
+    /// Change an agent's fields (what is not given stays as it is).
+    Edit {
+        name: String,
+        #[command(flatten)]
+        fields: EditFields,
+    },
+    /// Delete an agent (its run history stays).
+    Delete {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write agents to a file (all, or the named ones).
+    Export {
+        /// The file to write.
+        #[arg(long)]
+        file: PathBuf,
+        /// Agents to export (all when none is named).
+        names: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read agents from a file (ANYON's format or an earlier app's `.opcode.json` / `.claudia.json`).
+    Import {
+        file: PathBuf,
+        /// What to do when a name is taken.
+        #[arg(long, value_enum, default_value = "rename")]
+        conflict: Conflict,
+        /// Only show what would be imported.
+        #[arg(long)]
+        preview: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run an agent in a project and stream its output (recorded in the history).
+    Run {
+        name: String,
+        #[arg(long)]
+        project: PathBuf,
+        /// The task (the agent's default task when omitted).
+        #[arg(long)]
+        task: Option<String>,
+        /// Another model for this run.
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The run history.
+    Runs {
+        /// Only this agent's runs.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only runs with this status (pending, running, completed, failed, cancelled, interrupted).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The fields of a new agent.
+#[derive(Debug, Args)]
+pub struct AgentFields {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, default_value = "bot")]
+    pub icon: String,
+    #[arg(long, default_value = "")]
+    pub system_prompt: String,
+    /// Replace Claude's system prompt instead of adding to it.
+    #[arg(long)]
+    pub replace_system_prompt: bool,
+    #[arg(long)]
+    pub default_task: Option<String>,
+    #[arg(long, default_value = "sonnet")]
+    pub model: String,
+    #[arg(long, default_value = "default")]
+    pub permission_mode: String,
+    /// Tool rules the agent may use without asking (comma separated).
+    #[arg(long, default_value = "")]
+    pub allowed_tools: String,
+    /// Tool rules the agent may never use (comma separated).
+    #[arg(long, default_value = "")]
+    pub disallowed_tools: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Fields to change; the rest stay.
+#[derive(Debug, Args)]
+pub struct EditFields {
+    #[arg(long)]
+    pub rename: Option<String>,
+    #[arg(long)]
+    pub icon: Option<String>,
+    #[arg(long)]
+    pub system_prompt: Option<String>,
+    #[arg(long)]
+    pub prompt_mode: Option<String>,
+    #[arg(long)]
+    pub default_task: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub permission_mode: Option<String>,
+    #[arg(long)]
+    pub allowed_tools: Option<String>,
+    #[arg(long)]
+    pub disallowed_tools: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
+    match verb {
+        AgentsVerb::List { json } => finish(backend, Command::ListAgents, json, |out, output| match output {
+            Output::Agents(agents) if json => write_json(out, &agents),
+            Output::Agents(agents) => {
+                for agent in agents {
+                    writeln!(
+                        out,
+                        "{:<28} {:<10} {}",
+                        agent.draft.name,
+                        agent.draft.model,
+                        agent.draft.default_task.unwrap_or_default()
+                    )?;
+                }
+                Ok(())
+            }
+            other => write_json(out, &other),
+        }),
+        AgentsVerb::Show { name, json } => match find(backend, &name, json) {
+            Ok(agent) => emit(|out| write_json(out, &agent)),
+            Err(code) => code,
+        },
+        AgentsVerb::Create(fields) => {
+            let json = fields.json;
+            let draft = AgentDraft {
+                name: fields.name,
+                icon: fields.icon,
+                system_prompt: fields.system_prompt,
+                prompt_mode: if fields.replace_system_prompt {
+                    PromptMode::Replace
+                } else {
+                    PromptMode::Append
+                },
+                default_task: fields.default_task,
+                model: fields.model,
+                permission_mode: fields.permission_mode,
+                allowed_tools: parse_tools(&fields.allowed_tools),
+                disallowed_tools: parse_tools(&fields.disallowed_tools),
+            };
+            finish(backend, Command::CreateAgent(draft), json, |out, output| {
+                write_json(out, &output_agent(output))
+            })
+        }
+        AgentsVerb::Edit { name, fields } => {
+            let json = fields.json;
+            let agent = match find(backend, &name, json) {
+                Ok(agent) => agent,
+                Err(code) => return code,
+            };
+            let mut draft = agent.draft.clone();
+            if let Some(v) = fields.rename {
+                draft.name = v;
+            }
+            if let Some(v) = fields.icon {
+                draft.icon = v;
+            }
+            if let Some(v) = fields.system_prompt {
+                draft.system_prompt = v;
+            }
+            if let Some(v) = fields.prompt_mode {
+                draft.prompt_mode = PromptMode::from_key(&v);
+            }
+            if let Some(v) = fields.default_task {
+                draft.default_task = Some(v);
+            }
+            if let Some(v) = fields.model {
+                draft.model = v;
+            }
+            if let Some(v) = fields.permission_mode {
+                draft.permission_mode = v;
+            }
+            if let Some(v) = fields.allowed_tools {
+                draft.allowed_tools = parse_tools(&v);
+            }
+            if let Some(v) = fields.disallowed_tools {
+                draft.disallowed_tools = parse_tools(&v);
+            }
+            let command = Command::UpdateAgent { id: agent.id, draft };
+            finish(backend, command, json, |out, output| {
+                write_json(out, &output_agent(output))
+            })
+        }
+        AgentsVerb::Delete { name, json } => match find(backend, &name, json) {
+            Ok(agent) => finish(backend, Command::DeleteAgent { id: agent.id }, json, |out, output| {
+                write_json(out, &output)
+            }),
+            Err(code) => code,
+        },
+        AgentsVerb::Export { file, names, json } => {
+            let ids = if names.is_empty() {
+                None
+            } else {
+                let mut ids = Vec::new();
+                for name in &names {
+                    match find(backend, name, json) {
+                        Ok(agent) => ids.push(agent.id),
+                        Err(code) => return code,
+                    }
+                }
+                Some(ids)
+            };
+            finish(
+                backend,
+                Command::ExportAgents { ids, path: file },
+                json,
+                |out, output| write_json(out, &output),
+            )
+        }
+        AgentsVerb::Import {
+            file,
+            conflict,
+            preview,
+            json,
+        } => {
+            let command = if preview {
+                Command::PreviewAgentImport { path: file }
+            } else {
+                Command::ImportAgents { path: file, conflict }
+            };
+            finish(backend, command, json, |out, output| write_json(out, &output))
+        }
+        AgentsVerb::Runs { agent, status, json } => {
+            let agent_id = match agent {
+                Some(name) => match find(backend, &name, json) {
+                    Ok(agent) => Some(agent.id),
+                    Err(code) => return code,
+                },
+                None => None,
+            };
+            finish(
+                backend,
+                Command::ListAgentRuns { agent_id, status },
+                json,
+                |out, output| match output {
+                    Output::AgentRuns(runs) if !json => {
+                        for run in runs {
+                            writeln!(out, "{}", run_line(&run))?;
+                        }
+                        Ok(())
+                    }
+                    other => write_json(out, &other),
+                },
+            )
+        }
+        AgentsVerb::Run {
+            name,
+            project,
+            task,
+            model,
+            json,
+        } => run_agent(backend, events, &name, project, task, model, json),
+    }
+}
+
+fn output_agent(output: Output) -> serde_json::Value {
+    match output {
+        Output::Agent(agent) => serde_json::to_value(agent).unwrap_or_default(),
+        other => serde_json::to_value(other).unwrap_or_default(),
+    }
+}
+
+fn run_line(run: &AgentRun) -> String {
+    let cost = run.total_cost_usd.map_or("-".to_owned(), |c| format!("${c:.4}"));
+    format!(
+        "#{:<5} {:<10} {:<20} {:<8} {}",
+        run.id, run.status, run.agent_name, cost, run.started_at
+    )
+}
+
+/// The agent called `name`, or the exit status after printing why not.
+fn find(backend: &Backend, name: &str, json: bool) -> Result<Agent, i32> {
+    match backend.runtime().block_on(backend.execute(Command::ListAgents)) {
+        Ok(Output::Agents(agents)) => agents.into_iter().find(|a| a.draft.name == name.trim()).ok_or_else(|| {
+            print_error(&BackendError::Agents(format!("no agent named {name:?}")), json);
+            1
+        }),
+        Ok(_) => Err(1),
+        Err(error) => {
+            print_error(&error, json);
+            Err(1)
+        }
+    }
+}
+
+/// Runs an agent like `anyon chat`: the CLI's lines between ANYON's start and exit lines.
+fn run_agent(
+    backend: &Backend,
+    mut events: EventReceiver,
+    name: &str,
+    project: PathBuf,
+    task: Option<String>,
+    model: Option<String>,
+    json: bool,
+) -> i32 {
+    let agent = match find(backend, name, json) {
+        Ok(agent) => agent,
+        Err(code) => return code,
+    };
+    let project = std::fs::canonicalize(&project).unwrap_or(project);
+    let command = Command::ExecuteAgent {
+        agent_id: agent.id,
+        project_path: project,
+        task: task.unwrap_or_default(),
+        model,
+        interactive: false,
+    };
+    let runtime = backend.runtime().clone();
+    let (agent_run_id, run_id) = match runtime.block_on(backend.execute(command)) {
+        Ok(Output::AgentRunStarted {
+            agent_run_id,
+            run_id,
+            pid,
+        }) => {
+            if json {
+                print_line(&json!({"type": "anyon_start", "agent_run_id": agent_run_id, "run_id": run_id, "pid": pid}));
+            }
+            (agent_run_id, run_id)
+        }
+        Ok(_) => return 1,
+        Err(error) => {
+            print_error(&error, json);
+            return 1;
+        }
+    };
+    let canceller = backend.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = canceller.execute(Command::KillAgentSession { agent_run_id }).await;
+        }
+    });
+    // The process's end and the history row's last update arrive in either order; wait for both.
+    let mut exit = None;
+    let mut final_run = None;
+    loop {
+        let Some(event) = runtime.block_on(events.recv()) else {
+            return 1;
+        };
+        match event {
+            Event::AgentOutput {
+                run_id: id,
+                raw,
+                message,
+                ..
+            } if id == run_id => {
+                if json {
+                    println!("{raw}");
+                } else if let crate::claude::stream::StreamMessage::Result(result) = &*message {
+                    println!("{}", result.result.clone().unwrap_or_default());
+                }
+            }
+            Event::AgentError { run_id: id, message } if id == run_id && !json => eprintln!("error: {message}"),
+            Event::RunFinished { outcome, .. } if outcome.run_id == run_id => {
+                exit = Some(match (outcome.cancelled, outcome.exit_code) {
+                    (true, _) => 130,
+                    (false, Some(code)) => code,
+                    (false, None) => 1,
+                });
+            }
+            Event::AgentRunUpdated { run }
+                if run.id == agent_run_id && !matches!(run.status.as_str(), "pending" | "running") =>
+            {
+                final_run = Some(run);
+            }
+            _ => {}
+        }
+        if let (Some(code), Some(run)) = (exit, final_run.as_ref()) {
+            if json {
+                print_line(&json!({"type": "anyon_exit", "agent_run_id": agent_run_id, "run": run}));
+            } else {
+                eprintln!("{}", run_line(run));
+            }
+            return code;
+        }
+    }
+}
+
+fn print_line(value: &serde_json::Value) {
+    let stdout = std::io::stdout();
+    let _ = write_json_line(&mut stdout.lock(), value);
+}

@@ -1,0 +1,451 @@
+//! Agents end to end: definitions through the CLI, runs of the real Claude CLI against the local
+//! Messages API recorded in the history, kill, concurrency, tool limits, files.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use anyon::agents::AgentDraft;
+use anyon::backend::{Backend, CLAUDE_PATH_KEY, EventReceiver};
+use anyon::command::Command;
+use anyon::event::{Event, Output};
+use serde_json::Value;
+
+use crate::support::claude::{Sandbox, require_claude_bin};
+use crate::support::mock_api::{ApiError, MockApi, RequestKind, Script};
+use crate::support::{self, TempHome};
+
+fn sandbox_env(sandbox: &Sandbox, base_url: &str) -> Vec<(OsString, OsString)> {
+    [
+        ("HOME", sandbox.home.as_os_str().to_owned()),
+        ("CLAUDE_CONFIG_DIR", sandbox.config_dir.as_os_str().to_owned()),
+        ("ANTHROPIC_BASE_URL", base_url.into()),
+        ("ANTHROPIC_API_KEY", "sk-test".into()),
+        ("CLAUDE_CODE_MAX_RETRIES", "0".into()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (OsString::from(k), v))
+    .collect()
+}
+
+/// `anyon agents ...` as a process, talking to `api` in `sandbox`.
+fn agents_cli(home: &TempHome, sandbox: &Sandbox, bin: &Path, api: &MockApi, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["agents"];
+    all.extend_from_slice(args);
+    let mut command = home.anyon_command(&all);
+    command.env("ANYON_CLAUDE_BIN", bin);
+    for (key, value) in sandbox_env(sandbox, &api.base_url()) {
+        command.env(key, value);
+    }
+    command.output().expect("run anyon agents")
+}
+
+fn json_out(output: &std::process::Output) -> Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+fn last_line(output: &std::process::Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(text.lines().last().expect("a line")).expect("JSON line")
+}
+
+#[test]
+fn a_completed_run_records_tokens_and_cost_and_a_failed_one_its_error() {
+    let Some(bin) = require_claude_bin("a_completed_run_records_tokens_and_cost_and_a_failed_one_its_error") else {
+        return;
+    };
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let api = MockApi::start(Script::text("Reviewed: all good."));
+    let project = sandbox.project.display().to_string();
+    let created = json_out(&agents_cli(
+        &home,
+        &sandbox,
+        &bin,
+        &api,
+        &[
+            "create",
+            "--name",
+            "Reviewer",
+            "--system-prompt",
+            "You review.",
+            "--default-task",
+            "Review the code",
+            "--json",
+        ],
+    ));
+    assert_eq!(created["name"], "Reviewer");
+
+    let output = agents_cli(
+        &home,
+        &sandbox,
+        &bin,
+        &api,
+        &["run", "Reviewer", "--project", &project, "--json"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let exit = last_line(&output);
+    assert_eq!(exit["type"], "anyon_exit");
+    let run = &exit["run"];
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["task"], "Review the code", "the default task is used");
+    assert!(run["output_tokens"].as_i64().unwrap() > 0, "{run}");
+    assert!(run["total_cost_usd"].as_f64().unwrap() > 0.0, "{run}");
+    assert!(run["session_id"].as_str().is_some());
+    // The agent's system prompt reached the model.
+    let request = api.messages_requests(RequestKind::Main).pop().expect("a request");
+    assert!(
+        request.body.as_ref().unwrap()["system"]
+            .to_string()
+            .contains("You review.")
+    );
+
+    let failing = MockApi::start(Script::error(ApiError::internal()));
+    let output = agents_cli(
+        &home,
+        &sandbox,
+        &bin,
+        &failing,
+        &["run", "Reviewer", "--project", &project, "--task", "x", "--json"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let run = &last_line(&output)["run"];
+    assert_eq!(
+        (run["status"].as_str(), run["exit_code"].as_i64()),
+        (Some("failed"), Some(1))
+    );
+    assert!(!run["error"].as_str().unwrap_or_default().is_empty(), "{run}");
+
+    let history = json_out(&agents_cli(
+        &home,
+        &sandbox,
+        &bin,
+        &api,
+        &["runs", "--agent", "Reviewer", "--json"],
+    ));
+    let statuses: Vec<&str> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["failed", "completed"], "newest first, kept across processes");
+    let completed = json_out(&agents_cli(
+        &home,
+        &sandbox,
+        &bin,
+        &api,
+        &["runs", "--status", "completed", "--json"],
+    ));
+    assert_eq!(completed["data"].as_array().unwrap().len(), 1);
+}
+
+struct Rig {
+    runtime: tokio::runtime::Runtime,
+    _home: TempHome,
+    backend: Backend,
+    events: EventReceiver,
+    sandbox: Sandbox,
+}
+
+impl Rig {
+    fn new(bin: &Path, api: &MockApi) -> Self {
+        let runtime = support::runtime();
+        let home = TempHome::new();
+        let sandbox = Sandbox::new();
+        let (backend, events) = support::backend(&runtime, &home);
+        runtime
+            .block_on(backend.execute(Command::SaveSetting {
+                key: CLAUDE_PATH_KEY.into(),
+                value: bin.display().to_string(),
+            }))
+            .unwrap();
+        backend.set_child_env(sandbox_env(&sandbox, &api.base_url()));
+        Self {
+            runtime,
+            _home: home,
+            backend,
+            events,
+            sandbox,
+        }
+    }
+
+    fn agent(&self, draft: AgentDraft) -> i64 {
+        match self.runtime.block_on(self.backend.execute(Command::CreateAgent(draft))) {
+            Ok(Output::Agent(agent)) => agent.id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn run(&self, agent_id: i64, task: &str) -> (i64, u64) {
+        let command = Command::ExecuteAgent {
+            agent_id,
+            project_path: self.sandbox.project.clone(),
+            task: task.into(),
+            model: None,
+            interactive: false,
+        };
+        match self.runtime.block_on(self.backend.execute(command)) {
+            Ok(Output::AgentRunStarted {
+                agent_run_id, run_id, ..
+            }) => (agent_run_id, run_id),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Waits until the history rows of `ids` are all final; returns them.
+    fn wait_final(&mut self, ids: &[i64]) -> Vec<anyon::agents::store::AgentRun> {
+        let mut done = std::collections::HashMap::new();
+        while done.len() < ids.len() {
+            let event = self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(60), self.events.recv()).await })
+                .expect("runs end in time")
+                .expect("channel open");
+            if let Event::AgentRunUpdated { run } = event
+                && ids.contains(&run.id)
+                && !matches!(run.status.as_str(), "pending" | "running")
+            {
+                done.insert(run.id, run);
+            }
+        }
+        ids.iter().map(|id| done.remove(id).unwrap()).collect()
+    }
+}
+
+fn draft(name: &str) -> AgentDraft {
+    AgentDraft {
+        name: name.into(),
+        ..AgentDraft::default()
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_run_is_cancelled_and_two_run_at_once() {
+    let Some(bin) = require_claude_bin("a_killed_run_is_cancelled_and_two_run_at_once") else {
+        return;
+    };
+    let chunks = ["a ", "b ", "c ", "d ", "e ", "f "];
+    let api = MockApi::start(Script::slow_text(&chunks, Duration::from_millis(700)));
+    let mut rig = Rig::new(&bin, &api);
+    let first = rig.agent(draft("Slow one"));
+    let second = rig.agent(draft("Slow two"));
+    let (run_a, process_a) = rig.run(first, "count");
+    let (run_b, _) = rig.run(second, "count too");
+    let pid = rig.backend.processes().get(process_a).expect("registered").pid;
+    assert_eq!(rig.backend.processes().list().len(), 2, "both run at once");
+    support::wait_for("both API requests", Duration::from_secs(30), || {
+        (api.messages_requests(RequestKind::Main).len() >= 2).then_some(())
+    });
+    rig.runtime
+        .block_on(rig.backend.execute(Command::KillAgentSession { agent_run_id: run_a }))
+        .expect("killed");
+    let runs = rig.wait_final(&[run_a, run_b]);
+    assert_eq!(runs[0].status, "cancelled");
+    assert_eq!(runs[1].status, "completed", "the other run was not disturbed");
+    assert!(!anyon::process::is_alive(pid));
+}
+
+#[test]
+fn allowed_and_disallowed_tools_reach_the_cli() {
+    let Some(bin) = require_claude_bin("allowed_and_disallowed_tools_reach_the_cli") else {
+        return;
+    };
+    // Without a prompt tool, the CLI itself denies writes that are not allowed.
+    let api = MockApi::start(Script::write_file("allowed.txt", "ok\n", "Wrote it."));
+    let mut rig = Rig::new(&bin, &api);
+    let writer = rig.agent(AgentDraft {
+        allowed_tools: vec!["Write".into()],
+        ..draft("Writer")
+    });
+    let (run, _) = rig.run(writer, "write");
+    assert_eq!(rig.wait_final(&[run])[0].status, "completed");
+    assert!(
+        rig.sandbox.project.join("allowed.txt").exists(),
+        "an allowed tool runs without asking"
+    );
+
+    let api = MockApi::start(Script::write_file("denied.txt", "no\n", "Could not."));
+    let mut rig = Rig::new(&bin, &api);
+    let plain = rig.agent(draft("Plain"));
+    let (run, _) = rig.run(plain, "write");
+    rig.wait_final(&[run]);
+    assert!(
+        !rig.sandbox.project.join("denied.txt").exists(),
+        "a write that is not allowed is denied"
+    );
+
+    let api = MockApi::start(Script::bash("echo hi", "Done."));
+    let mut rig = Rig::new(&bin, &api);
+    let limited = rig.agent(AgentDraft {
+        disallowed_tools: vec!["Bash".into()],
+        ..draft("No shell")
+    });
+    let (run, _) = rig.run(limited, "run a command");
+    rig.wait_final(&[run]);
+    let request = api
+        .messages_requests(RequestKind::Main)
+        .into_iter()
+        .next()
+        .expect("a request");
+    let tools = request.tool_names();
+    assert!(
+        !tools.iter().any(|t| t == "Bash"),
+        "a disallowed tool is not offered: {tools:?}"
+    );
+    let output = rig
+        .runtime
+        .block_on(rig.backend.execute(Command::ReadAgentRunOutput { agent_run_id: run }))
+        .unwrap();
+    let Output::AgentRunOutput { lines, .. } = output else {
+        panic!("output")
+    };
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"tool_result\"") && l.contains("\"is_error\":true")),
+        "the Bash call was refused"
+    );
+}
+
+#[test]
+fn opcode_files_import_and_export_round_trips() {
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let api = MockApi::start(Script::text("unused"));
+    let bin = Path::new("/nonexistent/claude");
+    let opcode = home.path().join("reviewer.opcode.json");
+    std::fs::write(
+        &opcode,
+        r#"{"version":1,"exported_at":"2025-06-01T10:00:00Z","agent":{"name":"Code Reviewer","icon":"shield",
+        "system_prompt":"Review carefully.","default_task":"Review the diff","model":"opus","hooks":null}}"#,
+    )
+    .unwrap();
+    let preview = json_out(&agents_cli(
+        &home,
+        &sandbox,
+        bin,
+        &api,
+        &["import", opcode.to_str().unwrap(), "--preview", "--json"],
+    ));
+    assert_eq!(preview["data"][0]["record"]["name"], "Code Reviewer");
+    assert_eq!(preview["data"][0]["conflicts_with"], Value::Null);
+    json_out(&agents_cli(
+        &home,
+        &sandbox,
+        bin,
+        &api,
+        &["import", opcode.to_str().unwrap(), "--json"],
+    ));
+    let shown = json_out(&agents_cli(
+        &home,
+        &sandbox,
+        bin,
+        &api,
+        &["show", "Code Reviewer", "--json"],
+    ));
+    assert_eq!(
+        (shown["icon"].as_str(), shown["model"].as_str()),
+        (Some("shield"), Some("opus"))
+    );
+
+    let exported = home.path().join("all.json");
+    json_out(&agents_cli(
+        &home,
+        &sandbox,
+        bin,
+        &api,
+        &["export", "--file", exported.to_str().unwrap(), "--json"],
+    ));
+    // Import into a fresh home: the same agent comes back.
+    let other = TempHome::new();
+    json_out(&agents_cli(
+        &other,
+        &sandbox,
+        bin,
+        &api,
+        &["import", exported.to_str().unwrap(), "--json"],
+    ));
+    let again = json_out(&agents_cli(
+        &other,
+        &sandbox,
+        bin,
+        &api,
+        &["show", "Code Reviewer", "--json"],
+    ));
+    for field in [
+        "name",
+        "icon",
+        "system_prompt",
+        "default_task",
+        "model",
+        "permission_mode",
+        "allowed_tools",
+        "disallowed_tools",
+    ] {
+        assert_eq!(again[field], shown[field], "{field}");
+    }
+    // Importing again renames, replace overwrites.
+    let renamed = json_out(&agents_cli(
+        &other,
+        &sandbox,
+        bin,
+        &api,
+        &["import", exported.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(renamed["data"][0]["name"], "Code Reviewer (2)");
+    let bad = agents_cli(&other, &sandbox, bin, &api, &["import", "/nonexistent.json", "--json"]);
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn validation_errors_are_clear() {
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let api = MockApi::start(Script::text("unused"));
+    let bin = Path::new("/nonexistent/claude");
+    let output = agents_cli(&home, &sandbox, bin, &api, &["create", "--name", "  ", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&output.stderr).unwrap();
+    assert_eq!(error["error"]["message"], "the name is empty");
+    let output = agents_cli(
+        &home,
+        &sandbox,
+        bin,
+        &api,
+        &["create", "--name", "A", "--icon", "cat", "--json"],
+    );
+    let error: Value = serde_json::from_slice(&output.stderr).unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("unknown icon"));
+    json_out(&agents_cli(
+        &home,
+        &sandbox,
+        bin,
+        &api,
+        &["create", "--name", "A", "--json"],
+    ));
+    let dup = agents_cli(&home, &sandbox, bin, &api, &["create", "--name", "A", "--json"]);
+    let error: Value = serde_json::from_slice(&dup.stderr).unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("already exists"));
+    let edited = json_out(&agents_cli(
+        &home,
+        &sandbox,
+        bin,
+        &api,
+        &["edit", "A", "--model", "haiku", "--json"],
+    ));
+    assert_eq!(edited["model"], "haiku");
+}
