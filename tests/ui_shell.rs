@@ -46,7 +46,7 @@ fn every_navigation_label_opens_its_screen() {
     let runtime = support::runtime();
     let home = TempHome::new();
     let mut harness = harness(&runtime, &home, StartOptions::default());
-    harness.run();
+    harness.run_ok();
     assert!(heading_shown(&harness, "Projects"), "Projects is the first screen");
     for screen in Screen::ALL.into_iter().rev() {
         click_nav(&mut harness, screen);
@@ -69,17 +69,17 @@ fn keyboard_shortcuts_open_screens_and_manage_tabs() {
     let runtime = support::runtime();
     let home = TempHome::new();
     let mut harness = harness(&runtime, &home, StartOptions::default());
-    harness.run();
+    harness.run_ok();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Num5);
-    harness.run();
+    harness.run_ok();
     assert!(heading_shown(&harness, "Usage"));
 
     harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
-    harness.run();
+    harness.run_ok();
     assert!(heading_shown(&harness, "New chat"), "Ctrl+T opens a chat tab");
     assert!(!heading_shown(&harness, "Usage"));
     harness.get_by_label("+ New chat").click();
-    harness.run();
+    harness.run_ok();
     assert_eq!(
         harness.query_all_by_label("New chat").count(),
         3,
@@ -87,9 +87,9 @@ fn keyboard_shortcuts_open_screens_and_manage_tabs() {
     );
 
     harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
-    harness.run();
+    harness.run_ok();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
-    harness.run();
+    harness.run_ok();
     assert!(
         heading_shown(&harness, "Usage"),
         "closing the last tab shows the screen again"
@@ -103,13 +103,13 @@ fn open_screen_and_theme_are_remembered_across_restarts() {
     let home = TempHome::new();
     {
         let mut harness = harness(&runtime, &home, StartOptions::default());
-        harness.run();
+        harness.run_ok();
         click_nav(&mut harness, Screen::Settings);
         harness.get_by_label("Dark").click();
-        harness.run();
+        harness.run_ok();
         assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
         harness.get_by_label("Light").click();
-        harness.run();
+        harness.run_ok();
         assert_eq!(harness.ctx.theme(), egui::Theme::Light);
     }
     let saved = support::wait_for("settings to be saved", Duration::from_secs(10), || {
@@ -125,7 +125,7 @@ fn open_screen_and_theme_are_remembered_across_restarts() {
             ..StartOptions::default()
         },
     );
-    harness.run();
+    harness.run_ok();
     assert!(heading_shown(&harness, "Settings"), "the last screen opens again");
     assert_eq!(harness.ctx.theme(), egui::Theme::Light);
 }
