@@ -346,9 +346,10 @@ impl eframe::App for AnyonApp {
                 let mut cx = ScreenContext {
                     stores: &mut self.stores,
                     backend: &self.backend,
+                    conversations: &mut self.chat_ui,
                 };
                 match &active_tab {
-                    Some(tab) => chat::chat_ui(ui, tab, &mut cx, &mut self.chat_ui).map(|title| (tab.id, title)),
+                    Some(tab) => chat::chat_ui(ui, tab, &mut cx).map(|title| (tab.id, title)),
                     None => {
                         ui::screen_ui(ui, screen, &mut cx);
                         None

@@ -3,6 +3,7 @@
 mod support;
 
 mod agents;
+mod agents_ui;
 mod chat;
 mod chat_ui;
 mod claude_cli_peer;

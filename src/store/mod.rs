@@ -3,12 +3,14 @@
 //! Each store's `apply` is a pure function of the event, so it is unit-tested without a window.
 //! The window drains events into [`Stores::apply`] once per frame.
 
+mod agents;
 mod chat;
 mod notices;
 mod requested;
 mod settings;
 mod storage;
 
+pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
 pub use chat::{
     ActiveRun, Attachment, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome,
     default_project, image_media_type,
@@ -37,6 +39,7 @@ pub struct Stores {
     pub settings: SettingsStore,
     pub storage: StorageStore,
     pub chat: ChatStore,
+    pub agents: AgentsStore,
     pub notices: Notices,
     pub login: LoginState,
     /// Live Claude and agent processes.
@@ -69,6 +72,15 @@ impl Stores {
                 let handled = match &output {
                     Output::RunStarted { run_id, .. } => self.chat.run_started(request_id, *run_id),
                     Output::Installations(found) => self.claude.finish(request_id, found.clone()),
+                    Output::Agents(_)
+                    | Output::Agent(_)
+                    | Output::AgentDeleted { .. }
+                    | Output::AgentRuns(_)
+                    | Output::AgentRunStarted { .. }
+                    | Output::AgentRunOutput { .. }
+                    | Output::AgentImportPreview(_)
+                    | Output::AgentsImported(_)
+                    | Output::AgentsExported { .. } => self.agents.apply_output(request_id, &output),
                     _ => {
                         self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
                     }
@@ -96,10 +108,12 @@ impl Stores {
                 run_id, message, raw, ..
             } => self.chat.apply_output(run_id, message, raw),
             Event::RunFinished { outcome, .. } => self.chat.apply_finished(outcome),
-            Event::AgentRunUpdated { .. }
-            | Event::AgentOutput { .. }
-            | Event::AgentError { .. }
-            | Event::CheckpointCreated { .. } => {
+            Event::AgentRunUpdated { run } => self.agents.apply_run(run),
+            Event::AgentOutput {
+                run_id, message, raw, ..
+            } => self.agents.apply_agent_output(run_id, message, raw),
+            Event::AgentError { run_id, message } => self.agents.apply_agent_error(run_id, message),
+            Event::CheckpointCreated { .. } => {
                 tracing::trace!("stream event without a screen to show it yet");
             }
         }

@@ -38,6 +38,11 @@ impl<T> Requested<T> {
         true
     }
 
+    /// Sets the value directly (a pushed update), keeping any request under way.
+    pub fn replace(&mut self, value: T) {
+        self.value = Some(value);
+    }
+
     /// Records the failure of `request_id`, keeping the previous value.
     pub fn fail(&mut self, request_id: RequestId, error: String) -> bool {
         if self.pending != Some(request_id) {

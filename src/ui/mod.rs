@@ -20,6 +20,8 @@ use crate::store::Stores;
 pub struct ScreenContext<'a> {
     pub stores: &'a mut Stores,
     pub backend: &'a Backend,
+    /// Layout caches of conversations (chat tabs and agent runs).
+    pub conversations: &'a mut chat::ChatUiState,
 }
 
 /// Draws `screen` into the central area.

@@ -7,10 +7,10 @@
 //! - [`permission`]: the approval cards for tools Claude asks to use.
 
 mod composer;
-mod permission;
+pub mod permission;
 pub mod tabs;
 mod tools;
-mod transcript;
+pub mod transcript;
 
 pub use tabs::{ChatTab, ChatTabs, TabAction, tab_strip_ui};
 pub use transcript::TranscriptCache;
@@ -30,23 +30,24 @@ pub struct ChatUiState {
 }
 
 /// Draws a chat tab. Returns a new title for the tab once its first prompt is sent.
-pub fn chat_ui(
-    ui: &mut egui::Ui,
-    tab: &ChatTab,
-    cx: &mut ScreenContext<'_>,
-    state: &mut ChatUiState,
-) -> Option<String> {
-    let Some(session) = cx.stores.chat.sessions.get_mut(&tab.id) else {
+pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> Option<String> {
+    let ScreenContext {
+        stores,
+        backend,
+        conversations,
+    } = cx;
+    let backend: &crate::backend::Backend = backend;
+    let Some(session) = stores.chat.sessions.get_mut(&tab.id) else {
         screen_heading(ui, &tab.title);
         return None;
     };
     let mut retitle = None;
-    header_ui(ui, tab, session, cx.backend);
+    header_ui(ui, tab, session, backend);
     egui::Panel::bottom(egui::Id::unique(("chat-composer", tab.id)))
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
         .show(ui, |ui| {
-            permission::cards_ui(ui, session, cx.backend);
-            if let Some(title) = composer::ui(ui, tab.id, session, cx.backend) {
+            permission::cards_ui(ui, session, backend);
+            if let Some(title) = composer::ui(ui, tab.id, session, backend) {
                 retitle = Some(title);
             }
         });
@@ -54,8 +55,8 @@ pub fn chat_ui(
         if let Some(error) = session.error.clone() {
             error_banner_ui(ui, &error, session);
         }
-        let cache = state.transcripts.entry(tab.id).or_default();
-        transcript::ui(ui, tab.id, session, cache, &mut state.markdown);
+        let cache = conversations.transcripts.entry(tab.id).or_default();
+        transcript::ui(ui, tab.id, session, cache, &mut conversations.markdown);
     });
     retitle
 }

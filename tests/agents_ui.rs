@@ -1,0 +1,115 @@
+//! The Agents screen in the real window (headless): create an agent in the form, run it against the
+//! real Claude CLI and the local Messages API, approve its tool, and find the run in the history.
+
+use std::time::Duration;
+
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::backend::CLAUDE_PATH_KEY;
+use anyon::command::Command;
+use anyon::nav::Screen;
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use crate::support::claude::{Sandbox, require_claude_bin};
+use crate::support::mock_api::{MockApi, Script};
+use crate::support::{self, TempHome};
+
+fn shows(harness: &Harness<'_, AnyonApp>, part: &str) -> bool {
+    harness
+        .query_all_by(|n| {
+            matches!(n.role(), Role::Label | Role::Heading)
+                && [n.value(), n.label()].into_iter().flatten().any(|t| t.contains(part))
+        })
+        .next()
+        .is_some()
+}
+
+fn settle(harness: &mut Harness<'_, AnyonApp>, what: &str, part: &str) {
+    support::wait_for(what, Duration::from_secs(60), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        shows(harness, part).then_some(())
+    });
+    harness.run_ok();
+}
+
+fn fill(harness: &mut Harness<'_, AnyonApp>, role: Role, label: &str, text: &str) {
+    let field = harness.get_by(|n| n.role() == role && n.label().as_deref() == Some(label));
+    field.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == role && n.label().as_deref() == Some(label))
+        .type_text(text);
+    harness.run_ok();
+}
+
+#[test]
+fn an_agent_made_in_the_form_runs_asks_and_lands_in_the_history() {
+    let Some(bin) = require_claude_bin("an_agent_made_in_the_form_runs_asks_and_lands_in_the_history") else {
+        return;
+    };
+    let api = MockApi::start(Script::write_file("report.txt", "agent was here\n", "Report written."));
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    runtime
+        .block_on(backend.execute(Command::SaveSetting {
+            key: CLAUDE_PATH_KEY.into(),
+            value: bin.display().to_string(),
+        }))
+        .unwrap();
+    backend.set_child_env(vec![
+        ("HOME".into(), sandbox.home.clone().into()),
+        ("CLAUDE_CONFIG_DIR".into(), sandbox.config_dir.clone().into()),
+        ("ANTHROPIC_BASE_URL".into(), api.base_url().into()),
+        ("ANTHROPIC_API_KEY".into(), "sk-test".into()),
+        ("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
+    ]);
+    let options = StartOptions {
+        screen: Some(Screen::Agents),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    settle(&mut harness, "the empty state", "No agents yet");
+
+    harness.get_by_label("+ New agent").click();
+    harness.run_ok();
+    fill(&mut harness, Role::TextInput, "Name", "Reporter");
+    fill(
+        &mut harness,
+        Role::MultilineTextInput,
+        "Default task",
+        "Write the report",
+    );
+    harness.get_by_label("Save").click();
+    settle(&mut harness, "the agent card", "Reporter");
+
+    harness.get_by_label("▶ Run").click();
+    harness.run_ok();
+    fill(
+        &mut harness,
+        Role::TextInput,
+        "Project",
+        &sandbox.project.display().to_string(),
+    );
+    // The dialog's button comes after the card's in the tree.
+    harness
+        .query_all_by(|n| n.role() == Role::Button && n.label().as_deref() == Some("▶ Run"))
+        .last()
+        .expect("the dialog's Run")
+        .click();
+    settle(&mut harness, "the approval card", "Claude wants to use Write");
+    harness.get_by_label("Allow").click();
+    settle(&mut harness, "the final answer", "Report written.");
+    settle(&mut harness, "the run to be recorded as completed", "completed");
+    assert!(sandbox.project.join("report.txt").exists());
+
+    harness.get_by_label("⏴ History").click();
+    settle(&mut harness, "the history row", "Write the report");
+}
