@@ -116,6 +116,10 @@ pub enum Command {
     ClaudeFindInstallations {
         refresh: bool,
     },
+    /// Saves the `claude` binary to use (empty: search again) and finds the installations anew.
+    ClaudeUseBinary {
+        path: String,
+    },
     ListAgents,
     CreateAgent(AgentDraft),
     /// Saves an agent's edited fields (hooks and unknown fields are kept).
@@ -250,6 +254,7 @@ impl Command {
             Command::CancelClaudeExecution { .. } => "cancel_claude_execution",
             Command::ClaudeRespondPermission { .. } => "claude_respond_permission",
             Command::ClaudeFindInstallations { .. } => "claude_find_installations",
+            Command::ClaudeUseBinary { .. } => "claude_use_binary",
             Command::ListAgents => "list_agents",
             Command::CreateAgent(_) => "create_agent",
             Command::UpdateAgent { .. } => "update_agent",

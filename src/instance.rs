@@ -122,13 +122,12 @@ mod platform {
 
     impl Listener {
         /// Accepts handovers on the runtime until the process ends, sending each as an event.
-        pub fn serve(self, runtime: &tokio::runtime::Handle, sink: EventSink) -> std::io::Result<()> {
+        pub fn serve(self, runtime: &tokio::runtime::Handle, sink: EventSink) -> std::io::Result<InstanceGuard> {
             self.listener.set_nonblocking(true)?;
             let _guard = runtime.enter();
             let listener = tokio::net::UnixListener::from_std(self.listener)?;
-            let path = self.path;
+            let guard = InstanceGuard(Some(self.path));
             runtime.spawn(async move {
-                let _cleanup = RemoveOnDrop(path);
                 loop {
                     match listener.accept().await {
                         Ok((stream, _)) => {
@@ -152,15 +151,7 @@ mod platform {
                     }
                 }
             });
-            Ok(())
-        }
-    }
-
-    struct RemoveOnDrop(PathBuf);
-
-    impl Drop for RemoveOnDrop {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
+            Ok(guard)
         }
     }
 }
@@ -202,7 +193,7 @@ mod platform {
     }
 
     impl Listener {
-        pub fn serve(self, runtime: &tokio::runtime::Handle, sink: EventSink) -> std::io::Result<()> {
+        pub fn serve(self, runtime: &tokio::runtime::Handle, sink: EventSink) -> std::io::Result<InstanceGuard> {
             let Listener { name, first } = self;
             runtime.spawn(async move {
                 let mut server = first;
@@ -228,12 +219,24 @@ mod platform {
                     });
                 }
             });
-            Ok(())
+            // A named pipe leaves no file behind.
+            Ok(super::InstanceGuard(None))
         }
     }
 }
 
 pub use platform::{Listener, claim};
+
+/// Removes the instance socket file when the instance ends (keep it alive as long as the window).
+pub struct InstanceGuard(Option<PathBuf>);
+
+impl Drop for InstanceGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
 
 /// Reads one bounded JSON line from a client.
 async fn read_handover(read: impl tokio::io::AsyncRead + Unpin) -> std::io::Result<Vec<String>> {
@@ -266,7 +269,7 @@ mod tests {
             panic!("expected primary")
         };
         let (backend, mut events) = crate::backend::Backend::open(runtime.handle().clone(), paths.clone());
-        listener.serve(runtime.handle(), backend.sink()).unwrap();
+        let _guard = listener.serve(runtime.handle(), backend.sink()).unwrap();
         let args = vec!["--screen".to_string(), "usage".to_string()];
         assert!(matches!(claim(&paths, &args).unwrap(), Claim::Forwarded));
         let mut received = None;

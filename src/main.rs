@@ -67,11 +67,14 @@ fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, screen: Optio
         }
     };
     let (backend, events) = Backend::open(runtime.handle().clone(), paths.clone());
-    if let Some(listener) = listener
-        && let Err(error) = listener.serve(runtime.handle(), backend.sink())
-    {
-        tracing::warn!(%error, "cannot serve the single-instance socket");
-    }
+    let _instance = listener.and_then(|listener| match listener.serve(runtime.handle(), backend.sink()) {
+        Ok(guard) => Some(guard),
+        Err(error) => {
+            tracing::warn!(%error, "cannot serve the single-instance socket");
+            None
+        }
+    });
+    let _terminate = TerminateOnDrop(backend.processes().clone());
     let settings = match runtime.block_on(backend.execute(Command::LoadSettings)) {
         Ok(Output::Settings(rows)) => SettingsStore::from_rows(rows),
         _ => SettingsStore::default(),

@@ -16,7 +16,7 @@ fn a_second_process_forwards_its_arguments_and_exits() {
         panic!("the test process should be the first instance");
     };
     let (backend, mut events) = support::backend(&runtime, &home);
-    listener.serve(runtime.handle(), backend.sink()).unwrap();
+    let _guard = listener.serve(runtime.handle(), backend.sink()).unwrap();
 
     // No display is set: the second process must not try to open a window, only forward.
     let output = home.anyon(&["--screen", "usage"]);

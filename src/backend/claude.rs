@@ -51,6 +51,12 @@ impl Backend {
                     .map_err(|_| BackendError::NoSuchRun(run_id))?;
                 Ok(Output::Delivered)
             }
+            Command::ClaudeUseBinary { path } => {
+                self.blocking(move |db| Ok(db::set_setting(&db.writer(), CLAUDE_PATH_KEY, path.trim())?))
+                    .await?;
+                self.inner.claude_binary.invalidate();
+                Ok(Output::Installations(self.discovery().await?))
+            }
             Command::ClaudeFindInstallations { refresh } => {
                 if refresh {
                     self.inner.claude_binary.invalidate();

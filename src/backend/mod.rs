@@ -90,6 +90,13 @@ impl BackendError {
 
 type RepaintFn = Arc<dyn Fn() + Send + Sync>;
 
+/// What the ordered lane carries.
+enum LaneItem {
+    Run(RequestId, Box<Command>),
+    /// Answered once everything queued before it ran.
+    Barrier(tokio::sync::oneshot::Sender<()>),
+}
+
 /// The sending half of the event channel, with the window's repaint request attached.
 #[derive(Clone)]
 pub struct EventSink {
@@ -161,7 +168,7 @@ impl EventReceiver {
 struct Inner {
     runtime: Handle,
     /// The lane for [`Command::is_ordered`] commands: one task runs them in dispatch order.
-    ordered: mpsc::UnboundedSender<(RequestId, Command)>,
+    ordered: mpsc::UnboundedSender<LaneItem>,
     paths: DataPaths,
     db: Result<Arc<Db>, String>,
     sink: EventSink,
@@ -213,7 +220,7 @@ impl Backend {
             tx,
             repaint: Arc::new(RwLock::new(None)),
         };
-        let (ordered, mut ordered_rx) = mpsc::unbounded_channel::<(RequestId, Command)>();
+        let (ordered, mut ordered_rx) = mpsc::unbounded_channel::<LaneItem>();
         let inner = Inner {
             runtime: runtime.clone(),
             ordered,
@@ -233,12 +240,17 @@ impl Backend {
         if let Some(grace) = grace {
             backend.apply_grace(&grace);
         }
-        // The lane holds only a weak reference so that dropping the last Backend ends it.
-        let weak = Arc::downgrade(&backend.inner);
+        // The lane keeps the backend alive for as long as the runtime runs, so a write queued just
+        // before the window closes still lands (`shutdown` waits for it).
+        let lane = backend.clone();
         runtime.spawn(async move {
-            while let Some((request_id, command)) = ordered_rx.recv().await {
-                let Some(inner) = weak.upgrade() else { break };
-                Backend { inner }.run_and_report(request_id, command).await;
+            while let Some(item) = ordered_rx.recv().await {
+                match item {
+                    LaneItem::Run(request_id, command) => lane.run_and_report(request_id, *command).await,
+                    LaneItem::Barrier(done) => {
+                        let _ = done.send(());
+                    }
+                }
             }
         });
         (backend, EventReceiver { rx })
@@ -287,8 +299,22 @@ impl Backend {
         &self.inner.processes
     }
 
-    /// Ends every process still running (app exit): SIGTERM, then SIGKILL after `grace`.
+    /// App exit: waits (briefly) for queued setting writes, then ends every process still running:
+    /// SIGTERM, then SIGKILL after `grace`. Call from outside the runtime (the window's thread).
     pub fn shutdown(&self, grace: Duration) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.inner.ordered.send(LaneItem::Barrier(done)).is_ok() {
+            let deadline = Instant::now() + Duration::from_secs(2);
+            let mut wait = wait;
+            while Instant::now() < deadline {
+                match wait.try_recv() {
+                    Ok(()) | Err(tokio::sync::oneshot::error::TryRecvError::Closed) => break,
+                    Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
+                }
+            }
+        }
         self.inner.processes.terminate_all_blocking(grace);
     }
 
@@ -302,8 +328,14 @@ impl Backend {
     pub fn dispatch(&self, command: Command) -> RequestId {
         let request_id = self.inner.next_request.fetch_add(1, Ordering::Relaxed);
         if command.is_ordered() {
-            if let Err(mpsc::error::SendError((_, command))) = self.inner.ordered.send((request_id, command)) {
-                tracing::error!(command = command.name(), "the ordered command lane has stopped");
+            let name = command.name();
+            if self
+                .inner
+                .ordered
+                .send(LaneItem::Run(request_id, Box::new(command)))
+                .is_err()
+            {
+                tracing::error!(command = name, "the ordered command lane has stopped");
             }
         } else {
             let backend = self.clone();
@@ -386,7 +418,8 @@ impl Backend {
             | Command::ContinueClaudeCode(_)
             | Command::CancelClaudeExecution { .. }
             | Command::ClaudeRespondPermission { .. }
-            | Command::ClaudeFindInstallations { .. }) => self.claude(command).await,
+            | Command::ClaudeFindInstallations { .. }
+            | Command::ClaudeUseBinary { .. }) => self.claude(command).await,
             other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
@@ -479,6 +512,22 @@ mod tests {
             panic!("wrong output");
         };
         assert_eq!(settings["theme"], "49", "the last choice wins");
+    }
+
+    #[test]
+    fn shutdown_waits_for_queued_setting_writes() {
+        let runtime = runtime();
+        let dir = tempfile::tempdir().unwrap();
+        let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+        for value in 0..20 {
+            backend.dispatch(Command::SaveSetting {
+                key: "last_screen".into(),
+                value: value.to_string(),
+            });
+        }
+        backend.shutdown(Duration::ZERO);
+        let conn = rusqlite::Connection::open(dir.path().join("anyon.db")).unwrap();
+        assert_eq!(db::get_setting(&conn, "last_screen").unwrap().as_deref(), Some("19"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use egui::RichText;
 
 use super::widgets::{screen_heading, shortcut_text};
 use super::{ScreenContext, theme};
-use crate::backend::{CLAUDE_PATH_KEY, GRACE_KEY};
+use crate::backend::GRACE_KEY;
 use crate::command::Command;
 use crate::nav::Screen;
 use crate::store::THEME_KEY;
@@ -144,13 +144,9 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         }
     });
     if let Some(path) = choose {
-        cx.backend.dispatch(Command::SaveSetting {
-            key: CLAUDE_PATH_KEY.into(),
-            value: path,
-        });
         stores
             .claude
-            .start(cx.backend.dispatch(Command::ClaudeFindInstallations { refresh: true }));
+            .start(cx.backend.dispatch(Command::ClaudeUseBinary { path }));
     }
     ui.horizontal(|ui| {
         let current = stores
