@@ -1,12 +1,11 @@
 //! Agents end to end: definitions through the CLI, runs of the real Claude CLI against the local
 //! Messages API recorded in the history, kill, concurrency, tool limits, files.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
 use anyon::agents::AgentDraft;
-use anyon::backend::{Backend, CLAUDE_PATH_KEY, EventReceiver};
+use anyon::backend::{Backend, EventReceiver};
 use anyon::command::Command;
 use anyon::event::{Event, Output};
 use serde_json::Value;
@@ -15,27 +14,13 @@ use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{ApiError, MockApi, RequestKind, Script};
 use crate::support::{self, TempHome};
 
-fn sandbox_env(sandbox: &Sandbox, base_url: &str) -> Vec<(OsString, OsString)> {
-    [
-        ("HOME", sandbox.home.as_os_str().to_owned()),
-        ("CLAUDE_CONFIG_DIR", sandbox.config_dir.as_os_str().to_owned()),
-        ("ANTHROPIC_BASE_URL", base_url.into()),
-        ("ANTHROPIC_API_KEY", "sk-test".into()),
-        ("CLAUDE_CODE_MAX_RETRIES", "0".into()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (OsString::from(k), v))
-    .collect()
-}
-
 /// `anyon agents ...` as a process, talking to `api` in `sandbox`.
 fn agents_cli(home: &TempHome, sandbox: &Sandbox, bin: &Path, api: &MockApi, args: &[&str]) -> std::process::Output {
     let mut all = vec!["agents"];
     all.extend_from_slice(args);
     let mut command = home.anyon_command(&all);
     command.env("ANYON_CLAUDE_BIN", bin);
-    for (key, value) in sandbox_env(sandbox, &api.base_url()) {
+    for (key, value) in sandbox.env(&api.base_url()) {
         command.env(key, value);
     }
     command.output().expect("run anyon agents")
@@ -166,13 +151,7 @@ impl Rig {
         let home = TempHome::new();
         let sandbox = Sandbox::new();
         let (backend, events) = support::backend(&runtime, &home);
-        runtime
-            .block_on(backend.execute(Command::SaveSetting {
-                key: CLAUDE_PATH_KEY.into(),
-                value: bin.display().to_string(),
-            }))
-            .unwrap();
-        backend.set_child_env(sandbox_env(&sandbox, &api.base_url()));
+        sandbox.wire(&runtime, &backend, bin, api);
         Self {
             runtime,
             _home: home,

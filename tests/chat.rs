@@ -1,11 +1,10 @@
 //! Chat runs end to end: ANYON's backend and `anyon chat` driving the real Claude CLI against the
 //! local Messages API, plus fake binaries for what the real one cannot do on demand.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyon::backend::{Backend, CLAUDE_PATH_KEY, EventReceiver};
+use anyon::backend::{Backend, EventReceiver};
 use anyon::claude::run::{PermissionAnswer, RunOutcome};
 use anyon::claude::stream::{ContentBlock, IncomingRequest, StreamMessage};
 use anyon::command::{ClaudeRunRequest, Command};
@@ -33,13 +32,7 @@ impl ChatRig {
         let home = TempHome::new();
         let sandbox = Sandbox::new();
         let (backend, events) = support::backend(&runtime, &home);
-        runtime
-            .block_on(backend.execute(Command::SaveSetting {
-                key: CLAUDE_PATH_KEY.into(),
-                value: bin.display().to_string(),
-            }))
-            .expect("save the binary path");
-        backend.set_child_env(sandbox_env(&sandbox, &api.base_url()));
+        sandbox.wire(&runtime, &backend, bin, api);
         Self {
             runtime,
             _home: home,
@@ -111,20 +104,6 @@ impl ChatRig {
             }
         }
     }
-}
-
-fn sandbox_env(sandbox: &Sandbox, base_url: &str) -> Vec<(OsString, OsString)> {
-    [
-        ("HOME", sandbox.home.as_os_str().to_owned()),
-        ("CLAUDE_CONFIG_DIR", sandbox.config_dir.as_os_str().to_owned()),
-        ("ANTHROPIC_BASE_URL", base_url.into()),
-        ("ANTHROPIC_API_KEY", "sk-test".into()),
-        ("CLAUDE_CODE_MAX_RETRIES", "0".into()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (OsString::from(k), v))
-    .collect()
 }
 
 fn texts(messages: &[StreamMessage]) -> Vec<String> {
@@ -353,7 +332,7 @@ fn group_alive(pgid: u32) -> bool {
 fn anyon_chat(home: &TempHome, sandbox: &Sandbox, bin: &Path, api: &MockApi, args: &[&str]) -> std::process::Output {
     let mut command = home.anyon_command(args);
     command.env("ANYON_CLAUDE_BIN", bin);
-    for (key, value) in sandbox_env(sandbox, &api.base_url()) {
+    for (key, value) in sandbox.env(&api.base_url()) {
         command.env(key, value);
     }
     command.output().expect("run anyon chat")
@@ -586,7 +565,7 @@ fn ctrl_c_stops_anyon_chat_like_the_stop_button() {
     command
         .env("ANYON_CLAUDE_BIN", &bin)
         .stdout(std::process::Stdio::piped());
-    for (key, value) in sandbox_env(&sandbox, &api.base_url()) {
+    for (key, value) in sandbox.env(&api.base_url()) {
         command.env(key, value);
     }
     let mut child = command.spawn().expect("start anyon chat");

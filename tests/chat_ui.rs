@@ -4,8 +4,6 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::backend::CLAUDE_PATH_KEY;
-use anyon::command::Command;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -42,20 +40,7 @@ fn run_write_scenario(test: &str, decide: impl FnOnce(&mut Harness<'_, AnyonApp>
     let home = TempHome::new();
     let sandbox = Sandbox::new();
     let (backend, events) = support::backend(&runtime, &home);
-    runtime
-        .block_on(backend.execute(Command::SaveSetting {
-            key: CLAUDE_PATH_KEY.into(),
-            value: bin.display().to_string(),
-        }))
-        .unwrap();
-    backend.set_child_env(vec![
-        ("HOME".into(), sandbox.home.clone().into()),
-        ("CLAUDE_CONFIG_DIR".into(), sandbox.config_dir.clone().into()),
-        ("ANTHROPIC_BASE_URL".into(), api.base_url().into()),
-        ("ANTHROPIC_API_KEY".into(), "sk-test".into()),
-        ("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(), "1".into()),
-    ]);
+    sandbox.wire(&runtime, &backend, &bin, &api);
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 900.0))
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));

@@ -94,6 +94,37 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// The environment that points a Claude process at `base_url` inside this sandbox.
+    pub fn env(&self, base_url: &str) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+        [
+            ("HOME", self.home.as_os_str().to_owned()),
+            ("CLAUDE_CONFIG_DIR", self.config_dir.as_os_str().to_owned()),
+            ("ANTHROPIC_BASE_URL", base_url.into()),
+            ("ANTHROPIC_API_KEY", "sk-test".into()),
+            ("CLAUDE_CODE_MAX_RETRIES", "0".into()),
+            ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.into(), value))
+        .collect()
+    }
+
+    /// Points `backend` at the CLI `bin` (as if chosen in Settings) running in this sandbox.
+    pub fn wire(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        backend: &anyon::backend::Backend,
+        bin: &Path,
+        api: &MockApi,
+    ) {
+        let save = anyon::command::Command::SaveSetting {
+            key: anyon::backend::CLAUDE_PATH_KEY.into(),
+            value: bin.display().to_string(),
+        };
+        runtime.block_on(backend.execute(save)).expect("save the binary path");
+        backend.set_child_env(self.env(&api.base_url()));
+    }
+
     pub fn new() -> Self {
         let root = tempfile::Builder::new()
             .prefix("anyon-claude")
