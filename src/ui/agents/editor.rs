@@ -12,7 +12,7 @@ pub fn editor_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
     let mut close = false;
     let mut save = false;
     let modal = Modal::new(egui::Id::unique("agent-editor")).show(ctx, |ui| {
-        ui.set_width(620.0);
+        ui.set_width(700.0);
         ui.heading(if editor.id.is_some() { "Edit agent" } else { "New agent" });
         ui.add_space(6.0);
         egui::Grid::new("agent-form")
@@ -28,7 +28,7 @@ pub fn editor_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
                     for (key, glyph) in ICONS {
                         let selected = editor.draft.icon == key;
                         if ui
-                            .selectable_label(selected, RichText::new(glyph).size(18.0))
+                            .selectable_label(selected, RichText::new(glyph).size(16.0))
                             .on_hover_text(key)
                             .clicked()
                         {
