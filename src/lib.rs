@@ -15,6 +15,7 @@
 pub mod agents;
 pub mod app;
 pub mod backend;
+pub mod checkpoint;
 pub mod claude;
 pub mod cli;
 pub mod command;

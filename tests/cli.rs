@@ -41,9 +41,11 @@ fn storage_tables_lists_the_five_tables_with_counts() {
             "agent_runs",
             "agents",
             "app_settings",
+            "checkpoint_file_cache",
             "checkpoint_files",
             "checkpoints"
-        ]
+        ],
+        "the five tables of the first schema, and the checkpoint cache of the second"
     );
     assert!(
         tables

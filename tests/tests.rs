@@ -6,6 +6,7 @@ mod agents;
 mod agents_ui;
 mod chat;
 mod chat_ui;
+mod checkpoints;
 mod claude_cli_peer;
 mod cli;
 mod database;

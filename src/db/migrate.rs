@@ -17,10 +17,16 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Append only: a shipped migration never changes.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "0001_initial.sql",
-    sql: include_str!("../../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "0001_initial.sql",
+        sql: include_str!("../../migrations/0001_initial.sql"),
+    },
+    Migration {
+        name: "0002_checkpoint_cache.sql",
+        sql: include_str!("../../migrations/0002_checkpoint_cache.sql"),
+    },
+];
 
 /// The schema version this build creates.
 pub fn latest_version() -> i64 {

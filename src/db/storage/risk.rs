@@ -6,10 +6,11 @@
 use serde::Serialize;
 
 /// The tables ANYON's migrations create; damage to these breaks the app itself.
-pub const APP_TABLES: [&str; 5] = [
+pub const APP_TABLES: [&str; 6] = [
     "agent_runs",
     "agents",
     "app_settings",
+    "checkpoint_file_cache",
     "checkpoint_files",
     "checkpoints",
 ];

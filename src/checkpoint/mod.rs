@@ -1,0 +1,376 @@
+//! Checkpoints: snapshots of a project's files along a session.
+//!
+//! A checkpoint records the full manifest of the project's files (path, content hash, size, mode,
+//! deleted files marked) in `checkpoints` / `checkpoint_files`; contents live once each in the
+//! [`blobs`] store. `.gitignore` rules are honoured and files over [`MAX_FILE_BYTES`] are skipped and
+//! listed. A file whose size and modification time match what the last checkpoint saw is not read
+//! again.
+//!
+//! - [`restore`]: preview and restore (atomic writes, a "before restore" checkpoint first).
+//! - [`diff`]: unified diffs between checkpoints or against the working tree.
+
+pub mod blobs;
+pub mod diff;
+pub mod restore;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+pub use blobs::Blobs;
+
+/// Files larger than this are not snapshotted (they are listed as skipped).
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Why a checkpoint operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("the project folder {0} does not exist")]
+    NoProject(PathBuf),
+    #[error("no checkpoint {0}")]
+    NotFound(String),
+    #[error("file error at {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
+    move |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One file of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    /// Relative to the project, `/`-separated.
+    pub path: String,
+    /// None for a file deleted since the parent checkpoint.
+    pub hash: Option<String>,
+    pub size: u64,
+    pub mode: u32,
+    pub deleted: bool,
+}
+
+/// A stored checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Checkpoint {
+    pub id: String,
+    pub session_id: String,
+    pub project_path: String,
+    pub parent_id: Option<String>,
+    pub message_index: i64,
+    pub trigger: String,
+    pub description: Option<String>,
+    pub files_changed: i64,
+    pub lines_added: i64,
+    pub lines_removed: i64,
+    pub total_bytes: i64,
+    pub created_at: String,
+}
+
+/// What a new checkpoint is for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreateRequest {
+    pub project: PathBuf,
+    pub session_id: String,
+    /// `manual`, `before_prompt`, `before_tool`, `before_restore`, `fork`.
+    pub trigger: String,
+    pub description: Option<String>,
+    pub message_index: i64,
+}
+
+/// A new checkpoint and the files it left out for their size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Created {
+    pub checkpoint: Checkpoint,
+    pub skipped: Vec<(String, u64)>,
+}
+
+/// A file found in the working tree.
+pub(crate) struct WorkingFile {
+    pub relative: String,
+    pub absolute: PathBuf,
+    pub size: u64,
+    pub mode: u32,
+    pub mtime_ns: i64,
+}
+
+/// The project's files, `.gitignore` honoured, `.git` and symlinks left out.
+pub(crate) fn walk(project: &Path) -> Vec<WorkingFile> {
+    let walker = ignore::WalkBuilder::new(project)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .parents(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .build();
+    let mut files = Vec::new();
+    for entry in walker.flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let Ok(relative) = entry.path().strip_prefix(project) else {
+            continue;
+        };
+        let relative = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        files.push(WorkingFile {
+            relative,
+            absolute: entry.path().to_path_buf(),
+            size: meta.len(),
+            mode: file_mode(&meta),
+            mtime_ns: meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64),
+        });
+    }
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    files
+}
+
+#[cfg(unix)]
+fn file_mode(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn file_mode(meta: &std::fs::Metadata) -> u32 {
+    if meta.permissions().readonly() { 0o444 } else { 0o644 }
+}
+
+fn checkpoint_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
+    Ok(Checkpoint {
+        id: row.get(0)?,
+        session_id: row.get(1)?,
+        project_path: row.get(2)?,
+        parent_id: row.get(3)?,
+        message_index: row.get(4)?,
+        trigger: row.get(5)?,
+        description: row.get(6)?,
+        files_changed: row.get(7)?,
+        lines_added: row.get(8)?,
+        lines_removed: row.get(9)?,
+        total_bytes: row.get(10)?,
+        created_at: row.get(11)?,
+    })
+}
+
+const COLUMNS: &str = "id, session_id, project_path, parent_id, message_index, trigger_kind, description, \
+     files_changed, lines_added, lines_removed, total_bytes, created_at";
+
+/// A session's checkpoints, oldest first (all sessions of the project when `session` is None).
+pub fn list(conn: &Connection, project: &str, session: Option<&str>) -> Result<Vec<Checkpoint>, CheckpointError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM checkpoints WHERE project_path = ?1 AND (?2 IS NULL OR session_id = ?2)
+         ORDER BY created_at, rowid"
+    ))?;
+    let rows = stmt
+        .query_map(params![project, session], checkpoint_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Checkpoint, CheckpointError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM checkpoints WHERE id = ?1"),
+        [id],
+        checkpoint_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| CheckpointError::NotFound(id.to_owned()))
+}
+
+/// Every file entry of a checkpoint (deleted ones included), by path.
+pub fn manifest(conn: &Connection, id: &str) -> Result<Vec<FileEntry>, CheckpointError> {
+    let mut stmt = conn.prepare(
+        "SELECT path, content_hash, size, mode, is_deleted FROM checkpoint_files WHERE checkpoint_id = ?1 ORDER BY path",
+    )?;
+    let rows = stmt
+        .query_map([id], |row| {
+            Ok(FileEntry {
+                path: row.get(0)?,
+                hash: row.get(1)?,
+                size: row.get::<_, i64>(2)?.max(0) as u64,
+                mode: row.get::<_, i64>(3)? as u32,
+                deleted: row.get::<_, i64>(4)? != 0,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The files a checkpoint holds (deleted ones left out), by path.
+pub fn present_files(conn: &Connection, id: &str) -> Result<BTreeMap<String, FileEntry>, CheckpointError> {
+    Ok(manifest(conn, id)?
+        .into_iter()
+        .filter(|e| !e.deleted)
+        .map(|e| (e.path.clone(), e))
+        .collect())
+}
+
+fn new_id(request: &CreateRequest) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let seed = format!(
+        "{}|{}|{now}|{}",
+        request.session_id,
+        request.project.display(),
+        std::process::id()
+    );
+    blobs::hash(seed.as_bytes())[..24].to_owned()
+}
+
+/// Takes a checkpoint of `request.project`.
+pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Result<Created, CheckpointError> {
+    if !request.project.is_dir() {
+        return Err(CheckpointError::NoProject(request.project.clone()));
+    }
+    let project_key = request.project.display().to_string();
+    let parent: Option<String> = conn
+        .query_row(
+            "SELECT id FROM checkpoints WHERE session_id = ?1 AND project_path = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            params![request.session_id, project_key],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let before = match &parent {
+        Some(id) => present_files(conn, id)?,
+        None => BTreeMap::new(),
+    };
+    let mut cache: HashMap<String, (u64, i64, String)> = HashMap::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT path, size, mtime_ns, content_hash FROM checkpoint_file_cache WHERE project_path = ?1")?;
+        let rows = stmt.query_map([&project_key], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                (
+                    row.get::<_, i64>(1)? as u64,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                ),
+            ))
+        })?;
+        for row in rows {
+            let (path, entry) = row?;
+            cache.insert(path, entry);
+        }
+    }
+    let mut entries = Vec::new();
+    let mut skipped = Vec::new();
+    let mut fresh_cache = Vec::new();
+    for file in walk(&request.project) {
+        if file.size > MAX_FILE_BYTES {
+            skipped.push((file.relative, file.size));
+            continue;
+        }
+        let cached = cache
+            .get(&file.relative)
+            .filter(|(size, mtime, hash)| *size == file.size && *mtime == file.mtime_ns && blobs.contains(hash));
+        let hash = match cached {
+            Some((_, _, hash)) => hash.clone(),
+            None => {
+                let bytes = std::fs::read(&file.absolute).map_err(io(&file.absolute))?;
+                let hash = blobs.put(&bytes).map_err(io(blobs.root()))?;
+                fresh_cache.push((file.relative.clone(), file.size, file.mtime_ns, hash.clone()));
+                hash
+            }
+        };
+        entries.push(FileEntry {
+            path: file.relative,
+            hash: Some(hash),
+            size: file.size,
+            mode: file.mode,
+            deleted: false,
+        });
+    }
+    let present: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+    let deleted: Vec<FileEntry> = before
+        .values()
+        .filter(|old| !present.contains(old.path.as_str()))
+        .map(|old| FileEntry {
+            path: old.path.clone(),
+            hash: None,
+            size: 0,
+            mode: old.mode,
+            deleted: true,
+        })
+        .collect();
+    let (files_changed, lines_added, lines_removed) = diff::change_counts(blobs, &before, &entries, deleted.len());
+    let total_bytes: u64 = entries.iter().map(|e| e.size).sum();
+    let id = new_id(request);
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
+        "INSERT INTO checkpoints (id, session_id, project_path, parent_id, message_index, trigger_kind, description,
+                                  files_changed, lines_added, lines_removed, total_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            id,
+            request.session_id,
+            project_key,
+            parent,
+            request.message_index,
+            if request.trigger.is_empty() {
+                "manual"
+            } else {
+                &request.trigger
+            },
+            request.description,
+            files_changed as i64,
+            lines_added as i64,
+            lines_removed as i64,
+            total_bytes as i64,
+        ],
+    )?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO checkpoint_files (checkpoint_id, path, content_hash, size, mode, is_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for entry in entries.iter().chain(&deleted) {
+            insert.execute(params![
+                id,
+                entry.path,
+                entry.hash,
+                entry.size as i64,
+                entry.mode,
+                entry.deleted as i64
+            ])?;
+        }
+        let mut cache_row = tx.prepare(
+            "INSERT OR REPLACE INTO checkpoint_file_cache (project_path, path, size, mtime_ns, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (path, size, mtime, hash) in &fresh_cache {
+            cache_row.execute(params![project_key, path, *size as i64, mtime, hash])?;
+        }
+    }
+    tx.commit()?;
+    Ok(Created {
+        checkpoint: get(conn, &id)?,
+        skipped,
+    })
+}
+
+/// Deletes blobs no checkpoint refers to. Returns how many went.
+pub fn gc(conn: &Connection, blobs: &Blobs) -> Result<usize, CheckpointError> {
+    let mut stmt = conn.prepare("SELECT DISTINCT content_hash FROM checkpoint_files WHERE content_hash IS NOT NULL")?;
+    let keep = stmt
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<HashSet<_>, _>>()?;
+    blobs.gc(&keep).map_err(io(blobs.root()))
+}

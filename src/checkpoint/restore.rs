@@ -1,0 +1,141 @@
+//! Restoring a checkpoint: a preview first, then only the paths that differ are touched, each written
+//! atomically; ignored files are never touched; a "before restore" checkpoint makes it undoable.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::{Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, get, io, present_files, walk};
+
+/// What a restore would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestorePlan {
+    /// Files written (new or different content or mode).
+    pub write: Vec<String>,
+    /// Files deleted (present now, absent in the checkpoint).
+    pub delete: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// Compares the checkpoint with the project's files now.
+pub fn plan(
+    conn: &Connection,
+    blobs: &Blobs,
+    checkpoint_id: &str,
+    project: &Path,
+) -> Result<RestorePlan, CheckpointError> {
+    let _ = blobs;
+    let wanted = present_files(conn, checkpoint_id)?;
+    let now: BTreeMap<String, super::WorkingFile> =
+        walk(project).into_iter().map(|f| (f.relative.clone(), f)).collect();
+    let mut plan = RestorePlan {
+        write: Vec::new(),
+        delete: Vec::new(),
+        unchanged: 0,
+    };
+    for (path, entry) in &wanted {
+        match now.get(path) {
+            Some(file) if file.mode == entry.mode && file.size == entry.size && same_content(&file.absolute, entry) => {
+                plan.unchanged += 1
+            }
+            _ => plan.write.push(path.clone()),
+        }
+    }
+    plan.delete = now.keys().filter(|path| !wanted.contains_key(*path)).cloned().collect();
+    Ok(plan)
+}
+
+fn same_content(path: &Path, entry: &FileEntry) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| Some(super::blobs::hash(&bytes)) == entry.hash)
+}
+
+/// The result of a restore.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Restored {
+    /// The checkpoint taken just before, to undo the restore.
+    pub before: Checkpoint,
+    pub plan: RestorePlan,
+}
+
+/// Restores the project's files to the checkpoint.
+pub fn restore(
+    conn: &Connection,
+    blobs: &Blobs,
+    checkpoint_id: &str,
+    project: &Path,
+) -> Result<Restored, CheckpointError> {
+    let target = get(conn, checkpoint_id)?;
+    let plan = plan(conn, blobs, checkpoint_id, project)?;
+    let before = super::create(
+        conn,
+        blobs,
+        &CreateRequest {
+            project: project.to_path_buf(),
+            session_id: target.session_id.clone(),
+            trigger: "before_restore".into(),
+            description: Some(format!("Before restoring {}", &target.id[..8.min(target.id.len())])),
+            message_index: target.message_index,
+        },
+    )?
+    .checkpoint;
+    let wanted = present_files(conn, checkpoint_id)?;
+    for path in &plan.write {
+        let Some(entry) = wanted.get(path) else { continue };
+        let bytes = entry
+            .hash
+            .as_deref()
+            .map(|h| blobs.get(h))
+            .transpose()
+            .map_err(io(blobs.root()))?
+            .unwrap_or_default();
+        write_atomically(&project.join(path), &bytes, entry.mode)?;
+    }
+    for path in &plan.delete {
+        let full = project.join(path);
+        std::fs::remove_file(&full).map_err(io(&full))?;
+    }
+    Ok(Restored { before, plan })
+}
+
+/// Writes a file through a temporary sibling renamed over it: readers see the old or the new
+/// content, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CheckpointError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.anyon-restore-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        set_mode(&temp, mode)?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(source) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    let mut permissions = std::fs::metadata(path)?.permissions();
+    permissions.set_readonly(mode & 0o200 == 0);
+    std::fs::set_permissions(path, permissions)
+}

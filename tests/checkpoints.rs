@@ -1,0 +1,236 @@
+//! Checkpoints on real folders: snapshot, diff, restore, ignore rules, atomic writes, GC.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyon::checkpoint::{self, Blobs, CreateRequest, diff, restore};
+use anyon::db::Db;
+
+use crate::support::TempHome;
+
+struct Rig {
+    _home: TempHome,
+    db: Db,
+    blobs: Blobs,
+    project: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let home = TempHome::new();
+        let db = Db::open(&home.path().join("anyon.db")).unwrap();
+        let blobs = Blobs::new(home.path().join("blobs"));
+        Self {
+            _home: home,
+            db,
+            blobs,
+            project: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.project.path()
+    }
+
+    fn write(&self, relative: &str, bytes: &[u8]) {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn checkpoint(&self, trigger: &str) -> checkpoint::Created {
+        let request = CreateRequest {
+            project: self.path().to_path_buf(),
+            session_id: "session-1".into(),
+            trigger: trigger.into(),
+            description: None,
+            message_index: 0,
+        };
+        checkpoint::create(&self.db.writer(), &self.blobs, &request).unwrap()
+    }
+
+    /// Every file under the project (ignored ones too) with its bytes and mode.
+    fn tree(&self) -> BTreeMap<String, (Vec<u8>, u32)> {
+        let mut tree = BTreeMap::new();
+        let mut stack = vec![self.path().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let relative = path.strip_prefix(self.path()).unwrap().display().to_string();
+                    tree.insert(relative, (std::fs::read(&path).unwrap(), mode(&path)));
+                }
+            }
+        }
+        tree
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn restore_brings_back_the_exact_tree_and_never_touches_ignored_files() {
+    let rig = Rig::new();
+    let binary: Vec<u8> = (0..=255u8).rev().cycle().take(70_000).collect();
+    rig.write(".gitignore", b"node_modules/\ntarget/\n");
+    rig.write("src/main.rs", b"fn main() {\n    println!(\"one\");\n}\n");
+    rig.write("assets/logo.bin", &binary);
+    rig.write("latin1.txt", &[0x63, 0x61, 0x66, 0xe9, 0x0a]);
+    rig.write("run.sh", b"#!/bin/sh\necho hi\n");
+    chmod(&rig.path().join("run.sh"), 0o755);
+    rig.write("node_modules/dep/index.js", b"module.exports = 1;\n");
+    rig.write("target/debug/app", b"built");
+    let original = rig.tree();
+    let first = rig.checkpoint("manual");
+    assert_eq!(first.checkpoint.files_changed, 5, "the five tracked files are new");
+    let names: Vec<String> = checkpoint::manifest(&rig.db.writer(), &first.checkpoint.id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.starts_with("node_modules") && !n.starts_with("target")),
+        "{names:?}"
+    );
+
+    // Edit, delete, add, change a mode; ignored files change too.
+    rig.write(
+        "src/main.rs",
+        b"fn main() {\n    println!(\"two\");\n    println!(\"three\");\n}\n",
+    );
+    std::fs::remove_file(rig.path().join("assets/logo.bin")).unwrap();
+    rig.write("src/new.rs", b"pub fn added() {}\n");
+    chmod(&rig.path().join("run.sh"), 0o644);
+    rig.write("node_modules/dep/index.js", b"module.exports = 2;\n");
+    let second = rig.checkpoint("before_prompt");
+    assert_eq!(
+        second.checkpoint.parent_id.as_deref(),
+        Some(first.checkpoint.id.as_str())
+    );
+    assert_eq!(second.checkpoint.files_changed, 4);
+    assert_eq!(
+        (second.checkpoint.lines_added, second.checkpoint.lines_removed),
+        (3, 1)
+    );
+
+    let diffs = diff::between(
+        &rig.db.writer(),
+        &rig.blobs,
+        &first.checkpoint.id,
+        &second.checkpoint.id,
+    )
+    .unwrap();
+    let by_path: BTreeMap<&str, &diff::FileDiff> = diffs.iter().map(|d| (d.path.as_str(), d)).collect();
+    assert!(by_path["src/main.rs"].unified.contains("-    println!(\"one\");"));
+    assert!(by_path["src/main.rs"].unified.contains("+    println!(\"three\");"));
+    assert_eq!(
+        (by_path["assets/logo.bin"].change, by_path["assets/logo.bin"].binary),
+        ("removed", true)
+    );
+    assert_eq!(by_path["src/new.rs"].change, "added");
+    assert_eq!(by_path["run.sh"].change, "mode");
+
+    let plan = restore::plan(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(plan.write, ["assets/logo.bin", "run.sh", "src/main.rs"]);
+    assert_eq!(plan.delete, ["src/new.rs"]);
+    assert_eq!(plan.unchanged, 2);
+    let restored = restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    let mut expected = original.clone();
+    expected.insert(
+        "node_modules/dep/index.js".into(),
+        (b"module.exports = 2;\n".to_vec(), 0o644),
+    );
+    assert_eq!(
+        rig.tree(),
+        expected,
+        "the tracked tree is back byte for byte; the ignored file kept its new content"
+    );
+
+    // The restore itself can be undone.
+    restore::restore(&rig.db.writer(), &rig.blobs, &restored.before.id, rig.path()).unwrap();
+    assert!(rig.path().join("src/new.rs").exists());
+    assert_eq!(restored.before.trigger, "before_restore");
+}
+
+#[test]
+fn an_unchanged_project_is_not_read_again() {
+    let rig = Rig::new();
+    rig.write("a.txt", b"aaaa\n");
+    let first = rig.checkpoint("manual");
+    let second = rig.checkpoint("manual");
+    assert_eq!(second.checkpoint.files_changed, 0);
+    // Same size and modification time: the cache answers without reading (the documented trade-off).
+    let path = rig.path().join("a.txt");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::write(&path, b"bbbb\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let third = rig.checkpoint("manual");
+    let hash = |id: &str| checkpoint::manifest(&rig.db.writer(), id).unwrap()[0].hash.clone();
+    assert_eq!(hash(&third.checkpoint.id), hash(&first.checkpoint.id));
+    // A real change (new size) is seen.
+    std::fs::write(&path, b"changed!\n").unwrap();
+    let fourth = rig.checkpoint("manual");
+    assert_ne!(hash(&fourth.checkpoint.id), hash(&first.checkpoint.id));
+    let diffs = diff::against_working_tree(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(diffs.len(), 1);
+    assert!(diffs[0].unified.contains("+changed!"));
+}
+
+#[test]
+fn a_failed_write_leaves_the_old_file_and_no_debris() {
+    let rig = Rig::new();
+    // The destination is a directory: the final rename fails after the temporary file was written.
+    std::fs::create_dir_all(rig.path().join("busy/inner")).unwrap();
+    rig.write("busy/inner/keep.txt", b"old\n");
+    let error = restore::write_atomically(&rig.path().join("busy"), b"new content", 0o644);
+    assert!(error.is_err());
+    assert_eq!(std::fs::read(rig.path().join("busy/inner/keep.txt")).unwrap(), b"old\n");
+    let debris: Vec<_> = std::fs::read_dir(rig.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(debris.len(), 1, "no temporary file left: {debris:?}");
+}
+
+#[test]
+fn gc_keeps_every_blob_a_checkpoint_needs() {
+    let rig = Rig::new();
+    rig.write("a.txt", b"first\n");
+    rig.write("b.txt", b"shared\n");
+    let first = rig.checkpoint("manual");
+    rig.write("a.txt", b"second\n");
+    let second = rig.checkpoint("manual");
+    // Retention drops the first checkpoint.
+    rig.db
+        .writer()
+        .execute("DELETE FROM checkpoints WHERE id = ?1", [&first.checkpoint.id])
+        .unwrap();
+    let removed = checkpoint::gc(&rig.db.writer(), &rig.blobs).unwrap();
+    assert_eq!(removed, 1, "only the first version of a.txt had no checkpoint left");
+    rig.write("a.txt", b"third\n");
+    std::fs::remove_file(rig.path().join("b.txt")).unwrap();
+    restore::restore(&rig.db.writer(), &rig.blobs, &second.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(std::fs::read(rig.path().join("a.txt")).unwrap(), b"second\n");
+    assert_eq!(std::fs::read(rig.path().join("b.txt")).unwrap(), b"shared\n");
+}
