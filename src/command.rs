@@ -169,6 +169,34 @@ pub enum Command {
         path: PathBuf,
         conflict: Conflict,
     },
+    /// Takes a checkpoint of a project for a session.
+    CheckpointCreate {
+        project_path: PathBuf,
+        session_id: String,
+        trigger: String,
+        description: Option<String>,
+    },
+    CheckpointList {
+        project_path: PathBuf,
+        session_id: Option<String>,
+    },
+    /// Differences from checkpoint `from` to checkpoint `to`, or to the working tree when None.
+    CheckpointDiff {
+        project_path: PathBuf,
+        from: String,
+        to: Option<String>,
+    },
+    /// What restoring would write and delete.
+    CheckpointRestorePlan {
+        project_path: PathBuf,
+        id: String,
+    },
+    CheckpointRestore {
+        project_path: PathBuf,
+        id: String,
+    },
+    /// Deletes stored contents no checkpoint refers to.
+    CheckpointGc,
     McpList,
     McpAdd(McpServerSpec),
     McpRemove {
@@ -267,6 +295,12 @@ impl Command {
             Command::ExportAgents { .. } => "export_agents",
             Command::PreviewAgentImport { .. } => "preview_agent_import",
             Command::ImportAgents { .. } => "import_agents",
+            Command::CheckpointCreate { .. } => "checkpoint_create",
+            Command::CheckpointList { .. } => "checkpoint_list",
+            Command::CheckpointDiff { .. } => "checkpoint_diff",
+            Command::CheckpointRestorePlan { .. } => "checkpoint_restore_plan",
+            Command::CheckpointRestore { .. } => "checkpoint_restore",
+            Command::CheckpointGc => "checkpoint_gc",
             Command::McpList => "mcp_list",
             Command::McpAdd(_) => "mcp_add",
             Command::McpRemove { .. } => "mcp_remove",

@@ -10,6 +10,9 @@ use serde::Serialize;
 use crate::agents::Agent;
 use crate::agents::files::ImportPreview;
 use crate::agents::store::AgentRun;
+use crate::checkpoint::diff::FileDiff;
+use crate::checkpoint::restore::{RestorePlan, Restored};
+use crate::checkpoint::{Checkpoint, Created};
 use crate::claude::discovery::Discovery;
 use crate::claude::run::RunOutcome;
 use crate::claude::stream::StreamMessage;
@@ -73,6 +76,14 @@ pub enum Output {
     },
     AgentImportPreview(Vec<ImportPreview>),
     AgentsImported(Vec<Agent>),
+    CheckpointTaken(Created),
+    Checkpoints(Vec<Checkpoint>),
+    CheckpointDiff(Vec<FileDiff>),
+    RestorePlan(RestorePlan),
+    Restored(Restored),
+    CheckpointGc {
+        removed: usize,
+    },
     Settings(BTreeMap<String, String>),
     SettingSaved {
         key: String,

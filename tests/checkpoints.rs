@@ -123,10 +123,7 @@ fn restore_brings_back_the_exact_tree_and_never_touches_ignored_files() {
         Some(first.checkpoint.id.as_str())
     );
     assert_eq!(second.checkpoint.files_changed, 4);
-    assert_eq!(
-        (second.checkpoint.lines_added, second.checkpoint.lines_removed),
-        (3, 1)
-    );
+    assert_eq!((second.checkpoint.lines_added, second.checkpoint.lines_removed), (3, 1));
 
     let diffs = diff::between(
         &rig.db.writer(),
@@ -233,4 +230,54 @@ fn gc_keeps_every_blob_a_checkpoint_needs() {
     restore::restore(&rig.db.writer(), &rig.blobs, &second.checkpoint.id, rig.path()).unwrap();
     assert_eq!(std::fs::read(rig.path().join("a.txt")).unwrap(), b"second\n");
     assert_eq!(std::fs::read(rig.path().join("b.txt")).unwrap(), b"shared\n");
+}
+
+#[test]
+fn the_command_line_creates_diffs_restores_and_collects() {
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path().display().to_string();
+    std::fs::write(project.path().join("notes.md"), "# Notes\n\nfirst\n").unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = home.anyon(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    let created = json(&[
+        "checkpoints",
+        "create",
+        "--project",
+        &dir,
+        "--description",
+        "start",
+        "--json",
+    ]);
+    let id = created["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    std::fs::write(project.path().join("notes.md"), "# Notes\n\nsecond\n").unwrap();
+    let diff = home.anyon(&["checkpoints", "diff", "--project", &dir, &id]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(text.contains("-first") && text.contains("+second"), "{text}");
+    let preview = json(&["checkpoints", "restore", "--project", &dir, &id, "--preview", "--json"]);
+    assert_eq!(preview["data"]["write"], serde_json::json!(["notes.md"]));
+    json(&["checkpoints", "restore", "--project", &dir, &id, "--json"]);
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("notes.md")).unwrap(),
+        "# Notes\n\nfirst\n"
+    );
+    let list = json(&["checkpoints", "list", "--project", &dir, "--json"]);
+    let triggers: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["trigger"].as_str().unwrap())
+        .collect();
+    assert_eq!(triggers, ["manual", "before_restore"]);
+    let gc = json(&["checkpoints", "gc", "--json"]);
+    assert_eq!(gc["data"]["removed"], 0, "both versions are still referenced");
+    let missing = home.anyon(&["checkpoints", "create", "--project", "/nonexistent/dir", "--json"]);
+    assert_eq!(missing.status.code(), Some(1));
 }

@@ -4,6 +4,7 @@
 //! [`EventReceiver`] once per frame; the headless CLI awaits [`Backend::execute`] directly.
 
 mod agents;
+mod checkpoints;
 mod claude;
 mod storage;
 
@@ -57,6 +58,8 @@ pub enum BackendError {
     NoSuchRun(u64),
     #[error("{0}")]
     Agents(String),
+    #[error("{0}")]
+    Checkpoint(String),
 }
 
 impl BackendError {
@@ -84,6 +87,7 @@ impl BackendError {
             BackendError::Run(_) => "run",
             BackendError::NoSuchRun(_) => "no_such_run",
             BackendError::Agents(_) => "agents",
+            BackendError::Checkpoint(_) => "checkpoint",
         }
     }
 }
@@ -402,6 +406,12 @@ impl Backend {
             | Command::StorageExport { .. }
             | Command::StorageHistory
             | Command::StorageExecuteSql { .. }) => self.storage(request_id, command).await,
+            command @ (Command::CheckpointCreate { .. }
+            | Command::CheckpointList { .. }
+            | Command::CheckpointDiff { .. }
+            | Command::CheckpointRestorePlan { .. }
+            | Command::CheckpointRestore { .. }
+            | Command::CheckpointGc) => self.checkpoints(command).await,
             command @ (Command::ListAgents
             | Command::CreateAgent(_)
             | Command::UpdateAgent { .. }

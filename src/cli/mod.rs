@@ -9,10 +9,12 @@ use clap::{Parser, Subcommand};
 
 mod agents;
 mod chat;
+mod checkpoints;
 mod storage;
 
 pub use agents::AgentsVerb;
 pub use chat::ChatArgs;
+pub use checkpoints::CheckpointsVerb;
 pub use storage::{SqlFormat, StorageVerb};
 
 use crate::backend::{Backend, BackendError, EventReceiver};
@@ -44,6 +46,11 @@ pub enum Noun {
     },
     /// Run one Claude turn in a project and stream its output.
     Chat(ChatArgs),
+    /// Snapshots of a project's files: list, create, diff, restore, gc.
+    Checkpoints {
+        #[command(subcommand)]
+        verb: CheckpointsVerb,
+    },
     /// Reusable agents: definitions, runs, history, files.
     Agents {
         #[command(subcommand)]
@@ -57,6 +64,7 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Storage { verb } => storage::run(backend, verb),
         Noun::Chat(args) => chat::run(backend, events, args),
         Noun::Agents { verb } => agents::run(backend, events, verb),
+        Noun::Checkpoints { verb } => checkpoints::run(backend, verb),
     }
 }
 
