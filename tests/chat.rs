@@ -188,6 +188,7 @@ fn a_tool_is_allowed_and_another_denied_through_the_approval_path() {
                 run_id,
                 request_id,
                 answer: answer.clone(),
+                checkpoint_first: false,
             }))
             .expect("answer delivered");
         let (messages, outcome) = rig.finish(run_id);
@@ -593,4 +594,60 @@ fn ctrl_c_stops_anyon_chat_like_the_stop_button() {
     assert_eq!(exit["type"], "anyon_exit");
     assert_eq!(exit["cancelled"], true);
     assert!(!group_alive(claude_pid), "claude's process group is gone");
+}
+
+#[test]
+fn automatic_checkpoints_come_before_the_prompt_and_before_an_approved_write() {
+    let Some(bin) = require_claude_bin("automatic_checkpoints_come_before_the_prompt_and_before_an_approved_write")
+    else {
+        return;
+    };
+    let api = MockApi::start(Script::write_file("notes.txt", "new notes\n", "Done."));
+    let mut rig = ChatRig::new(&bin, &api);
+    std::fs::write(rig.sandbox.project.join("readme.md"), "hello\n").unwrap();
+    let key = anyon::backend::auto_checkpoints_key(&rig.sandbox.project);
+    rig.runtime
+        .block_on(rig.backend.execute(Command::SaveSetting { key, value: "1".into() }))
+        .unwrap();
+    let run_id = rig.start("Write the notes", None);
+    let request_id = rig.wait_output(run_id, "the permission prompt", |message| match message {
+        StreamMessage::ControlRequest(request) => Some(request.request_id.clone()),
+        _ => None,
+    });
+    rig.runtime
+        .block_on(rig.backend.execute(Command::ClaudeRespondPermission {
+            run_id,
+            request_id,
+            answer: PermissionAnswer::Allow,
+            checkpoint_first: true,
+        }))
+        .unwrap();
+    let (_, outcome) = rig.finish(run_id);
+    assert_eq!(outcome.exit_code, Some(0));
+    assert!(rig.sandbox.project.join("notes.txt").exists());
+    let session_id = outcome.session_id.expect("session id");
+    let project = rig.sandbox.project.display().to_string();
+    let listed = rig
+        .runtime
+        .block_on(rig.backend.execute(Command::CheckpointList {
+            project_path: rig.sandbox.project.clone(),
+            session_id: Some(session_id),
+        }))
+        .unwrap();
+    let Output::Checkpoints(list) = listed else {
+        panic!("list")
+    };
+    let triggers: Vec<&str> = list.iter().map(|c| c.trigger.as_str()).collect();
+    assert_eq!(triggers, ["before_prompt", "before_tool"], "{project}");
+    // The checkpoint before the write does not have the file; restoring it takes the write back.
+    let restored = rig
+        .runtime
+        .block_on(rig.backend.execute(Command::CheckpointRestore {
+            project_path: rig.sandbox.project.clone(),
+            id: list[1].id.clone(),
+        }))
+        .unwrap();
+    assert!(matches!(restored, Output::Restored(_)));
+    assert!(!rig.sandbox.project.join("notes.txt").exists());
+    assert!(rig.sandbox.project.join("readme.md").exists());
 }

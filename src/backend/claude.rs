@@ -21,7 +21,7 @@ impl Backend {
             Command::ExecuteClaudeCode(request) => {
                 let session = match &request.resume_session {
                     Some(id) => SessionChoice::Resume(id.clone()),
-                    None => SessionChoice::New,
+                    None => SessionChoice::NewWithId(run::new_session_id()),
                 };
                 self.start_chat(request, session).await
             }
@@ -43,8 +43,16 @@ impl Backend {
                 run_id,
                 request_id,
                 answer,
+                checkpoint_first,
             } => {
                 let input = self.run_input(run_id)?;
+                if checkpoint_first
+                    && !matches!(answer, run::PermissionAnswer::Deny { .. })
+                    && let Some(info) = self.inner.processes.get(run_id)
+                {
+                    let session = info.session_id.clone().unwrap_or_default();
+                    self.auto_checkpoint(info.project, session, "before_tool").await;
+                }
                 input
                     .send(RunInput::Permission { request_id, answer })
                     .await
@@ -106,6 +114,16 @@ impl Backend {
 
     async fn start_chat(&self, request: ClaudeRunRequest, session: SessionChoice) -> Result<Output, BackendError> {
         let bin = self.claude_binary().await?;
+        let session_id = match &session {
+            SessionChoice::NewWithId(id) | SessionChoice::Resume(id) => Some(id.clone()),
+            SessionChoice::New | SessionChoice::Continue => None,
+        };
+        if let Some(id) = session_id
+            && request.project_path.is_dir()
+        {
+            self.auto_checkpoint(request.project_path.clone(), id, "before_prompt")
+                .await;
+        }
         let mut prompt = vec![InputBlock::text(request.prompt.clone())];
         prompt.extend(
             request
@@ -161,6 +179,45 @@ impl Backend {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&run_id);
     }
+}
+
+impl Backend {
+    /// Takes a checkpoint when the project has automatic checkpoints on. A failure is logged and
+    /// reported, never a reason to stop the run.
+    pub(super) async fn auto_checkpoint(&self, project: PathBuf, session_id: String, trigger: &str) {
+        let key = auto_checkpoints_key(&project);
+        let enabled = self
+            .blocking(move |db| Ok(db::get_setting(&db.writer(), &key)?))
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|v| v == "1");
+        if !enabled {
+            return;
+        }
+        let command = Command::CheckpointCreate {
+            project_path: project,
+            session_id,
+            trigger: trigger.to_owned(),
+            description: None,
+        };
+        if let Err(error) = self.checkpoints(command).await {
+            tracing::warn!(%error, "automatic checkpoint failed");
+            self.sink()
+                .send(crate::event::Event::Failed {
+                    request_id: 0,
+                    command: "checkpoint_create",
+                    error: format!("automatic checkpoint failed: {error}"),
+                    detail: Default::default(),
+                })
+                .await;
+        }
+    }
+}
+
+/// `app_settings` key that turns automatic checkpoints on ("1") for a project.
+pub fn auto_checkpoints_key(project: &std::path::Path) -> String {
+    format!("checkpoints.auto:{}", project.display())
 }
 
 /// "Claude Code was not found" with every place searched and why each did not count.

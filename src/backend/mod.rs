@@ -8,7 +8,7 @@ mod checkpoints;
 mod claude;
 mod storage;
 
-pub use claude::CLAUDE_PATH_KEY;
+pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
 
 /// `app_settings` key of the seconds between SIGTERM and SIGKILL when a run is stopped.
 pub const GRACE_KEY: &str = "process.grace_secs";

@@ -33,6 +33,8 @@ pub enum SessionChoice {
     /// A new session.
     #[default]
     New,
+    /// A new session with this id (`--session-id`, a UUID), so ANYON knows it before the CLI starts.
+    NewWithId(String),
     /// The most recent session of the project (`--continue`).
     Continue,
     /// A given session (`--resume ID`).
@@ -98,6 +100,7 @@ impl RunOptions {
         }
         match &self.session {
             SessionChoice::New => {}
+            SessionChoice::NewWithId(id) => pair(&mut args, "--session-id", id),
             SessionChoice::Continue => args.push("--continue".into()),
             SessionChoice::Resume(id) => pair(&mut args, "--resume", id),
         }
@@ -127,6 +130,32 @@ impl RunOptions {
         }
         args
     }
+}
+
+/// A random version-4 UUID, as `--session-id` requires.
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    let seed = format!(
+        "{:?}|{}|{:?}",
+        std::time::SystemTime::now(),
+        std::process::id(),
+        std::thread::current().id()
+    );
+    let digest = crate::checkpoint::blobs::hash(seed.as_bytes());
+    for (index, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digest[index * 2..index * 2 + 2], 16).unwrap_or(0);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = crate::db::storage::hex(&bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// The person's answer to a permission prompt.
@@ -351,6 +380,18 @@ mod tests {
             assert!(joined.contains(expected), "{expected} missing from {joined}");
         }
         assert!(!joined.contains("dangerously"), "never relies on skipping permissions");
+        let id = new_session_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4", "version 4: {id}");
+        assert_ne!(id, new_session_id());
+        let fixed = strings(
+            RunOptions {
+                session: SessionChoice::NewWithId(id.clone()),
+                ..RunOptions::text("/p", "x")
+            }
+            .args(),
+        );
+        assert!(fixed.join(" ").contains(&format!("--session-id {id}")));
         let continued = strings(
             RunOptions {
                 session: SessionChoice::Continue,

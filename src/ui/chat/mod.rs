@@ -43,6 +43,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
     };
     let mut retitle = None;
     header_ui(ui, tab, session, backend);
+    auto_checkpoints_ui(ui, &mut stores.settings, &session.project, backend);
     egui::Panel::bottom(egui::Id::unique(("chat-composer", tab.id)))
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
         .show(ui, |ui| {
@@ -93,6 +94,31 @@ fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backen
             }
         });
     });
+}
+
+/// The project's "checkpoint before prompts and file-changing tools" switch.
+fn auto_checkpoints_ui(
+    ui: &mut egui::Ui,
+    settings: &mut crate::store::SettingsStore,
+    project: &str,
+    backend: &crate::backend::Backend,
+) {
+    if project.trim().is_empty() {
+        return;
+    }
+    let key = crate::backend::auto_checkpoints_key(std::path::Path::new(project.trim()));
+    let mut on = settings.raw.get(&key).is_some_and(|v| v == "1");
+    let toggle = ui
+        .checkbox(&mut on, "Checkpoints before each prompt and file change")
+        .on_hover_text("Snapshots of the project's files (respecting .gitignore) that can be diffed and restored");
+    if toggle.changed() {
+        let value = if on { "1" } else { "0" };
+        settings.raw.insert(key.clone(), value.to_owned());
+        backend.dispatch(Command::SaveSetting {
+            key,
+            value: value.to_owned(),
+        });
+    }
 }
 
 fn error_banner_ui(ui: &mut egui::Ui, error: &str, session: &mut ChatSession) {
