@@ -33,7 +33,14 @@ fn settle<'a, T>(
     })
 }
 
-fn run_write_scenario(test: &str, decide: impl FnOnce(&mut Harness<'_, AnyonApp>)) -> Option<(Sandbox, bool)> {
+/// Sends a prompt whose answer writes `notes.txt`; `decide` answers the card, `after` looks around once
+/// the run ended. With `checkpoints`, the project's automatic checkpoints are switched on first.
+fn run_write_scenario(
+    test: &str,
+    checkpoints: bool,
+    decide: impl FnOnce(&mut Harness<'_, AnyonApp>),
+    after: impl FnOnce(&mut Harness<'_, AnyonApp>, &Sandbox),
+) -> Option<(Sandbox, bool)> {
     let bin = require_claude_bin(test)?;
     let api = MockApi::start(Script::write_file("notes.txt", "from the chat tab\n", "All done."));
     let runtime = support::runtime();
@@ -55,6 +62,12 @@ fn run_write_scenario(test: &str, decide: impl FnOnce(&mut Harness<'_, AnyonApp>
         .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
         .type_text(&sandbox.project.display().to_string());
     harness.run_ok();
+    if checkpoints {
+        harness
+            .get_by_label("Checkpoints before each prompt and file change")
+            .click();
+        harness.run_ok();
+    }
 
     let prompt = harness.get_by_role(Role::MultilineTextInput);
     prompt.focus();
@@ -91,15 +104,21 @@ fn run_write_scenario(test: &str, decide: impl FnOnce(&mut Harness<'_, AnyonApp>
         "the prompt is shown"
     );
     let written = sandbox.project.join("notes.txt").exists();
+    after(&mut harness, &sandbox);
     Some((sandbox, written))
 }
 
 #[test]
 fn allowing_in_the_card_lets_the_tool_write() {
-    let Some((sandbox, written)) = run_write_scenario("allowing_in_the_card_lets_the_tool_write", |harness| {
-        harness.get_by_label("Allow").click();
-        harness.run_ok();
-    }) else {
+    let Some((sandbox, written)) = run_write_scenario(
+        "allowing_in_the_card_lets_the_tool_write",
+        false,
+        |harness| {
+            harness.get_by_label("Allow").click();
+            harness.run_ok();
+        },
+        |_, _| {},
+    ) else {
         return;
     };
     assert!(written);
@@ -111,15 +130,68 @@ fn allowing_in_the_card_lets_the_tool_write() {
 
 #[test]
 fn denying_with_a_reason_keeps_the_file_away() {
-    let Some((_sandbox, written)) = run_write_scenario("denying_with_a_reason_keeps_the_file_away", |harness| {
-        let reason = harness.get_by(|n| n.role() == Role::TextInput && n.label().is_none());
-        reason.focus();
-        reason.type_text("not today");
-        harness.run_ok();
-        harness.get_by_label("Deny").click();
-        harness.run_ok();
-    }) else {
+    let Some((_sandbox, written)) = run_write_scenario(
+        "denying_with_a_reason_keeps_the_file_away",
+        false,
+        |harness| {
+            let reason = harness.get_by(|n| n.role() == Role::TextInput && n.label().is_none());
+            reason.focus();
+            reason.type_text("not today");
+            harness.run_ok();
+            harness.get_by_label("Deny").click();
+            harness.run_ok();
+        },
+        |_, _| {},
+    ) else {
         return;
     };
     assert!(!written);
+}
+
+#[test]
+fn the_timeline_shows_the_automatic_checkpoints_and_restores_one() {
+    let restored = std::cell::Cell::new(false);
+    let outcome = run_write_scenario(
+        "the_timeline_shows_the_automatic_checkpoints_and_restores_one",
+        true,
+        |harness| {
+            harness.get_by_label("Allow").click();
+            harness.run_ok();
+        },
+        |harness, sandbox| {
+            assert!(sandbox.project.join("notes.txt").exists());
+            harness.get_by_label("Checkpoints").click();
+            settle(harness, "the timeline", |h| {
+                h.query_all_by(|n| label_contains(n, "before tool")).next().map(|_| ())
+            });
+            assert!(
+                harness
+                    .query_all_by(|n| label_contains(n, "before prompt"))
+                    .next()
+                    .is_some()
+            );
+            harness.run_ok();
+            // The newest checkpoint, listed first, is the one taken just before the write.
+            harness
+                .get_all_by_label("Restore…")
+                .next()
+                .expect("a restore button")
+                .click();
+            harness.run_ok();
+            settle(harness, "the restore preview", |h| {
+                h.query_all_by(|n| label_contains(n, "delete notes.txt"))
+                    .next()
+                    .map(|_| ())
+            });
+            harness.get_by_label("Restore").click();
+            support::wait_for("the file to go", Duration::from_secs(20), || {
+                harness.step();
+                (!sandbox.project.join("notes.txt").exists()).then_some(())
+            });
+            restored.set(true);
+        },
+    );
+    if outcome.is_some() {
+        assert!(restored.get());
+    }
 }

@@ -121,6 +121,8 @@ pub struct ChatSession {
     pub dropped: usize,
     /// Images to send with the next prompt.
     pub attachments: Vec<Attachment>,
+    /// The checkpoint timeline is open beside the conversation.
+    pub show_timeline: bool,
 }
 
 /// An image dropped on the chat, sent with the next prompt.

@@ -5,6 +5,7 @@
 
 mod agents;
 mod chat;
+mod checkpoints;
 mod notices;
 mod requested;
 mod settings;
@@ -15,6 +16,7 @@ pub use chat::{
     ActiveRun, Attachment, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome,
     default_project, image_media_type,
 };
+pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
@@ -40,6 +42,7 @@ pub struct Stores {
     pub storage: StorageStore,
     pub chat: ChatStore,
     pub agents: AgentsStore,
+    pub checkpoints: CheckpointsStore,
     pub notices: Notices,
     pub login: LoginState,
     /// Live Claude and agent processes.
@@ -81,6 +84,11 @@ impl Stores {
                     | Output::AgentImportPreview(_)
                     | Output::AgentsImported(_)
                     | Output::AgentsExported { .. } => self.agents.apply_output(request_id, &output),
+                    Output::Checkpoints(_)
+                    | Output::CheckpointDiff(_)
+                    | Output::RestorePlan(_)
+                    | Output::Restored(_)
+                    | Output::CheckpointTaken(_) => self.checkpoints.apply_output(request_id, &output),
                     _ => {
                         self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
                     }
@@ -113,9 +121,7 @@ impl Stores {
                 run_id, message, raw, ..
             } => self.agents.apply_agent_output(run_id, message, raw),
             Event::AgentError { run_id, message } => self.agents.apply_agent_error(run_id, message),
-            Event::CheckpointCreated { .. } => {
-                tracing::trace!("stream event without a screen to show it yet");
-            }
+            Event::CheckpointCreated { session_id, .. } => self.checkpoints.created(&session_id),
         }
     }
 }

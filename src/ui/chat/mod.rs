@@ -9,6 +9,7 @@
 mod composer;
 pub mod permission;
 pub mod tabs;
+mod timeline;
 mod tools;
 pub mod transcript;
 
@@ -52,6 +53,23 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
                 retitle = Some(title);
             }
         });
+    if session.show_timeline
+        && let Some(session_id) = session.session_id.clone()
+    {
+        egui::Panel::right(egui::Id::unique(("chat-timeline", tab.id)))
+            .resizable(true)
+            .default_size(250.0)
+            .show(ui, |ui| {
+                timeline::timeline_ui(
+                    ui,
+                    &mut stores.checkpoints,
+                    &session_id,
+                    session.project.trim(),
+                    backend,
+                )
+            });
+    }
+    timeline::dialogs_ui(ui.ctx(), &mut stores.checkpoints, backend);
     egui::CentralPanel::no_frame().show(ui, |ui| {
         if let Some(error) = session.error.clone() {
             error_banner_ui(ui, &error, session);
@@ -66,6 +84,9 @@ fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backen
     ui.horizontal(|ui| {
         screen_heading(ui, &tab.title);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if session.session_id.is_some() {
+                ui.toggle_value(&mut session.show_timeline, "Checkpoints");
+            }
             ui.menu_button("Copy ⏷", |ui| {
                 if ui.button("Conversation as Markdown").clicked() {
                     ui.ctx().copy_text(session.to_markdown());

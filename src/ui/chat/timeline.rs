@@ -1,0 +1,215 @@
+//! A session's checkpoints beside its conversation: each with time, trigger, description, files and
+//! lines changed; diff against the files now; restore after a preview.
+
+use egui::{Modal, RichText};
+
+use crate::backend::Backend;
+use crate::command::Command;
+use crate::store::{CheckpointsStore, PendingRestore, Requested};
+use crate::ui::theme;
+
+pub fn timeline_ui(
+    ui: &mut egui::Ui,
+    store: &mut CheckpointsStore,
+    session_id: &str,
+    project: &str,
+    backend: &Backend,
+) {
+    let stale = store.stale.remove(session_id);
+    let list = store.lists.entry(session_id.to_owned()).or_default();
+    if list.never_requested() || (stale && !list.is_pending()) {
+        list.start(backend.dispatch(Command::CheckpointList {
+            project_path: project.into(),
+            session_id: Some(session_id.to_owned()),
+        }));
+    }
+    ui.horizontal(|ui| {
+        ui.strong("Checkpoints");
+        if ui
+            .small_button("+ Now")
+            .on_hover_text("Take a checkpoint of the project now")
+            .clicked()
+        {
+            backend.dispatch(Command::CheckpointCreate {
+                project_path: project.into(),
+                session_id: session_id.to_owned(),
+                trigger: "manual".into(),
+                description: Some("Taken by hand".into()),
+            });
+        }
+    });
+    let Some(checkpoints) = list.value().cloned() else {
+        ui.spinner();
+        return;
+    };
+    if checkpoints.is_empty() {
+        ui.label(
+            RichText::new("None yet. Turn on checkpoints above, or take one now.")
+                .small()
+                .color(theme::muted(ui.visuals())),
+        );
+        return;
+    }
+    egui::ScrollArea::vertical()
+        .id_salt(("timeline", session_id))
+        .show(ui, |ui| {
+            let mut previous: Option<&str> = None;
+            for checkpoint in checkpoints.iter().rev() {
+                // A checkpoint whose parent is not the one listed next to it starts a fork.
+                let fork =
+                    checkpoint.parent_id.is_some() && previous.is_some() && checkpoint.parent_id.as_deref() != previous;
+                egui::Frame::new().inner_margin(4).show(ui, |ui| {
+                    let time = checkpoint.created_at.get(11..19).unwrap_or(&checkpoint.created_at);
+                    ui.label(
+                        RichText::new(format!(
+                            "{}{time} · {}",
+                            if fork { "🔀 " } else { "" },
+                            checkpoint.trigger.replace('_', " ")
+                        ))
+                        .strong(),
+                    );
+                    if let Some(description) = &checkpoint.description {
+                        ui.label(RichText::new(description).small());
+                    }
+                    ui.label(
+                        RichText::new(format!(
+                            "{} files · +{} −{}",
+                            checkpoint.files_changed, checkpoint.lines_added, checkpoint.lines_removed
+                        ))
+                        .small()
+                        .color(theme::muted(ui.visuals())),
+                    );
+                    ui.horizontal(|ui| {
+                        if ui.small_button("Diff with now").clicked() {
+                            let request = backend.dispatch(Command::CheckpointDiff {
+                                project_path: project.into(),
+                                from: checkpoint.id.clone(),
+                                to: None,
+                            });
+                            let mut diffs = Requested::default();
+                            diffs.start(request);
+                            store.diff = Some((format!("Changes since {time}"), diffs));
+                        }
+                        if ui.small_button("Restore…").clicked() {
+                            let mut plan = Requested::default();
+                            plan.start(backend.dispatch(Command::CheckpointRestorePlan {
+                                project_path: project.into(),
+                                id: checkpoint.id.clone(),
+                            }));
+                            store.restore = Some(PendingRestore {
+                                checkpoint_id: checkpoint.id.clone(),
+                                project: project.to_owned(),
+                                plan,
+                            });
+                        }
+                    });
+                });
+                ui.separator();
+                previous = Some(checkpoint.id.as_str());
+            }
+        });
+}
+
+/// The diff and restore dialogs.
+pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &Backend) {
+    if let Some((title, diffs)) = &store.diff {
+        let mut close = false;
+        let modal = Modal::new(egui::Id::unique("checkpoint-diff")).show(ctx, |ui| {
+            ui.set_width(760.0);
+            ui.heading(title.as_str());
+            match (diffs.value(), diffs.error()) {
+                (_, Some(error)) => {
+                    ui.label(RichText::new(error).color(theme::error(ui.visuals())));
+                }
+                (Some(diffs), None) if diffs.is_empty() => {
+                    ui.label("No changes.");
+                }
+                (Some(diffs), None) => {
+                    egui::ScrollArea::vertical().max_height(480.0).show(ui, |ui| {
+                        for diff in diffs {
+                            ui.label(
+                                RichText::new(format!(
+                                    "{} ({}{})",
+                                    diff.path,
+                                    diff.change,
+                                    if diff.binary { ", binary" } else { "" }
+                                ))
+                                .strong(),
+                            );
+                            for line in diff.unified.lines() {
+                                let color = if line.starts_with('+') && !line.starts_with("+++") {
+                                    Some(theme::success(ui.visuals()))
+                                } else if line.starts_with('-') && !line.starts_with("---") {
+                                    Some(theme::error(ui.visuals()))
+                                } else {
+                                    None
+                                };
+                                let text = RichText::new(line).monospace();
+                                ui.label(match color {
+                                    Some(c) => text.color(c),
+                                    None => text,
+                                });
+                            }
+                        }
+                    });
+                }
+                (None, None) => {
+                    ui.spinner();
+                }
+            }
+            if ui.button("Close").clicked() {
+                close = true;
+            }
+        });
+        if close || modal.should_close() {
+            store.diff = None;
+        }
+    }
+    if let Some(pending) = &store.restore {
+        let (mut close, mut confirm) = (false, false);
+        let modal = Modal::new(egui::Id::unique("checkpoint-restore")).show(ctx, |ui| {
+            ui.set_width(560.0);
+            ui.heading("Restore this checkpoint?");
+            match (pending.plan.value(), pending.plan.error()) {
+                (_, Some(error)) => {
+                    ui.label(RichText::new(error).color(theme::error(ui.visuals())));
+                }
+                (Some(plan), None) => {
+                    ui.label(format!(
+                        "{} file(s) written, {} deleted, {} unchanged. Ignored files are not touched; a checkpoint of the files now is taken first, so this can be undone.",
+                        plan.write.len(),
+                        plan.delete.len(),
+                        plan.unchanged
+                    ));
+                    egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
+                        for path in &plan.write {
+                            ui.label(RichText::new(format!("write  {path}")).monospace());
+                        }
+                        for path in &plan.delete {
+                            ui.label(RichText::new(format!("delete {path}")).monospace().color(theme::error(ui.visuals())));
+                        }
+                    });
+                    let nothing = plan.write.is_empty() && plan.delete.is_empty();
+                    if ui.add_enabled(!nothing, egui::Button::new(RichText::new("Restore").strong())).clicked() {
+                        confirm = true;
+                    }
+                }
+                (None, None) => {
+                    ui.spinner();
+                }
+            }
+            if ui.button("Cancel").clicked() {
+                close = true;
+            }
+        });
+        if confirm {
+            backend.dispatch(Command::CheckpointRestore {
+                project_path: pending.project.clone().into(),
+                id: pending.checkpoint_id.clone(),
+            });
+        }
+        if confirm || close || modal.should_close() {
+            store.restore = None;
+        }
+    }
+}
