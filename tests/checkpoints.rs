@@ -281,3 +281,58 @@ fn the_command_line_creates_diffs_restores_and_collects() {
     let missing = home.anyon(&["checkpoints", "create", "--project", "/nonexistent/dir", "--json"]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[test]
+fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() {
+    let home = TempHome::new();
+    let runtime = crate::support::runtime();
+    let (backend, _events) = crate::support::backend(&runtime, &home);
+    let project = tempfile::tempdir().unwrap();
+    let run = |command| runtime.block_on(backend.execute(command)).unwrap();
+    run(anyon::command::Command::SaveSetting {
+        key: anyon::backend::KEEP_LAST_KEY.into(),
+        value: "2".into(),
+    });
+    run(anyon::command::Command::SaveSetting {
+        key: anyon::backend::KEEP_DAYS_KEY.into(),
+        value: "0".into(),
+    });
+    let mut ids = Vec::new();
+    for version in 0..5 {
+        std::fs::write(project.path().join("file.txt"), format!("version {version}\n")).unwrap();
+        let output = run(anyon::command::Command::CheckpointCreate {
+            project_path: project.path().to_path_buf(),
+            session_id: "s".into(),
+            trigger: "manual".into(),
+            description: None,
+        });
+        let anyon::event::Output::CheckpointTaken(created) = output else {
+            panic!("created")
+        };
+        ids.push(created.checkpoint.id);
+    }
+    let anyon::event::Output::Checkpoints(kept) = run(anyon::command::Command::CheckpointList {
+        project_path: project.path().to_path_buf(),
+        session_id: Some("s".into()),
+    }) else {
+        panic!("list")
+    };
+    let kept: Vec<&str> = kept.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(kept, [ids[3].as_str(), ids[4].as_str()]);
+    let blobs = backend.blobs();
+    let stored = std::fs::read_dir(blobs.root())
+        .unwrap()
+        .flatten()
+        .map(|d| std::fs::read_dir(d.path()).unwrap().count())
+        .sum::<usize>();
+    assert_eq!(stored, 2, "only the two kept versions' contents remain");
+    // Both kept checkpoints still restore.
+    run(anyon::command::Command::CheckpointRestore {
+        project_path: project.path().to_path_buf(),
+        id: ids[3].clone(),
+    });
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("file.txt")).unwrap(),
+        "version 3\n"
+    );
+}

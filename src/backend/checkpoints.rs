@@ -29,7 +29,15 @@ impl Backend {
                             description,
                             message_index: 0,
                         };
-                        Ok(checkpoint::create(&db.writer(), &blobs, &request)?)
+                        let conn = db.writer();
+                        let created = checkpoint::create(&conn, &blobs, &request)?;
+                        let retention = retention(&conn);
+                        let project = created.checkpoint.project_path.clone();
+                        // Contents only pruned checkpoints held go right away.
+                        if checkpoint::prune(&conn, &created.checkpoint.session_id, &project, retention)? > 0 {
+                            checkpoint::gc(&conn, &blobs)?;
+                        }
+                        Ok(created)
                     })
                     .await?;
                 self.sink()
@@ -98,6 +106,25 @@ impl Backend {
             }
             other => Err(BackendError::NotAvailable { command: other.name() }),
         }
+    }
+}
+
+/// `app_settings` keys of the checkpoint retention.
+pub const KEEP_LAST_KEY: &str = "checkpoints.keep_last";
+pub const KEEP_DAYS_KEY: &str = "checkpoints.keep_days";
+
+/// The retention from the settings (defaults when unset or unreadable).
+fn retention(conn: &rusqlite::Connection) -> checkpoint::Retention {
+    let read = |key: &str| {
+        crate::db::get_setting(conn, key)
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+    };
+    let defaults = checkpoint::Retention::default();
+    checkpoint::Retention {
+        keep_last: read(KEEP_LAST_KEY).unwrap_or(defaults.keep_last),
+        keep_days: read(KEEP_DAYS_KEY).unwrap_or(defaults.keep_days),
     }
 }
 

@@ -8,6 +8,7 @@ mod checkpoints;
 mod claude;
 mod storage;
 
+pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
 pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
 
 /// `app_settings` key of the seconds between SIGTERM and SIGKILL when a run is stopped.

@@ -366,6 +366,41 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     })
 }
 
+/// How long checkpoints are kept, per session: a checkpoint stays while it is one of the last
+/// `keep_last` or younger than `keep_days` days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub keep_last: u32,
+    pub keep_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            keep_last: 50,
+            keep_days: 30,
+        }
+    }
+}
+
+/// Deletes a session's checkpoints that the retention no longer keeps. Returns how many went; their
+/// contents go at the next [`gc`].
+pub fn prune(
+    conn: &Connection,
+    session_id: &str,
+    project: &str,
+    retention: Retention,
+) -> Result<usize, CheckpointError> {
+    let deleted = conn.execute(
+        "DELETE FROM checkpoints WHERE id IN (
+             SELECT id FROM checkpoints WHERE session_id = ?1 AND project_path = ?2
+             ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?3)
+           AND julianday('now') - julianday(created_at) >= ?4",
+        params![session_id, project, retention.keep_last, retention.keep_days],
+    )?;
+    Ok(deleted)
+}
+
 /// Deletes blobs no checkpoint refers to. Returns how many went.
 pub fn gc(conn: &Connection, blobs: &Blobs) -> Result<usize, CheckpointError> {
     let mut stmt = conn.prepare("SELECT DISTINCT content_hash FROM checkpoint_files WHERE content_hash IS NOT NULL")?;

@@ -4,7 +4,7 @@ use egui::RichText;
 
 use super::widgets::{screen_heading, shortcut_text};
 use super::{ScreenContext, theme};
-use crate::backend::GRACE_KEY;
+use crate::backend::{GRACE_KEY, KEEP_DAYS_KEY, KEEP_LAST_KEY};
 use crate::command::Command;
 use crate::nav::Screen;
 use crate::store::THEME_KEY;
@@ -30,6 +30,9 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
 
         section(ui, "Claude Code");
         claude_ui(ui, cx);
+
+        section(ui, "Checkpoints");
+        retention_ui(ui, cx);
 
         section(ui, "Files");
         let paths = cx.backend.paths();
@@ -168,6 +171,39 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             });
         }
     });
+}
+
+/// How many checkpoints each session keeps: the last N, and all younger than N days.
+fn retention_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+    let settings = &mut cx.stores.settings;
+    for (key, label, default, suffix) in [
+        (KEEP_LAST_KEY, "Keep the last", 50u32, " per session"),
+        (KEEP_DAYS_KEY, "and everything younger than", 30u32, " days"),
+    ] {
+        let current = settings
+            .raw
+            .get(key)
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(default);
+        let mut value = current;
+        ui.horizontal(|ui| {
+            let label = ui.label(label);
+            ui.add(egui::DragValue::new(&mut value).range(1..=10_000).suffix(suffix))
+                .labelled_by(label.id);
+        });
+        if value != current {
+            settings.raw.insert(key.into(), value.to_string());
+            cx.backend.dispatch(Command::SaveSetting {
+                key: key.into(),
+                value: value.to_string(),
+            });
+        }
+    }
+    ui.label(
+        RichText::new("Older checkpoints are removed after each new one, with the file contents only they held.")
+            .small()
+            .color(theme::muted(ui.visuals())),
+    );
 }
 
 fn section(ui: &mut egui::Ui, title: &str) {
