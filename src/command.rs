@@ -106,13 +106,11 @@ pub enum Command {
     CancelClaudeExecution {
         run_id: RunId,
     },
-    /// Answers a run's permission prompt. With `checkpoint_first`, an allowed tool waits for a
-    /// checkpoint of the project (when the project has automatic checkpoints on).
+    /// Answers a run's permission prompt.
     ClaudeRespondPermission {
         run_id: RunId,
         request_id: String,
         answer: PermissionAnswer,
-        checkpoint_first: bool,
     },
     /// Finds the Claude installations (again, with `refresh`).
     ClaudeFindInstallations {

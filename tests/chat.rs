@@ -43,10 +43,15 @@ impl ChatRig {
     }
 
     fn start(&self, prompt: &str, resume: Option<String>) -> u64 {
+        self.start_with_mode(prompt, resume, "")
+    }
+
+    fn start_with_mode(&self, prompt: &str, resume: Option<String>, mode: &str) -> u64 {
         let request = ClaudeRunRequest {
             project_path: self.sandbox.project.clone(),
             prompt: prompt.into(),
             resume_session: resume,
+            permission_mode: mode.into(),
             ..ClaudeRunRequest::default()
         };
         match self
@@ -188,7 +193,6 @@ fn a_tool_is_allowed_and_another_denied_through_the_approval_path() {
                 run_id,
                 request_id,
                 answer: answer.clone(),
-                checkpoint_first: false,
             }))
             .expect("answer delivered");
         let (messages, outcome) = rig.finish(run_id);
@@ -619,7 +623,6 @@ fn automatic_checkpoints_come_before_the_prompt_and_before_an_approved_write() {
             run_id,
             request_id,
             answer: PermissionAnswer::Allow,
-            checkpoint_first: true,
         }))
         .unwrap();
     let (_, outcome) = rig.finish(run_id);
@@ -650,4 +653,46 @@ fn automatic_checkpoints_come_before_the_prompt_and_before_an_approved_write() {
     assert!(matches!(restored, Output::Restored(_)));
     assert!(!rig.sandbox.project.join("notes.txt").exists());
     assert!(rig.sandbox.project.join("readme.md").exists());
+}
+
+#[test]
+fn a_write_allowed_without_asking_still_gets_its_checkpoint_first() {
+    let Some(bin) = require_claude_bin("a_write_allowed_without_asking_still_gets_its_checkpoint_first") else {
+        return;
+    };
+    let api = MockApi::start(Script::write_file("auto.txt", "written without a prompt\n", "Done."));
+    let mut rig = ChatRig::new(&bin, &api);
+    let key = anyon::backend::auto_checkpoints_key(&rig.sandbox.project);
+    rig.runtime
+        .block_on(rig.backend.execute(Command::SaveSetting { key, value: "1".into() }))
+        .unwrap();
+    let run_id = rig.start_with_mode("Write it", None, "acceptEdits");
+    let (_, outcome) = rig.finish(run_id);
+    assert_eq!(outcome.exit_code, Some(0), "{outcome:?}");
+    assert!(rig.sandbox.project.join("auto.txt").exists());
+    let listed = rig
+        .runtime
+        .block_on(rig.backend.execute(Command::CheckpointList {
+            project_path: rig.sandbox.project.clone(),
+            session_id: outcome.session_id.clone(),
+        }))
+        .unwrap();
+    let Output::Checkpoints(list) = listed else {
+        panic!("list")
+    };
+    let triggers: Vec<&str> = list.iter().map(|c| c.trigger.as_str()).collect();
+    assert_eq!(
+        triggers,
+        ["before_prompt", "before_tool"],
+        "the hook ran before the write"
+    );
+    let files = anyon::checkpoint::manifest(
+        &rusqlite::Connection::open(rig._home.path().join("anyon.db")).unwrap(),
+        &list[1].id,
+    )
+    .unwrap();
+    assert!(
+        files.iter().all(|f| f.path != "auto.txt"),
+        "the checkpoint was taken before the file existed: {files:?}"
+    );
 }

@@ -43,16 +43,8 @@ impl Backend {
                 run_id,
                 request_id,
                 answer,
-                checkpoint_first,
             } => {
                 let input = self.run_input(run_id)?;
-                if checkpoint_first
-                    && !matches!(answer, run::PermissionAnswer::Deny { .. })
-                    && let Some(info) = self.inner.processes.get(run_id)
-                {
-                    let session = info.session_id.clone().unwrap_or_default();
-                    self.auto_checkpoint(info.project, session, "before_tool").await;
-                }
                 input
                     .send(RunInput::Permission { request_id, answer })
                     .await
@@ -118,11 +110,14 @@ impl Backend {
             SessionChoice::NewWithId(id) | SessionChoice::Resume(id) => Some(id.clone()),
             SessionChoice::New | SessionChoice::Continue => None,
         };
+        let mut settings = None;
         if let Some(id) = session_id
             && request.project_path.is_dir()
+            && self.auto_checkpoints_on(&request.project_path).await
         {
             self.auto_checkpoint(request.project_path.clone(), id, "before_prompt")
                 .await;
+            settings = self.checkpoint_hook_settings();
         }
         let mut prompt = vec![InputBlock::text(request.prompt.clone())];
         prompt.extend(
@@ -139,6 +134,7 @@ impl Backend {
             session,
             append_system_prompt: Some(request.append_system_prompt.clone()).filter(|p| !p.trim().is_empty()),
             permission_prompts: true,
+            settings,
             ..RunOptions::default()
         };
         let env = self.child_env();
@@ -185,16 +181,6 @@ impl Backend {
     /// Takes a checkpoint when the project has automatic checkpoints on. A failure is logged and
     /// reported, never a reason to stop the run.
     pub(super) async fn auto_checkpoint(&self, project: PathBuf, session_id: String, trigger: &str) {
-        let key = auto_checkpoints_key(&project);
-        let enabled = self
-            .blocking(move |db| Ok(db::get_setting(&db.writer(), &key)?))
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|v| v == "1");
-        if !enabled {
-            return;
-        }
         let command = Command::CheckpointCreate {
             project_path: project,
             session_id,
@@ -212,6 +198,46 @@ impl Backend {
                 })
                 .await;
         }
+    }
+}
+
+impl Backend {
+    /// Whether the project has automatic checkpoints on.
+    async fn auto_checkpoints_on(&self, project: &std::path::Path) -> bool {
+        let key = auto_checkpoints_key(project);
+        self.blocking(move |db| Ok(db::get_setting(&db.writer(), &key)?))
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|v| v == "1")
+    }
+
+    /// Claude settings with a PreToolUse hook that runs `anyon checkpoints hook` before every
+    /// file-changing tool: the CLI waits for it, so the checkpoint really comes before the change,
+    /// whether the tool was approved in a card or allowed without asking.
+    #[cfg(unix)]
+    fn checkpoint_hook_settings(&self) -> Option<String> {
+        let exe = self.self_exe()?;
+        let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
+        let command = format!(
+            "ANYON_HOME={} {} checkpoints hook",
+            quote(&self.paths().root().display().to_string()),
+            quote(&exe.display().to_string())
+        );
+        let settings = serde_json::json!({
+            "hooks": {
+                "PreToolUse": [{
+                    "matcher": "Edit|MultiEdit|Write|NotebookEdit|Bash",
+                    "hooks": [{ "type": "command", "command": command }]
+                }]
+            }
+        });
+        Some(settings.to_string())
+    }
+
+    #[cfg(not(unix))]
+    fn checkpoint_hook_settings(&self) -> Option<String> {
+        None
     }
 }
 

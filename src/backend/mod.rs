@@ -16,6 +16,7 @@ pub const GRACE_KEY: &str = "process.grace_secs";
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -186,6 +187,8 @@ struct Inner {
     claude_binary: ClaudeBinaryCache,
     /// How to reach each running turn (permission answers).
     run_inputs: Mutex<HashMap<RunId, mpsc::Sender<RunInput>>>,
+    /// The `anyon` binary, for hooks Claude runs (checkpoints); the running executable by default.
+    self_exe: RwLock<Option<PathBuf>>,
     /// Running agent runs: history id to process run id.
     agent_runs: Mutex<HashMap<i64, RunId>>,
     /// Variables added to the environment of every Claude process (API key, proxy, ...).
@@ -239,6 +242,7 @@ impl Backend {
             run_inputs: Mutex::new(HashMap::new()),
             child_env: RwLock::new(Vec::new()),
             agent_runs: Mutex::new(HashMap::new()),
+            self_exe: RwLock::new(std::env::current_exe().ok()),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
@@ -297,6 +301,15 @@ impl Backend {
             Ok(secs) if (1..=300).contains(&secs) => self.inner.processes.set_grace(Duration::from_secs(secs)),
             _ => tracing::warn!(value, "ignoring a grace period that is not 1 to 300 seconds"),
         }
+    }
+
+    /// Sets the `anyon` binary that hooks run (tests, where the running executable is the test binary).
+    pub fn set_self_exe(&self, path: PathBuf) {
+        *self.inner.self_exe.write().unwrap_or_else(|p| p.into_inner()) = Some(path);
+    }
+
+    pub(crate) fn self_exe(&self) -> Option<PathBuf> {
+        self.inner.self_exe.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Every Claude and agent process this backend started.

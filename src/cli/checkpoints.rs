@@ -55,6 +55,44 @@ pub enum CheckpointsVerb {
         #[arg(long)]
         json: bool,
     },
+    /// For Claude's PreToolUse hook: reads the hook's JSON on stdin and takes a "before tool" checkpoint
+    /// of its cwd for its session. Always exits 0 so a failed checkpoint never blocks the tool.
+    #[command(hide = true)]
+    Hook,
+}
+
+/// Claude runs this before a file-changing tool (see `claude::run` settings for chats with automatic
+/// checkpoints on).
+fn hook(backend: &Backend) -> i32 {
+    let mut input = String::new();
+    if std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).is_err() {
+        return 0;
+    }
+    let Ok(event) = serde_json::from_str::<serde_json::Value>(&input) else {
+        tracing::warn!("checkpoint hook: stdin is not JSON");
+        return 0;
+    };
+    let text = |key: &str| {
+        event
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (cwd, session_id, tool) = (text("cwd"), text("session_id"), text("tool_name"));
+    if cwd.is_empty() || session_id.is_empty() {
+        return 0;
+    }
+    let command = Command::CheckpointCreate {
+        project_path: PathBuf::from(cwd),
+        session_id,
+        trigger: "before_tool".into(),
+        description: Some(format!("Before {tool}")),
+    };
+    if let Err(error) = backend.runtime().block_on(backend.execute(command)) {
+        tracing::warn!(%error, "checkpoint hook failed");
+    }
+    0
 }
 
 fn project(scope: &Scope) -> PathBuf {
@@ -63,6 +101,7 @@ fn project(scope: &Scope) -> PathBuf {
 
 pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
     let (command, json) = match verb {
+        CheckpointsVerb::Hook => return hook(backend),
         CheckpointsVerb::List(scope) => (
             Command::CheckpointList {
                 project_path: project(&scope),

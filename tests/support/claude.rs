@@ -123,6 +123,8 @@ impl Sandbox {
         };
         runtime.block_on(backend.execute(save)).expect("save the binary path");
         backend.set_child_env(self.env(&api.base_url()));
+        // Hooks Claude runs (checkpoints) call the real `anyon`, not the test binary.
+        backend.set_self_exe(super::anyon_bin());
     }
 
     pub fn new() -> Self {

@@ -9,11 +9,6 @@ use crate::command::Command;
 use crate::store::ChatSession;
 use crate::ui::theme;
 
-/// Tools that may change files: a checkpoint is taken before they run (when the project wants one).
-pub fn changes_files(tool: &str) -> bool {
-    matches!(tool, "Edit" | "MultiEdit" | "Write" | "NotebookEdit" | "Bash")
-}
-
 pub fn cards_ui(ui: &mut egui::Ui, session: &mut ChatSession, backend: &Backend) {
     let mut answered = Vec::new();
     for (index, prompt) in session.permissions.iter_mut().enumerate() {
@@ -79,7 +74,6 @@ pub fn cards_ui(ui: &mut egui::Ui, session: &mut ChatSession, backend: &Backend)
             run_id: prompt.run_id,
             request_id: prompt.request_id,
             answer,
-            checkpoint_first: changes_files(&prompt.request.tool_name),
         });
     }
 }
