@@ -113,15 +113,27 @@ impl Stores {
             Event::ProcessCount { running } => self.running_processes = running,
             Event::InstanceArgs { args } => self.forwarded_args.push(args),
             Event::ClaudeOutput {
-                run_id, message, raw, ..
-            } => self.chat.apply_output(run_id, message, raw),
+                run_id,
+                session_id,
+                message,
+                raw,
+            } => {
+                // A tool result may follow a checkpoint the hook process took: read the timeline again.
+                if let (Some(session_id), crate::claude::stream::StreamMessage::User(_)) = (&session_id, &*message) {
+                    self.checkpoints.created(session_id);
+                }
+                self.chat.apply_output(run_id, message, raw)
+            }
             Event::RunFinished { outcome, .. } => self.chat.apply_finished(outcome),
             Event::AgentRunUpdated { run } => self.agents.apply_run(run),
             Event::AgentOutput {
                 run_id, message, raw, ..
             } => self.agents.apply_agent_output(run_id, message, raw),
             Event::AgentError { run_id, message } => self.agents.apply_agent_error(run_id, message),
-            Event::CheckpointCreated { session_id, .. } => self.checkpoints.created(&session_id),
+            Event::CheckpointCreated { session_id, .. } => {
+                self.checkpoints.created(&session_id);
+                self.notices.push(NoticeLevel::Info, "Checkpoint saved");
+            }
         }
     }
 }
