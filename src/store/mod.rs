@@ -14,7 +14,7 @@ mod storage;
 pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
 pub use chat::{
     ActiveRun, Attachment, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome,
-    default_project, image_media_type,
+    default_project, image_media_type, rgba_to_png,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use notices::{Notice, NoticeLevel, Notices};

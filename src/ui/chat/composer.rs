@@ -43,6 +43,7 @@ pub fn ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession, backend: &B
     options_ui(ui, tab_id, session);
     if !session.attachments.is_empty() {
         ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Attached:").small());
             let mut remove = None;
             for (index, attachment) in session.attachments.iter().enumerate() {
                 if ui
@@ -60,6 +61,15 @@ pub fn ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession, backend: &B
     }
     let input_id = egui::Id::unique(("chat-input", tab_id));
     let focused = ui.memory(|m| m.has_focus(input_id));
+    // Ctrl+V in the prompt box also takes an image from the clipboard (text pastes as usual).
+    let pasted = focused
+        && ui.input(|i| {
+            i.events.iter().any(|e| matches!(e, egui::Event::Paste(_)))
+                || (i.modifiers.command && i.key_pressed(Key::V))
+        });
+    if pasted {
+        paste_image(session, false);
+    }
     // Enter sends; Shift+Enter is left to the text box as a newline.
     let enter = focused && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
     let escape = session.is_busy() && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
@@ -91,6 +101,13 @@ pub fn ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession, backend: &B
                 if stop.clicked() || escape {
                     stop_run(session, backend);
                 }
+            }
+            if ui
+                .small_button("Paste image")
+                .on_hover_text("Attach the image on the clipboard")
+                .clicked()
+            {
+                paste_image(session, true);
             }
             if !session.queue.is_empty() {
                 ui.label(
@@ -158,6 +175,24 @@ fn options_ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession) {
                     .hint_text("Added to Claude's own system prompt for the next turns"),
             );
         });
+}
+
+/// Takes an image from the system clipboard as an attachment. `say_why`: report an empty clipboard
+/// (a click on the button) rather than stay quiet (Ctrl+V with text on the clipboard).
+fn paste_image(session: &mut ChatSession, say_why: bool) {
+    let image = arboard::Clipboard::new().and_then(|mut clipboard| clipboard.get_image());
+    match image {
+        Ok(image) => match crate::store::rgba_to_png(image.width as u32, image.height as u32, &image.bytes) {
+            Ok(bytes) => session.attachments.push(Attachment {
+                name: format!("pasted-{}.png", session.attachments.len() + 1),
+                media_type: "image/png".into(),
+                bytes,
+            }),
+            Err(error) => session.error = Some(error),
+        },
+        Err(error) if say_why => session.error = Some(format!("No image on the clipboard ({error})")),
+        Err(_) => {}
+    }
 }
 
 /// Stop: the run is interrupted, then terminated, then killed (see the process registry).
