@@ -215,7 +215,7 @@ impl AnyonApp {
         }
     }
 
-    fn status_ui(&self, ui: &mut egui::Ui) {
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let running = self.stores.running_processes;
             let visuals = ui.visuals().clone();
@@ -226,7 +226,13 @@ impl AnyonApp {
             };
             let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
             ui.painter().circle_filled(rect.center(), 4.0, dot);
-            ui.label(text);
+            let label = ui
+                .add(egui::Label::new(text).sense(egui::Sense::click()))
+                .on_hover_text("Show the processes (and stop them)");
+            if label.clicked() {
+                self.stores.show_processes = !self.stores.show_processes;
+                self.stores.processes_stale = true;
+            }
             ui.separator();
             match &self.stores.login {
                 LoginState::SignedOut => ui.label("Not signed in"),
@@ -239,6 +245,53 @@ impl AnyonApp {
                 }
             });
         });
+    }
+
+    /// Every live Claude and agent process, with Stop.
+    fn processes_ui(&mut self, ctx: &egui::Context) {
+        if !self.stores.show_processes {
+            return;
+        }
+        if self.stores.processes_stale && !self.stores.processes.is_pending() {
+            self.stores.processes_stale = false;
+            self.stores
+                .processes
+                .start(self.backend.dispatch(Command::ListProcesses));
+        }
+        let mut open = true;
+        egui::Window::new("Processes")
+            .open(&mut open)
+            .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -36.0))
+            .resizable(false)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                let list = self.stores.processes.value().cloned().unwrap_or_default();
+                if list.is_empty() {
+                    ui.label("No Claude processes running.");
+                }
+                egui::Grid::new("processes")
+                    .num_columns(5)
+                    .spacing([12.0, 6.0])
+                    .show(ui, |ui| {
+                        for process in &list {
+                            let kind = match process.kind {
+                                crate::process::RunKind::Chat => "chat",
+                                crate::process::RunKind::Agent => "agent",
+                            };
+                            ui.label(kind);
+                            ui.label(format!("pid {}", process.pid));
+                            ui.label(RichText::new(process.project.display().to_string()).monospace());
+                            ui.label(process.started_at.format("%H:%M:%S").to_string());
+                            if ui.button("⏹ Stop").clicked() {
+                                self.backend.dispatch(Command::KillProcess { run_id: process.run_id });
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+        if !open {
+            self.stores.show_processes = false;
+        }
     }
 
     fn notices_ui(&mut self, ctx: &egui::Context) {
@@ -361,6 +414,7 @@ impl eframe::App for AnyonApp {
             self.tabs.rename(id, title);
         }
         let ctx = ui.ctx().clone();
+        self.processes_ui(&ctx);
         self.notices_ui(&ctx);
     }
 }

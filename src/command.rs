@@ -112,6 +112,12 @@ pub enum Command {
         request_id: String,
         answer: PermissionAnswer,
     },
+    /// Every live Claude and agent process.
+    ListProcesses,
+    /// Stops any registered process by its run id (interrupt, SIGTERM, SIGKILL).
+    KillProcess {
+        run_id: RunId,
+    },
     /// Finds the Claude installations (again, with `refresh`).
     ClaudeFindInstallations {
         refresh: bool,
@@ -283,6 +289,8 @@ impl Command {
             Command::ClaudeRespondPermission { .. } => "claude_respond_permission",
             Command::ClaudeFindInstallations { .. } => "claude_find_installations",
             Command::ClaudeUseBinary { .. } => "claude_use_binary",
+            Command::ListProcesses => "list_processes",
+            Command::KillProcess { .. } => "kill_process",
             Command::ListAgents => "list_agents",
             Command::CreateAgent(_) => "create_agent",
             Command::UpdateAgent { .. } => "update_agent",

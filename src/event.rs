@@ -44,6 +44,7 @@ pub enum Output {
         rows: u64,
     },
     SqlHistory(Vec<String>),
+    Processes(Vec<crate::process::ProcessInfo>),
     /// A chat run started.
     RunStarted {
         run_id: RunId,

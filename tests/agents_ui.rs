@@ -98,3 +98,64 @@ fn an_agent_made_in_the_form_runs_asks_and_lands_in_the_history() {
     harness.get_by_label("⏴ History").click();
     settle(&mut harness, "the history row", "Write the report");
 }
+
+#[test]
+fn the_process_list_stops_an_agent_run() {
+    let Some(bin) = require_claude_bin("the_process_list_stops_an_agent_run") else {
+        return;
+    };
+    let chunks = ["one ", "two ", "three ", "four ", "five ", "six ", "seven "];
+    let api = MockApi::start(Script::slow_text(&chunks, Duration::from_secs(1)));
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    sandbox.wire(&runtime, &backend, &bin, &api);
+    let driver = backend.clone();
+    let Ok(anyon::event::Output::Agent(agent)) = runtime.block_on(driver.execute(
+        anyon::command::Command::CreateAgent(anyon::agents::AgentDraft {
+            name: "Slow".into(),
+            ..Default::default()
+        }),
+    )) else {
+        panic!("agent")
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
+    harness.run_ok();
+    let started = runtime
+        .block_on(driver.execute(anyon::command::Command::ExecuteAgent {
+            agent_id: agent.id,
+            project_path: sandbox.project.clone(),
+            task: "count".into(),
+            model: None,
+            interactive: false,
+        }))
+        .unwrap();
+    let anyon::event::Output::AgentRunStarted { agent_run_id, .. } = started else {
+        panic!("started")
+    };
+    settle(&mut harness, "the running process", "1 Claude process running");
+    harness
+        .get_by(|n| n.role() == Role::Label && n.value().as_deref() == Some("1 Claude process running"))
+        .click();
+    settle(&mut harness, "the process list", "agent");
+    harness.get_by_label("⏹ Stop").click();
+    settle(&mut harness, "the process to end", "No Claude processes running");
+    let runs = support::wait_for("the run to be recorded", Duration::from_secs(20), || {
+        let output = runtime.block_on(driver.execute(anyon::command::Command::ListAgentRuns {
+            agent_id: None,
+            status: None,
+        }));
+        match output {
+            Ok(anyon::event::Output::AgentRuns(runs))
+                if runs.iter().any(|r| r.id == agent_run_id && r.status == "cancelled") =>
+            {
+                Some(runs)
+            }
+            _ => None,
+        }
+    });
+    assert_eq!(runs.len(), 1);
+}

@@ -51,6 +51,14 @@ impl Backend {
                     .map_err(|_| BackendError::NoSuchRun(run_id))?;
                 Ok(Output::Delivered)
             }
+            Command::ListProcesses => Ok(Output::Processes(self.inner.processes.list())),
+            Command::KillProcess { run_id } => {
+                if self.inner.processes.cancel(run_id).await {
+                    Ok(Output::Delivered)
+                } else {
+                    Err(BackendError::NoSuchRun(run_id))
+                }
+            }
             Command::ClaudeUseBinary { path } => {
                 self.blocking(move |db| Ok(db::set_setting(&db.writer(), CLAUDE_PATH_KEY, path.trim())?))
                     .await?;

@@ -443,7 +443,9 @@ impl Backend {
             | Command::CancelClaudeExecution { .. }
             | Command::ClaudeRespondPermission { .. }
             | Command::ClaudeFindInstallations { .. }
-            | Command::ClaudeUseBinary { .. }) => self.claude(command).await,
+            | Command::ClaudeUseBinary { .. }
+            | Command::ListProcesses
+            | Command::KillProcess { .. }) => self.claude(command).await,
             other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }

@@ -47,6 +47,10 @@ pub struct Stores {
     pub login: LoginState,
     /// Live Claude and agent processes.
     pub running_processes: usize,
+    /// The process list, while its popup is open.
+    pub processes: Requested<Vec<crate::process::ProcessInfo>>,
+    pub show_processes: bool,
+    pub processes_stale: bool,
     /// The Claude installations found (Settings).
     pub claude: Requested<std::sync::Arc<crate::claude::discovery::Discovery>>,
     /// The path typed in Settings to locate `claude` by hand.
@@ -75,6 +79,7 @@ impl Stores {
                 let handled = match &output {
                     Output::RunStarted { run_id, .. } => self.chat.run_started(request_id, *run_id),
                     Output::Installations(found) => self.claude.finish(request_id, found.clone()),
+                    Output::Processes(list) => self.processes.finish(request_id, list.clone()),
                     Output::Agents(_)
                     | Output::Agent(_)
                     | Output::AgentDeleted { .. }
@@ -110,7 +115,10 @@ impl Stores {
                     self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
                 }
             }
-            Event::ProcessCount { running } => self.running_processes = running,
+            Event::ProcessCount { running } => {
+                self.running_processes = running;
+                self.processes_stale = true;
+            }
             Event::InstanceArgs { args } => self.forwarded_args.push(args),
             Event::ClaudeOutput {
                 run_id,
