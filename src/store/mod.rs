@@ -4,6 +4,7 @@
 //! The window drains events into [`Stores::apply`] once per frame.
 
 mod agents;
+mod attachments;
 mod chat;
 mod checkpoints;
 mod notices;
@@ -12,9 +13,9 @@ mod settings;
 mod storage;
 
 pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
+pub use attachments::{Attachment, image_media_type, rgba_to_png};
 pub use chat::{
-    ActiveRun, Attachment, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome,
-    default_project, image_media_type, rgba_to_png,
+    ActiveRun, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use notices::{Notice, NoticeLevel, Notices};
