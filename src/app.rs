@@ -413,6 +413,12 @@ impl eframe::App for AnyonApp {
         if let Some((id, title)) = retitle {
             self.tabs.rename(id, title);
         }
+        if let Some((project, session_id)) = self.stores.checkpoints.fork.take() {
+            let short: String = session_id.chars().take(8).collect();
+            let mut session = crate::store::ChatSession::new(format!("Fork of {short}"), project);
+            session.fork_from = Some(session_id);
+            self.open_session_tab(session);
+        }
         let ctx = ui.ctx().clone();
         self.processes_ui(&ctx);
         self.notices_ui(&ctx);

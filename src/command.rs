@@ -77,6 +77,8 @@ pub struct ClaudeRunRequest {
     pub append_system_prompt: String,
     /// Continue this session (`--resume`); None starts a new one.
     pub resume_session: Option<String>,
+    /// With `resume_session`: branch off it as a new session (`--fork-session`).
+    pub fork_session: bool,
 }
 
 /// An MCP server to add.

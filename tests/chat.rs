@@ -696,3 +696,47 @@ fn a_write_allowed_without_asking_still_gets_its_checkpoint_first() {
         "the checkpoint was taken before the file existed: {files:?}"
     );
 }
+
+#[test]
+fn a_fork_continues_the_conversation_as_a_new_session() {
+    let Some(bin) = require_claude_bin("a_fork_continues_the_conversation_as_a_new_session") else {
+        return;
+    };
+    let api = MockApi::start(Script::text("Noted."));
+    let mut rig = ChatRig::new(&bin, &api);
+    let first = rig.start("Remember 7", None);
+    let original = rig.finish(first).1.session_id.expect("session id");
+    let transcript = |sandbox: &Sandbox, id: &str| {
+        sandbox
+            .transcripts()
+            .into_iter()
+            .find(|p| p.file_stem().is_some_and(|s| s == id))
+    };
+    let before = line_count(&transcript(&rig.sandbox, &original).expect("original transcript"));
+    let request = ClaudeRunRequest {
+        project_path: rig.sandbox.project.clone(),
+        prompt: "And now?".into(),
+        resume_session: Some(original.clone()),
+        fork_session: true,
+        ..ClaudeRunRequest::default()
+    };
+    let Ok(Output::RunStarted { run_id, .. }) = rig
+        .runtime
+        .block_on(rig.backend.execute(Command::ExecuteClaudeCode(request)))
+    else {
+        panic!("fork did not start")
+    };
+    let (_, outcome) = rig.finish(run_id);
+    assert_eq!(outcome.exit_code, Some(0));
+    let fork = outcome.session_id.expect("fork session id");
+    assert_ne!(fork, original, "a fork is a new session");
+    assert!(
+        transcript(&rig.sandbox, &fork).is_some(),
+        "the fork has its own transcript"
+    );
+    assert_eq!(
+        line_count(&transcript(&rig.sandbox, &original).unwrap()),
+        before,
+        "the original session is left as it was"
+    );
+}

@@ -183,10 +183,15 @@ fn the_timeline_shows_the_automatic_checkpoints_and_restores_one() {
                     .next()
                     .map(|_| ())
             });
-            harness.get_by_label("Restore").click();
+            harness.get_by_label("Restore and fork from here").click();
             support::wait_for("the file to go", Duration::from_secs(20), || {
                 harness.step();
                 (!sandbox.project.join("notes.txt").exists()).then_some(())
+            });
+            settle(harness, "the fork's tab", |h| {
+                h.query_all_by(|n| n.role() == Role::Heading && n.label().is_some_and(|l| l.starts_with("Fork of ")))
+                    .next()
+                    .map(|_| ())
             });
             restored.set(true);
         },

@@ -114,17 +114,18 @@ impl Backend {
 
     async fn start_chat(&self, request: ClaudeRunRequest, session: SessionChoice) -> Result<Output, BackendError> {
         let bin = self.claude_binary().await?;
+        // A fork gets its id from the CLI, so its first checkpoint waits for the hook's.
         let session_id = match &session {
+            SessionChoice::Resume(_) if request.fork_session => None,
             SessionChoice::NewWithId(id) | SessionChoice::Resume(id) => Some(id.clone()),
             SessionChoice::New | SessionChoice::Continue => None,
         };
         let mut settings = None;
-        if let Some(id) = session_id
-            && request.project_path.is_dir()
-            && self.auto_checkpoints_on(&request.project_path).await
-        {
-            self.auto_checkpoint(request.project_path.clone(), id, "before_prompt")
-                .await;
+        if request.project_path.is_dir() && self.auto_checkpoints_on(&request.project_path).await {
+            if let Some(id) = session_id {
+                self.auto_checkpoint(request.project_path.clone(), id, "before_prompt")
+                    .await;
+            }
             settings = self.checkpoint_hook_settings();
         }
         let mut prompt = vec![InputBlock::text(request.prompt.clone())];
@@ -143,6 +144,7 @@ impl Backend {
             append_system_prompt: Some(request.append_system_prompt.clone()).filter(|p| !p.trim().is_empty()),
             permission_prompts: true,
             settings,
+            fork_session: request.fork_session,
             ..RunOptions::default()
         };
         let env = self.child_env();

@@ -125,6 +125,8 @@ pub struct ChatSession {
     pub attachments: Vec<Attachment>,
     /// The checkpoint timeline is open beside the conversation.
     pub show_timeline: bool,
+    /// The session this tab branches off: its first prompt forks it (`--fork-session`).
+    pub fork_from: Option<String>,
 }
 
 impl ChatSession {

@@ -15,6 +15,8 @@ use super::Requested;
 #[derive(Debug, Default)]
 pub struct PendingRestore {
     pub checkpoint_id: String,
+    /// The session the checkpoint belongs to (what "fork" branches off).
+    pub session_id: String,
     pub project: String,
     pub plan: Requested<RestorePlan>,
 }
@@ -28,6 +30,8 @@ pub struct CheckpointsStore {
     /// The diff shown (title, diffs).
     pub diff: Option<(String, Requested<Vec<FileDiff>>)>,
     pub restore: Option<PendingRestore>,
+    /// A fork to open in a new chat tab: (project, session to branch off).
+    pub fork: Option<(String, String)>,
 }
 
 impl CheckpointsStore {

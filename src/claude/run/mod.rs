@@ -62,6 +62,8 @@ pub struct RunOptions {
     pub permission_prompts: bool,
     /// Extra settings as JSON (`--settings`), e.g. an agent's hooks.
     pub settings: Option<String>,
+    /// With `Resume`: continue the conversation as a new session (`--fork-session`).
+    pub fork_session: bool,
 }
 
 impl RunOptions {
@@ -102,7 +104,12 @@ impl RunOptions {
             SessionChoice::New => {}
             SessionChoice::NewWithId(id) => pair(&mut args, "--session-id", id),
             SessionChoice::Continue => args.push("--continue".into()),
-            SessionChoice::Resume(id) => pair(&mut args, "--resume", id),
+            SessionChoice::Resume(id) => {
+                pair(&mut args, "--resume", id);
+                if self.fork_session {
+                    args.push("--fork-session".into());
+                }
+            }
         }
         if let Some(prompt) = self.system_prompt.as_deref().filter(|p| !p.is_empty()) {
             pair(&mut args, "--system-prompt", prompt);
@@ -392,6 +399,15 @@ mod tests {
             .args(),
         );
         assert!(fixed.join(" ").contains(&format!("--session-id {id}")));
+        let forked = strings(
+            RunOptions {
+                session: SessionChoice::Resume("abc".into()),
+                fork_session: true,
+                ..RunOptions::text("/p", "x")
+            }
+            .args(),
+        );
+        assert!(forked.join(" ").contains("--resume abc --fork-session"));
         let continued = strings(
             RunOptions {
                 session: SessionChoice::Continue,

@@ -98,6 +98,7 @@ pub fn timeline_ui(
                             }));
                             store.restore = Some(PendingRestore {
                                 checkpoint_id: checkpoint.id.clone(),
+                                session_id: session_id.to_owned(),
                                 project: project.to_owned(),
                                 plan,
                             });
@@ -166,7 +167,7 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &B
         }
     }
     if let Some(pending) = &store.restore {
-        let (mut close, mut confirm) = (false, false);
+        let (mut close, mut confirm, mut fork) = (false, false, false);
         let modal = Modal::new(egui::Id::unique("checkpoint-restore")).show(ctx, |ui| {
             ui.set_width(560.0);
             ui.heading("Restore this checkpoint?");
@@ -193,6 +194,11 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &B
                     if ui.add_enabled(!nothing, egui::Button::new(RichText::new("Restore").strong())).clicked() {
                         confirm = true;
                     }
+                    let hint = "Restore these files and continue the conversation as a new session in a new tab";
+                    if ui.button("Restore and fork from here").on_hover_text(hint).clicked() {
+                        confirm = true;
+                        fork = true;
+                    }
                 }
                 (None, None) => {
                     ui.spinner();
@@ -207,6 +213,9 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &B
                 project_path: pending.project.clone().into(),
                 id: pending.checkpoint_id.clone(),
             });
+        }
+        if fork {
+            store.fork = Some((pending.project.clone(), pending.session_id.clone()));
         }
         if confirm || close || modal.should_close() {
             store.restore = None;
