@@ -332,17 +332,9 @@ fn import_all(
     Ok(agents)
 }
 
-/// Writes through a temporary file renamed into place.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), BackendError> {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".partial");
-    let partial = path.with_file_name(name);
-    let result = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&partial);
-        return Err(BackendError::Task(format!("cannot write {}: {error}", path.display())));
-    }
-    Ok(())
+    crate::fsutil::write_atomic(path, bytes)
+        .map_err(|error| BackendError::Task(format!("cannot write {}: {error}", path.display())))
 }
 
 impl From<StoreError> for BackendError {
