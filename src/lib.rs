@@ -21,6 +21,8 @@ pub mod cli;
 pub mod command;
 pub mod db;
 pub mod event;
+pub mod fsutil;
+pub mod history;
 pub mod icon;
 pub mod instance;
 pub mod logging;

@@ -26,6 +26,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_checkpoint_cache.sql",
         sql: include_str!("../../migrations/0002_checkpoint_cache.sql"),
     },
+    Migration {
+        name: "0003_transcript_index.sql",
+        sql: include_str!("../../migrations/0003_transcript_index.sql"),
+    },
 ];
 
 /// The schema version this build creates.

@@ -1,0 +1,368 @@
+//! One transcript line to the facts ANYON keeps: a usage record and the session's metadata.
+//!
+//! Lines come in every format Claude Code has written (1.x to 2.1.x), with unknown types and fields
+//! added by each release. Only the fields below are read; everything else is skipped unparsed. A line
+//! that is not JSON is [`Line::Malformed`]; it is counted, never fatal.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Usage of one API response, as counted by ccusage's rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRecord {
+    /// Milliseconds since the Unix epoch (UTC).
+    pub timestamp_ms: i64,
+    pub message_id: Option<String>,
+    pub request_id: Option<String>,
+    /// `message.model`; None or `<synthetic>` is counted in totals but priced at nothing.
+    pub model: Option<String>,
+    pub input: u64,
+    pub output: u64,
+    /// Cache writes priced at the 5-minute rate (or the undivided `cache_creation_input_tokens`).
+    pub cache_write_5m: u64,
+    /// Cache writes priced at the 1-hour rate.
+    pub cache_write_1h: u64,
+    pub cache_read: u64,
+    /// The line's own `costUSD`, which wins over a computed cost.
+    pub cost_usd: Option<f64>,
+    pub sidechain: bool,
+    /// `usage.speed == "fast"`: the model is reported as `<model>-fast`, priced with its fast multiplier.
+    pub fast: bool,
+}
+
+impl UsageRecord {
+    pub fn cache_write(&self) -> u64 {
+        self.cache_write_5m + self.cache_write_1h
+    }
+
+    pub fn total_tokens(&self) -> u64 {
+        self.input + self.output + self.cache_write() + self.cache_read
+    }
+}
+
+/// What one line says about its session.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineMeta {
+    pub session_id: Option<String>,
+    pub cwd: Option<String>,
+    pub git_branch: Option<String>,
+    pub timestamp_ms: Option<i64>,
+    /// A user or assistant message of the conversation (not metadata, not a tool result turn).
+    pub is_message: bool,
+    /// The text the person typed, for a user prompt.
+    pub prompt: Option<String>,
+    pub custom_title: Option<String>,
+    pub ai_title: Option<String>,
+    pub summary: Option<String>,
+    pub model: Option<String>,
+}
+
+/// A parsed line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Facts {
+        meta: LineMeta,
+        usage: Option<UsageRecord>,
+    },
+    /// Empty or whitespace only.
+    Blank,
+    /// Not JSON, or JSON of a shape no Claude release writes.
+    Malformed,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Raw<'a> {
+    #[serde(rename = "type")]
+    kind: Option<Lenient>,
+    timestamp: Option<Lenient>,
+    session_id: Option<Lenient>,
+    cwd: Option<Lenient>,
+    git_branch: Option<Lenient>,
+    is_sidechain: Option<LenientBool>,
+    is_meta: Option<LenientBool>,
+    request_id: Option<Lenient>,
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<LenientF64>,
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
+    summary: Option<Lenient>,
+    custom_title: Option<Lenient>,
+    ai_title: Option<Lenient>,
+    title: Option<Lenient>,
+    tool_use_result: Option<serde::de::IgnoredAny>,
+}
+
+/// A string field that tolerates any other JSON type (as None).
+struct Lenient(Option<String>);
+
+impl<'de> Deserialize<'de> for Lenient {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(Lenient(match value {
+            serde_json::Value::String(s) => Some(s),
+            _ => None,
+        }))
+    }
+}
+
+struct LenientBool(bool);
+
+impl<'de> Deserialize<'de> for LenientBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LenientBool(
+            serde_json::Value::deserialize(d)?.as_bool().unwrap_or(false),
+        ))
+    }
+}
+
+struct LenientF64(Option<f64>);
+
+impl<'de> Deserialize<'de> for LenientF64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LenientF64(serde_json::Value::deserialize(d)?.as_f64()))
+    }
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    id: Option<Lenient>,
+    model: Option<Lenient>,
+    usage: Option<&'a RawValue>,
+    #[serde(borrow)]
+    content: Option<&'a RawValue>,
+}
+
+/// Token counts must be non-negative integers (ccusage drops a record otherwise).
+#[derive(Deserialize)]
+struct Usage<'a> {
+    input_tokens: u64,
+    output_tokens: u64,
+    cache_creation_input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation: Option<CacheCreation>,
+    #[serde(borrow)]
+    speed: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: Option<u64>,
+    ephemeral_1h_input_tokens: Option<u64>,
+}
+
+/// Parses one line (without its newline).
+pub fn parse(text: &str) -> Line {
+    if text.trim().is_empty() {
+        return Line::Blank;
+    }
+    let Ok(raw) = serde_json::from_str::<Raw>(text) else {
+        return Line::Malformed;
+    };
+    let kind = raw.kind.as_ref().and_then(|k| k.0.as_deref()).unwrap_or("");
+    let timestamp_ms = raw.timestamp.and_then(|t| t.0).and_then(|t| parse_timestamp(&t));
+    let sidechain = raw.is_sidechain.is_some_and(|b| b.0);
+    let message = raw.message.and_then(|m| serde_json::from_str::<Message>(m.get()).ok());
+    let mut meta = LineMeta {
+        session_id: raw.session_id.and_then(|s| s.0),
+        cwd: raw.cwd.and_then(|s| s.0),
+        git_branch: raw.git_branch.and_then(|s| s.0),
+        timestamp_ms,
+        ..LineMeta::default()
+    };
+    match kind {
+        "summary" => meta.summary = raw.summary.and_then(|s| s.0),
+        "custom-title" => meta.custom_title = raw.custom_title.or(raw.title).and_then(|s| s.0),
+        "ai-title" => meta.ai_title = raw.ai_title.or(raw.title).and_then(|s| s.0),
+        _ => {}
+    }
+    let mut usage = None;
+    if let Some(message) = message {
+        let model = message.model.and_then(|m| m.0);
+        if kind == "assistant" {
+            meta.is_message = true;
+            meta.model = model.clone().filter(|m| m != "<synthetic>");
+        } else if kind == "user" {
+            let is_meta = raw.is_meta.is_some_and(|b| b.0);
+            let prompt = message.content.and_then(typed_prompt);
+            meta.is_message = raw.tool_use_result.is_none() && !is_meta && prompt.is_some();
+            if !sidechain && !is_meta {
+                meta.prompt = prompt;
+            }
+        }
+        if let (Some(usage_raw), Some(timestamp_ms)) = (message.usage, timestamp_ms)
+            && let Ok(u) = serde_json::from_str::<Usage>(usage_raw.get())
+        {
+            let (cache_write_5m, cache_write_1h) = match &u.cache_creation {
+                Some(split) => (
+                    split.ephemeral_5m_input_tokens.unwrap_or(0),
+                    split.ephemeral_1h_input_tokens.unwrap_or(0),
+                ),
+                None => (u.cache_creation_input_tokens.unwrap_or(0), 0),
+            };
+            usage = Some(UsageRecord {
+                timestamp_ms,
+                message_id: message.id.and_then(|i| i.0),
+                request_id: raw.request_id.and_then(|r| r.0),
+                model,
+                input: u.input_tokens,
+                output: u.output_tokens,
+                cache_write_5m,
+                cache_write_1h,
+                cache_read: u.cache_read_input_tokens.unwrap_or(0),
+                cost_usd: raw.cost_usd.and_then(|c| c.0),
+                sidechain,
+                fast: u.speed.as_deref() == Some("fast"),
+            });
+        }
+    }
+    Line::Facts { meta, usage }
+}
+
+/// ISO-8601 / RFC 3339 to milliseconds since the epoch.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+/// The text of a prompt the person typed: string content or text blocks; not a tool result, not a
+/// command echo (`<command-name>`, `<local-command-stdout>`), not the `Caveat:` preamble.
+fn typed_prompt(content: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Block<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        text: Option<std::borrow::Cow<'a, str>>,
+    }
+    let raw = content.get().trim_start();
+    let text = if raw.starts_with('"') {
+        serde_json::from_str::<String>(raw).ok()?
+    } else if raw.starts_with('[') {
+        let blocks: Vec<Block> = serde_json::from_str(raw).ok()?;
+        let mut text = String::new();
+        for block in &blocks {
+            match block.kind.as_deref() {
+                Some("text") => {
+                    if let Some(t) = &block.text {
+                        if !text.is_empty() {
+                            text.push('\n');
+                        }
+                        text.push_str(t);
+                    }
+                }
+                Some("tool_result") => return None,
+                _ => {}
+            }
+        }
+        text
+    } else {
+        return None;
+    };
+    let trimmed = text.trim_start();
+    if trimmed.is_empty()
+        || trimmed.starts_with("<command-name>")
+        || trimmed.starts_with("<local-command-stdout>")
+        || trimmed.starts_with("<command-message>")
+        || trimmed.starts_with("Caveat:")
+        || trimmed.starts_with("[Request interrupted")
+    {
+        return None;
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage_of(line: &str) -> Option<UsageRecord> {
+        match parse(line) {
+            Line::Facts { usage, .. } => usage,
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn usage_with_split_cache_and_ids() {
+        let u = usage_of(r#"{"type":"assistant","timestamp":"2026-03-01T10:00:00.000Z","requestId":"r","message":{"id":"m","model":"claude-opus-4-6","usage":{"input_tokens":3,"output_tokens":4,"cache_creation_input_tokens":2000,"cache_read_input_tokens":7,"cache_creation":{"ephemeral_5m_input_tokens":5,"ephemeral_1h_input_tokens":6},"speed":"fast"}}}"#).unwrap();
+        assert_eq!(
+            (u.input, u.output, u.cache_write_5m, u.cache_write_1h, u.cache_read),
+            (3, 4, 5, 6, 7)
+        );
+        assert_eq!(u.message_id.as_deref(), Some("m"));
+        assert_eq!(u.request_id.as_deref(), Some("r"));
+        assert!(u.fast);
+        assert_eq!(u.timestamp_ms, 1_772_359_200_000);
+    }
+
+    #[test]
+    fn unsplit_cache_counts_at_the_5_minute_rate() {
+        let u = usage_of(r#"{"type":"assistant","timestamp":"2026-03-01T10:00:00Z","message":{"usage":{"input_tokens":1,"output_tokens":1,"cache_creation_input_tokens":9}}}"#).unwrap();
+        assert_eq!((u.cache_write_5m, u.cache_write_1h), (9, 0));
+        assert_eq!(u.model, None);
+    }
+
+    #[test]
+    fn records_ccusage_drops_are_dropped() {
+        // No timestamp, string or fractional token counts.
+        assert!(usage_of(r#"{"type":"assistant","message":{"usage":{"input_tokens":1,"output_tokens":1}}}"#).is_none());
+        assert!(
+            usage_of(
+                r#"{"timestamp":"2026-03-01T10:00:00Z","message":{"usage":{"input_tokens":"1","output_tokens":1}}}"#
+            )
+            .is_none()
+        );
+        assert!(
+            usage_of(
+                r#"{"timestamp":"2026-03-01T10:00:00Z","message":{"usage":{"input_tokens":1.5,"output_tokens":1}}}"#
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn malformed_and_odd_lines() {
+        assert_eq!(parse("not json"), Line::Malformed);
+        assert_eq!(
+            parse(r#"{"type":"assistant","message":{"usage":{"input_tokens":5"#),
+            Line::Malformed
+        );
+        assert_eq!(parse("   "), Line::Blank);
+        assert_eq!(parse("[1,2]"), Line::Malformed);
+        // Odd field types are tolerated.
+        assert!(matches!(
+            parse(r#"{"type":5,"cwd":7,"message":null,"timestamp":[]}"#),
+            Line::Facts { .. }
+        ));
+    }
+
+    #[test]
+    fn typed_prompts_only() {
+        let prompt = |line: &str| match parse(line) {
+            Line::Facts { meta, .. } => meta.prompt,
+            _ => None,
+        };
+        assert_eq!(
+            prompt(r#"{"type":"user","message":{"role":"user","content":"fix it"}}"#).as_deref(),
+            Some("fix it")
+        );
+        assert_eq!(
+            prompt(r#"{"type":"user","message":{"content":[{"type":"text","text":"a"},{"type":"image"}]}}"#).as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            prompt(r#"{"type":"user","message":{"content":[{"type":"tool_result","content":"x"}]}}"#),
+            None
+        );
+        assert_eq!(
+            prompt(r#"{"type":"user","isMeta":true,"message":{"content":"Caveat: x"}}"#),
+            None
+        );
+        assert_eq!(
+            prompt(r#"{"type":"user","message":{"content":"<command-name>/clear</command-name>"}}"#),
+            None
+        );
+    }
+}

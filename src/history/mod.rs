@@ -1,0 +1,28 @@
+//! Claude's own history: the transcripts under `$CLAUDE_CONFIG_DIR/projects` (default `~/.claude/projects`).
+//!
+//! - [`line`]: one JSONL line to the facts ANYON keeps (usage, session metadata), tolerant of every format.
+//! - [`layout`]: which session and project a file belongs to, from its place in the tree.
+//! - [`prices`]: the model price table (versioned data, editable by the person).
+//! - [`report`]: usage counted by ccusage's rules (deduplication, cache tiers, `costUSD`) and grouped by day,
+//!   month, session, model and project.
+//! - [`index`]: the incremental index in the app's SQLite (per file: size, mtime, bytes parsed so far).
+//! - [`watch`]: keeps the index current while the app runs.
+
+pub mod catalog;
+pub mod index;
+pub mod layout;
+pub mod line;
+pub mod page;
+pub mod prices;
+pub mod report;
+pub mod watch;
+
+use std::path::PathBuf;
+
+/// Where Claude keeps its transcripts: `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`.
+pub fn projects_root() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir).join("projects"));
+    }
+    directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".claude").join("projects"))
+}

@@ -1,0 +1,114 @@
+//! Reading a session's transcript a page at a time, so a large file is never loaded whole.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::{Component, Path};
+
+use serde::Serialize;
+
+/// Lines of one file from a byte offset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionPage {
+    /// The file, relative to `projects/`.
+    pub file: String,
+    pub offset: u64,
+    /// Where the next page starts.
+    pub next_offset: u64,
+    pub file_size: u64,
+    pub lines: Vec<String>,
+    /// Lines that were not valid UTF-8 JSON text (replaced characters are kept in `lines`).
+    pub eof: bool,
+}
+
+/// Why a page could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("{0} is not a transcript under the projects folder")]
+    Outside(String),
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+/// Reads up to `max_lines` complete lines of `file` (relative to `root`) from `offset`.
+pub fn read(root: &Path, file: &str, offset: u64, max_lines: usize) -> Result<SessionPage, PageError> {
+    let relative = Path::new(file);
+    let safe = relative.components().all(|c| matches!(c, Component::Normal(_)))
+        && relative.extension().and_then(|e| e.to_str()) == Some("jsonl");
+    if !safe {
+        return Err(PageError::Outside(file.to_string()));
+    }
+    let path = root.join(relative);
+    let io = |source| PageError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut handle = File::open(&path).map_err(io)?;
+    let file_size = handle.metadata().map_err(io)?.len();
+    let offset = offset.min(file_size);
+    handle.seek(SeekFrom::Start(offset)).map_err(io)?;
+    let mut reader = BufReader::new(handle);
+    let mut lines = Vec::new();
+    let mut position = offset;
+    let mut buf = Vec::new();
+    while lines.len() < max_lines.max(1) {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        position += n as u64;
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim_end_matches(['\n', '\r']);
+        if !text.trim().is_empty() {
+            lines.push(text.to_string());
+        }
+    }
+    Ok(SessionPage {
+        file: file.to_string(),
+        offset,
+        next_offset: position,
+        file_size,
+        lines,
+        eof: position >= file_size,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_the_file_and_refuse_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("p")).unwrap();
+        let body: String = (0..10).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        std::fs::write(dir.path().join("p/s.jsonl"), &body).unwrap();
+        let first = read(dir.path(), "p/s.jsonl", 0, 4).unwrap();
+        assert_eq!(first.lines.len(), 4);
+        assert!(!first.eof);
+        let mut offset = first.next_offset;
+        let mut all = first.lines;
+        loop {
+            let page = read(dir.path(), "p/s.jsonl", offset, 4).unwrap();
+            all.extend(page.lines);
+            offset = page.next_offset;
+            if page.eof {
+                break;
+            }
+        }
+        assert_eq!(all.len(), 10);
+        assert_eq!(all[9], "{\"n\":9}");
+        assert!(matches!(
+            read(dir.path(), "../x.jsonl", 0, 1),
+            Err(PageError::Outside(_))
+        ));
+        assert!(matches!(
+            read(dir.path(), "/etc/passwd", 0, 1),
+            Err(PageError::Outside(_))
+        ));
+        assert!(matches!(
+            read(dir.path(), "p/none.jsonl", 0, 1),
+            Err(PageError::Io { .. })
+        ));
+    }
+}

@@ -1,0 +1,548 @@
+//! Usage counted by ccusage's rules and grouped for reports.
+//!
+//! The rules (checked against ccusage 20.0.24 by the integration tests):
+//! - One API response is written as several lines sharing `message.id` and `requestId`: it counts once,
+//!   as the line with the most tokens (the earliest on a tie). Lines lacking either id always count.
+//! - A sidechain line whose `message.id` also appears on a main-chain line is a replay and does not count.
+//! - Cache writes are the `cache_creation` 5-minute + 1-hour split when present, else
+//!   `cache_creation_input_tokens`; a line's `costUSD` is its cost; models without a price are reported as
+//!   unpriced (cost 0 with `missingPricing`), never silently as $0; `<synthetic>` lines and lines without a
+//!   model count tokens only.
+//! - `usage.speed == "fast"` reports the model as `<model>-fast`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::line::UsageRecord;
+use super::prices::PriceTable;
+
+/// One usage record with where it was found.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub record: UsageRecord,
+    /// The project folder under `projects/` (ccusage's `projectPath`).
+    pub project: Arc<str>,
+    /// The session it counts under.
+    pub session: Arc<str>,
+}
+
+/// The time zone that decides which day a timestamp falls on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    /// The system's zone (honours `TZ`).
+    Local,
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// Parses an IANA name (`UTC`, `Europe/Paris`).
+    pub fn parse(name: &str) -> Result<Self, String> {
+        name.parse::<chrono_tz::Tz>()
+            .map(Zone::Named)
+            .map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as UTC or Europe/Paris)"))
+    }
+
+    pub fn date_of(&self, timestamp_ms: i64) -> NaiveDate {
+        match self {
+            Zone::Local => chrono::Local
+                .timestamp_millis_opt(timestamp_ms)
+                .single()
+                .map(|t| t.date_naive()),
+            Zone::Named(tz) => tz.timestamp_millis_opt(timestamp_ms).single().map(|t| t.date_naive()),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// Which records a report covers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub zone: Zone,
+}
+
+impl Default for Range {
+    fn default() -> Self {
+        Self {
+            since: None,
+            until: None,
+            zone: Zone::Local,
+        }
+    }
+}
+
+/// Parses `YYYYMMDD` (ccusage's form) or `YYYY-MM-DD`.
+pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y%m%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d"))
+        .map_err(|_| format!("{text:?} is not a date (use YYYYMMDD)"))
+}
+
+/// Token counts and cost of one group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Tally {
+    pub input: u64,
+    pub output: u64,
+    pub cache_write: u64,
+    pub cache_read: u64,
+    pub cost: f64,
+}
+
+impl Tally {
+    pub fn total(&self) -> u64 {
+        self.input + self.output + self.cache_write + self.cache_read
+    }
+
+    fn add(&mut self, record: &UsageRecord, cost: f64) {
+        self.input += record.input;
+        self.output += record.output;
+        self.cache_write += record.cache_write();
+        self.cache_read += record.cache_read;
+        self.cost += cost;
+    }
+}
+
+/// One model within a group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelTally {
+    pub model: String,
+    pub tally: Tally,
+    /// Some of its records had no price (their cost is not in `tally.cost`).
+    pub unpriced: bool,
+}
+
+/// One row of a report: a day, a month, a session, a model or a project.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub key: String,
+    /// For sessions: the project folder.
+    pub project: String,
+    pub tally: Tally,
+    /// Models in the order first seen.
+    pub models: Vec<ModelTally>,
+    pub first_ms: i64,
+    pub last_ms: i64,
+}
+
+impl Group {
+    fn new(key: String, project: &str) -> Self {
+        Self {
+            key,
+            project: project.to_string(),
+            tally: Tally::default(),
+            models: Vec::new(),
+            first_ms: i64::MAX,
+            last_ms: i64::MIN,
+        }
+    }
+
+    fn add(&mut self, entry: &Entry, cost: Option<f64>) {
+        let record = &entry.record;
+        self.tally.add(record, cost.unwrap_or(0.0));
+        self.first_ms = self.first_ms.min(record.timestamp_ms);
+        self.last_ms = self.last_ms.max(record.timestamp_ms);
+        if let Some(name) = model_name(record) {
+            let index = match self.models.iter().position(|m| m.model == name) {
+                Some(i) => i,
+                None => {
+                    self.models.push(ModelTally {
+                        model: name,
+                        tally: Tally::default(),
+                        unpriced: false,
+                    });
+                    self.models.len() - 1
+                }
+            };
+            let model = &mut self.models[index];
+            model.tally.add(record, cost.unwrap_or(0.0));
+            model.unpriced |= cost.is_none();
+        }
+    }
+
+    /// Models that had no price.
+    pub fn unpriced_models(&self) -> Vec<String> {
+        self.models
+            .iter()
+            .filter(|m| m.unpriced)
+            .map(|m| m.model.clone())
+            .collect()
+    }
+}
+
+/// The model a record is reported under (None for `<synthetic>` and missing models).
+pub fn model_name(record: &UsageRecord) -> Option<String> {
+    let model = record
+        .model
+        .as_deref()
+        .filter(|m| !m.is_empty() && *m != "<synthetic>")?;
+    Some(if record.fast {
+        format!("{model}-fast")
+    } else {
+        model.to_string()
+    })
+}
+
+/// Every grouping of one set of records.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub totals: Tally,
+    pub unpriced_models: Vec<String>,
+    pub daily: Vec<Group>,
+    pub monthly: Vec<Group>,
+    /// Most recent first.
+    pub sessions: Vec<Group>,
+    /// Most expensive first.
+    pub models: Vec<Group>,
+    /// Most expensive first.
+    pub projects: Vec<Group>,
+    /// Records counted after deduplication.
+    pub records: usize,
+}
+
+/// Applies the counting rules: drops sidechain replays and duplicate lines of one response. The result is
+/// in timestamp order.
+pub fn counted(entries: &[Entry]) -> Vec<&Entry> {
+    let main_chain: HashSet<&str> = entries
+        .iter()
+        .filter(|e| !e.record.sidechain)
+        .filter_map(|e| e.record.message_id.as_deref())
+        .collect();
+    let mut best: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut kept: Vec<Option<&Entry>> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let r = &entry.record;
+        if r.sidechain && r.message_id.as_deref().is_some_and(|id| main_chain.contains(id)) {
+            continue;
+        }
+        match (r.message_id.as_deref(), r.request_id.as_deref()) {
+            (Some(m), Some(q)) => match best.get(&(m, q)) {
+                Some(&slot) => {
+                    let Some(current) = kept[slot] else { continue };
+                    let (a, b) = (current.record.total_tokens(), r.total_tokens());
+                    if b > a || (b == a && r.timestamp_ms < current.record.timestamp_ms) {
+                        kept[slot] = Some(entry);
+                    }
+                }
+                None => {
+                    best.insert((m, q), kept.len());
+                    kept.push(Some(entry));
+                }
+            },
+            _ => kept.push(Some(entry)),
+        }
+    }
+    let mut out: Vec<&Entry> = kept.into_iter().flatten().collect();
+    out.sort_by_key(|e| e.record.timestamp_ms);
+    out
+}
+
+/// Counts `entries` over `range` and groups them every way the Usage screen and CLI show.
+pub fn build(entries: &[Entry], prices: &PriceTable, range: &Range) -> Report {
+    let mut report = Report::default();
+    let mut daily: HashMap<NaiveDate, Group> = HashMap::new();
+    let mut sessions: HashMap<(&str, &str), Group> = HashMap::new();
+    let mut models: HashMap<String, Group> = HashMap::new();
+    let mut projects: HashMap<&str, Group> = HashMap::new();
+    let mut all = Group::new(String::new(), "");
+    for entry in counted(entries) {
+        let day = range.zone.date_of(entry.record.timestamp_ms);
+        if range.since.is_some_and(|s| day < s) || range.until.is_some_and(|u| day > u) {
+            continue;
+        }
+        report.records += 1;
+        let cost = prices.cost(&entry.record);
+        all.add(entry, cost);
+        daily
+            .entry(day)
+            .or_insert_with(|| Group::new(day.format("%Y-%m-%d").to_string(), ""))
+            .add(entry, cost);
+        sessions
+            .entry((&entry.project, &entry.session))
+            .or_insert_with(|| Group::new(entry.session.to_string(), &entry.project))
+            .add(entry, cost);
+        projects
+            .entry(&entry.project)
+            .or_insert_with(|| Group::new(entry.project.to_string(), &entry.project))
+            .add(entry, cost);
+        if let Some(name) = model_name(&entry.record) {
+            models
+                .entry(name.clone())
+                .or_insert_with(|| Group::new(name, ""))
+                .add(entry, cost);
+        }
+    }
+    report.totals = all.tally.clone();
+    report.unpriced_models = all.unpriced_models();
+    let mut daily: Vec<(NaiveDate, Group)> = daily.into_iter().collect();
+    daily.sort_by_key(|(d, _)| *d);
+    let mut monthly: Vec<Group> = Vec::new();
+    for (day, group) in &daily {
+        let month = day.format("%Y-%m").to_string();
+        if monthly.last().is_none_or(|m| m.key != month) {
+            monthly.push(Group::new(month, ""));
+        }
+        let target = monthly.last_mut().expect("pushed above");
+        merge(target, group);
+    }
+    report.daily = daily.into_iter().map(|(_, g)| g).collect();
+    report.monthly = monthly;
+    report.sessions = sessions.into_values().collect();
+    report
+        .sessions
+        .sort_by(|a, b| b.last_ms.cmp(&a.last_ms).then_with(|| a.key.cmp(&b.key)));
+    report.models = models.into_values().collect();
+    report.projects = projects.into_values().collect();
+    for list in [&mut report.models, &mut report.projects] {
+        list.sort_by(|a, b| b.tally.cost.total_cmp(&a.tally.cost).then_with(|| a.key.cmp(&b.key)));
+    }
+    report
+}
+
+fn merge(target: &mut Group, source: &Group) {
+    let t = &mut target.tally;
+    let s = &source.tally;
+    t.input += s.input;
+    t.output += s.output;
+    t.cache_write += s.cache_write;
+    t.cache_read += s.cache_read;
+    t.cost += s.cost;
+    target.first_ms = target.first_ms.min(source.first_ms);
+    target.last_ms = target.last_ms.max(source.last_ms);
+    for model in &source.models {
+        match target.models.iter_mut().find(|m| m.model == model.model) {
+            Some(m) => {
+                m.tally.input += model.tally.input;
+                m.tally.output += model.tally.output;
+                m.tally.cache_write += model.tally.cache_write;
+                m.tally.cache_read += model.tally.cache_read;
+                m.tally.cost += model.tally.cost;
+                m.unpriced |= model.unpriced;
+            }
+            None => target.models.push(model.clone()),
+        }
+    }
+}
+
+/// The report kinds of `anyon usage`, named as ccusage names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportKind {
+    Daily,
+    Monthly,
+    Session,
+}
+
+fn tokens_json(t: &Tally) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    map.insert("inputTokens".into(), json!(t.input));
+    map.insert("outputTokens".into(), json!(t.output));
+    map.insert("cacheCreationTokens".into(), json!(t.cache_write));
+    map.insert("cacheReadTokens".into(), json!(t.cache_read));
+    map.insert("totalTokens".into(), json!(t.total()));
+    map.insert("totalCost".into(), json!(t.cost));
+    map
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+fn row_json(group: &Group) -> serde_json::Map<String, Value> {
+    let mut map = tokens_json(&group.tally);
+    map.insert(
+        "modelsUsed".into(),
+        json!(group.models.iter().map(|m| &m.model).collect::<Vec<_>>()),
+    );
+    let mut breakdowns: Vec<&ModelTally> = group.models.iter().collect();
+    breakdowns.sort_by(|a, b| b.tally.cost.total_cmp(&a.tally.cost));
+    let breakdowns: Vec<Value> = breakdowns
+        .into_iter()
+        .map(|m| {
+            let mut b = json!({
+                "modelName": m.model,
+                "inputTokens": m.tally.input,
+                "outputTokens": m.tally.output,
+                "cacheCreationTokens": m.tally.cache_write,
+                "cacheReadTokens": m.tally.cache_read,
+                "cost": m.tally.cost,
+            });
+            if m.unpriced {
+                b["missingPricing"] = json!(true);
+            }
+            b
+        })
+        .collect();
+    map.insert("modelBreakdowns".into(), Value::Array(breakdowns));
+    map
+}
+
+/// The report as ccusage's `--json` prints it: `{"daily"|"monthly"|"sessions": [...], "totals": {...}}`.
+pub fn ccusage_json(report: &Report, kind: ReportKind) -> Value {
+    let (name, rows): (&str, Vec<Value>) = match kind {
+        ReportKind::Daily => (
+            "daily",
+            report
+                .daily
+                .iter()
+                .map(|g| {
+                    let mut row = row_json(g);
+                    row.insert("date".into(), json!(g.key));
+                    Value::Object(row)
+                })
+                .collect(),
+        ),
+        ReportKind::Monthly => (
+            "monthly",
+            report
+                .monthly
+                .iter()
+                .map(|g| {
+                    let mut row = row_json(g);
+                    row.insert("month".into(), json!(g.key));
+                    Value::Object(row)
+                })
+                .collect(),
+        ),
+        ReportKind::Session => (
+            "sessions",
+            report
+                .sessions
+                .iter()
+                .map(|g| {
+                    let mut row = row_json(g);
+                    row.insert("sessionId".into(), json!(g.key));
+                    row.insert("projectPath".into(), json!(g.project));
+                    row.insert("firstActivity".into(), json!(iso(g.first_ms)));
+                    row.insert("lastActivity".into(), json!(iso(g.last_ms)));
+                    Value::Object(row)
+                })
+                .collect(),
+        ),
+    };
+    let mut totals = tokens_json(&report.totals);
+    if !report.unpriced_models.is_empty() {
+        totals.insert("unpricedModels".into(), json!(report.unpriced_models));
+    }
+    json!({ name: rows, "totals": totals })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::line::{Line, parse};
+
+    fn entries(lines: &[&str]) -> Vec<Entry> {
+        lines
+            .iter()
+            .filter_map(|l| match parse(l) {
+                Line::Facts { usage: Some(u), .. } => Some(Entry {
+                    record: u,
+                    project: "p".into(),
+                    session: "s".into(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn line(id: &str, req: &str, out: u64, sidechain: bool, ts: &str) -> String {
+        format!(
+            r#"{{"isSidechain":{sidechain},"type":"assistant","timestamp":"{ts}","requestId":"{req}","message":{{"id":"{id}","model":"claude-opus-4-6","usage":{{"input_tokens":1000,"output_tokens":{out}}}}}}}"#
+        )
+    }
+
+    const T1: &str = "2026-03-01T10:00:00.000Z";
+    const T2: &str = "2026-03-02T10:00:00.000Z";
+
+    fn outputs(lines: &[String]) -> Vec<u64> {
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        let entries = entries(&refs);
+        counted(&entries).iter().map(|e| e.record.output).collect()
+    }
+
+    #[test]
+    fn duplicates_keep_the_largest_then_the_earliest() {
+        assert_eq!(
+            outputs(&[line("m", "r", 10, false, T1), line("m", "r", 100, false, T2)]),
+            vec![100]
+        );
+        assert_eq!(
+            outputs(&[line("m", "r", 100, false, T1), line("m", "r", 10, false, T2)]),
+            vec![100]
+        );
+        let kept = {
+            let lines = [line("m", "r", 10, false, T2), line("m", "r", 10, false, T1)];
+            let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+            let e = entries(&refs);
+            counted(&e)[0].record.timestamp_ms
+        };
+        assert_eq!(Some(kept), crate::history::line::parse_timestamp(T1));
+        // Same message, other request: both count.
+        assert_eq!(
+            outputs(&[line("m", "r1", 10, false, T1), line("m", "r2", 20, false, T1)]),
+            vec![10, 20]
+        );
+    }
+
+    #[test]
+    fn sidechain_replays_do_not_count() {
+        assert_eq!(
+            outputs(&[line("m", "r1", 100, true, T1), line("m", "r2", 10, false, T1)]),
+            vec![10]
+        );
+        assert_eq!(
+            outputs(&[line("m", "r1", 10, true, T1), line("m", "r2", 10, true, T2)]),
+            vec![10, 10]
+        );
+    }
+
+    #[test]
+    fn ranges_and_zones_pick_days() {
+        let lines = [
+            line("a", "1", 1, false, "2026-03-01T23:30:00Z"),
+            line("b", "2", 1, false, T2),
+        ];
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        let e = entries(&refs);
+        let prices = PriceTable::built_in();
+        let utc = build(
+            &e,
+            &prices,
+            &Range {
+                zone: Zone::parse("UTC").unwrap(),
+                ..Range::default()
+            },
+        );
+        assert_eq!(
+            utc.daily.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(),
+            ["2026-03-01", "2026-03-02"]
+        );
+        let tokyo = Range {
+            zone: Zone::parse("Asia/Tokyo").unwrap(),
+            since: Some(parse_day("20260302").unwrap()),
+            until: None,
+        };
+        let report = build(&e, &prices, &tokyo);
+        assert_eq!(report.daily.len(), 1);
+        assert_eq!(report.records, 2);
+        assert!(Zone::parse("Mars/Olympus").is_err());
+        assert!(parse_day("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn unpriced_models_are_flagged_not_zeroed_silently() {
+        let l = r#"{"type":"assistant","timestamp":"2026-03-01T10:00:00Z","message":{"model":"claude-imaginary-9","usage":{"input_tokens":1,"output_tokens":1}}}"#;
+        let report = build(&entries(&[l]), &PriceTable::built_in(), &Range::default());
+        assert_eq!(report.unpriced_models, ["claude-imaginary-9"]);
+        let json = ccusage_json(&report, ReportKind::Daily);
+        assert_eq!(json["daily"][0]["modelBreakdowns"][0]["missingPricing"], true);
+        assert_eq!(json["totals"]["unpricedModels"][0], "claude-imaginary-9");
+    }
+}
