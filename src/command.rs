@@ -92,6 +92,18 @@ pub struct McpServerSpec {
     pub project_path: Option<PathBuf>,
 }
 
+/// The days a usage report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UsageRange {
+    /// `YYYYMMDD` or `YYYY-MM-DD`, inclusive.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// An IANA zone name; None for the system's zone.
+    pub timezone: Option<String>,
+    /// Scan the transcripts before counting (the CLI); the window relies on the watcher.
+    pub fresh: bool,
+}
+
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -101,6 +113,20 @@ pub enum Command {
     },
     GetProjectSessions {
         project_path: PathBuf,
+    },
+    /// Scans Claude's transcripts for changes now.
+    RefreshHistory,
+    /// Usage over a date range, every grouping.
+    UsageReport(UsageRange),
+    /// The price table in use and whether it is the person's own.
+    LoadPrices,
+    /// Saves the person's price table (None: back to the built-in one).
+    SavePrices(Option<crate::history::prices::PriceTable>),
+    /// Lines of a transcript file (relative to `projects/`) from a byte offset.
+    ReadSessionPage {
+        file: String,
+        offset: u64,
+        max_lines: usize,
     },
     ExecuteClaudeCode(ClaudeRunRequest),
     ContinueClaudeCode(ClaudeRunRequest),
@@ -285,6 +311,11 @@ impl Command {
             Command::ListProjects => "list_projects",
             Command::CreateProject { .. } => "create_project",
             Command::GetProjectSessions { .. } => "get_project_sessions",
+            Command::RefreshHistory => "refresh_history",
+            Command::UsageReport(_) => "usage_report",
+            Command::LoadPrices => "load_prices",
+            Command::SavePrices(_) => "save_prices",
+            Command::ReadSessionPage { .. } => "read_session_page",
             Command::ExecuteClaudeCode(_) => "execute_claude_code",
             Command::ContinueClaudeCode(_) => "continue_claude_code",
             Command::CancelClaudeExecution { .. } => "cancel_claude_execution",

@@ -77,6 +77,17 @@ pub enum Output {
     },
     AgentImportPreview(Vec<ImportPreview>),
     AgentsImported(Vec<Agent>),
+    Projects(Vec<crate::history::catalog::ProjectSummary>),
+    Sessions(Vec<crate::history::catalog::SessionSummary>),
+    ProjectCreated(crate::history::catalog::ProjectSummary),
+    HistoryScanned(crate::history::index::ScanStats),
+    Usage(Arc<crate::history::report::Report>),
+    Prices {
+        table: crate::history::prices::PriceTable,
+        /// The person's own table (else the built-in one).
+        custom: bool,
+    },
+    SessionPage(Arc<crate::history::page::SessionPage>),
     CheckpointTaken(Created),
     Checkpoints(Vec<Checkpoint>),
     CheckpointDiff(Vec<FileDiff>),
@@ -136,6 +147,10 @@ pub enum Event {
         session_id: String,
         project_path: String,
     },
+    /// The transcript index changed: projects, sessions and all-time usage as they now are.
+    HistoryUpdated(Arc<crate::history::catalog::Catalog>),
+    /// A transcript scan is reading files.
+    HistoryProgress(crate::history::index::Progress),
     /// A command finished and produced `output`.
     Completed {
         request_id: RequestId,

@@ -6,6 +6,7 @@
 mod agents;
 mod checkpoints;
 mod claude;
+mod history;
 mod storage;
 
 pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
@@ -62,6 +63,8 @@ pub enum BackendError {
     Agents(String),
     #[error("{0}")]
     Checkpoint(String),
+    #[error("{0}")]
+    History(String),
 }
 
 impl BackendError {
@@ -90,6 +93,7 @@ impl BackendError {
             BackendError::NoSuchRun(_) => "no_such_run",
             BackendError::Agents(_) => "agents",
             BackendError::Checkpoint(_) => "checkpoint",
+            BackendError::History(_) => "history",
         }
     }
 }
@@ -193,6 +197,8 @@ struct Inner {
     agent_runs: Mutex<HashMap<i64, RunId>>,
     /// Variables added to the environment of every Claude process (API key, proxy, ...).
     child_env: RwLock<Vec<(OsString, OsString)>>,
+    /// The transcript index (projects, sessions, usage).
+    history: history::HistoryState,
 }
 
 /// The one backend behind the window and the CLI. Cheap to clone.
@@ -243,6 +249,7 @@ impl Backend {
             child_env: RwLock::new(Vec::new()),
             agent_runs: Mutex::new(HashMap::new()),
             self_exe: RwLock::new(std::env::current_exe().ok()),
+            history: history::HistoryState::new(),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
@@ -420,6 +427,14 @@ impl Backend {
             | Command::StorageExport { .. }
             | Command::StorageHistory
             | Command::StorageExecuteSql { .. }) => self.storage(request_id, command).await,
+            command @ (Command::ListProjects
+            | Command::GetProjectSessions { .. }
+            | Command::CreateProject { .. }
+            | Command::RefreshHistory
+            | Command::UsageReport(_)
+            | Command::LoadPrices
+            | Command::SavePrices(_)
+            | Command::ReadSessionPage { .. }) => self.history(command).await,
             command @ (Command::CheckpointCreate { .. }
             | Command::CheckpointList { .. }
             | Command::CheckpointDiff { .. }

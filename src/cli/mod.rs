@@ -10,11 +10,13 @@ use clap::{Parser, Subcommand};
 mod agents;
 mod chat;
 mod checkpoints;
+mod history;
 mod storage;
 
 pub use agents::AgentsVerb;
 pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
+pub use history::{ProjectsVerb, SessionsVerb, UsageVerb};
 pub use storage::{SqlFormat, StorageVerb};
 
 use crate::backend::{Backend, BackendError, EventReceiver};
@@ -56,6 +58,21 @@ pub enum Noun {
         #[command(subcommand)]
         verb: AgentsVerb,
     },
+    /// Claude's projects (from its transcripts) and projects added in ANYON.
+    Projects {
+        #[command(subcommand)]
+        verb: ProjectsVerb,
+    },
+    /// A project's sessions.
+    Sessions {
+        #[command(subcommand)]
+        verb: SessionsVerb,
+    },
+    /// Tokens and cost from Claude's transcripts, counted as ccusage counts.
+    Usage {
+        #[command(subcommand)]
+        verb: UsageVerb,
+    },
 }
 
 /// Runs a headless subcommand and returns the process exit status.
@@ -65,6 +82,9 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Chat(args) => chat::run(backend, events, args),
         Noun::Agents { verb } => agents::run(backend, events, verb),
         Noun::Checkpoints { verb } => checkpoints::run(backend, verb),
+        Noun::Projects { verb } => history::projects(backend, verb),
+        Noun::Sessions { verb } => history::sessions(backend, verb),
+        Noun::Usage { verb } => history::usage(backend, verb),
     }
 }
 

@@ -7,6 +7,7 @@ mod agents;
 mod attachments;
 mod chat;
 mod checkpoints;
+mod history;
 mod notices;
 mod requested;
 mod settings;
@@ -18,6 +19,7 @@ pub use chat::{
     ActiveRun, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
+pub use history::{HistoryStore, PAGE_LINES, SessionViewer, UsageTab};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
@@ -44,6 +46,7 @@ pub struct Stores {
     pub chat: ChatStore,
     pub agents: AgentsStore,
     pub checkpoints: CheckpointsStore,
+    pub history: HistoryStore,
     pub notices: Notices,
     pub login: LoginState,
     /// Live Claude and agent processes.
@@ -95,6 +98,9 @@ impl Stores {
                     | Output::RestorePlan(_)
                     | Output::Restored(_)
                     | Output::CheckpointTaken(_) => self.checkpoints.apply_output(request_id, &output),
+                    Output::Usage(_) | Output::Prices { .. } | Output::SessionPage(_) | Output::ProjectCreated(_) => {
+                        self.history.apply_output(request_id, &output)
+                    }
                     _ => {
                         self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
                     }
@@ -111,8 +117,11 @@ impl Stores {
                 error,
                 detail,
             } => {
-                if !self.storage.apply_failure(request_id, &error, &detail) && !self.chat.run_failed(request_id, &error)
+                if !self.storage.apply_failure(request_id, &error, &detail)
+                    && !self.chat.run_failed(request_id, &error)
+                    && !self.history.apply_failure(request_id, &error)
                 {
+                    self.history.create_failed(request_id);
                     self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
                 }
             }
@@ -143,6 +152,8 @@ impl Stores {
                 self.checkpoints.created(&session_id);
                 self.notices.push(NoticeLevel::Info, "Checkpoint saved");
             }
+            Event::HistoryUpdated(catalog) => self.history.apply_catalog(catalog),
+            Event::HistoryProgress(progress) => self.history.apply_progress(progress),
         }
     }
 }

@@ -1,0 +1,294 @@
+//! Projects, sessions and usage: the transcript index kept current in the background.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{Backend, BackendError};
+use crate::command::{Command, UsageRange};
+use crate::event::{Event, Output};
+use crate::history::catalog::Catalog;
+use crate::history::index::{self, ScanStats};
+use crate::history::prices::PriceTable;
+use crate::history::report::{self, Range, Zone};
+use crate::history::watch::TranscriptWatcher;
+
+/// The index's state inside the backend.
+pub(super) struct HistoryState {
+    root: Mutex<Option<PathBuf>>,
+    catalog: Mutex<Option<Arc<Catalog>>>,
+    /// Held while a scan runs: one at a time.
+    scanning: Mutex<()>,
+    /// A change arrived during a scan: scan again after it.
+    dirty: AtomicBool,
+    stop: AtomicBool,
+    watcher: Mutex<Option<TranscriptWatcher>>,
+}
+
+impl HistoryState {
+    pub(super) fn new() -> Self {
+        Self {
+            root: Mutex::new(crate::history::projects_root()),
+            catalog: Mutex::new(None),
+            scanning: Mutex::new(()),
+            dirty: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            watcher: Mutex::new(None),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Backend {
+    /// Reads Claude's transcripts from `root` instead of `$CLAUDE_CONFIG_DIR/projects` (tests).
+    pub fn set_projects_root(&self, root: PathBuf) {
+        *lock(&self.inner.history.root) = Some(root);
+        *lock(&self.inner.history.catalog) = None;
+    }
+
+    /// The folder the index reads.
+    pub fn projects_root(&self) -> Option<PathBuf> {
+        lock(&self.inner.history.root).clone()
+    }
+
+    /// The person's price table file.
+    pub fn prices_path(&self) -> PathBuf {
+        self.paths().root().join("prices.json")
+    }
+
+    fn prices(&self) -> PriceTable {
+        PriceTable::load(&self.prices_path()).unwrap_or_else(|error| {
+            tracing::warn!(%error, "using the built-in prices");
+            PriceTable::built_in()
+        })
+    }
+
+    /// The window's start: shows what the index already knows, then brings it up to date in the
+    /// background and keeps it current with a file watcher. Never blocks the caller.
+    pub fn start_history(&self, watch: bool) {
+        let backend = self.clone();
+        self.runtime().spawn_blocking(move || {
+            if let Err(error) = backend.publish_from_index() {
+                tracing::warn!(%error, "could not load the transcript index");
+            }
+            if let Err(error) = backend.refresh_history() {
+                tracing::warn!(%error, "transcript scan failed");
+            }
+            if watch && let Some(root) = backend.projects_root() {
+                let again = backend.clone();
+                match crate::history::watch::watch(&root, Duration::from_millis(300), move || {
+                    if let Err(error) = again.refresh_history() {
+                        tracing::warn!(%error, "transcript rescan failed");
+                    }
+                }) {
+                    Ok(watcher) => *lock(&backend.inner.history.watcher) = Some(watcher),
+                    Err(error) => tracing::warn!(%error, root = %root.display(), "cannot watch the transcripts"),
+                }
+            }
+        });
+    }
+
+    /// Stops a running scan (app exit).
+    pub fn stop_history(&self) {
+        self.inner.history.stop.store(true, Ordering::Relaxed);
+        lock(&self.inner.history.watcher).take();
+    }
+
+    fn index_connection(&self) -> Result<rusqlite::Connection, BackendError> {
+        let db = self.inner.db.clone().map_err(BackendError::DatabaseUnavailable)?;
+        Ok(db.open_read_write()?)
+    }
+
+    /// Builds the catalog from the index as it stands and tells the window.
+    fn publish_from_index(&self) -> Result<Arc<Catalog>, BackendError> {
+        let conn = self.index_connection()?;
+        let loaded = index::load(&conn).map_err(|e| BackendError::History(e.to_string()))?;
+        let catalog = Arc::new(Catalog::build(loaded, &self.prices()));
+        *lock(&self.inner.history.catalog) = Some(catalog.clone());
+        self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
+        Ok(catalog)
+    }
+
+    /// Scans for changes (one scan at a time; a request during a scan runs one more afterwards) and
+    /// republishes the catalog when anything changed.
+    pub(crate) fn refresh_history(&self) -> Result<ScanStats, BackendError> {
+        let state = &self.inner.history;
+        let Ok(_guard) = state.scanning.try_lock() else {
+            state.dirty.store(true, Ordering::Relaxed);
+            let _wait = lock(&state.scanning);
+            return Ok(ScanStats::default());
+        };
+        let mut total = ScanStats::default();
+        loop {
+            state.dirty.store(false, Ordering::Relaxed);
+            let Some(root) = self.projects_root() else {
+                return Err(BackendError::History("no home folder: set CLAUDE_CONFIG_DIR".into()));
+            };
+            let mut conn = self.index_connection()?;
+            let sink = self.sink();
+            let stats = index::scan(&mut conn, &root, &state.stop, |progress| {
+                sink.try_send(Event::HistoryProgress(progress));
+            })
+            .map_err(|e| BackendError::History(e.to_string()))?;
+            tracing::debug!(?stats, "transcript scan");
+            let first = lock(&state.catalog).is_none();
+            if stats.changed() || first {
+                self.publish_from_index()?;
+            }
+            total.files = stats.files;
+            total.unchanged = stats.unchanged;
+            total.new += stats.new;
+            total.appended += stats.appended;
+            total.reindexed += stats.reindexed;
+            total.removed += stats.removed;
+            total.bytes_read += stats.bytes_read;
+            total.lines_read += stats.lines_read;
+            total.malformed += stats.malformed;
+            total.unreadable += stats.unreadable;
+            if !state.dirty.load(Ordering::Relaxed) {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// The current catalog, scanning first when asked (the CLI) or when there is none yet.
+    fn catalog(&self, fresh: bool) -> Result<Arc<Catalog>, BackendError> {
+        if fresh || lock(&self.inner.history.catalog).is_none() {
+            self.refresh_history()?;
+        }
+        match lock(&self.inner.history.catalog).clone() {
+            Some(c) => Ok(c),
+            None => self.publish_from_index(),
+        }
+    }
+
+    pub(super) async fn history(&self, command: Command) -> Result<Output, BackendError> {
+        let backend = self.clone();
+        tokio::task::spawn_blocking(move || backend.history_blocking(command))
+            .await
+            .map_err(|e| BackendError::Task(e.to_string()))?
+    }
+
+    fn history_blocking(&self, command: Command) -> Result<Output, BackendError> {
+        match command {
+            Command::ListProjects => Ok(Output::Projects(self.catalog(true)?.projects.clone())),
+            Command::GetProjectSessions { project_path } => {
+                let catalog = self.catalog(true)?;
+                let key = project_path.to_string_lossy();
+                catalog
+                    .sessions_of(&key)
+                    .map(|s| Output::Sessions(s.to_vec()))
+                    .ok_or_else(|| BackendError::History(format!("no project at {key}")))
+            }
+            Command::CreateProject { path } => {
+                let path = create_project_dir(&path)?;
+                let conn = self.index_connection()?;
+                index::add_project(&conn, &path.to_string_lossy()).map_err(|e| BackendError::History(e.to_string()))?;
+                let catalog = self.publish_from_index()?;
+                let project = catalog
+                    .projects
+                    .iter()
+                    .find(|p| Path::new(&p.path) == path)
+                    .cloned()
+                    .ok_or_else(|| BackendError::History("the project was not recorded".into()))?;
+                Ok(Output::ProjectCreated(project))
+            }
+            Command::RefreshHistory => Ok(Output::HistoryScanned(self.refresh_history()?)),
+            Command::UsageReport(range) => {
+                let catalog = self.catalog(range.fresh)?;
+                let range = to_range(&range)?;
+                let report = report::build(&catalog.entries, &self.prices(), &range);
+                Ok(Output::Usage(Arc::new(report)))
+            }
+            Command::LoadPrices => {
+                let custom = self.prices_path().exists();
+                let table = PriceTable::load(&self.prices_path()).map_err(|e| BackendError::History(e.to_string()))?;
+                Ok(Output::Prices { table, custom })
+            }
+            Command::SavePrices(table) => {
+                let path = self.prices_path();
+                match table {
+                    Some(table) => {
+                        table.validate().map_err(|e| BackendError::History(e.to_string()))?;
+                        let text =
+                            serde_json::to_string_pretty(&table).map_err(|e| BackendError::History(e.to_string()))?;
+                        crate::fsutil::write_atomic(&path, text.as_bytes())
+                            .map_err(|e| BackendError::History(format!("cannot save {}: {e}", path.display())))?;
+                    }
+                    None => match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(BackendError::History(format!("cannot remove {}: {e}", path.display()))),
+                    },
+                }
+                // Costs changed: publish again.
+                self.publish_from_index()?;
+                let table = PriceTable::load(&path).map_err(|e| BackendError::History(e.to_string()))?;
+                Ok(Output::Prices {
+                    custom: path.exists(),
+                    table,
+                })
+            }
+            Command::ReadSessionPage {
+                file,
+                offset,
+                max_lines,
+            } => {
+                let root = self
+                    .projects_root()
+                    .ok_or_else(|| BackendError::History("no projects folder".into()))?;
+                let page = crate::history::page::read(&root, &file, offset, max_lines)
+                    .map_err(|e| BackendError::History(e.to_string()))?;
+                Ok(Output::SessionPage(Arc::new(page)))
+            }
+            other => Err(BackendError::NotAvailable { command: other.name() }),
+        }
+    }
+}
+
+/// Checks (and if needed creates) the folder of a new project; returns it absolute and canonical.
+fn create_project_dir(path: &Path) -> Result<PathBuf, BackendError> {
+    if path.as_os_str().is_empty() {
+        return Err(BackendError::History("choose a folder for the project".into()));
+    }
+    if !path.is_absolute() {
+        return Err(BackendError::History(format!(
+            "{} is not an absolute path",
+            path.display()
+        )));
+    }
+    if path.exists() && !path.is_dir() {
+        return Err(BackendError::History(format!(
+            "{} is a file, not a folder",
+            path.display()
+        )));
+    }
+    std::fs::create_dir_all(path)
+        .map_err(|e| BackendError::History(format!("cannot create {}: {e}", path.display())))?;
+    path.canonicalize()
+        .map_err(|e| BackendError::History(format!("cannot open {}: {e}", path.display())))
+}
+
+/// The command's date range to a report range.
+pub fn to_range(range: &UsageRange) -> Result<Range, BackendError> {
+    let zone = match range.timezone.as_deref().filter(|z| !z.is_empty()) {
+        Some(name) => Zone::parse(name).map_err(BackendError::History)?,
+        None => Zone::Local,
+    };
+    let day = |d: &Option<String>| -> Result<_, BackendError> {
+        d.as_deref()
+            .filter(|d| !d.is_empty())
+            .map(report::parse_day)
+            .transpose()
+            .map_err(BackendError::History)
+    };
+    Ok(Range {
+        since: day(&range.since)?,
+        until: day(&range.until)?,
+        zone,
+    })
+}

@@ -1,0 +1,189 @@
+//! `anyon projects list`, `anyon sessions list`, `anyon usage daily|monthly|session`: Claude's history
+//! from the command line. Usage JSON uses ccusage's field names.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::{finish, write_json};
+use crate::backend::Backend;
+use crate::command::{Command, UsageRange};
+use crate::event::Output;
+use crate::history::report::{self, ReportKind};
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectsVerb {
+    /// Every project, most recent activity first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a project folder (created if missing) so chats can start there.
+    Add {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsVerb {
+    /// A project's sessions, most recent first.
+    List {
+        /// The project's path, or its folder name under `projects/`.
+        #[arg(long)]
+        project: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The days and zone of a usage report.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// First day (YYYYMMDD), inclusive.
+    #[arg(long, short = 's')]
+    pub since: Option<String>,
+    /// Last day (YYYYMMDD), inclusive.
+    #[arg(long, short = 'u')]
+    pub until: Option<String>,
+    /// Time zone that decides the day of each record (IANA name; default: the system's).
+    #[arg(long, short = 'z')]
+    pub timezone: Option<String>,
+    #[arg(long, short = 'j')]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsageVerb {
+    /// Tokens and cost per day.
+    Daily(UsageArgs),
+    /// Tokens and cost per month.
+    Monthly(UsageArgs),
+    /// Tokens and cost per session, most recent first.
+    Session(UsageArgs),
+}
+
+fn day(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn projects(backend: &Backend, verb: ProjectsVerb) -> i32 {
+    match verb {
+        ProjectsVerb::List { json } => finish(backend, Command::ListProjects, json, |out, output| {
+            let Output::Projects(projects) = output else {
+                return Ok(());
+            };
+            if json {
+                return write_json(out, &projects);
+            }
+            for p in projects {
+                writeln!(
+                    out,
+                    "{}  {:>4} sessions  {}  ${:.2}",
+                    day(p.last_activity_ms),
+                    p.sessions,
+                    p.path,
+                    p.total_cost
+                )?;
+            }
+            Ok(())
+        }),
+        ProjectsVerb::Add { path, json } => {
+            let path = std::path::absolute(&path).unwrap_or(path);
+            finish(backend, Command::CreateProject { path }, json, |out, output| {
+                let Output::ProjectCreated(project) = output else {
+                    return Ok(());
+                };
+                if json {
+                    return write_json(out, &project);
+                }
+                writeln!(out, "added {}", project.path)
+            })
+        }
+    }
+}
+
+pub fn sessions(backend: &Backend, verb: SessionsVerb) -> i32 {
+    let SessionsVerb::List { project, json } = verb;
+    finish(
+        backend,
+        Command::GetProjectSessions { project_path: project },
+        json,
+        |out, output| {
+            let Output::Sessions(sessions) = output else {
+                return Ok(());
+            };
+            if json {
+                return write_json(out, &sessions);
+            }
+            for s in sessions {
+                writeln!(
+                    out,
+                    "{}  {}  {:>5} msgs  ${:.2}  {}",
+                    day(s.last_activity_ms),
+                    s.session_id,
+                    s.messages,
+                    s.total_cost,
+                    s.title
+                )?;
+            }
+            Ok(())
+        },
+    )
+}
+
+pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {
+    let (kind, args) = match verb {
+        UsageVerb::Daily(a) => (ReportKind::Daily, a),
+        UsageVerb::Monthly(a) => (ReportKind::Monthly, a),
+        UsageVerb::Session(a) => (ReportKind::Session, a),
+    };
+    let range = UsageRange {
+        since: args.since,
+        until: args.until,
+        timezone: args.timezone,
+        fresh: true,
+    };
+    let json = args.json;
+    finish(backend, Command::UsageReport(range), json, |out, output| {
+        let Output::Usage(report) = output else { return Ok(()) };
+        if json {
+            return write_json(out, &report::ccusage_json(&report, kind));
+        }
+        let rows = match kind {
+            ReportKind::Daily => &report.daily,
+            ReportKind::Monthly => &report.monthly,
+            ReportKind::Session => &report.sessions,
+        };
+        writeln!(
+            out,
+            "{:<38} {:>14} {:>14} {:>12}",
+            "", "input+output", "total tokens", "cost"
+        )?;
+        for g in rows {
+            writeln!(
+                out,
+                "{:<38} {:>14} {:>14} {:>12}",
+                g.key,
+                g.tally.input + g.tally.output,
+                g.tally.total(),
+                format!("${:.2}", g.tally.cost)
+            )?;
+        }
+        writeln!(
+            out,
+            "{:<38} {:>14} {:>14} {:>12}",
+            "total",
+            report.totals.input + report.totals.output,
+            report.totals.total(),
+            format!("${:.2}", report.totals.cost)
+        )?;
+        if !report.unpriced_models.is_empty() {
+            writeln!(out, "unpriced (not in the cost): {}", report.unpriced_models.join(", "))?;
+        }
+        Ok(())
+    })
+}
