@@ -67,6 +67,8 @@ impl AnyonApp {
     ) -> Self {
         let ctx = cc.egui_ctx.clone();
         backend.set_repaint(move || ctx.request_repaint());
+        // The index loads and catches up in the background; the window never waits for it.
+        backend.start_history(true);
         theme::apply(&cc.egui_ctx);
         let screen = options
             .screen

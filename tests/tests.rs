@@ -10,6 +10,7 @@ mod checkpoints;
 mod claude_cli_peer;
 mod cli;
 mod database;
+mod history;
 mod mock_api_server;
 mod single_instance;
 mod storage;

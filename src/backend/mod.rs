@@ -327,6 +327,7 @@ impl Backend {
     /// App exit: waits (briefly) for queued setting writes, then ends every process still running:
     /// SIGTERM, then SIGKILL after `grace`. Call from outside the runtime (the window's thread).
     pub fn shutdown(&self, grace: Duration) {
+        self.stop_history();
         let (done, wait) = tokio::sync::oneshot::channel();
         if self.inner.ordered.send(LaneItem::Barrier(done)).is_ok() {
             let deadline = Instant::now() + Duration::from_secs(2);

@@ -632,6 +632,7 @@ fn stored_meta(tx: &rusqlite::Transaction, id: i64) -> Result<(FileMeta, u64, u6
 pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
     let mut loaded = Loaded::default();
     let mut places: HashMap<i64, (Arc<str>, Arc<str>)> = HashMap::new();
+    let mut file_ids: Vec<i64> = Vec::new();
     let mut stmt = conn.prepare(
         "SELECT id, path, project_dir, session_id, subagent, size, lines, malformed, inner_session, cwd, git_branch,
          first_ms, last_ms, messages, first_prompt, custom_title, ai_title, summary, models FROM transcript_files",
@@ -663,10 +664,20 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
             models: models.lines().map(str::to_string).collect(),
         };
         places.insert(id, (intern(&row.project_dir), intern(&row.session_id)));
+        file_ids.push(id);
         loaded.files.push(row);
     }
     drop(rows);
     drop(stmt);
+    // Records are kept in ccusage's order: files by path, lines in file order. Among copies of one response
+    // with equal tokens (a resumed or forked session), the first wins.
+    let mut order: Vec<usize> = (0..loaded.files.len()).collect();
+    order.sort_by(|&a, &b| loaded.files[a].path.cmp(&loaded.files[b].path));
+    let mut rank: HashMap<i64, usize> = HashMap::with_capacity(order.len());
+    for (r, i) in order.into_iter().enumerate() {
+        rank.insert(file_ids[i], r);
+    }
+    let mut ranked: Vec<usize> = Vec::new();
     let mut stmt = conn.prepare(
         "SELECT file_id, ts_ms, message_id, request_id, model, input, output, cache_write_5m, cache_write_1h,
          cache_read, cost_usd, sidechain, fast FROM usage_records",
@@ -674,9 +685,10 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let file_id: i64 = r.get(0)?;
-        let Some((project, session)) = places.get(&file_id) else {
+        let (Some((project, session)), Some(&file_rank)) = (places.get(&file_id), rank.get(&file_id)) else {
             continue;
         };
+        ranked.push(file_rank);
         loaded.entries.push(Entry {
             record: UsageRecord {
                 timestamp_ms: r.get(1)?,
@@ -698,6 +710,11 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
     }
     drop(rows);
     drop(stmt);
+    if ranked.windows(2).any(|w| w[0] > w[1]) {
+        let mut keyed: Vec<(usize, Entry)> = ranked.into_iter().zip(loaded.entries.drain(..)).collect();
+        keyed.sort_by_key(|(r, _)| *r);
+        loaded.entries = keyed.into_iter().map(|(_, e)| e).collect();
+    }
     let mut stmt = conn.prepare("SELECT path FROM added_projects ORDER BY added_ms")?;
     loaded.added_projects = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(loaded)

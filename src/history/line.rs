@@ -91,6 +91,25 @@ struct Raw<'a> {
     ai_title: Option<Lenient>,
     title: Option<Lenient>,
     tool_use_result: Option<serde::de::IgnoredAny>,
+    /// A `progress` line's payload: an `agent_progress` one carries a subagent's API response.
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// `data` of an `agent_progress` line: `{"message": {"timestamp", "requestId", "message": {...}}}`.
+#[derive(Deserialize)]
+struct ProgressData<'a> {
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProgressMessage<'a> {
+    timestamp: Option<Lenient>,
+    request_id: Option<Lenient>,
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
 }
 
 /// A string field that tolerates any other JSON type (as None).
@@ -177,8 +196,10 @@ pub fn parse(text: &str) -> Line {
         _ => {}
     }
     let mut usage = None;
+    let request_id = raw.request_id.and_then(|r| r.0);
+    let cost_usd = raw.cost_usd.and_then(|c| c.0);
     if let Some(message) = message {
-        let model = message.model.and_then(|m| m.0);
+        let model = message.model.as_ref().and_then(|m| m.0.clone());
         if kind == "assistant" {
             meta.is_message = true;
             meta.model = model.clone().filter(|m| m != "<synthetic>");
@@ -190,33 +211,57 @@ pub fn parse(text: &str) -> Line {
                 meta.prompt = prompt;
             }
         }
-        if let (Some(usage_raw), Some(timestamp_ms)) = (message.usage, timestamp_ms)
-            && let Ok(u) = serde_json::from_str::<Usage>(usage_raw.get())
-        {
-            let (cache_write_5m, cache_write_1h) = match &u.cache_creation {
-                Some(split) => (
-                    split.ephemeral_5m_input_tokens.unwrap_or(0),
-                    split.ephemeral_1h_input_tokens.unwrap_or(0),
-                ),
-                None => (u.cache_creation_input_tokens.unwrap_or(0), 0),
-            };
-            usage = Some(UsageRecord {
-                timestamp_ms,
-                message_id: message.id.and_then(|i| i.0),
-                request_id: raw.request_id.and_then(|r| r.0),
-                model,
-                input: u.input_tokens,
-                output: u.output_tokens,
-                cache_write_5m,
-                cache_write_1h,
-                cache_read: u.cache_read_input_tokens.unwrap_or(0),
-                cost_usd: raw.cost_usd.and_then(|c| c.0),
-                sidechain,
-                fast: u.speed.as_deref() == Some("fast"),
-            });
+        if let Some(timestamp_ms) = timestamp_ms {
+            usage = usage_record(message, timestamp_ms, request_id, cost_usd, sidechain);
+        }
+    } else if let Some(data) = raw.data
+        && let Ok(data) = serde_json::from_str::<ProgressData>(data.get())
+        && let Some(nested) = data.message
+        && let Ok(nested) = serde_json::from_str::<ProgressMessage>(nested.get())
+        && let Some(inner) = nested.message
+        && let Ok(inner) = serde_json::from_str::<Message>(inner.get())
+        && let Some(timestamp_ms) = nested.timestamp.and_then(|t| t.0).and_then(|t| parse_timestamp(&t))
+    {
+        // A subagent's response relayed into its parent's transcript (Claude Code 2.1.3x): ccusage counts
+        // it, with the relayed message's own timestamp and request id.
+        let request_id = nested.request_id.and_then(|r| r.0).or(request_id);
+        usage = usage_record(inner, timestamp_ms, request_id, cost_usd, sidechain);
+        if let Some(u) = &usage {
+            meta.model = u.model.clone().filter(|m| m != "<synthetic>");
         }
     }
     Line::Facts { meta, usage }
+}
+
+fn usage_record(
+    message: Message,
+    timestamp_ms: i64,
+    request_id: Option<String>,
+    cost_usd: Option<f64>,
+    sidechain: bool,
+) -> Option<UsageRecord> {
+    let u = serde_json::from_str::<Usage>(message.usage?.get()).ok()?;
+    let (cache_write_5m, cache_write_1h) = match &u.cache_creation {
+        Some(split) => (
+            split.ephemeral_5m_input_tokens.unwrap_or(0),
+            split.ephemeral_1h_input_tokens.unwrap_or(0),
+        ),
+        None => (u.cache_creation_input_tokens.unwrap_or(0), 0),
+    };
+    Some(UsageRecord {
+        timestamp_ms,
+        message_id: message.id.and_then(|i| i.0),
+        request_id,
+        model: message.model.and_then(|m| m.0),
+        input: u.input_tokens,
+        output: u.output_tokens,
+        cache_write_5m,
+        cache_write_1h,
+        cache_read: u.cache_read_input_tokens.unwrap_or(0),
+        cost_usd,
+        sidechain,
+        fast: u.speed.as_deref() == Some("fast"),
+    })
 }
 
 /// ISO-8601 / RFC 3339 to milliseconds since the epoch.
@@ -320,6 +365,21 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn relayed_subagent_responses_in_progress_lines_count() {
+        let line = r#"{"type":"progress","isSidechain":false,"timestamp":"2026-02-10T23:59:59.999Z","data":{"type":"agent_progress","message":{"type":"assistant","timestamp":"2026-02-11T00:00:00.100Z","requestId":"req_n","message":{"model":"claude-haiku-4-5-20251001","id":"msg_n","usage":{"input_tokens":2,"output_tokens":3,"cache_read_input_tokens":9}}}}}"#;
+        let u = usage_of(line).unwrap();
+        assert_eq!((u.input, u.output, u.cache_read), (2, 3, 9));
+        assert_eq!(u.message_id.as_deref(), Some("msg_n"));
+        assert_eq!(u.request_id.as_deref(), Some("req_n"));
+        assert_eq!(u.model.as_deref(), Some("claude-haiku-4-5-20251001"));
+        assert_eq!(u.timestamp_ms, parse_timestamp("2026-02-11T00:00:00.100Z").unwrap());
+        // Without the relayed message's own timestamp it is not counted (as ccusage does).
+        assert!(usage_of(&line.replace(r#""timestamp":"2026-02-11T00:00:00.100Z","#, "")).is_none());
+        // Other progress lines carry no usage.
+        assert!(usage_of(r#"{"type":"progress","timestamp":"2026-02-10T23:59:59.999Z","data":{"type":"bash_progress","output":"x"}}"#).is_none());
     }
 
     #[test]

@@ -204,9 +204,10 @@ pub struct Report {
     pub records: usize,
 }
 
-/// Applies the counting rules: drops sidechain replays and duplicate lines of one response. The result is
-/// in timestamp order.
-pub fn counted(entries: &[Entry]) -> Vec<&Entry> {
+/// Applies the counting rules: drops sidechain replays and duplicate lines of one response, keeping the
+/// line with the most tokens, then (as ccusage's daily report does) the costliest by `cost`, then the
+/// earliest, then the first seen. The result is in timestamp order.
+pub fn counted(entries: &[Entry], cost: impl Fn(&UsageRecord) -> f64) -> Vec<&Entry> {
     let main_chain: HashSet<&str> = entries
         .iter()
         .filter(|e| !e.record.sidechain)
@@ -224,7 +225,12 @@ pub fn counted(entries: &[Entry]) -> Vec<&Entry> {
                 Some(&slot) => {
                     let Some(current) = kept[slot] else { continue };
                     let (a, b) = (current.record.total_tokens(), r.total_tokens());
-                    if b > a || (b == a && r.timestamp_ms < current.record.timestamp_ms) {
+                    let better = b > a
+                        || (b == a && {
+                            let (ca, cb) = (cost(&current.record), cost(r));
+                            cb > ca || (cb == ca && r.timestamp_ms < current.record.timestamp_ms)
+                        });
+                    if better {
                         kept[slot] = Some(entry);
                     }
                 }
@@ -249,7 +255,7 @@ pub fn build(entries: &[Entry], prices: &PriceTable, range: &Range) -> Report {
     let mut models: HashMap<String, Group> = HashMap::new();
     let mut projects: HashMap<&str, Group> = HashMap::new();
     let mut all = Group::new(String::new(), "");
-    for entry in counted(entries) {
+    for entry in counted(entries, |r| prices.cost(r).unwrap_or(0.0)) {
         let day = range.zone.date_of(entry.record.timestamp_ms);
         if range.since.is_some_and(|s| day < s) || range.until.is_some_and(|u| day > u) {
             continue;
@@ -291,7 +297,8 @@ pub fn build(entries: &[Entry], prices: &PriceTable, range: &Range) -> Report {
     }
     report.daily = daily.into_iter().map(|(_, g)| g).collect();
     report.monthly = monthly;
-    report.sessions = sessions.into_values().collect();
+    // As in ccusage's session report, a session without a single token (only failed requests) is no row.
+    report.sessions = sessions.into_values().filter(|g| g.tally.total() > 0).collect();
     report
         .sessions
         .sort_by(|a, b| b.last_ms.cmp(&a.last_ms).then_with(|| a.key.cmp(&b.key)));
@@ -464,7 +471,7 @@ mod tests {
     fn outputs(lines: &[String]) -> Vec<u64> {
         let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
         let entries = entries(&refs);
-        counted(&entries).iter().map(|e| e.record.output).collect()
+        counted(&entries, |_| 0.0).iter().map(|e| e.record.output).collect()
     }
 
     #[test]
@@ -481,9 +488,20 @@ mod tests {
             let lines = [line("m", "r", 10, false, T2), line("m", "r", 10, false, T1)];
             let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
             let e = entries(&refs);
-            counted(&e)[0].record.timestamp_ms
+            counted(&e, |_| 0.0)[0].record.timestamp_ms
         };
         assert_eq!(Some(kept), crate::history::line::parse_timestamp(T1));
+        // Equal tokens: the costlier line (its own costUSD) wins.
+        let cost = {
+            let lines = [
+                line("m", "r", 10, false, T1),
+                line("m", "r", 10, false, T1).replacen('{', r#"{"costUSD":0.75,"#, 1),
+            ];
+            let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+            let e = entries(&refs);
+            counted(&e, |r| r.cost_usd.unwrap_or(0.0))[0].record.cost_usd
+        };
+        assert_eq!(cost, Some(0.75));
         // Same message, other request: both count.
         assert_eq!(
             outputs(&[line("m", "r1", 10, false, T1), line("m", "r2", 20, false, T1)]),

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The longest a burst of events is gathered before a scan runs anyway.
+pub const MAX_BURST: Duration = Duration::from_secs(2);
 
 use notify::{RecursiveMode, Watcher};
 
@@ -12,8 +15,9 @@ pub struct TranscriptWatcher {
     _watcher: notify::RecommendedWatcher,
 }
 
-/// Watches `root` (created if missing) and calls `changed` after each burst of file events, at most once per
-/// `quiet` period. The callback runs on the watcher's own thread.
+/// Watches `root` (created if missing) and calls `changed` after each burst of file events: once the folder
+/// has been quiet for `quiet`, or after [`MAX_BURST`] of continuous writes (a long streaming session still
+/// shows up while it runs). The callback runs on the watcher's own thread.
 pub fn watch(root: &Path, quiet: Duration, changed: impl Fn() + Send + 'static) -> notify::Result<TranscriptWatcher> {
     let (tx, rx) = mpsc::channel::<()>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -32,10 +36,11 @@ pub fn watch(root: &Path, quiet: Duration, changed: impl Fn() + Send + 'static) 
         .spawn(move || {
             while rx.recv().is_ok() {
                 // Gather the burst: a session writes many lines in a row.
-                while rx.recv_timeout(quiet).is_ok() {}
+                let started = Instant::now();
+                while started.elapsed() < MAX_BURST && rx.recv_timeout(quiet).is_ok() {}
                 changed();
             }
         })
-        .map_err(|e| notify::Error::io(e))?;
+        .map_err(notify::Error::io)?;
     Ok(TranscriptWatcher { _watcher: watcher })
 }

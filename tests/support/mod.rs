@@ -3,6 +3,8 @@
 
 pub mod claude;
 pub mod mock_api;
+pub mod npm;
+pub mod transcripts;
 
 pub use claude::claude_bin;
 

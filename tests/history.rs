@@ -1,0 +1,625 @@
+//! Projects, sessions and usage from Claude's transcripts: the sample corpus, ccusage as the reference
+//! for counting, the incremental index and the watcher.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyon::backend::Backend;
+use anyon::command::{Command, UsageRange};
+use anyon::event::{Event, Output};
+use anyon::history::index::ScanStats;
+use serde_json::Value;
+
+use crate::support::{self, TempHome, npm, transcripts};
+
+const CCUSAGE_VERSION: &str = "20.0.24";
+
+/// Models whose prices in ANYON's table differ from ccusage's (ANYON follows what the CLI charges).
+const PRICES_DIFFER: &[&str] = &["claude-sonnet-5"];
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcripts")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let target = to.join(entry.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect()
+}
+
+/// A backend reading `config/projects`.
+struct Rig {
+    runtime: tokio::runtime::Runtime,
+    home: TempHome,
+    config: tempfile::TempDir,
+    backend: Backend,
+    events: anyon::backend::EventReceiver,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let runtime = support::runtime();
+        let home = TempHome::new();
+        let config = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(config.path().join("projects")).unwrap();
+        let (backend, events) = support::backend(&runtime, &home);
+        backend.set_projects_root(config.path().join("projects"));
+        Rig {
+            runtime,
+            home,
+            config,
+            backend,
+            events,
+        }
+    }
+
+    fn projects(&self) -> PathBuf {
+        self.config.path().join("projects")
+    }
+
+    fn run(&self, command: Command) -> Output {
+        self.runtime
+            .block_on(self.backend.execute(command))
+            .unwrap_or_else(|e| panic!("command failed: {e}"))
+    }
+
+    fn scan(&self) -> ScanStats {
+        match self.run(Command::RefreshHistory) {
+            Output::HistoryScanned(stats) => stats,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn totals(&self) -> anyon::history::report::Tally {
+        match self.run(Command::UsageReport(UsageRange {
+            timezone: Some("UTC".into()),
+            fresh: true,
+            ..Default::default()
+        })) {
+            Output::Usage(report) => report.totals.clone(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// `anyon <args>` against this rig's transcripts, parsed as JSON.
+    fn cli_json(&self, args: &[&str]) -> Value {
+        let output = self
+            .home
+            .anyon_command(args)
+            .env("CLAUDE_CONFIG_DIR", self.config.path())
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "anyon {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("anyon {args:?} printed no JSON: {e}"))
+    }
+}
+
+/// Lines no JSON parser accepts as an object: what ANYON must skip and count.
+fn malformed_lines(files: &[PathBuf]) -> u64 {
+    let mut n = 0;
+    for f in files {
+        let bytes = std::fs::read(f).unwrap();
+        for line in bytes.split(|b| *b == b'\n') {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if !matches!(serde_json::from_slice::<Value>(line), Ok(Value::Object(_))) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
+    let rig = Rig::new();
+    copy_tree(&fixtures().join("projects"), &rig.projects());
+    let files = jsonl_files(&rig.projects());
+    let stats = rig.scan();
+    assert_eq!(stats.files, files.len());
+    assert_eq!(stats.new, files.len());
+    assert_eq!(stats.unreadable, 0);
+    let expected = malformed_lines(&files);
+    assert!(expected > 0, "the corpus has malformed lines");
+    assert_eq!(stats.malformed, expected);
+
+    let Output::Projects(projects) = rig.run(Command::ListProjects) else {
+        panic!()
+    };
+    // The real path comes from `cwd`, not from the folder name.
+    let alpha = projects.iter().find(|p| p.path == "/home/ada/work/alpha-app").expect("alpha-app");
+    assert_eq!(alpha.folder, "-home-ada-work-alpha-app");
+    assert_eq!(alpha.sessions, 4);
+    for pair in projects.windows(2) {
+        assert!(pair[0].last_activity_ms >= pair[1].last_activity_ms, "sorted by activity");
+    }
+    let Output::Sessions(sessions) = rig.run(Command::GetProjectSessions {
+        project_path: "/home/ada/work/alpha-app".into(),
+    }) else {
+        panic!()
+    };
+    let with_agent = sessions
+        .iter()
+        .find(|s| s.session_id == "0987728c-1b59-44fd-a3a6-d96e6881065d")
+        .unwrap();
+    assert_eq!(with_agent.subagents, 1, "the subagent file is attached to its session");
+    assert_eq!(with_agent.files.len(), 2);
+    assert!(with_agent.models.iter().any(|m| m.starts_with("claude-haiku")));
+    assert!(with_agent.first_activity_ms <= with_agent.last_activity_ms);
+    assert!(sessions.iter().all(|s| !s.title.is_empty()));
+    // A session's title is the first prompt typed when nothing better exists.
+    let Output::Sessions(spotter) = rig.run(Command::GetProjectSessions {
+        project_path: "-home-marco-projects-spotter".into(),
+    }) else {
+        panic!()
+    };
+    assert_eq!(spotter.iter().filter(|s| s.subagents > 0).count(), 2);
+    assert!(spotter.iter().all(|s| s.git_branch.is_some()));
+    // Paging a session reads it in order, never past the end, and refuses paths outside the folder.
+    let file = with_agent.files[0].clone();
+    let mut offset = 0;
+    let mut lines = Vec::new();
+    loop {
+        let Output::SessionPage(page) = rig.run(Command::ReadSessionPage {
+            file: file.clone(),
+            offset,
+            max_lines: 3,
+        }) else {
+            panic!()
+        };
+        assert!(page.lines.len() <= 3);
+        lines.extend(page.lines.iter().cloned());
+        offset = page.next_offset;
+        if page.eof {
+            break;
+        }
+    }
+    let whole = std::fs::read_to_string(rig.projects().join(&file)).unwrap();
+    assert_eq!(lines, whole.lines().collect::<Vec<_>>());
+    let escape = rig.runtime.block_on(rig.backend.execute(Command::ReadSessionPage {
+        file: "../../etc/passwd".into(),
+        offset: 0,
+        max_lines: 3,
+    }));
+    assert!(escape.is_err());
+}
+
+/// A copy ccusage reads as ANYON reads the original: lines Claude wrote with spaced separators are
+/// written compactly and `"speed":null` is dropped (ccusage skips such lines; ANYON counts them, as they
+/// are real usage).
+fn normalized_for_ccusage(from: &Path, to: &Path) {
+    for file in walk(from) {
+        let target = to.join(file.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        let bytes = std::fs::read(&file).unwrap();
+        let mut out = Vec::with_capacity(bytes.len());
+        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                out.push(b'\n');
+            }
+            let text = String::from_utf8_lossy(line);
+            let mut rewritten = None;
+            if text.contains("\"usage\"")
+                && let Ok(mut value) = serde_json::from_slice::<Value>(line)
+            {
+                let mut changed = !text.contains("\"usage\":{");
+                if let Some(usage) = value.pointer_mut("/message/usage").and_then(Value::as_object_mut)
+                    && usage.get("speed") == Some(&Value::Null)
+                {
+                    usage.remove("speed");
+                    changed = true;
+                }
+                if changed {
+                    rewritten = Some(serde_json::to_vec(&value).unwrap());
+                }
+            }
+            out.extend_from_slice(rewritten.as_deref().unwrap_or(line));
+        }
+        std::fs::write(&target, out).unwrap();
+    }
+}
+
+fn ccusage(config: &Path, kind: &str) -> Value {
+    let bin = npm::install("ccusage", "ccusage", CCUSAGE_VERSION, "ccusage").expect("ccusage from npm");
+    let output = std::process::Command::new(bin)
+        .args(["claude", kind, "--json", "--offline"])
+        .env("TZ", "UTC")
+        .env("CLAUDE_CONFIG_DIR", config)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "ccusage: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+const TOKEN_FIELDS: &[&str] = &[
+    "inputTokens",
+    "outputTokens",
+    "cacheCreationTokens",
+    "cacheReadTokens",
+    "totalTokens",
+];
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Compares one row (day, month or session) of ANYON's report with ccusage's: tokens always, the models
+/// used as a set, each model's tokens, and (when `costs`) costs where the price tables agree.
+fn compare_row(what: &str, ours: &Value, theirs: &Value, costs: bool) {
+    for field in TOKEN_FIELDS {
+        assert_eq!(ours[field], theirs[field], "{what}: {field}");
+    }
+    let set = |v: &Value| -> BTreeSet<String> {
+        v["modelsUsed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(set(ours), set(theirs), "{what}: modelsUsed");
+    let by_model = |v: &Value| -> BTreeMap<String, Value> {
+        v["modelBreakdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["modelName"].as_str().unwrap().to_string(), m.clone()))
+            .collect()
+    };
+    let (ours_m, theirs_m) = (by_model(ours), by_model(theirs));
+    assert_eq!(
+        ours_m.keys().collect::<Vec<_>>(),
+        theirs_m.keys().collect::<Vec<_>>(),
+        "{what}: modelBreakdowns"
+    );
+    let mut prices_agree = true;
+    for (model, o) in &ours_m {
+        let t = &theirs_m[model];
+        for field in &TOKEN_FIELDS[..4] {
+            assert_eq!(o[field], t[field], "{what}: {model} {field}");
+        }
+        assert_eq!(o.get("missingPricing"), t.get("missingPricing"), "{what}: {model} unpriced");
+        if !costs || PRICES_DIFFER.iter().any(|m| model.starts_with(m)) {
+            prices_agree = false;
+            continue;
+        }
+        let (a, b) = (o["cost"].as_f64().unwrap(), t["cost"].as_f64().unwrap());
+        assert!(close(a, b), "{what}: {model} cost {a} vs ccusage {b}");
+    }
+    if costs && prices_agree {
+        let (a, b) = (ours["totalCost"].as_f64().unwrap(), theirs["totalCost"].as_f64().unwrap());
+        assert!(close(a, b), "{what}: totalCost {a} vs ccusage {b}");
+    }
+}
+
+fn compare_reports(
+    ours: &Value,
+    theirs: &Value,
+    list: &str,
+    key: &[&str],
+    skip: &BTreeSet<String>,
+    costs: bool,
+) -> usize {
+    let keyed = |v: &Value| -> BTreeMap<String, Value> {
+        v[list]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {list} in {v}"))
+            .iter()
+            .map(|row| (key.iter().map(|k| row[k].to_string()).collect::<Vec<_>>().join("/"), row.clone()))
+            .filter(|(k, _)| !skip.contains(k))
+            .collect()
+    };
+    let (ours, theirs) = (keyed(ours), keyed(theirs));
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "{list}: the same rows"
+    );
+    for (k, row) in &ours {
+        compare_row(&format!("{list} {k}"), row, &theirs[k], costs);
+    }
+    ours.len()
+}
+
+fn compare_totals(ours: &Value, theirs: &Value) {
+    for field in TOKEN_FIELDS {
+        assert_eq!(ours["totals"][field], theirs["totals"][field], "totals: {field}");
+    }
+}
+
+/// Sessions whose transcripts relay a subagent's responses in `agent_progress` lines. ccusage 20.0.24
+/// counts those lines in its daily report only, not in its monthly or session reports, so its own reports
+/// disagree there; ANYON counts them everywhere (they are real usage), and equals ccusage's daily report.
+fn relaying_sessions(projects: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for file in jsonl_files(projects) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if text.lines().any(|l| l.contains("\"agent_progress\"") && l.contains("\"usage\":{")) {
+            let rel = file.strip_prefix(projects).unwrap();
+            let project = rel.components().next().unwrap().as_os_str().to_string_lossy().to_string();
+            let session = file.file_stem().unwrap().to_string_lossy().to_string();
+            out.insert(format!("{}/{}", Value::from(session), Value::from(project)));
+        }
+    }
+    out
+}
+
+/// ANYON's `usage daily|monthly|session --json` against ccusage's on the same transcripts. Days: every
+/// token field and model, costs where the price tables agree. Sessions: tokens (among lines of one
+/// response with equal tokens ccusage's session and monthly reports keep the first, its daily report the
+/// costliest; ANYON follows the daily report). Months: tokens, where no transcript relays subagent
+/// responses.
+fn assert_equal_to_ccusage(rig: &Rig) -> usize {
+    let normalized = tempfile::tempdir().unwrap();
+    normalized_for_ccusage(&rig.projects(), &normalized.path().join("projects"));
+    let ours = rig.cli_json(&["usage", "daily", "--json"]);
+    let theirs = ccusage(normalized.path(), "daily");
+    let days = compare_reports(&ours, &theirs, "daily", &["date"], &BTreeSet::new(), true);
+    compare_totals(&ours, &theirs);
+    let relaying = relaying_sessions(&rig.projects());
+    if relaying.is_empty() {
+        let ours = rig.cli_json(&["usage", "monthly", "--json"]);
+        let theirs = ccusage(normalized.path(), "monthly");
+        compare_reports(&ours, &theirs, "monthly", &["month"], &BTreeSet::new(), false);
+    }
+    compare_reports(
+        &rig.cli_json(&["usage", "session", "--json"]),
+        &ccusage(normalized.path(), "session"),
+        "sessions",
+        &["sessionId", "projectPath"],
+        &relaying,
+        false,
+    );
+    days
+}
+
+#[test]
+fn usage_equals_ccusage_on_the_sample_transcripts() {
+    let rig = Rig::new();
+    copy_tree(&fixtures().join("projects"), &rig.projects());
+    let days = assert_equal_to_ccusage(&rig);
+    assert!(days >= 8, "the samples span many days ({days})");
+    // A date range keeps only its days.
+    let ranged = rig.cli_json(&["usage", "daily", "--json", "--since", "20260201", "--until", "20260228"]);
+    let days: Vec<&str> = ranged["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert!(!days.is_empty());
+    assert!(days.iter().all(|d| d.starts_with("2026-02")), "{days:?}");
+    // Unknown models are unpriced, not free.
+    let all = rig.cli_json(&["usage", "daily", "--json"]);
+    assert!(
+        all["totals"]["unpricedModels"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("claude-imaginary-9"))
+    );
+}
+
+#[test]
+fn usage_equals_ccusage_on_a_generated_tree_of_thousands_of_sessions() {
+    let rig = Rig::new();
+    let bytes = transcripts::generate(
+        &rig.projects(),
+        &transcripts::Shape {
+            projects: 25,
+            sessions: 2_500,
+            responses: 6,
+            payload: 120,
+            seed: 42,
+        },
+    );
+    assert!(bytes > 5_000_000);
+    if let Some(keep) = std::env::var_os("ANYON_KEEP_TREE") {
+        copy_tree(&rig.projects(), &PathBuf::from(keep).join("projects"));
+    }
+    let days = assert_equal_to_ccusage(&rig);
+    assert!(days >= 50, "{days} days");
+}
+
+#[test]
+fn the_index_reads_only_what_changed() {
+    let rig = Rig::new();
+    transcripts::generate(
+        &rig.projects(),
+        &transcripts::Shape {
+            projects: 3,
+            sessions: 30,
+            responses: 4,
+            payload: 50,
+            seed: 7,
+        },
+    );
+    let first = rig.scan();
+    assert_eq!(first.new, first.files);
+    let before = rig.totals();
+    // Nothing changed: nothing is read.
+    let again = rig.scan();
+    assert_eq!((again.unchanged, again.bytes_read), (again.files, 0));
+
+    // Append a response to one session: only the appended bytes are read.
+    let files = jsonl_files(&rig.projects());
+    let target = files.iter().find(|f| !f.to_string_lossy().contains("subagents")).unwrap();
+    let appended = format!(
+        "{}\n",
+        serde_json::json!({"type":"assistant","timestamp":"2026-03-05T10:00:00.000Z","requestId":"req_new",
+            "sessionId":"x","message":{"id":"msg_new","model":"claude-opus-4-6",
+            "usage":{"input_tokens":1000,"output_tokens":500}}})
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(target)
+        .unwrap()
+        .write_all(appended.as_bytes())
+        .unwrap();
+    let stats = rig.scan();
+    assert_eq!(stats.appended, 1);
+    assert_eq!(stats.unchanged, stats.files - 1);
+    assert_eq!(stats.bytes_read, appended.len() as u64, "only the new line is read");
+    let after = rig.totals();
+    assert_eq!(after.input, before.input + 1000);
+    assert_eq!(after.output, before.output + 500);
+
+    // A file replaced by a shorter one is read again from the start.
+    let shorter = "{\"type\":\"assistant\",\"timestamp\":\"2026-03-06T10:00:00.000Z\",\"message\":{\"id\":\"m_only\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":7,\"output_tokens\":3}}}\n";
+    std::fs::write(target, shorter).unwrap();
+    let stats = rig.scan();
+    assert_eq!(stats.reindexed, 1);
+    assert_eq!(stats.bytes_read, shorter.len() as u64);
+    let session_of_target = target.file_stem().unwrap().to_string_lossy().to_string();
+    let report = rig.cli_json(&["usage", "session", "--json"]);
+    let row = report["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["sessionId"] == session_of_target.as_str())
+        .expect("the rewritten session");
+    assert_eq!(row["inputTokens"], 7);
+    assert_eq!(row["totalTokens"], 10);
+
+    // A deleted session disappears from its project and from usage.
+    std::fs::remove_file(target).unwrap();
+    let stats = rig.scan();
+    assert_eq!(stats.removed, 1);
+    let folder = target
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let Output::Sessions(left) = rig.run(Command::GetProjectSessions {
+        project_path: folder.into(),
+    }) else {
+        panic!()
+    };
+    assert!(left.iter().all(|s| s.session_id != session_of_target));
+    let report = rig.cli_json(&["usage", "session", "--json"]);
+    assert!(
+        report["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["sessionId"] != session_of_target.as_str())
+    );
+}
+
+#[test]
+fn the_watcher_keeps_the_catalog_current() {
+    let mut rig = Rig::new();
+    let dir = rig.projects().join("-home-ada-live");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("11111111-aaaa-4bbb-8ccc-000000000001.jsonl");
+    let line = |n: u64| {
+        format!(
+            "{}\n",
+            serde_json::json!({"type":"assistant","timestamp":format!("2026-04-01T10:00:{n:02}.000Z"),
+                "cwd":"/home/ada/live","sessionId":"11111111-aaaa-4bbb-8ccc-000000000001",
+                "requestId":format!("req_{n}"),"message":{"id":format!("msg_{n}"),"model":"claude-opus-4-6",
+                "usage":{"input_tokens":100,"output_tokens":10}}})
+        )
+    };
+    std::fs::write(&file, line(1)).unwrap();
+    rig.backend.start_history(true);
+    let tokens = |rig: &mut Rig| -> Option<u64> {
+        let mut latest = None;
+        rig.events.drain(Duration::from_millis(50), |event| {
+            if let Event::HistoryUpdated(catalog) = event {
+                latest = Some(catalog.report.totals.total());
+            }
+        });
+        latest
+    };
+    let mut seen = 0;
+    support::wait_for("the first catalog", Duration::from_secs(30), || {
+        if let Some(t) = tokens(&mut rig) {
+            seen = t;
+        }
+        (seen == 110).then_some(())
+    });
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(line(2).as_bytes())
+        .unwrap();
+    support::wait_for("the appended line", Duration::from_secs(30), || {
+        if let Some(t) = tokens(&mut rig) {
+            seen = t;
+        }
+        (seen == 220).then_some(())
+    });
+    rig.backend.stop_history();
+}
+
+#[test]
+fn projects_and_sessions_from_the_command_line() {
+    let rig = Rig::new();
+    copy_tree(&fixtures().join("projects/-home-ada-work-beta-lib"), &rig.projects().join("-home-ada-work-beta-lib"));
+    let projects = rig.cli_json(&["projects", "list", "--json"]);
+    let list = projects.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["path"], "/home/ada/work/beta-lib");
+    assert_eq!(list[0]["sessions"], 3);
+    let sessions = rig.cli_json(&["sessions", "list", "--project", "/home/ada/work/beta-lib", "--json"]);
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(sessions.len(), 3);
+    for s in sessions {
+        assert!(s["sessionId"].as_str().unwrap().len() == 36);
+        assert!(s["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(s["totalTokens"].as_u64().unwrap() > 0);
+    }
+    // An unknown project is a clear error, not an empty list.
+    let output = rig
+        .home
+        .anyon_command(&["sessions", "list", "--project", "/nowhere", "--json"])
+        .env("CLAUDE_CONFIG_DIR", rig.config.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nowhere"));
+    // A new project appears at once, before Claude ever ran there.
+    let new_dir = rig.config.path().join("fresh-project");
+    let added = rig.cli_json(&["projects", "add", new_dir.to_str().unwrap(), "--json"]);
+    assert_eq!(added["sessions"], 0);
+    assert!(new_dir.is_dir());
+    let projects = rig.cli_json(&["projects", "list", "--json"]);
+    assert_eq!(projects.as_array().unwrap().len(), 2);
+}
