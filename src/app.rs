@@ -94,6 +94,20 @@ impl AnyonApp {
         }
     }
 
+    /// The stores the window draws from (tests read them).
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// The chat sessions of the open tabs, in tab order.
+    pub fn open_chats(&self) -> Vec<&crate::store::ChatSession> {
+        self.tabs
+            .tabs()
+            .iter()
+            .filter_map(|t| self.stores.chat.sessions.get(&t.id))
+            .collect()
+    }
+
     /// The screen shown when no chat tab is active.
     pub fn screen(&self) -> Screen {
         self.screen
@@ -414,6 +428,11 @@ impl eframe::App for AnyonApp {
             .inner;
         if let Some((id, title)) = retitle {
             self.tabs.rename(id, title);
+        }
+        if let Some(request) = self.stores.history.open_chat.take() {
+            let mut session = crate::store::ChatSession::new(request.title, request.project);
+            session.session_id = request.resume;
+            self.open_session_tab(session);
         }
         if let Some((project, session_id)) = self.stores.checkpoints.fork.take() {
             let short: String = session_id.chars().take(8).collect();

@@ -122,6 +122,13 @@ pub enum Command {
     LoadPrices,
     /// Saves the person's price table (None: back to the built-in one).
     SavePrices(Option<crate::history::prices::PriceTable>),
+    /// Writes one usage table as CSV or JSON into `dir`.
+    ExportUsage {
+        range: UsageRange,
+        grouping: crate::history::report::Grouping,
+        json: bool,
+        dir: PathBuf,
+    },
     /// Lines of a transcript file (relative to `projects/`) from a byte offset.
     ReadSessionPage {
         file: String,
@@ -316,6 +323,7 @@ impl Command {
             Command::LoadPrices => "load_prices",
             Command::SavePrices(_) => "save_prices",
             Command::ReadSessionPage { .. } => "read_session_page",
+            Command::ExportUsage { .. } => "export_usage",
             Command::ExecuteClaudeCode(_) => "execute_claude_code",
             Command::ContinueClaudeCode(_) => "continue_claude_code",
             Command::CancelClaudeExecution { .. } => "cancel_claude_execution",

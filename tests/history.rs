@@ -161,11 +161,17 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
         panic!()
     };
     // The real path comes from `cwd`, not from the folder name.
-    let alpha = projects.iter().find(|p| p.path == "/home/ada/work/alpha-app").expect("alpha-app");
+    let alpha = projects
+        .iter()
+        .find(|p| p.path == "/home/ada/work/alpha-app")
+        .expect("alpha-app");
     assert_eq!(alpha.folder, "-home-ada-work-alpha-app");
     assert_eq!(alpha.sessions, 4);
     for pair in projects.windows(2) {
-        assert!(pair[0].last_activity_ms >= pair[1].last_activity_ms, "sorted by activity");
+        assert!(
+            pair[0].last_activity_ms >= pair[1].last_activity_ms,
+            "sorted by activity"
+        );
     }
     let Output::Sessions(sessions) = rig.run(Command::GetProjectSessions {
         project_path: "/home/ada/work/alpha-app".into(),
@@ -261,7 +267,11 @@ fn ccusage(config: &Path, kind: &str) -> Value {
         .env("CLAUDE_CONFIG_DIR", config)
         .output()
         .unwrap();
-    assert!(output.status.success(), "ccusage: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "ccusage: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -312,7 +322,11 @@ fn compare_row(what: &str, ours: &Value, theirs: &Value, costs: bool) {
         for field in &TOKEN_FIELDS[..4] {
             assert_eq!(o[field], t[field], "{what}: {model} {field}");
         }
-        assert_eq!(o.get("missingPricing"), t.get("missingPricing"), "{what}: {model} unpriced");
+        assert_eq!(
+            o.get("missingPricing"),
+            t.get("missingPricing"),
+            "{what}: {model} unpriced"
+        );
         if !costs || PRICES_DIFFER.iter().any(|m| model.starts_with(m)) {
             prices_agree = false;
             continue;
@@ -321,7 +335,10 @@ fn compare_row(what: &str, ours: &Value, theirs: &Value, costs: bool) {
         assert!(close(a, b), "{what}: {model} cost {a} vs ccusage {b}");
     }
     if costs && prices_agree {
-        let (a, b) = (ours["totalCost"].as_f64().unwrap(), theirs["totalCost"].as_f64().unwrap());
+        let (a, b) = (
+            ours["totalCost"].as_f64().unwrap(),
+            theirs["totalCost"].as_f64().unwrap(),
+        );
         assert!(close(a, b), "{what}: totalCost {a} vs ccusage {b}");
     }
 }
@@ -339,7 +356,12 @@ fn compare_reports(
             .as_array()
             .unwrap_or_else(|| panic!("no {list} in {v}"))
             .iter()
-            .map(|row| (key.iter().map(|k| row[k].to_string()).collect::<Vec<_>>().join("/"), row.clone()))
+            .map(|row| {
+                (
+                    key.iter().map(|k| row[k].to_string()).collect::<Vec<_>>().join("/"),
+                    row.clone(),
+                )
+            })
             .filter(|(k, _)| !skip.contains(k))
             .collect()
     };
@@ -368,9 +390,18 @@ fn relaying_sessions(projects: &Path) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for file in jsonl_files(projects) {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        if text.lines().any(|l| l.contains("\"agent_progress\"") && l.contains("\"usage\":{")) {
+        if text
+            .lines()
+            .any(|l| l.contains("\"agent_progress\"") && l.contains("\"usage\":{"))
+        {
             let rel = file.strip_prefix(projects).unwrap();
-            let project = rel.components().next().unwrap().as_os_str().to_string_lossy().to_string();
+            let project = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy()
+                .to_string();
             let session = file.file_stem().unwrap().to_string_lossy().to_string();
             out.insert(format!("{}/{}", Value::from(session), Value::from(project)));
         }
@@ -476,7 +507,10 @@ fn the_index_reads_only_what_changed() {
 
     // Append a response to one session: only the appended bytes are read.
     let files = jsonl_files(&rig.projects());
-    let target = files.iter().find(|f| !f.to_string_lossy().contains("subagents")).unwrap();
+    let target = files
+        .iter()
+        .find(|f| !f.to_string_lossy().contains("subagents"))
+        .unwrap();
     let appended = format!(
         "{}\n",
         serde_json::json!({"type":"assistant","timestamp":"2026-03-05T10:00:00.000Z","requestId":"req_new",
@@ -592,7 +626,10 @@ fn the_watcher_keeps_the_catalog_current() {
 #[test]
 fn projects_and_sessions_from_the_command_line() {
     let rig = Rig::new();
-    copy_tree(&fixtures().join("projects/-home-ada-work-beta-lib"), &rig.projects().join("-home-ada-work-beta-lib"));
+    copy_tree(
+        &fixtures().join("projects/-home-ada-work-beta-lib"),
+        &rig.projects().join("-home-ada-work-beta-lib"),
+    );
     let projects = rig.cli_json(&["projects", "list", "--json"]);
     let list = projects.as_array().unwrap();
     assert_eq!(list.len(), 1);

@@ -11,6 +11,7 @@ mod claude_cli_peer;
 mod cli;
 mod database;
 mod history;
+mod history_ui;
 mod mock_api_server;
 mod single_instance;
 mod storage;

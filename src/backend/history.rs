@@ -72,8 +72,19 @@ impl Backend {
     pub fn start_history(&self, watch: bool) {
         let backend = self.clone();
         self.runtime().spawn_blocking(move || {
-            if let Err(error) = backend.publish_from_index() {
-                tracing::warn!(%error, "could not load the transcript index");
+            // What the last run indexed shows at once; a first start waits for its scan (with progress)
+            // rather than showing an empty list.
+            let loaded = backend
+                .index_connection()
+                .and_then(|conn| index::load(&conn).map_err(|e| BackendError::History(e.to_string())));
+            match loaded {
+                Ok(loaded) if !loaded.files.is_empty() || !loaded.added_projects.is_empty() => {
+                    if let Err(error) = backend.publish(loaded) {
+                        tracing::warn!(%error, "could not show the transcript index");
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not load the transcript index"),
             }
             if let Err(error) = backend.refresh_history() {
                 tracing::warn!(%error, "transcript scan failed");
@@ -107,6 +118,10 @@ impl Backend {
     fn publish_from_index(&self) -> Result<Arc<Catalog>, BackendError> {
         let conn = self.index_connection()?;
         let loaded = index::load(&conn).map_err(|e| BackendError::History(e.to_string()))?;
+        self.publish(loaded)
+    }
+
+    fn publish(&self, loaded: index::Loaded) -> Result<Arc<Catalog>, BackendError> {
         let catalog = Arc::new(Catalog::build(loaded, &self.prices()));
         *lock(&self.inner.history.catalog) = Some(catalog.clone());
         self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
@@ -203,6 +218,37 @@ impl Backend {
                 let range = to_range(&range)?;
                 let report = report::build(&catalog.entries, &self.prices(), &range);
                 Ok(Output::Usage(Arc::new(report)))
+            }
+            Command::ExportUsage {
+                range,
+                grouping,
+                json,
+                dir,
+            } => {
+                let catalog = self.catalog(range.fresh)?;
+                let report = report::build(&catalog.entries, &self.prices(), &to_range(&range)?);
+                let text = if json {
+                    serde_json::to_string_pretty(&report::to_json(&report, grouping))
+                        .map_err(|e| BackendError::History(e.to_string()))?
+                } else {
+                    report::to_csv(&report, grouping).map_err(|e| BackendError::History(e.to_string()))?
+                };
+                if dir.as_os_str().is_empty() || !dir.is_dir() {
+                    return Err(BackendError::History(format!("{} is not a folder", dir.display())));
+                }
+                let name = format!(
+                    "anyon-usage-{}-{}.{}",
+                    grouping.file_stem(),
+                    chrono::Local::now().format("%Y%m%d-%H%M%S"),
+                    if json { "json" } else { "csv" }
+                );
+                let path = dir.join(name);
+                crate::fsutil::write_atomic(&path, text.as_bytes())
+                    .map_err(|e| BackendError::History(format!("cannot write {}: {e}", path.display())))?;
+                Ok(Output::Exported {
+                    path,
+                    rows: grouping.rows(&report).len() as u64,
+                })
             }
             Command::LoadPrices => {
                 let custom = self.prices_path().exists();

@@ -7,6 +7,7 @@ mod agents;
 mod checkpoints;
 mod claude;
 mod history;
+pub use history::to_range as to_usage_range;
 mod storage;
 
 pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
@@ -435,7 +436,8 @@ impl Backend {
             | Command::UsageReport(_)
             | Command::LoadPrices
             | Command::SavePrices(_)
-            | Command::ReadSessionPage { .. }) => self.history(command).await,
+            | Command::ReadSessionPage { .. }
+            | Command::ExportUsage { .. }) => self.history(command).await,
             command @ (Command::CheckpointCreate { .. }
             | Command::CheckpointList { .. }
             | Command::CheckpointDiff { .. }

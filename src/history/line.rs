@@ -58,6 +58,9 @@ pub struct LineMeta {
 }
 
 /// A parsed line.
+// Facts is by far the common case and the value lives only until it is stored: boxing it would add an
+// allocation per line for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
     Facts {

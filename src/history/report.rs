@@ -335,6 +335,134 @@ fn merge(target: &mut Group, source: &Group) {
     }
 }
 
+/// One of the report's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grouping {
+    #[default]
+    Daily,
+    Monthly,
+    Models,
+    Projects,
+    Sessions,
+}
+
+impl Grouping {
+    pub const ALL: [Grouping; 5] = [
+        Grouping::Daily,
+        Grouping::Monthly,
+        Grouping::Models,
+        Grouping::Projects,
+        Grouping::Sessions,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Grouping::Daily => "By day",
+            Grouping::Monthly => "By month",
+            Grouping::Models => "By model",
+            Grouping::Projects => "By project",
+            Grouping::Sessions => "By session",
+        }
+    }
+
+    /// The name of the row key in exports (ccusage's where it has one).
+    pub fn key_name(self) -> &'static str {
+        match self {
+            Grouping::Daily => "date",
+            Grouping::Monthly => "month",
+            Grouping::Models => "model",
+            Grouping::Projects => "project",
+            Grouping::Sessions => "sessionId",
+        }
+    }
+
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Grouping::Daily => "daily",
+            Grouping::Monthly => "monthly",
+            Grouping::Models => "models",
+            Grouping::Projects => "projects",
+            Grouping::Sessions => "sessions",
+        }
+    }
+
+    pub fn rows(self, report: &Report) -> &[Group] {
+        match self {
+            Grouping::Daily => &report.daily,
+            Grouping::Monthly => &report.monthly,
+            Grouping::Models => &report.models,
+            Grouping::Projects => &report.projects,
+            Grouping::Sessions => &report.sessions,
+        }
+    }
+}
+
+/// One table as CSV: the key, tokens, cost (empty when some of it has no price) and the models.
+pub fn to_csv(report: &Report, grouping: Grouping) -> Result<String, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![grouping.key_name()];
+    if grouping == Grouping::Sessions {
+        header.push("projectPath");
+    }
+    header.extend([
+        "inputTokens",
+        "outputTokens",
+        "cacheCreationTokens",
+        "cacheReadTokens",
+        "totalTokens",
+        "totalCost",
+        "unpricedModels",
+        "modelsUsed",
+    ]);
+    out.write_record(&header)?;
+    for g in grouping.rows(report) {
+        let mut row = vec![g.key.clone()];
+        if grouping == Grouping::Sessions {
+            row.push(g.project.clone());
+        }
+        let unpriced = g.unpriced_models();
+        row.extend([
+            g.tally.input.to_string(),
+            g.tally.output.to_string(),
+            g.tally.cache_write.to_string(),
+            g.tally.cache_read.to_string(),
+            g.tally.total().to_string(),
+            format!("{:.6}", g.tally.cost),
+            unpriced.join(" "),
+            g.models.iter().map(|m| m.model.as_str()).collect::<Vec<_>>().join(" "),
+        ]);
+        out.write_record(&row)?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// One table as JSON, with ccusage's field names: `{"<table>": [...], "totals": {...}}`.
+pub fn to_json(report: &Report, grouping: Grouping) -> Value {
+    match grouping {
+        Grouping::Daily => ccusage_json(report, ReportKind::Daily),
+        Grouping::Monthly => ccusage_json(report, ReportKind::Monthly),
+        Grouping::Sessions => ccusage_json(report, ReportKind::Session),
+        Grouping::Models | Grouping::Projects => {
+            let rows: Vec<Value> = grouping
+                .rows(report)
+                .iter()
+                .map(|g| {
+                    let mut row = row_json(g);
+                    row.insert(grouping.key_name().into(), json!(g.key));
+                    Value::Object(row)
+                })
+                .collect();
+            let mut totals = tokens_json(&report.totals);
+            if !report.unpriced_models.is_empty() {
+                totals.insert("unpricedModels".into(), json!(report.unpriced_models));
+            }
+            json!({ grouping.file_stem(): rows, "totals": totals })
+        }
+    }
+}
+
 /// The report kinds of `anyon usage`, named as ccusage names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -507,6 +635,27 @@ mod tests {
             outputs(&[line("m", "r1", 10, false, T1), line("m", "r2", 20, false, T1)]),
             vec![10, 20]
         );
+    }
+
+    #[test]
+    fn csv_and_json_exports_carry_every_row() {
+        let lines = [
+            line("m1", "r1", 10, false, T1),
+            line("m2", "r2", 20, false, T2),
+            r#"{"type":"assistant","timestamp":"2026-03-02T11:00:00.000Z","message":{"model":"claude-unknown-1","usage":{"input_tokens":5,"output_tokens":5}}}"#.to_string(),
+        ];
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        let report = build(&entries(&refs), &PriceTable::built_in(), &Range::default());
+        let csv = to_csv(&report, Grouping::Daily).unwrap();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 3, "{csv}");
+        assert!(rows[0].starts_with("date,inputTokens,outputTokens"));
+        assert!(rows[1].starts_with("2026-03-01,1000,10,0,0,1010,"));
+        assert!(rows[2].contains("claude-unknown-1"), "unpriced models are named: {csv}");
+        let json = to_json(&report, Grouping::Models);
+        assert_eq!(json["models"].as_array().unwrap().len(), 2);
+        assert_eq!(json["totals"]["totalTokens"], 1000 + 10 + 1000 + 20 + 10);
+        assert_eq!(json["totals"]["unpricedModels"][0], "claude-unknown-1");
     }
 
     #[test]

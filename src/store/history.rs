@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::claude::stream::{ParsedLine, parse_line};
 use crate::command::RequestId;
 use crate::event::Output;
 use crate::history::catalog::{Catalog, SessionSummary};
@@ -11,41 +12,13 @@ use crate::history::page::SessionPage;
 use crate::history::prices::PriceTable;
 use crate::history::report::Report;
 
-use super::Requested;
+use super::{ChatSession, Requested};
 
 /// Lines read per page when a session is opened read-only.
 pub const PAGE_LINES: usize = 400;
 
 /// The grouping the Usage screen's table shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UsageTab {
-    #[default]
-    Daily,
-    Monthly,
-    Models,
-    Projects,
-    Sessions,
-}
-
-impl UsageTab {
-    pub const ALL: [UsageTab; 5] = [
-        UsageTab::Daily,
-        UsageTab::Monthly,
-        UsageTab::Models,
-        UsageTab::Projects,
-        UsageTab::Sessions,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            UsageTab::Daily => "By day",
-            UsageTab::Monthly => "By month",
-            UsageTab::Models => "By model",
-            UsageTab::Projects => "By project",
-            UsageTab::Sessions => "By session",
-        }
-    }
-}
+pub use crate::history::report::Grouping as UsageTab;
 
 /// A session opened read-only: its files are read page by page, never whole.
 #[derive(Debug, Clone, Default)]
@@ -60,14 +33,18 @@ pub struct SessionViewer {
     pub eof: bool,
     pub pending: Option<RequestId>,
     pub error: Option<String>,
-    /// Bumped whenever `lines` changes, so the view can rebuild its parsed items.
+    /// Bumped whenever `lines` changes.
     pub generation: u64,
+    /// The conversation as the chat view draws it, built from the lines read so far.
+    pub view: ChatSession,
 }
 
 impl SessionViewer {
     pub fn open(session: SessionSummary) -> Self {
         let file = session.files.first().cloned().unwrap_or_default();
+        let project = session.cwd.clone().unwrap_or_default();
         SessionViewer {
+            view: ChatSession::new(session.title.clone(), project),
             session: Some(session),
             file,
             ..Default::default()
@@ -84,6 +61,8 @@ impl SessionViewer {
         self.pending = None;
         self.error = None;
         self.generation += 1;
+        let (title, project) = (self.view.title.clone(), self.view.project.clone());
+        self.view = ChatSession::new(title, project);
     }
 
     /// Whether another page should be asked for.
@@ -95,12 +74,38 @@ impl SessionViewer {
         if page.file != self.file || page.offset != self.next_offset {
             return;
         }
+        for line in &page.lines {
+            feed(&mut self.view, line);
+        }
         self.lines.extend(page.lines.iter().cloned());
         self.next_offset = page.next_offset;
         self.file_size = page.file_size;
         self.eof = page.eof;
         self.generation += 1;
     }
+}
+
+/// Folds one transcript line into a read-only conversation: prompts the person typed, then whatever the
+/// chat view shows of Claude's messages (text, thinking, tool calls and their results).
+fn feed(view: &mut ChatSession, line: &str) {
+    if let crate::history::line::Line::Facts { meta, .. } = crate::history::line::parse(line)
+        && let Some(prompt) = meta.prompt
+    {
+        view.push_prompt(&prompt);
+        return;
+    }
+    if let ParsedLine::Message(message) = parse_line(line) {
+        view.apply_message(0, &message, Arc::from(line));
+    }
+}
+
+/// A chat tab the Projects screen asks the window to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenChat {
+    pub title: String,
+    pub project: String,
+    /// The session to resume; None for a new conversation.
+    pub resume: Option<String>,
 }
 
 /// The transcript-backed state of the window.
@@ -133,6 +138,11 @@ pub struct HistoryStore {
     pub price_editor: Option<String>,
     pub price_error: Option<String>,
     pub saving_prices: Option<RequestId>,
+    /// A chat tab to open after this frame.
+    pub open_chat: Option<OpenChat>,
+    /// The folder usage exports are written to (typed by the person).
+    pub export_dir: String,
+    pub exporting: Option<RequestId>,
 }
 
 impl HistoryStore {
@@ -243,11 +253,14 @@ mod tests {
 
     #[test]
     fn pages_append_in_order_and_stale_answers_are_dropped() {
-        let mut store = HistoryStore::default();
-        let mut viewer = SessionViewer::default();
-        viewer.file = "p/s.jsonl".into();
-        store.viewer = Some(viewer);
-        store.viewer.as_mut().unwrap().pending = Some(7);
+        let mut store = HistoryStore {
+            viewer: Some(SessionViewer {
+                file: "p/s.jsonl".into(),
+                pending: Some(7),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         assert!(store.apply_output(7, &Output::SessionPage(page("p/s.jsonl", 0, 40, &["a", "b"], false))));
         let v = store.viewer.as_ref().unwrap();
         assert_eq!(v.lines, ["a", "b"]);
@@ -266,12 +279,37 @@ mod tests {
     }
 
     #[test]
+    fn pages_become_a_read_only_conversation() {
+        let mut store = HistoryStore {
+            viewer: Some(SessionViewer {
+                file: "p/s.jsonl".into(),
+                pending: Some(1),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let prompt = r#"{"type":"user","message":{"role":"user","content":"fix the build"}}"#;
+        let answer = r#"{"type":"assistant","message":{"id":"m","role":"assistant","model":"claude-opus-4-6","content":[{"type":"text","text":"Done."}]}}"#;
+        assert!(store.apply_output(
+            1,
+            &Output::SessionPage(page("p/s.jsonl", 0, 10, &[prompt, "not json", answer], true))
+        ));
+        let items = &store.viewer.as_ref().unwrap().view.items;
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(matches!(&items[0], crate::store::ChatItem::Prompt { text } if text == "fix the build"));
+        assert!(matches!(&items[1], crate::store::ChatItem::Text { text, .. } if text == "Done."));
+    }
+
+    #[test]
     fn a_failed_page_stops_paging_with_the_reason() {
-        let mut store = HistoryStore::default();
-        let mut viewer = SessionViewer::default();
-        viewer.file = "p/s.jsonl".into();
-        viewer.pending = Some(3);
-        store.viewer = Some(viewer);
+        let mut store = HistoryStore {
+            viewer: Some(SessionViewer {
+                file: "p/s.jsonl".into(),
+                pending: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         assert!(store.apply_failure(3, "file is gone"));
         let v = store.viewer.as_ref().unwrap();
         assert_eq!(v.error.as_deref(), Some("file is gone"));
@@ -280,8 +318,10 @@ mod tests {
 
     #[test]
     fn a_new_catalog_marks_usage_stale_and_clears_progress() {
-        let mut store = HistoryStore::default();
-        store.usage_current = true;
+        let mut store = HistoryStore {
+            usage_current: true,
+            ..Default::default()
+        };
         store.apply_progress(Progress {
             files_done: 1,
             files_total: 2,

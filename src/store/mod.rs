@@ -19,7 +19,7 @@ pub use chat::{
     ActiveRun, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
-pub use history::{HistoryStore, PAGE_LINES, SessionViewer, UsageTab};
+pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
@@ -98,6 +98,10 @@ impl Stores {
                     | Output::RestorePlan(_)
                     | Output::Restored(_)
                     | Output::CheckpointTaken(_) => self.checkpoints.apply_output(request_id, &output),
+                    Output::Exported { .. } if self.history.exporting == Some(request_id) => {
+                        self.history.exporting = None;
+                        true
+                    }
                     Output::Usage(_) | Output::Prices { .. } | Output::SessionPage(_) | Output::ProjectCreated(_) => {
                         self.history.apply_output(request_id, &output)
                     }
@@ -122,6 +126,9 @@ impl Stores {
                     && !self.history.apply_failure(request_id, &error)
                 {
                     self.history.create_failed(request_id);
+                    if self.history.exporting == Some(request_id) {
+                        self.history.exporting = None;
+                    }
                     self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
                 }
             }

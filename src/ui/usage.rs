@@ -1,18 +1,450 @@
-//! The Usage screen: tokens and cost from Claude's transcripts.
+//! The Usage screen: tokens and cost from Claude's transcripts over a date range, by day, month, model,
+//! project and session, with a chart, a table, CSV/JSON export and the editable price table.
 
-use super::ScreenContext;
-use super::widgets::{EmptyState, screen_heading};
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{Bar, BarChart, Plot};
+
+use super::projects::{money, tokens};
+use super::widgets::{EmptyState, error_line, screen_heading};
+use super::{ScreenContext, theme};
+use crate::command::{Command, UsageRange};
+use crate::history::prices::PriceTable;
+use crate::history::report::{Group, Report};
 use crate::nav::Screen;
+use crate::store::{HistoryStore, UsageTab};
 
-pub fn ui(ui: &mut egui::Ui, _cx: &mut ScreenContext<'_>) {
+pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Usage.heading());
-    EmptyState {
-        icon: "📊",
-        title: "No usage figures yet",
-        body: "Tokens and cost by day, model, project and session, counted from Claude's own \
-               transcripts, appear here with charts and CSV export. Counting usage is not part of this \
-               build yet.",
-        detail: None,
+    let ScreenContext { stores, backend, .. } = cx;
+    let store = &mut stores.history;
+    if store.catalog.is_none() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Reading Claude's transcripts…");
+        });
+        return;
     }
-    .ui(ui);
+    let range_changed = range_ui(ui, store);
+    if let Some(error) = range_error(store) {
+        error_line(ui, &error);
+        return;
+    }
+    if (!store.usage_current || range_changed) && !store.usage.is_pending() {
+        store.usage_current = true;
+        store
+            .usage
+            .start(backend.dispatch(Command::UsageReport(range_of(store))));
+    }
+    if store.prices.never_requested() {
+        store.prices.start(backend.dispatch(Command::LoadPrices));
+    }
+    if let Some(error) = store.usage.error() {
+        error_line(ui, error);
+    }
+    let Some(report) = store.usage.value().cloned() else {
+        ui.spinner();
+        return;
+    };
+    totals_ui(ui, &report);
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        for tab in UsageTab::ALL {
+            ui.selectable_value(&mut store.usage_tab, tab, tab.label());
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            export_ui(ui, store, backend);
+        });
+    });
+    ui.add_space(4.0);
+    egui::Panel::bottom("usage-prices")
+        .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
+        .show(ui, |ui| prices_ui(ui, store, backend));
+    egui::CentralPanel::no_frame().show(ui, |ui| {
+        let rows = store.usage_tab.rows(&report);
+        if rows.is_empty() {
+            EmptyState {
+                icon: "📊",
+                title: "No usage in this range",
+                body: "Claude's transcripts hold no API usage between these days. Widen the range or choose All.",
+                detail: None,
+            }
+            .ui(ui);
+            return;
+        }
+        chart_ui(ui, store.usage_tab, rows);
+        ui.add_space(6.0);
+        ui.add(
+            egui::TextEdit::singleline(&mut store.usage_filter)
+                .hint_text("🔍 Filter rows")
+                .desired_width(260.0),
+        );
+        table_ui(ui, store, rows);
+    });
+}
+
+fn range_of(store: &HistoryStore) -> UsageRange {
+    UsageRange {
+        since: Some(store.usage_since.trim().to_string()).filter(|s| !s.is_empty()),
+        until: Some(store.usage_until.trim().to_string()).filter(|s| !s.is_empty()),
+        timezone: Some(store.usage_zone.trim().to_string()).filter(|s| !s.is_empty()),
+        fresh: false,
+    }
+}
+
+/// The range as typed, checked before asking (a half-typed date is not sent).
+fn range_error(store: &HistoryStore) -> Option<String> {
+    let range = range_of(store);
+    crate::backend::to_usage_range(&range).err().map(|e| e.to_string())
+}
+
+/// The date range and zone; true when the person changed them.
+fn range_ui(ui: &mut Ui, store: &mut HistoryStore) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let today = chrono::Local::now().date_naive();
+        let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        let mut preset = |ui: &mut Ui, label: &str, since: Option<chrono::NaiveDate>| {
+            let active = store.usage_since == since.map(day).unwrap_or_default() && store.usage_until.is_empty();
+            if ui.selectable_label(active, label).clicked() {
+                store.usage_since = since.map(day).unwrap_or_default();
+                store.usage_until.clear();
+                changed = true;
+            }
+        };
+        preset(ui, "7 days", Some(today - chrono::Days::new(6)));
+        preset(ui, "30 days", Some(today - chrono::Days::new(29)));
+        preset(ui, "This month", Some(today.with_day0(0).unwrap_or(today)));
+        preset(ui, "All", None);
+        ui.separator();
+        let label = ui.label("From");
+        changed |= ui
+            .add(
+                egui::TextEdit::singleline(&mut store.usage_since)
+                    .hint_text("YYYY-MM-DD")
+                    .desired_width(90.0),
+            )
+            .labelled_by(label.id)
+            .lost_focus();
+        let label = ui.label("to");
+        changed |= ui
+            .add(
+                egui::TextEdit::singleline(&mut store.usage_until)
+                    .hint_text("YYYY-MM-DD")
+                    .desired_width(90.0),
+            )
+            .labelled_by(label.id)
+            .lost_focus();
+        let label = ui.label("Time zone");
+        changed |= ui
+            .add(
+                egui::TextEdit::singleline(&mut store.usage_zone)
+                    .hint_text("local")
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("An IANA zone such as Europe/Berlin or UTC; empty for this computer's zone")
+            .lost_focus();
+        if store.usage.is_pending() {
+            ui.spinner();
+        }
+    });
+    changed
+}
+
+use chrono::Datelike;
+
+fn totals_ui(ui: &mut Ui, report: &Report) {
+    let muted = theme::muted(ui.visuals());
+    ui.horizontal_wrapped(|ui| {
+        let card = |ui: &mut Ui, label: &str, value: String| {
+            egui::Frame::new()
+                .fill(theme::card_fill(ui.visuals()))
+                .corner_radius(theme::CARD_RADIUS)
+                .inner_margin(egui::Margin::symmetric(14, 8))
+                .show(ui, |ui| {
+                    ui.vertical(|ui| {
+                        ui.label(RichText::new(label).small().color(muted));
+                        ui.label(RichText::new(value).strong().size(18.0));
+                    });
+                });
+        };
+        let t = &report.totals;
+        card(ui, "Cost", money(t.cost));
+        card(ui, "Total tokens", tokens(t.total()));
+        card(ui, "Input", tokens(t.input));
+        card(ui, "Output", tokens(t.output));
+        card(ui, "Cache writes", tokens(t.cache_write));
+        card(ui, "Cache reads", tokens(t.cache_read));
+    });
+    if !report.unpriced_models.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "⚠ Unpriced: {}. Their tokens are counted; their cost is not in these totals. Add prices below.",
+                report.unpriced_models.join(", ")
+            ))
+            .color(theme::error(ui.visuals())),
+        );
+    }
+}
+
+fn chart_ui(ui: &mut Ui, tab: UsageTab, rows: &[Group]) {
+    // Days and months in order; models, projects and sessions: the ten costliest.
+    let mut shown: Vec<&Group> = rows.iter().collect();
+    if matches!(tab, UsageTab::Models | UsageTab::Projects | UsageTab::Sessions) {
+        shown.sort_by(|a, b| b.tally.cost.total_cmp(&a.tally.cost));
+        shown.truncate(10);
+    }
+    let labels: Vec<String> = shown.iter().map(|g| short_key(tab, g)).collect();
+    let bars: Vec<Bar> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Bar::new(i as f64, g.tally.cost).name(&labels[i]).width(0.7))
+        .collect();
+    let chart = BarChart::new("Cost (USD)", bars).color(theme::accent(ui.visuals()));
+    let axis_labels = labels.clone();
+    Plot::new(("usage-chart", tab.label()))
+        .height(180.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .show_grid([false, true])
+        .y_axis_formatter(|mark, _| format!("${:.2}", mark.value))
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
+                axis_labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .label_formatter(move |hover| match hover {
+            egui_plot::HoverPosition::NearDataPoint { position, .. } => {
+                let i = position.x.round();
+                let name = if i >= 0.0 {
+                    labels.get(i as usize).cloned()
+                } else {
+                    None
+                };
+                name.map(|n| format!("{n}\n${:.2}", position.y))
+            }
+            _ => None,
+        })
+        .show(ui, |plot| plot.bar_chart(chart));
+}
+
+fn short_key(tab: UsageTab, group: &Group) -> String {
+    match tab {
+        UsageTab::Daily => group.key.get(5..).unwrap_or(&group.key).to_string(),
+        UsageTab::Sessions => group.key.chars().take(8).collect(),
+        UsageTab::Projects => group
+            .key
+            .rsplit(['-', '/'])
+            .find(|s| !s.is_empty())
+            .unwrap_or(&group.key)
+            .to_string(),
+        _ => group.key.clone(),
+    }
+}
+
+fn table_ui(ui: &mut Ui, store: &HistoryStore, rows: &[Group]) {
+    let needle = store.usage_filter.to_lowercase();
+    let shown: Vec<&Group> = rows
+        .iter()
+        .filter(|g| {
+            needle.is_empty()
+                || g.key.to_lowercase().contains(&needle)
+                || g.project.to_lowercase().contains(&needle)
+                || g.models.iter().any(|m| m.model.contains(&needle))
+        })
+        .collect();
+    let key_title = match store.usage_tab {
+        UsageTab::Daily => "Day",
+        UsageTab::Monthly => "Month",
+        UsageTab::Models => "Model",
+        UsageTab::Projects => "Project",
+        UsageTab::Sessions => "Session",
+    };
+    let error = theme::error(ui.visuals());
+    TableBuilder::new(ui)
+        .id_salt(("usage-table", key_title))
+        .striped(true)
+        .column(Column::initial(220.0).resizable(true).clip(true))
+        .columns(Column::initial(90.0).resizable(true), 5)
+        .column(Column::initial(90.0))
+        .column(Column::remainder().clip(true))
+        .header(22.0, |mut header| {
+            for title in [
+                key_title,
+                "Input",
+                "Output",
+                "Cache write",
+                "Cache read",
+                "Total",
+                "Cost",
+                "Models",
+            ] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(22.0, shown.len(), |mut row| {
+                let g = shown[row.index()];
+                let unpriced = g.unpriced_models();
+                let key = if store.usage_tab == UsageTab::Sessions {
+                    format!("{} · {}", g.key, g.project)
+                } else {
+                    g.key.clone()
+                };
+                row.col(|ui| {
+                    ui.label(key).on_hover_text(&g.key);
+                });
+                for n in [
+                    g.tally.input,
+                    g.tally.output,
+                    g.tally.cache_write,
+                    g.tally.cache_read,
+                    g.tally.total(),
+                ] {
+                    row.col(|ui| {
+                        ui.label(tokens(n)).on_hover_text(n.to_string());
+                    });
+                }
+                row.col(|ui| {
+                    if unpriced.is_empty() {
+                        ui.label(money(g.tally.cost));
+                    } else if g.tally.cost > 0.0 {
+                        ui.label(RichText::new(format!("{} +unpriced", money(g.tally.cost))).color(error))
+                            .on_hover_text(format!("No price for {}", unpriced.join(", ")));
+                    } else {
+                        ui.label(RichText::new("unpriced").color(error))
+                            .on_hover_text(format!("No price for {}", unpriced.join(", ")));
+                    }
+                });
+                row.col(|ui| {
+                    let models: Vec<&str> = g.models.iter().map(|m| m.model.as_str()).collect();
+                    ui.label(models.join(", "));
+                });
+            });
+        });
+}
+
+fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Backend) {
+    if store.export_dir.is_empty() {
+        store.export_dir = directories::UserDirs::new()
+            .and_then(|d| d.download_dir().map(|p| p.to_path_buf()))
+            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+    }
+    let busy = store.exporting.is_some();
+    let mut export = None;
+    // Right to left: the buttons, then the folder, then its label.
+    if ui
+        .add_enabled(!busy, egui::Button::new("JSON"))
+        .on_hover_text("Export this table as JSON, with ccusage's field names")
+        .clicked()
+    {
+        export = Some(true);
+    }
+    if ui
+        .add_enabled(!busy, egui::Button::new("CSV"))
+        .on_hover_text("Export this table as CSV")
+        .clicked()
+    {
+        export = Some(false);
+    }
+    let field = ui
+        .add(egui::TextEdit::singleline(&mut store.export_dir).desired_width(200.0))
+        .on_hover_text("The folder the export is written to");
+    let label = ui.label("Export to");
+    field.labelled_by(label.id);
+    if let Some(json) = export {
+        store.exporting = Some(backend.dispatch(Command::ExportUsage {
+            range: range_of(store),
+            grouping: store.usage_tab,
+            json,
+            dir: store.export_dir.clone().into(),
+        }));
+    }
+}
+
+fn prices_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Backend) {
+    let muted = theme::muted(ui.visuals());
+    let Some((table, custom)) = store.prices.value().cloned() else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "Prices: {} table, version {} ({} models)",
+                if custom { "your own" } else { "built-in" },
+                table.version,
+                table.models.len()
+            ))
+            .small()
+            .color(muted),
+        );
+        if store.price_editor.is_none() && ui.small_button("Edit prices…").clicked() {
+            store.price_editor = Some(serde_json::to_string_pretty(&table).unwrap_or_default());
+            store.price_error = None;
+        }
+        if custom
+            && store.price_editor.is_none()
+            && ui
+                .small_button("Use built-in prices")
+                .on_hover_text("Remove your price table")
+                .clicked()
+        {
+            store.saving_prices = Some(backend.dispatch(Command::SavePrices(None)));
+        }
+    });
+    let mut close = false;
+    if let Some(text) = &mut store.price_editor {
+        ui.label(
+            RichText::new(
+                "USD per million tokens. above_200k: rates beyond 200,000 tokens of one kind in one response.",
+            )
+            .small()
+            .color(muted),
+        );
+        egui::ScrollArea::vertical().max_height(220.0).show(ui, |ui| {
+            ui.add(
+                egui::TextEdit::multiline(text)
+                    .code_editor()
+                    .desired_rows(10)
+                    .desired_width(f32::INFINITY),
+            );
+        });
+        if let Some(error) = &store.price_error {
+            error_line(ui, error);
+        }
+        ui.horizontal(|ui| {
+            let busy = store.saving_prices.is_some();
+            if ui.add_enabled(!busy, egui::Button::new("Save prices")).clicked() {
+                match serde_json::from_str::<PriceTable>(text) {
+                    Ok(table) => match table.validate() {
+                        Ok(()) => {
+                            store.price_error = None;
+                            store.saving_prices = Some(backend.dispatch(Command::SavePrices(Some(table))));
+                        }
+                        Err(e) => store.price_error = Some(e.to_string()),
+                    },
+                    Err(e) => store.price_error = Some(format!("Not a price table: {e}")),
+                }
+            }
+            if ui.button("Cancel").clicked() {
+                close = true;
+            }
+            if busy {
+                ui.spinner();
+            }
+        });
+    }
+    if close {
+        store.price_editor = None;
+        store.price_error = None;
+    }
 }

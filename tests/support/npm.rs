@@ -40,7 +40,10 @@ fn install_now(dir: &str, package: &str, version: &str, bin: &str) -> Result<Pat
         .output()
         .map_err(|e| format!("cannot run npm ({e}); install Node.js and npm"))?;
     if !output.status.success() {
-        return Err(format!("npm install {package} failed: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "npm install {package} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     if !path.is_file() {
         return Err(format!("npm installed {package} but {} is missing", path.display()));

@@ -1,0 +1,203 @@
+//! The Projects and Usage screens in the real window (headless), over the sample transcripts.
+
+use std::time::Duration;
+
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::command::{Command, UsageRange};
+use anyon::event::Output;
+use anyon::nav::Screen;
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use crate::support::{self, TempHome};
+
+fn shows(harness: &Harness<'_, AnyonApp>, part: &str) -> bool {
+    harness
+        .query_all_by(|n| {
+            matches!(n.role(), Role::Label | Role::Heading | Role::Button)
+                && [n.value(), n.label()].into_iter().flatten().any(|t| t.contains(part))
+        })
+        .next()
+        .is_some()
+}
+
+fn settle(harness: &mut Harness<'_, AnyonApp>, what: &str, part: &str) {
+    support::wait_for(what, Duration::from_secs(60), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        shows(harness, part).then_some(())
+    });
+    harness.run_ok();
+}
+
+fn click_starting_with(harness: &mut Harness<'_, AnyonApp>, prefix: &str) {
+    harness
+        .query_all_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l.starts_with(prefix)))
+        .next()
+        .unwrap_or_else(|| panic!("no button starting with {prefix:?}"))
+        .click();
+    harness.run_ok();
+}
+
+struct Window {
+    _home: TempHome,
+    _config: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    backend: anyon::backend::Backend,
+    harness: Harness<'static, AnyonApp>,
+}
+
+fn window(screen: Screen) -> Window {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    let projects = config.path().join("projects");
+    copy(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcripts/projects"),
+        &projects,
+    );
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_projects_root(projects);
+    let options = StartOptions {
+        screen: Some(screen),
+        ..StartOptions::default()
+    };
+    let for_app = backend.clone();
+    let harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    Window {
+        _home: home,
+        _config: config,
+        runtime,
+        backend,
+        harness,
+    }
+}
+
+fn copy(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy(&path, &target);
+        } else {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn projects_screen_lists_searches_opens_read_only_and_resumes() {
+    let mut w = window(Screen::Projects);
+    let harness = &mut w.harness;
+    settle(harness, "the project list", "alpha-app");
+    // The most recently active project is selected first and shows its sessions.
+    settle(harness, "alpha-app's sessions", "SUBAGENT please");
+
+    // Search narrows the list of projects.
+    let search = harness
+        .query_all_by(|n| n.role() == Role::TextInput)
+        .nth(1)
+        .expect("the project search field");
+    search.focus();
+    search.type_text("beta-lib");
+    harness.run_ok();
+    assert!(!shows(harness, "alpha-app\n"), "alpha-app is filtered out");
+    click_starting_with(harness, "beta-lib");
+    settle(harness, "beta-lib's header", "/home/ada/work/beta-lib");
+
+    // Open the first session read-only: its conversation is drawn from the transcript.
+    click_starting_with(harness, "Open");
+    settle(harness, "the read-only banner", "Read-only");
+    settle(harness, "lines read", "lines read");
+    let viewer = harness.state().stores().history.viewer.as_ref().expect("a viewer");
+    assert!(!viewer.lines.is_empty());
+    assert!(!viewer.view.items.is_empty(), "the transcript became a conversation");
+    let session_id = viewer.session.as_ref().unwrap().session_id.clone();
+
+    // Resume it in a chat tab, in the project's real folder.
+    click_starting_with(harness, "▶ Resume in a chat tab");
+    harness.run_ok();
+    let chats = harness.state().open_chats();
+    assert_eq!(chats.len(), 1);
+    assert_eq!(chats[0].session_id.as_deref(), Some(session_id.as_str()));
+    assert_eq!(chats[0].project, "/home/ada/work/beta-lib");
+}
+
+#[test]
+fn a_new_project_appears_in_the_list() {
+    let mut w = window(Screen::Projects);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("brand-new-app");
+    let harness = &mut w.harness;
+    settle(harness, "the project list", "alpha-app");
+    let field = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("New project"));
+    field.focus();
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("New project"))
+        .type_text(&path.display().to_string());
+    harness.run_ok();
+    harness.get_by_label("Add").click();
+    settle(harness, "the new project", "brand-new-app");
+    assert!(path.is_dir(), "the folder was created");
+    settle(harness, "its empty session list", "No sessions yet");
+}
+
+#[test]
+fn usage_screen_shows_totals_tables_unpriced_models_and_exports() {
+    let mut w = window(Screen::Usage);
+    let harness = &mut w.harness;
+    settle(harness, "the totals", "Total tokens");
+    // The cost card shows what the backend counts for the same (local-zone, all-time) range.
+    let Ok(Output::Usage(report)) = w.runtime.block_on(w.backend.execute(Command::UsageReport(UsageRange {
+        fresh: true,
+        ..UsageRange::default()
+    }))) else {
+        panic!("no report")
+    };
+    settle(
+        harness,
+        "the total cost",
+        &anyon::ui::projects::money(report.totals.cost),
+    );
+    settle(harness, "the unpriced warning", "Unpriced: claude-imaginary-9");
+
+    harness.get_by_label("By model").click();
+    settle(harness, "the model table", "claude-opus-4-6");
+    settle(harness, "an unpriced row", "unpriced");
+
+    // A range with no usage says so.
+    let since = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("From"));
+    since.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("From"))
+        .type_text("2030-01-01");
+    harness.key_press(Key::Enter);
+    settle(harness, "the empty range", "No usage in this range");
+    harness.get_by_label("All").click();
+    settle(harness, "the models again", "claude-opus-4-6");
+
+    // Export the table as CSV into a chosen folder.
+    let out = tempfile::tempdir().unwrap();
+    let into = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Export to"));
+    into.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Export to"))
+        .type_text(&out.path().display().to_string());
+    harness.run_ok();
+    harness.get_by_label("CSV").click();
+    let file = support::wait_for("the export", Duration::from_secs(30), || {
+        harness.step();
+        std::fs::read_dir(out.path()).ok()?.flatten().map(|e| e.path()).next()
+    });
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(csv.starts_with("model,inputTokens"), "{csv}");
+    assert_eq!(csv.lines().count(), report.models.len() + 1);
+    settle(harness, "the confirmation", "Exported");
+}
