@@ -336,3 +336,54 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
         "version 3\n"
     );
 }
+
+#[test]
+fn a_checkpoint_from_the_command_line_joins_the_projects_latest_session_at_its_position() {
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    let dir = std::fs::canonicalize(project.path()).unwrap().display().to_string();
+    std::fs::write(project.path().join("a.txt"), "a\n").unwrap();
+    // Claude's transcripts: an older session and the latest one, three messages in.
+    let config = tempfile::tempdir().unwrap();
+    let folder = config.path().join("projects").join(dir.replace(['/', '\\', ':'], "-"));
+    std::fs::create_dir_all(&folder).unwrap();
+    let line = |session: &str, ts: &str, kind: &str, content: &str| {
+        serde_json::json!({"type": kind, "sessionId": session, "cwd": dir, "timestamp": ts,
+            "message": {"role": kind, "content": content}})
+        .to_string()
+    };
+    let older = "0ld00000-0000-4000-8000-000000000000";
+    let latest = "1a7e5700-0000-4000-8000-000000000000";
+    std::fs::write(
+        folder.join(format!("{older}.jsonl")),
+        line(older, "2026-01-01T10:00:00Z", "user", "old work") + "\n",
+    )
+    .unwrap();
+    let transcript = [
+        line(latest, "2026-02-01T10:00:00Z", "user", "first"),
+        line(latest, "2026-02-01T10:00:05Z", "assistant", "done"),
+        "not json".to_string(),
+        line(latest, "2026-02-01T10:01:00Z", "user", "second"),
+    ]
+    .join("\n");
+    std::fs::write(folder.join(format!("{latest}.jsonl")), transcript + "\n").unwrap();
+    let output = home
+        .anyon_command(&["checkpoints", "create", "--project", &dir, "--json"])
+        .env("CLAUDE_CONFIG_DIR", config.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(created["data"]["checkpoint"]["session_id"], latest);
+    assert_eq!(created["data"]["checkpoint"]["message_index"], 3);
+    // Without transcripts it stays a manual checkpoint.
+    let empty = tempfile::tempdir().unwrap();
+    let output = home
+        .anyon_command(&["checkpoints", "create", "--project", &dir, "--json"])
+        .env("CLAUDE_CONFIG_DIR", empty.path())
+        .output()
+        .unwrap();
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(created["data"]["checkpoint"]["session_id"], "manual");
+    assert_eq!(created["data"]["checkpoint"]["message_index"], 0);
+}

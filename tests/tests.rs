@@ -7,6 +7,7 @@ mod agents_ui;
 mod chat;
 mod chat_ui;
 mod checkpoints;
+mod checkpoints_ui;
 mod claude_cli_peer;
 mod cli;
 mod database;

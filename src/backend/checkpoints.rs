@@ -5,6 +5,37 @@ use crate::checkpoint::{self, Blobs, CheckpointError, CreateRequest, diff, resto
 use crate::command::Command;
 use crate::event::{Event, Output};
 
+/// The session's own transcript, `<projects>/<project folder>/<session id>.jsonl`.
+fn find_transcript(root: &std::path::Path, session_id: &str) -> Option<std::path::PathBuf> {
+    if session_id.is_empty() || session_id.contains(['/', '\\']) || session_id.starts_with('.') {
+        return None;
+    }
+    let name = format!("{session_id}.jsonl");
+    std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path().join(&name))
+        .find(|path| path.is_file())
+}
+
+/// The user and assistant messages of a transcript (unreadable lines skipped).
+fn count_messages(path: &std::path::Path) -> i64 {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut count = 0;
+    for line in std::io::BufReader::new(file).split(b'\n').map_while(Result::ok) {
+        if let crate::history::line::Line::Facts { meta, .. } =
+            crate::history::line::parse(&String::from_utf8_lossy(&line))
+            && meta.is_message
+        {
+            count += 1;
+        }
+    }
+    count
+}
+
 impl Backend {
     /// The content store of every checkpoint.
     pub fn blobs(&self) -> Blobs {
@@ -20,14 +51,19 @@ impl Backend {
                 trigger,
                 description,
             } => {
+                let transcript = self
+                    .projects_root()
+                    .and_then(|root| find_transcript(&root, &session_id));
                 let created = self
                     .blocking(move |db| {
+                        // Where along the conversation this checkpoint sits: the messages so far.
+                        let message_index = transcript.as_deref().map_or(0, count_messages);
                         let request = CreateRequest {
                             project: project_path,
                             session_id,
                             trigger,
                             description,
-                            message_index: 0,
+                            message_index,
                         };
                         let conn = db.writer();
                         let created = checkpoint::create(&conn, &blobs, &request)?;

@@ -225,15 +225,9 @@ impl Backend {
     /// Claude settings with a PreToolUse hook that runs `anyon checkpoints hook` before every
     /// file-changing tool: the CLI waits for it, so the checkpoint really comes before the change,
     /// whether the tool was approved in a card or allowed without asking.
-    #[cfg(unix)]
     fn checkpoint_hook_settings(&self) -> Option<String> {
         let exe = self.self_exe()?;
-        let quote = |text: &str| format!("'{}'", text.replace('\'', "'\\''"));
-        let command = format!(
-            "ANYON_HOME={} {} checkpoints hook",
-            quote(&self.paths().root().display().to_string()),
-            quote(&exe.display().to_string())
-        );
+        let command = hook_command(&self.paths().root().display().to_string(), &exe.display().to_string());
         let settings = serde_json::json!({
             "hooks": {
                 "PreToolUse": [{
@@ -244,11 +238,21 @@ impl Backend {
         });
         Some(settings.to_string())
     }
+}
 
-    #[cfg(not(unix))]
-    fn checkpoint_hook_settings(&self) -> Option<String> {
-        None
-    }
+/// The hook's shell command. Claude Code runs hook commands with a POSIX shell on every platform (Git
+/// Bash on Windows), so paths are single-quoted, and Windows paths are given with forward slashes, which
+/// both Git Bash and Windows itself accept.
+fn hook_command(data_root: &str, exe: &str) -> String {
+    let path = |text: &str| {
+        let text = if cfg!(windows) || text.contains(":\\") {
+            text.replace('\\', "/")
+        } else {
+            text.to_string()
+        };
+        format!("'{}'", text.replace('\'', "'\\''"))
+    };
+    format!("ANYON_HOME={} {} checkpoints hook", path(data_root), path(exe))
 }
 
 /// `app_settings` key that turns automatic checkpoints on ("1") for a project.
@@ -277,4 +281,24 @@ fn not_found_message(discovery: &Discovery) -> String {
         }
     }
     message
+}
+
+#[cfg(test)]
+mod hook_tests {
+    use super::hook_command;
+
+    #[test]
+    fn hook_commands_quote_paths_for_a_posix_shell() {
+        assert_eq!(
+            hook_command("/home/a b/.local/share/anyon", "/opt/it's/anyon"),
+            "ANYON_HOME='/home/a b/.local/share/anyon' '/opt/it'\\''s/anyon' checkpoints hook"
+        );
+        assert_eq!(
+            hook_command(
+                "C:\\Users\\Ada\\AppData\\Roaming\\anyon",
+                "C:\\Program Files\\ANYON\\anyon.exe"
+            ),
+            "ANYON_HOME='C:/Users/Ada/AppData/Roaming/anyon' 'C:/Program Files/ANYON/anyon.exe' checkpoints hook"
+        );
+    }
 }

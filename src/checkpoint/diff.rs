@@ -180,3 +180,71 @@ pub(super) fn change_counts(
     }
     (files, added, removed)
 }
+
+/// One row of a side-by-side view of a unified diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SideBySide<'a> {
+    /// A hunk header (`@@ -a,b +c,d @@`).
+    Hunk(&'a str),
+    /// A line present on both sides.
+    Same(&'a str),
+    /// Removed lines on the left beside added lines on the right, paired in order; the shorter side is
+    /// padded with None.
+    Changed(Option<&'a str>, Option<&'a str>),
+}
+
+/// Pairs a unified diff's removed and added lines for a two-column view.
+pub fn side_by_side(unified: &str) -> Vec<SideBySide<'_>> {
+    let mut rows = Vec::new();
+    let (mut removed, mut added): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    fn flush<'a>(rows: &mut Vec<SideBySide<'a>>, removed: &mut Vec<&'a str>, added: &mut Vec<&'a str>) {
+        for i in 0..removed.len().max(added.len()) {
+            rows.push(SideBySide::Changed(removed.get(i).copied(), added.get(i).copied()));
+        }
+        removed.clear();
+        added.clear();
+    }
+    for line in unified.lines() {
+        if line.starts_with("---") || line.starts_with("+++") || line.starts_with('\\') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('-') {
+            removed.push(rest);
+        } else if let Some(rest) = line.strip_prefix('+') {
+            added.push(rest);
+        } else {
+            flush(&mut rows, &mut removed, &mut added);
+            if line.starts_with("@@") {
+                rows.push(SideBySide::Hunk(line));
+            } else {
+                rows.push(SideBySide::Same(line.strip_prefix(' ').unwrap_or(line)));
+            }
+        }
+    }
+    flush(&mut rows, &mut removed, &mut added);
+    rows
+}
+
+#[cfg(test)]
+mod side_by_side_tests {
+    use super::*;
+
+    #[test]
+    fn removed_and_added_lines_pair_up_within_a_hunk() {
+        let old = "a\nb\nc\nd\n";
+        let new = "a\nB\nB2\nc\n";
+        let (_, unified, _, _) = text_diff("f.txt", old.as_bytes(), new.as_bytes());
+        let rows = side_by_side(&unified);
+        assert!(matches!(rows[0], SideBySide::Hunk(h) if h.starts_with("@@")));
+        assert_eq!(
+            rows[1..],
+            [
+                SideBySide::Same("a"),
+                SideBySide::Changed(Some("b"), Some("B")),
+                SideBySide::Changed(None, Some("B2")),
+                SideBySide::Same("c"),
+                SideBySide::Changed(Some("d"), None),
+            ]
+        );
+    }
+}

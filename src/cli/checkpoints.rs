@@ -15,7 +15,7 @@ pub struct Scope {
     /// The project folder.
     #[arg(long)]
     pub project: PathBuf,
-    /// The session (default: "manual", for checkpoints taken outside a chat).
+    /// The session (default: the project's most recent Claude session, else "manual").
     #[arg(long)]
     pub session: Option<String>,
     #[arg(long)]
@@ -95,6 +95,17 @@ fn hook(backend: &Backend) -> i32 {
     0
 }
 
+/// The project's most recent Claude session, from its transcripts (None when Claude never ran there).
+fn latest_session(backend: &Backend, project: &std::path::Path) -> Option<String> {
+    let command = Command::GetProjectSessions {
+        project_path: project.to_path_buf(),
+    };
+    match backend.runtime().block_on(backend.execute(command)) {
+        Ok(crate::event::Output::Sessions(sessions)) => sessions.first().map(|s| s.session_id.clone()),
+        _ => None,
+    }
+}
+
 fn project(scope: &Scope) -> PathBuf {
     std::fs::canonicalize(&scope.project).unwrap_or_else(|_| scope.project.clone())
 }
@@ -112,7 +123,11 @@ pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
         CheckpointsVerb::Create { scope, description } => (
             Command::CheckpointCreate {
                 project_path: project(&scope),
-                session_id: scope.session.clone().unwrap_or_else(|| "manual".into()),
+                session_id: scope
+                    .session
+                    .clone()
+                    .or_else(|| latest_session(backend, &project(&scope)))
+                    .unwrap_or_else(|| "manual".into()),
                 trigger: "manual".into(),
                 description,
             },

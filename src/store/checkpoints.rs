@@ -29,6 +29,8 @@ pub struct CheckpointsStore {
     pub stale: HashSet<String>,
     /// The diff shown (title, diffs).
     pub diff: Option<(String, Requested<Vec<FileDiff>>)>,
+    /// Diffs shown in two columns (old | new) rather than inline.
+    pub side_by_side: bool,
     pub restore: Option<PendingRestore>,
     /// A fork to open in a new chat tab: (project, session to branch off).
     pub fork: Option<(String, String)>,

@@ -111,6 +111,68 @@ pub fn timeline_ui(
         });
 }
 
+fn line_color(ui: &egui::Ui, line: &str) -> Option<egui::Color32> {
+    if line.starts_with('+') && !line.starts_with("+++") {
+        Some(theme::success(ui.visuals()))
+    } else if line.starts_with('-') && !line.starts_with("---") {
+        Some(theme::error(ui.visuals()))
+    } else {
+        None
+    }
+}
+
+fn inline_ui(ui: &mut egui::Ui, unified: &str) {
+    for line in unified.lines() {
+        let text = RichText::new(line).monospace();
+        ui.label(match line_color(ui, line) {
+            Some(c) => text.color(c),
+            None => text,
+        });
+    }
+}
+
+/// Old on the left, new on the right; changed lines tinted, removed or added lines facing a blank.
+fn side_by_side_ui(ui: &mut egui::Ui, path: &str, unified: &str) {
+    use crate::checkpoint::diff::{SideBySide, side_by_side};
+    let (removed, added) = (theme::error(ui.visuals()), theme::success(ui.visuals()));
+    let muted = theme::muted(ui.visuals());
+    let half = (ui.available_width() - 16.0) / 2.0;
+    egui::Grid::new(("side-by-side", path))
+        .num_columns(2)
+        .min_col_width(half)
+        .max_col_width(half)
+        .spacing([8.0, 0.0])
+        .show(ui, |ui| {
+            for row in side_by_side(unified) {
+                let cell = |ui: &mut egui::Ui, text: Option<&str>, color: Option<egui::Color32>| {
+                    let text = RichText::new(text.unwrap_or("")).monospace();
+                    ui.add(
+                        egui::Label::new(match color {
+                            Some(c) => text.color(c),
+                            None => text,
+                        })
+                        .truncate(),
+                    );
+                };
+                match row {
+                    SideBySide::Hunk(h) => {
+                        cell(ui, Some(h), Some(muted));
+                        cell(ui, None, None);
+                    }
+                    SideBySide::Same(line) => {
+                        cell(ui, Some(line), None);
+                        cell(ui, Some(line), None);
+                    }
+                    SideBySide::Changed(old, new) => {
+                        cell(ui, old, Some(removed));
+                        cell(ui, new, Some(added));
+                    }
+                }
+                ui.end_row();
+            }
+        });
+}
+
 /// The diff and restore dialogs.
 pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &Backend) {
     if let Some((title, diffs)) = &store.diff {
@@ -118,6 +180,10 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &B
         let modal = Modal::new(egui::Id::unique("checkpoint-diff")).show(ctx, |ui| {
             ui.set_width(760.0);
             ui.heading(title.as_str());
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut store.side_by_side, false, "Inline");
+                ui.selectable_value(&mut store.side_by_side, true, "Side by side");
+            });
             match (diffs.value(), diffs.error()) {
                 (_, Some(error)) => {
                     ui.label(RichText::new(error).color(theme::error(ui.visuals())));
@@ -137,20 +203,12 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &B
                                 ))
                                 .strong(),
                             );
-                            for line in diff.unified.lines() {
-                                let color = if line.starts_with('+') && !line.starts_with("+++") {
-                                    Some(theme::success(ui.visuals()))
-                                } else if line.starts_with('-') && !line.starts_with("---") {
-                                    Some(theme::error(ui.visuals()))
-                                } else {
-                                    None
-                                };
-                                let text = RichText::new(line).monospace();
-                                ui.label(match color {
-                                    Some(c) => text.color(c),
-                                    None => text,
-                                });
+                            if store.side_by_side {
+                                side_by_side_ui(ui, &diff.path, &diff.unified);
+                            } else {
+                                inline_ui(ui, &diff.unified);
                             }
+                            ui.add_space(6.0);
                         }
                     });
                 }

@@ -1,0 +1,79 @@
+//! The checkpoint timeline of a chat tab in the real window (headless): a diff with the files now, inline
+//! and side by side.
+
+use std::time::Duration;
+
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::command::Command;
+use anyon::store::ChatSession;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use crate::support::{self, TempHome};
+
+fn shows(harness: &Harness<'_, AnyonApp>, part: &str) -> bool {
+    harness
+        .query_all_by(|n| {
+            matches!(n.role(), Role::Label | Role::Heading | Role::Button)
+                && [n.value(), n.label()].into_iter().flatten().any(|t| t.contains(part))
+        })
+        .next()
+        .is_some()
+}
+
+fn settle(harness: &mut Harness<'_, AnyonApp>, what: &str, part: &str) {
+    support::wait_for(what, Duration::from_secs(60), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        shows(harness, part).then_some(())
+    });
+    harness.run_ok();
+}
+
+#[test]
+fn a_checkpoint_diff_shows_inline_and_side_by_side() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("notes.txt"), "alpha\nbravo\ncharlie\n").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    let session = "5e55i0n0-0000-4000-8000-000000000001";
+    runtime
+        .block_on(backend.execute(Command::CheckpointCreate {
+            project_path: project.path().to_path_buf(),
+            session_id: session.into(),
+            trigger: "manual".into(),
+            description: Some("Before the edit".into()),
+        }))
+        .expect("checkpoint");
+    std::fs::write(project.path().join("notes.txt"), "alpha\nBRAVO\ncharlie\ndelta\n").unwrap();
+
+    let for_app = backend.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, StartOptions::default()));
+    let mut tab = ChatSession::new("Edited notes", project.path().display().to_string());
+    tab.session_id = Some(session.into());
+    tab.show_timeline = true;
+    harness.state_mut().open_session_tab(tab);
+    settle(&mut harness, "the timeline", "Before the edit");
+
+    harness.get_by_label("Diff with now").click();
+    settle(&mut harness, "the inline diff", "-bravo");
+    assert!(shows(&harness, "+BRAVO"));
+    assert!(shows(&harness, "+delta"));
+
+    // Through AccessKit, as assistive technology would (the modal is laid out again as the diff arrives).
+    harness.get_by_label("Side by side").click_accesskit();
+    harness.run_ok();
+    // Side by side, the lines stand without their +/- marks, old facing new.
+    support::wait_for("the two columns", Duration::from_secs(30), || {
+        harness.step();
+        (!shows(&harness, "-bravo")).then_some(())
+    });
+    harness.run_ok();
+    assert!(shows(&harness, "bravo"));
+    assert!(shows(&harness, "delta"));
+    assert!(harness.state().stores().checkpoints.side_by_side);
+}
