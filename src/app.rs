@@ -254,6 +254,17 @@ impl AnyonApp {
                 LoginState::SignedOut => ui.label("Not signed in"),
                 LoginState::SignedIn { name, .. } => ui.label(format!("Signed in as {name}")),
             };
+            if let Some(progress) = self.stores.history.progress
+                && progress.files_total > 0
+                && progress.files_done < progress.files_total
+            {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!(
+                    "Indexing Claude's transcripts: {} of {} files",
+                    progress.files_done, progress.files_total
+                ));
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(RichText::new(concat!("ANYON ", env!("CARGO_PKG_VERSION"))).color(theme::muted(&visuals)));
                 if self.backend.database_error().is_some() {

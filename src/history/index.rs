@@ -467,6 +467,8 @@ pub fn scan(
         done.bytes_done = 0;
         let mut batch = conn.transaction()?;
         let mut in_batch = 0usize;
+        let mut reported = std::time::Instant::now();
+        progress(done);
         for parsed in rx {
             let Job::Read { size, offset, .. } = &parsed.job;
             done.files_done += 1;
@@ -484,6 +486,9 @@ pub fn scan(
                 batch.commit()?;
                 batch = conn.transaction()?;
                 in_batch = 0;
+            }
+            if reported.elapsed() >= std::time::Duration::from_millis(100) {
+                reported = std::time::Instant::now();
                 progress(done);
             }
         }
