@@ -183,7 +183,9 @@ fn the_timeline_shows_the_automatic_checkpoints_and_restores_one() {
                     .next()
                     .map(|_| ())
             });
-            harness.get_by_label("Restore and fork from here").click();
+            // Through AccessKit: the modal is laid out again as the plan arrives, so a pointer aimed at
+            // the last frame's position can miss under load.
+            harness.get_by_label("Restore and fork from here").click_accesskit();
             support::wait_for("the file to go", Duration::from_secs(20), || {
                 harness.step();
                 (!sandbox.project.join("notes.txt").exists()).then_some(())

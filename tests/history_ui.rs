@@ -11,26 +11,8 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
+use crate::support::ui::{settle, shows};
 use crate::support::{self, TempHome};
-
-fn shows(harness: &Harness<'_, AnyonApp>, part: &str) -> bool {
-    harness
-        .query_all_by(|n| {
-            matches!(n.role(), Role::Label | Role::Heading | Role::Button)
-                && [n.value(), n.label()].into_iter().flatten().any(|t| t.contains(part))
-        })
-        .next()
-        .is_some()
-}
-
-fn settle(harness: &mut Harness<'_, AnyonApp>, what: &str, part: &str) {
-    support::wait_for(what, Duration::from_secs(60), || {
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-        shows(harness, part).then_some(())
-    });
-    harness.run_ok();
-}
 
 fn click_starting_with(harness: &mut Harness<'_, AnyonApp>, prefix: &str) {
     harness

@@ -602,28 +602,35 @@ fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(), IndexError> {
     Ok(())
 }
 
+/// The metadata columns of `transcript_files`, in the order [`meta_from`] reads them.
+const META_COLUMNS: &str = "inner_session, cwd, git_branch, first_ms, last_ms, messages, first_prompt, custom_title, ai_title, summary, models";
+
+/// Reads [`META_COLUMNS`] from `row`, starting at column `at`.
+fn meta_from(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FileMeta> {
+    let models: String = row.get(at + 10)?;
+    Ok(FileMeta {
+        inner_session: row.get(at)?,
+        cwd: row.get(at + 1)?,
+        git_branch: row.get(at + 2)?,
+        first_ms: row.get(at + 3)?,
+        last_ms: row.get(at + 4)?,
+        messages: row.get::<_, i64>(at + 5)? as u64,
+        first_prompt: row.get(at + 6)?,
+        custom_title: row.get(at + 7)?,
+        ai_title: row.get(at + 8)?,
+        summary: row.get(at + 9)?,
+        models: models.lines().map(str::to_string).collect(),
+    })
+}
+
 fn stored_meta(tx: &rusqlite::Transaction, id: i64) -> Result<(FileMeta, u64, u64), IndexError> {
     let row = tx
         .query_row(
-            "SELECT inner_session, cwd, git_branch, first_ms, last_ms, messages, first_prompt, custom_title, ai_title,
-             summary, models, lines, malformed FROM transcript_files WHERE id = ?1",
+            &format!("SELECT {META_COLUMNS}, lines, malformed FROM transcript_files WHERE id = ?1"),
             [id],
             |r| {
-                let models: String = r.get(10)?;
                 Ok((
-                    FileMeta {
-                        inner_session: r.get(0)?,
-                        cwd: r.get(1)?,
-                        git_branch: r.get(2)?,
-                        first_ms: r.get(3)?,
-                        last_ms: r.get(4)?,
-                        messages: r.get::<_, i64>(5)? as u64,
-                        first_prompt: r.get(6)?,
-                        custom_title: r.get(7)?,
-                        ai_title: r.get(8)?,
-                        summary: r.get(9)?,
-                        models: models.lines().map(str::to_string).collect(),
-                    },
+                    meta_from(r, 0)?,
                     r.get::<_, i64>(11)? as u64,
                     r.get::<_, i64>(12)? as u64,
                 ))
@@ -638,16 +645,15 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
     let mut loaded = Loaded::default();
     let mut places: HashMap<i64, (Arc<str>, Arc<str>)> = HashMap::new();
     let mut file_ids: Vec<i64> = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT id, path, project_dir, session_id, subagent, size, lines, malformed, inner_session, cwd, git_branch,
-         first_ms, last_ms, messages, first_prompt, custom_title, ai_title, summary, models FROM transcript_files",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, path, project_dir, session_id, subagent, size, lines, malformed, {META_COLUMNS} FROM transcript_files"
+    ))?;
     let mut rows = stmt.query([])?;
     let mut interned: HashMap<String, Arc<str>> = HashMap::new();
     let mut intern = |s: &str| -> Arc<str> { interned.entry(s.to_string()).or_insert_with(|| s.into()).clone() };
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let models: String = r.get(18)?;
+        let meta = meta_from(r, 8)?;
         let row = FileRow {
             path: r.get(1)?,
             project_dir: r.get(2)?,
@@ -656,17 +662,17 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
             size: r.get::<_, i64>(5)? as u64,
             lines: r.get::<_, i64>(6)? as u64,
             malformed: r.get::<_, i64>(7)? as u64,
-            inner_session: r.get(8)?,
-            cwd: r.get(9)?,
-            git_branch: r.get(10)?,
-            first_ms: r.get(11)?,
-            last_ms: r.get(12)?,
-            messages: r.get::<_, i64>(13)? as u64,
-            first_prompt: r.get(14)?,
-            custom_title: r.get(15)?,
-            ai_title: r.get(16)?,
-            summary: r.get(17)?,
-            models: models.lines().map(str::to_string).collect(),
+            inner_session: meta.inner_session,
+            cwd: meta.cwd,
+            git_branch: meta.git_branch,
+            first_ms: meta.first_ms,
+            last_ms: meta.last_ms,
+            messages: meta.messages,
+            first_prompt: meta.first_prompt,
+            custom_title: meta.custom_title,
+            ai_title: meta.ai_title,
+            summary: meta.summary,
+            models: meta.models.into_iter().collect(),
         };
         places.insert(id, (intern(&row.project_dir), intern(&row.session_id)));
         file_ids.push(id);

@@ -5,6 +5,7 @@ pub mod claude;
 pub mod mock_api;
 pub mod npm;
 pub mod transcripts;
+pub mod ui;
 
 pub use claude::claude_bin;
 

@@ -1,0 +1,29 @@
+//! Helpers for the headless window tests.
+
+use std::time::Duration;
+
+use anyon::app::AnyonApp;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+/// Whether a label, heading or button shows `part`.
+pub fn shows(harness: &Harness<'_, AnyonApp>, part: &str) -> bool {
+    harness
+        .query_all_by(|n| {
+            matches!(n.role(), Role::Label | Role::Heading | Role::Button)
+                && [n.value(), n.label()].into_iter().flatten().any(|t| t.contains(part))
+        })
+        .next()
+        .is_some()
+}
+
+/// Runs frames until `part` shows (events from the backend arrive between frames).
+pub fn settle(harness: &mut Harness<'_, AnyonApp>, what: &str, part: &str) {
+    super::wait_for(what, Duration::from_secs(60), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        shows(harness, part).then_some(())
+    });
+    harness.run_ok();
+}
