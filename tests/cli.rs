@@ -26,7 +26,7 @@ fn version_is_printed() {
 }
 
 #[test]
-fn storage_tables_lists_the_five_tables_with_counts() {
+fn storage_tables_lists_every_table_with_counts() {
     let home = TempHome::new();
     let tables = stdout_json(&home.anyon(&["storage", "tables", "--json"]));
     let names: Vec<&str> = tables
@@ -38,14 +38,17 @@ fn storage_tables_lists_the_five_tables_with_counts() {
     assert_eq!(
         names,
         [
+            "added_projects",
             "agent_runs",
             "agents",
             "app_settings",
             "checkpoint_file_cache",
             "checkpoint_files",
-            "checkpoints"
+            "checkpoints",
+            "transcript_files",
+            "usage_records"
         ],
-        "the five tables of the first schema, and the checkpoint cache of the second"
+        "the tables of every migration: the first schema, the checkpoint cache, the transcript index"
     );
     assert!(
         tables
