@@ -12,6 +12,7 @@ mod cli;
 mod database;
 mod history;
 mod history_ui;
+mod mcp;
 mod mock_api_server;
 mod single_instance;
 mod storage;
