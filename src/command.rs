@@ -51,7 +51,7 @@ impl fmt::Debug for Secret {
 }
 
 /// Where an MCP server's configuration lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum McpScope {
     /// `.claude.json` → `projects[<path>].mcpServers`.
@@ -90,6 +90,18 @@ pub struct McpServerSpec {
     pub config: serde_json::Value,
     /// The project the `local` and `project` scopes refer to.
     pub project_path: Option<PathBuf>,
+    /// Replace a server of the same name in that scope instead of refusing.
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// Where MCP servers are imported from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum McpImportSource {
+    /// A JSON file: `mcpServers`, an object of servers, or one server (named `name`, else by the file).
+    File { path: PathBuf, name: Option<String> },
+    /// Claude Desktop's `claude_desktop_config.json` (this platform's place, or `path`).
+    ClaudeDesktop { path: Option<PathBuf> },
 }
 
 /// The days a usage report covers.
@@ -238,15 +250,40 @@ pub enum Command {
     },
     /// Deletes stored contents no checkpoint refers to.
     CheckpointGc,
-    McpList,
+    /// Every MCP server of every scope (`project`: also read that folder's `.mcp.json`).
+    McpList {
+        project: Option<PathBuf>,
+    },
     McpAdd(McpServerSpec),
-    McpRemove {
+    /// Replaces one server (rename and change of scope included).
+    McpUpdate {
+        previous: crate::mcp::McpServerRef,
+        spec: McpServerSpec,
+    },
+    McpRemove(crate::mcp::McpServerRef),
+    /// A real handshake with one server.
+    McpTestConnection {
         name: String,
+        config: serde_json::Value,
+        /// Where a stdio server runs.
+        project_path: Option<PathBuf>,
+        timeout: std::time::Duration,
+    },
+    /// What an import would add to `scope`, before anything is written.
+    McpImportPreview {
+        source: McpImportSource,
         scope: McpScope,
         project_path: Option<PathBuf>,
     },
-    McpTestConnection {
-        name: String,
+    /// Adds each server (as previewed, perhaps renamed).
+    McpImport {
+        servers: Vec<McpServerSpec>,
+    },
+    /// Writes `{"mcpServers":{...}}` with the given servers (all when empty).
+    McpExport {
+        path: PathBuf,
+        servers: Vec<crate::mcp::McpServerRef>,
+        project: Option<PathBuf>,
     },
     StorageListTables,
     /// Columns, keys and indexes of one table or view.
@@ -308,7 +345,12 @@ impl Command {
         // Finding Claude again must see a path saved just before it.
         matches!(
             self,
-            Command::SaveSetting { .. } | Command::ClaudeFindInstallations { .. }
+            Command::SaveSetting { .. }
+                | Command::ClaudeFindInstallations { .. }
+                | Command::McpAdd(_)
+                | Command::McpUpdate { .. }
+                | Command::McpRemove(_)
+                | Command::McpImport { .. }
         )
     }
 
@@ -350,10 +392,14 @@ impl Command {
             Command::CheckpointRestorePlan { .. } => "checkpoint_restore_plan",
             Command::CheckpointRestore { .. } => "checkpoint_restore",
             Command::CheckpointGc => "checkpoint_gc",
-            Command::McpList => "mcp_list",
+            Command::McpList { .. } => "mcp_list",
             Command::McpAdd(_) => "mcp_add",
-            Command::McpRemove { .. } => "mcp_remove",
+            Command::McpUpdate { .. } => "mcp_update",
+            Command::McpRemove(_) => "mcp_remove",
             Command::McpTestConnection { .. } => "mcp_test_connection",
+            Command::McpImportPreview { .. } => "mcp_import_preview",
+            Command::McpImport { .. } => "mcp_import",
+            Command::McpExport { .. } => "mcp_export",
             Command::StorageListTables => "storage_list_tables",
             Command::StorageExecuteSql { .. } => "storage_execute_sql",
             Command::StorageTableSchema { .. } => "storage_table_schema",

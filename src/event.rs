@@ -96,6 +96,20 @@ pub enum Output {
     CheckpointGc {
         removed: usize,
     },
+    McpServers(Vec<crate::mcp::McpServer>),
+    McpSaved(crate::mcp::McpServer),
+    McpRemoved(crate::mcp::McpServerRef),
+    McpTested(crate::mcp::probe::ProbeReport),
+    McpImportPreview {
+        /// The file read.
+        source: std::path::PathBuf,
+        entries: Vec<crate::mcp::import::ImportEntry>,
+    },
+    McpImported(Vec<crate::mcp::McpServer>),
+    McpExported {
+        path: std::path::PathBuf,
+        count: usize,
+    },
     Settings(BTreeMap<String, String>),
     SettingSaved {
         key: String,

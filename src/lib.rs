@@ -10,6 +10,7 @@
 //! - [`db`]: SQLite (WAL, foreign keys), migrations from `migrations/`, storage queries.
 //! - [`instance`]: one running window; later starts hand their arguments to it.
 //! - [`paths`]: where data lives (`ANYON_HOME`).
+//! - [`mcp`]: Claude's MCP servers in its own files, and a real connection test.
 //! - [`logging`]: `tracing` to stderr and a rotating file.
 
 pub mod agents;
@@ -26,6 +27,7 @@ pub mod history;
 pub mod icon;
 pub mod instance;
 pub mod logging;
+pub mod mcp;
 pub mod nav;
 pub mod paths;
 pub mod process;

@@ -13,6 +13,8 @@ mod cli;
 mod database;
 mod history;
 mod history_ui;
+mod mcp;
+mod mcp_ui;
 mod mock_api_server;
 mod single_instance;
 mod storage;

@@ -7,6 +7,7 @@ mod agents;
 mod checkpoints;
 mod claude;
 mod history;
+mod mcp;
 pub use history::to_range as to_usage_range;
 mod storage;
 
@@ -66,6 +67,8 @@ pub enum BackendError {
     Checkpoint(String),
     #[error("{0}")]
     History(String),
+    #[error(transparent)]
+    Mcp(#[from] crate::mcp::McpError),
 }
 
 impl BackendError {
@@ -95,6 +98,14 @@ impl BackendError {
             BackendError::Agents(_) => "agents",
             BackendError::Checkpoint(_) => "checkpoint",
             BackendError::History(_) => "history",
+            BackendError::Mcp(error) => match error {
+                crate::mcp::McpError::NotFound { .. } => "not_found",
+                crate::mcp::McpError::Exists { .. } => "exists",
+                crate::mcp::McpError::InvalidName(_)
+                | crate::mcp::McpError::InvalidServer { .. }
+                | crate::mcp::McpError::NeedsProject(_) => "invalid",
+                _ => "mcp",
+            },
         }
     }
 }
@@ -200,6 +211,8 @@ struct Inner {
     child_env: RwLock<Vec<(OsString, OsString)>>,
     /// The transcript index (projects, sessions, usage).
     history: history::HistoryState,
+    /// Claude's `.claude.json` (MCP servers of the user and local scopes).
+    claude_json: RwLock<Option<PathBuf>>,
 }
 
 /// The one backend behind the window and the CLI. Cheap to clone.
@@ -251,6 +264,7 @@ impl Backend {
             agent_runs: Mutex::new(HashMap::new()),
             self_exe: RwLock::new(std::env::current_exe().ok()),
             history: history::HistoryState::new(),
+            claude_json: RwLock::new(crate::mcp::claude_json_path()),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
@@ -464,6 +478,14 @@ impl Backend {
             | Command::ClaudeUseBinary { .. }
             | Command::ListProcesses
             | Command::KillProcess { .. }) => self.claude(command).await,
+            command @ (Command::McpList { .. }
+            | Command::McpAdd(_)
+            | Command::McpUpdate { .. }
+            | Command::McpRemove(_)
+            | Command::McpTestConnection { .. }
+            | Command::McpImportPreview { .. }
+            | Command::McpImport { .. }
+            | Command::McpExport { .. }) => self.mcp(command).await,
             other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }

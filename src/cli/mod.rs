@@ -11,12 +11,14 @@ mod agents;
 mod chat;
 mod checkpoints;
 mod history;
+mod mcp;
 mod storage;
 
 pub use agents::AgentsVerb;
 pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
 pub use history::{ProjectsVerb, SessionsVerb, UsageVerb};
+pub use mcp::McpVerb;
 pub use storage::{SqlFormat, StorageVerb};
 
 use crate::backend::{Backend, BackendError, EventReceiver};
@@ -73,6 +75,11 @@ pub enum Noun {
         #[command(subcommand)]
         verb: UsageVerb,
     },
+    /// Claude's MCP servers in every scope: list, add, remove, test, import, export.
+    Mcp {
+        #[command(subcommand)]
+        verb: McpVerb,
+    },
 }
 
 /// Runs a headless subcommand and returns the process exit status.
@@ -85,6 +92,7 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Projects { verb } => history::projects(backend, verb),
         Noun::Sessions { verb } => history::sessions(backend, verb),
         Noun::Usage { verb } => history::usage(backend, verb),
+        Noun::Mcp { verb } => mcp::run(backend, verb),
     }
 }
 

@@ -8,6 +8,7 @@ mod attachments;
 mod chat;
 mod checkpoints;
 mod history;
+mod mcp;
 mod notices;
 mod requested;
 mod settings;
@@ -20,6 +21,7 @@ pub use chat::{
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
+pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
@@ -47,6 +49,7 @@ pub struct Stores {
     pub agents: AgentsStore,
     pub checkpoints: CheckpointsStore,
     pub history: HistoryStore,
+    pub mcp: McpStore,
     pub notices: Notices,
     pub login: LoginState,
     /// Live Claude and agent processes.
@@ -98,6 +101,13 @@ impl Stores {
                     | Output::RestorePlan(_)
                     | Output::Restored(_)
                     | Output::CheckpointTaken(_) => self.checkpoints.apply_output(request_id, &output),
+                    Output::McpServers(_)
+                    | Output::McpSaved(_)
+                    | Output::McpRemoved(_)
+                    | Output::McpTested(_)
+                    | Output::McpImportPreview { .. }
+                    | Output::McpImported(_)
+                    | Output::McpExported { .. } => self.mcp.apply_output(request_id, &output),
                     Output::Exported { .. } if self.history.exporting == Some(request_id) => {
                         self.history.exporting = None;
                         true
@@ -124,6 +134,7 @@ impl Stores {
                 if !self.storage.apply_failure(request_id, &error, &detail)
                     && !self.chat.run_failed(request_id, &error)
                     && !self.history.apply_failure(request_id, &error)
+                    && !self.mcp.apply_failure(request_id, &error)
                 {
                     self.history.create_failed(request_id);
                     if self.history.exporting == Some(request_id) {
