@@ -117,12 +117,16 @@ impl Backend {
     /// Builds the catalog from the index as it stands and tells the window.
     fn publish_from_index(&self) -> Result<Arc<Catalog>, BackendError> {
         let conn = self.index_connection()?;
+        let started = std::time::Instant::now();
         let loaded = index::load(&conn).map_err(|e| BackendError::History(e.to_string()))?;
+        tracing::debug!(elapsed = ?started.elapsed(), records = loaded.entries.len(), "index loaded");
         self.publish(loaded)
     }
 
     fn publish(&self, loaded: index::Loaded) -> Result<Arc<Catalog>, BackendError> {
+        let started = std::time::Instant::now();
         let catalog = Arc::new(Catalog::build(loaded, &self.prices()));
+        tracing::debug!(elapsed = ?started.elapsed(), "catalog built");
         *lock(&self.inner.history.catalog) = Some(catalog.clone());
         self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
         Ok(catalog)

@@ -141,17 +141,17 @@ impl Group {
         }
     }
 
-    fn add(&mut self, entry: &Entry, cost: Option<f64>) {
-        let record = &entry.record;
+    /// Adds one record, reported under the model `name` (see [`model_name`]).
+    fn add(&mut self, record: &UsageRecord, name: Option<&str>, cost: Option<f64>) {
         self.tally.add(record, cost.unwrap_or(0.0));
         self.first_ms = self.first_ms.min(record.timestamp_ms);
         self.last_ms = self.last_ms.max(record.timestamp_ms);
-        if let Some(name) = model_name(record) {
+        if let Some(name) = name {
             let index = match self.models.iter().position(|m| m.model == name) {
                 Some(i) => i,
                 None => {
                     self.models.push(ModelTally {
-                        model: name,
+                        model: name.to_string(),
                         tally: Tally::default(),
                         unpriced: false,
                     });
@@ -173,6 +173,8 @@ impl Group {
             .collect()
     }
 }
+
+const QUARTER_HOUR_MS: i64 = 15 * 60 * 1000;
 
 /// The model a record is reported under (None for `<synthetic>` and missing models).
 pub fn model_name(record: &UsageRecord) -> Option<String> {
@@ -255,31 +257,41 @@ pub fn build(entries: &[Entry], prices: &PriceTable, range: &Range) -> Report {
     let mut models: HashMap<String, Group> = HashMap::new();
     let mut projects: HashMap<&str, Group> = HashMap::new();
     let mut all = Group::new(String::new(), "");
+    // The zone's offset changes at most on quarter hours: one conversion per quarter hour seen.
+    let mut days: HashMap<i64, NaiveDate> = HashMap::new();
     for entry in counted(entries, |r| prices.cost(r).unwrap_or(0.0)) {
-        let day = range.zone.date_of(entry.record.timestamp_ms);
+        let ms = entry.record.timestamp_ms;
+        let day = *days
+            .entry(ms.div_euclid(QUARTER_HOUR_MS))
+            .or_insert_with(|| range.zone.date_of(ms));
         if range.since.is_some_and(|s| day < s) || range.until.is_some_and(|u| day > u) {
             continue;
         }
         report.records += 1;
-        let cost = prices.cost(&entry.record);
-        all.add(entry, cost);
+        let record = &entry.record;
+        let cost = prices.cost(record);
+        let name = model_name(record);
+        let name = name.as_deref();
+        all.add(record, name, cost);
         daily
             .entry(day)
             .or_insert_with(|| Group::new(day.format("%Y-%m-%d").to_string(), ""))
-            .add(entry, cost);
+            .add(record, name, cost);
         sessions
             .entry((&entry.project, &entry.session))
             .or_insert_with(|| Group::new(entry.session.to_string(), &entry.project))
-            .add(entry, cost);
+            .add(record, name, cost);
         projects
             .entry(&entry.project)
             .or_insert_with(|| Group::new(entry.project.to_string(), &entry.project))
-            .add(entry, cost);
-        if let Some(name) = model_name(&entry.record) {
-            models
-                .entry(name.clone())
-                .or_insert_with(|| Group::new(name, ""))
-                .add(entry, cost);
+            .add(record, name, cost);
+        if let Some(name) = name {
+            if !models.contains_key(name) {
+                models.insert(name.to_string(), Group::new(name.to_string(), ""));
+            }
+            if let Some(group) = models.get_mut(name) {
+                group.add(record, Some(name), cost);
+            }
         }
     }
     report.totals = all.tally.clone();
