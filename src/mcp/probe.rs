@@ -293,6 +293,15 @@ async fn probe_http(server: &McpServer, timeout: Duration) -> Result<Found, Prob
     }
 }
 
+/// The part of a transport's connection error a person can act on: rmcp wraps reqwest's "error sending
+/// request for url (...)" in its own type names.
+fn readable_connect_error(message: &str) -> String {
+    let start = message.find("error sending request").unwrap_or(0);
+    let text = &message[start..];
+    let text = text.split(", when send").next().unwrap_or(text);
+    text.trim().to_string()
+}
+
 /// Sorts an HTTP transport's error text into an HTTP status, a connection failure, or a protocol error.
 fn classify_http(message: String) -> ProbeFailure {
     if let Some(status) = http_status_in(&message) {
@@ -309,7 +318,9 @@ fn classify_http(message: String) -> ProbeFailure {
     .iter()
     .any(|needle| lower.contains(needle))
     {
-        return ProbeFailure::Connect { message };
+        return ProbeFailure::Connect {
+            message: readable_connect_error(&message),
+        };
     }
     ProbeFailure::Protocol {
         message,
@@ -512,6 +523,17 @@ async fn sse_handshake(url: &str, headers: http::HeaderMap) -> Result<Found, Pro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_errors_lose_the_transport_type_names() {
+        let raw = "Send message error Transport [rmcp::transport::worker::WorkerTransport<X>] error: Client error: \
+                   error sending request for url (http://127.0.0.1:9/mcp), when send initialize request";
+        assert_eq!(
+            readable_connect_error(raw),
+            "error sending request for url (http://127.0.0.1:9/mcp)"
+        );
+        assert_eq!(readable_connect_error("connection refused"), "connection refused");
+    }
 
     #[test]
     fn http_statuses_are_found_in_transport_errors() {
