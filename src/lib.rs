@@ -11,9 +11,11 @@
 //! - [`instance`]: one running window; later starts hand their arguments to it.
 //! - [`paths`]: where data lives (`ANYON_HOME`).
 //! - [`logging`]: `tracing` to stderr and a rotating file.
+//! - [`auth`]: the auth server (accounts, tokens, per-user settings), embedded or `anyon serve`.
 
 pub mod agents;
 pub mod app;
+pub mod auth;
 pub mod backend;
 pub mod checkpoint;
 pub mod claude;
