@@ -11,12 +11,14 @@ mod agents;
 mod chat;
 mod checkpoints;
 mod history;
+mod serve;
 mod storage;
 
 pub use agents::AgentsVerb;
 pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
 pub use history::{ProjectsVerb, SessionsVerb, UsageVerb};
+pub use serve::ServeArgs;
 pub use storage::{SqlFormat, StorageVerb};
 
 use crate::backend::{Backend, BackendError, EventReceiver};
@@ -73,6 +75,8 @@ pub enum Noun {
         #[command(subcommand)]
         verb: UsageVerb,
     },
+    /// Run the auth server headless (accounts, tokens, settings), configured by environment.
+    Serve(ServeArgs),
 }
 
 /// Runs a headless subcommand and returns the process exit status.
@@ -85,6 +89,7 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Projects { verb } => history::projects(backend, verb),
         Noun::Sessions { verb } => history::sessions(backend, verb),
         Noun::Usage { verb } => history::usage(backend, verb),
+        Noun::Serve(args) => serve::run(backend, args),
     }
 }
 
