@@ -221,12 +221,15 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_revocation_beats_the_cache() {
         let keys = TokenKeys::new(SECRET, "iss", "aud").unwrap();
-        let (token, claims) = keys.issue("user-1", 1_000).unwrap();
-        assert_eq!(keys.verify(&token, 1_001).unwrap(), claims);
+        // The crate checks `exp` against the system clock too, so the times here are real ones.
+        let now = chrono::Utc::now().timestamp();
+        let (token, claims) = keys.issue("user-1", now).unwrap();
+        assert_eq!(keys.verify(&token, now).unwrap(), claims);
         assert_eq!(keys.cache_len(), 1);
-        assert_eq!(keys.verify(&token, 1_002).unwrap().sub, "user-1");
+        assert_eq!(keys.verify(&token, now + 1).unwrap().sub, "user-1");
         keys.revoke(&claims.jti);
-        assert!(matches!(keys.verify(&token, 1_003), Err(TokenError::Revoked)));
+        assert!(matches!(keys.verify(&token, now + 2), Err(TokenError::Revoked)));
+        assert_eq!(keys.cache_len(), 0);
     }
 
     #[test]
