@@ -12,9 +12,11 @@
 //! - [`paths`]: where data lives (`ANYON_HOME`).
 //! - [`mcp`]: Claude's MCP servers in its own files, and a real connection test.
 //! - [`logging`]: `tracing` to stderr and a rotating file.
+//! - [`auth`]: the auth server (accounts, tokens, per-user settings), embedded or `anyon serve`.
 
 pub mod agents;
 pub mod app;
+pub mod auth;
 pub mod backend;
 pub mod checkpoint;
 pub mod claude;

@@ -75,6 +75,8 @@ fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, screen: Optio
         }
     });
     let _terminate = TerminateOnDrop(backend.processes().clone());
+    // The embedded auth server (its address shows on the Account screen); the window works without it.
+    let _auth = anyon::auth::start_embedded(runtime.handle(), &paths);
     let settings = match runtime.block_on(backend.execute(Command::LoadSettings)) {
         Ok(Output::Settings(rows)) => SettingsStore::from_rows(rows),
         _ => SettingsStore::default(),

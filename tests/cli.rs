@@ -45,10 +45,14 @@ fn storage_tables_lists_every_table_with_counts() {
             "checkpoint_file_cache",
             "checkpoint_files",
             "checkpoints",
+            "revoked_tokens",
+            "subscriptions",
             "transcript_files",
-            "usage_records"
+            "usage_records",
+            "user_settings",
+            "users"
         ],
-        "the tables of every migration: the first schema, the checkpoint cache, the transcript index"
+        "the tables of every migration: the first schema, the checkpoint cache, the transcript index, auth"
     );
     assert!(
         tables

@@ -12,6 +12,7 @@ mod chat;
 mod checkpoints;
 mod history;
 mod mcp;
+mod serve;
 mod storage;
 
 pub use agents::AgentsVerb;
@@ -19,6 +20,7 @@ pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
 pub use history::{ProjectsVerb, SessionsVerb, UsageVerb};
 pub use mcp::McpVerb;
+pub use serve::ServeArgs;
 pub use storage::{SqlFormat, StorageVerb};
 
 use crate::backend::{Backend, BackendError, EventReceiver};
@@ -80,6 +82,8 @@ pub enum Noun {
         #[command(subcommand)]
         verb: McpVerb,
     },
+    /// Run the auth server headless (accounts, tokens, settings), configured by environment.
+    Serve(ServeArgs),
 }
 
 /// Runs a headless subcommand and returns the process exit status.
@@ -93,6 +97,7 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Sessions { verb } => history::sessions(backend, verb),
         Noun::Usage { verb } => history::usage(backend, verb),
         Noun::Mcp { verb } => mcp::run(backend, verb),
+        Noun::Serve(args) => serve::run(backend, args),
     }
 }
 

@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_transcript_index.sql",
         sql: include_str!("../../migrations/0003_transcript_index.sql"),
     },
+    Migration {
+        name: "0004_auth.sql",
+        sql: include_str!("../../migrations/0004_auth.sql"),
+    },
 ];
 
 /// The schema version this build creates.

@@ -20,4 +20,11 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             ui.label(format!("Signed in as {name} <{email}>"));
         }
     }
+    ui.add_space(12.0);
+    let server = match crate::auth::embedded_status() {
+        crate::auth::EmbeddedStatus::Running(addr) => format!("Auth server: http://{addr}"),
+        crate::auth::EmbeddedStatus::Failed(error) => format!("Auth server not running: {error}"),
+        crate::auth::EmbeddedStatus::NotStarted => "Auth server not started".to_owned(),
+    };
+    ui.weak(server);
 }
