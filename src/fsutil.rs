@@ -7,34 +7,31 @@ use std::path::Path;
 /// `path`: readers see the old file or the new one, never part of one. On failure the temporary file
 /// is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".{}.partial", std::process::id()));
-    let partial = path.with_file_name(name);
-    let result = (|| {
-        let mut file = std::fs::File::create(&partial)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&partial, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result
+    write_through_partial(path, bytes, |_| Ok(()))
 }
 
 /// [`write_atomic`] for a file someone else owns (Claude's `.claude.json`): the new file gets the old one's
 /// permissions, or owner-only (0600) when there was none, before it replaces the old one.
 pub fn write_atomic_keep_mode(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let old = std::fs::metadata(path).ok().map(|m| m.permissions());
+    write_through_partial(path, bytes, |file| match old {
+        Some(permissions) => file.set_permissions(permissions),
+        None => set_private(file),
+    })
+}
+
+/// The temporary file beside `path`, `prepare`d, written, synced and renamed over `path`; removed on failure.
+fn write_through_partial(
+    path: &Path,
+    bytes: &[u8],
+    prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".{}.partial", std::process::id()));
     let partial = path.with_file_name(name);
     let result = (|| {
         let mut file = std::fs::File::create(&partial)?;
-        match old {
-            Some(permissions) => file.set_permissions(permissions)?,
-            None => set_private(&file)?,
-        }
+        prepare(&file)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&partial, path)
