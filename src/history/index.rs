@@ -294,7 +294,12 @@ fn read_job(job: Job) -> Parsed {
                 break;
             }
             let complete = buf.last() == Some(&b'\n');
-            let text = String::from_utf8_lossy(&buf);
+            // Valid UTF-8 (nearly every line) is checked by the fast validator; only a broken line pays for
+            // the lossy conversion.
+            let text = match std::str::from_utf8(&buf) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(&buf),
+            };
             let parsed_line = line::parse(text.trim_end_matches(['\n', '\r']));
             if !complete && parsed_line == Line::Malformed {
                 // A line still being written: read it again once it is whole.
