@@ -30,13 +30,10 @@ impl Server {
         paths.ensure().unwrap();
         let runtime = runtime();
         let config = AuthConfig {
-            mode,
-            bind: SocketAddr::from(([127, 0, 0, 1], port)),
             allowed_hosts: vec!["auth.example.test".into()],
             jwt_secret: Some(SECRET.as_bytes().to_vec()),
-            issuer: auth::DEFAULT_ISSUER.into(),
-            audience: auth::DEFAULT_AUDIENCE.into(),
             admin_token: admin.map(str::to_owned),
+            ..AuthConfig::new(mode, SocketAddr::from(([127, 0, 0, 1], port)))
         };
         let handle = runtime
             .block_on(auth::start(config, &paths))
@@ -269,13 +266,8 @@ fn logout_revokes_the_token_even_when_cached_and_across_restarts() {
     // A new server on the same database still refuses it.
     let paths = server.home.paths();
     let config = AuthConfig {
-        mode: Mode::Embedded,
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        allowed_hosts: Vec::new(),
         jwt_secret: Some(SECRET.as_bytes().to_vec()),
-        issuer: auth::DEFAULT_ISSUER.into(),
-        audience: auth::DEFAULT_AUDIENCE.into(),
-        admin_token: None,
+        ..AuthConfig::new(Mode::Embedded, SocketAddr::from(([127, 0, 0, 1], 0)))
     };
     let second = server.runtime.block_on(auth::start(config, &paths)).unwrap();
     let head = format!(
