@@ -798,6 +798,22 @@ fn the_openapi_document_describes_what_the_server_does() {
         ("DELETE", "/api/settings/b", "/api/settings/{key}", Some(&alice), None),
         ("POST", "/auth/logout", "/auth/logout", Some(&alice), None),
         ("POST", "/auth/logout", "/auth/logout", Some(&alice), None),
+        ("GET", "/auth/google/url", "/auth/google/url", None, None),
+        (
+            "GET",
+            "/auth/google/callback?code=c&state=unknown",
+            "/auth/google/callback",
+            None,
+            None,
+        ),
+        (
+            "POST",
+            "/auth/exchange",
+            "/auth/exchange",
+            None,
+            Some(json!({"code": "unknown"})),
+        ),
+        ("POST", "/auth/exchange", "/auth/exchange", None, Some(json!({}))),
     ];
     let mut covered = std::collections::BTreeSet::new();
     for (method, path, template, token, body) in &calls {

@@ -158,9 +158,10 @@ impl Login {
         self.callback(&url)
     }
 
-    /// `POST /auth/exchange`.
+    /// `POST /auth/exchange`, held to the OpenAPI document.
     fn exchange(&self, body: &Value) -> (u16, Value) {
         let reply = self.server.request("POST", "/auth/exchange", None, Some(body));
+        super::assert_documented(&super::openapi(), "POST", "/auth/exchange", &reply);
         (reply.status, reply.json())
     }
 
@@ -201,6 +202,7 @@ fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
     let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state}));
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
+    assert!(body["expires_at"].as_i64().unwrap() > anyon::auth::now());
     let (status, again) = login.exchange(&json!({"code": link.code, "state": link.state}));
     assert_eq!((status, again["error"].as_str()), (400, Some("invalid_code")));
 
@@ -424,4 +426,5 @@ fn sign_in_is_off_without_a_client_id() {
     let login = Login::start(GoogleConfig::default());
     let reply = login.server.request("GET", "/auth/google/url", None, None);
     reply.assert_error(503, "not_configured");
+    super::assert_documented(&super::openapi(), "GET", "/auth/google/url", &reply);
 }
