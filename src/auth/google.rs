@@ -161,7 +161,7 @@ pub enum LoginError {
     IdToken(&'static str),
     #[error("the account has no email address")]
     NoEmail,
-    #[error("the email address {0} is not verified")]
+    #[error("the email address is not verified")]
     Unverified(String),
 }
 

@@ -141,7 +141,12 @@ impl Drop for ServerHandle {
 }
 
 impl AuthServer {
-    pub(super) fn new(config: AuthConfig, keys: TokenKeys, db: Arc<Db>) -> Result<Self, AuthError> {
+    pub(super) fn new(mut config: AuthConfig, keys: TokenKeys, db: Arc<Db>) -> Result<Self, AuthError> {
+        // Browsers come back from the provider to the public address, so its Host is ours too.
+        if let Some(url) = &config.public_url {
+            let host = super::public_host(url)?;
+            config.allowed_hosts.push(host);
+        }
         Ok(Self {
             google: Google::new(&config.google)?,
             config,

@@ -90,7 +90,8 @@ impl AuthServer {
         format!("{base}/auth/google/callback")
     }
 
-    /// `GET /auth/google/url[?login_hint=...]`: a new sign-in's authorization URL.
+    /// `GET /auth/google/url[?login_hint=...]`: a new sign-in's authorization URL and its `state`, which
+    /// the app can keep to accept only the links of sign-ins it started.
     pub(super) fn google_url(&self, request: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
         if !self.google.configured() {
             return Err(ApiError::new(
@@ -108,11 +109,12 @@ impl AuthServer {
             .google
             .start(&self.redirect_uri(), hint)
             .map_err(ApiError::internal)?;
+        let answer = json!({"url": started.url, "state": started.state});
         self.logins
             .pending
             .insert(started.state, started.pending)
             .map_err(|_| busy())?;
-        Ok(json_response(StatusCode::OK, &json!({"url": started.url})))
+        Ok(json_response(StatusCode::OK, &answer))
     }
 
     /// `GET /auth/google/callback`: always an HTML page, never a JSON error or a panic.

@@ -131,7 +131,7 @@ impl AuthConfig {
                 SocketAddr::from(([127, 0, 0, 1], port))
             }
         };
-        let mut allowed_hosts: Vec<String> = env("ANYON_AUTH_ALLOWED_HOSTS")
+        let allowed_hosts = env("ANYON_AUTH_ALLOWED_HOSTS")
             .map(|hosts| {
                 hosts
                     .split(',')
@@ -140,10 +140,6 @@ impl AuthConfig {
                     .collect()
             })
             .unwrap_or_default();
-        let public_url = env("ANYON_AUTH_PUBLIC_URL");
-        if let Some(url) = &public_url {
-            allowed_hosts.push(public_host(url)?);
-        }
         Ok(Self {
             allowed_hosts,
             jwt_secret: env("JWT_SECRET").map(String::into_bytes),
@@ -151,7 +147,7 @@ impl AuthConfig {
             audience: env("JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into()),
             admin_token: env("ANYON_ADMIN_TOKEN"),
             webhook_secret: env("ANYON_WEBHOOK_SECRET").map(String::into_bytes),
-            public_url,
+            public_url: env("ANYON_AUTH_PUBLIC_URL"),
             google: GoogleConfig::from_env(env)?,
             ..Self::new(mode, bind)
         })
@@ -159,7 +155,7 @@ impl AuthConfig {
 }
 
 /// The `Host` value browsers send for `url` (`host` or `host:port` when the port is not the scheme's).
-fn public_host(url: &str) -> Result<String, AuthError> {
+pub(crate) fn public_host(url: &str) -> Result<String, AuthError> {
     let parsed = oauth2::url::Url::parse(url)
         .map_err(|error| AuthError::Config(format!("ANYON_AUTH_PUBLIC_URL {url:?}: {error}")))?;
     let host = parsed
@@ -288,11 +284,23 @@ pub fn embedded_status() -> EmbeddedStatus {
 /// Starts the embedded server for the window (127.0.0.1, `ANYON_AUTH_PORT` or 4000, else the next free
 /// port) and records where it listens. A failure is logged and shown, never fatal: the app works without it.
 pub fn start_embedded(runtime: &tokio::runtime::Handle, paths: &DataPaths) -> Option<ServerHandle> {
+    start_embedded_with(runtime, paths, None)
+}
+
+/// [`start_embedded`], telling `login_links` of each finished Google sign-in (see [`LoginLink`]) so the
+/// window can redeem the code at `POST /auth/exchange` without waiting for the OS to open the link.
+pub fn start_embedded_with(
+    runtime: &tokio::runtime::Handle,
+    paths: &DataPaths,
+    login_links: Option<tokio::sync::mpsc::UnboundedSender<LoginLink>>,
+) -> Option<ServerHandle> {
     let result = AuthConfig::from_env(Mode::Embedded, None)
         .map(|mut config| {
             // Embedded means loopback, whatever the environment says about deployments.
             config.bind.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             config.allowed_hosts.clear();
+            config.public_url = None;
+            config.login_links = login_links;
             config
         })
         .and_then(|config| runtime.block_on(start(config, paths)));

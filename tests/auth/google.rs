@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyon::auth::{AuthConfig, GoogleConfig, LoginLink, Mode};
@@ -106,7 +108,11 @@ impl Login {
         let response = self.get(&url, &BTreeMap::new());
         assert_eq!(response.status(), 200);
         let body: Value = self.server.runtime.block_on(response.json()).unwrap();
-        body["url"].as_str().unwrap().to_owned()
+        let url = body["url"].as_str().unwrap().to_owned();
+        let parsed = reqwest::Url::parse(&url).unwrap();
+        let state = parsed.query_pairs().find(|(key, _)| key == "state").unwrap().1;
+        assert_eq!(body["state"].as_str(), Some(&*state));
+        url
     }
 
     /// Follows the provider's redirects, as a browser with cookies would, to ANYON's callback URL.
@@ -161,7 +167,7 @@ impl Login {
     /// `POST /auth/exchange`, held to the OpenAPI document.
     fn exchange(&self, body: &Value) -> (u16, Value) {
         let reply = self.server.request("POST", "/auth/exchange", None, Some(body));
-        super::assert_documented(&super::openapi(), "POST", "/auth/exchange", &reply);
+        super::openapi::assert_documented(&super::openapi::openapi(), "POST", "/auth/exchange", &reply);
         (reply.status, reply.json())
     }
 
@@ -296,20 +302,27 @@ fn denied_access_and_unverified_emails_get_clear_pages() {
 }
 
 /// A token and userinfo endpoint that misbehaves as its path says; each connection on its own thread.
+/// Dropping it stops accepting.
 struct Misbehaving {
     addr: SocketAddr,
+    stop: Arc<AtomicBool>,
 }
 
 impl Misbehaving {
     fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
                 std::thread::spawn(move || Self::serve(stream));
             }
         });
-        Self { addr }
+        Self { addr, stop }
     }
 
     fn serve(mut stream: TcpStream) {
@@ -362,6 +375,14 @@ impl Misbehaving {
     }
 }
 
+impl Drop for Misbehaving {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
 fn base64_url(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
@@ -390,7 +411,8 @@ fn token_and_userinfo_failures_give_clear_pages() {
             userinfo_url: format!("http://{}/userinfo/{userinfo}", peer.addr),
             client_id: Some("client".into()),
             client_secret: None,
-            timeout: Duration::from_millis(500),
+            // Short only where the wait is the point, so a loaded machine does not fail the others.
+            timeout: Duration::from_millis(if token == "hang" { 1000 } else { 10_000 }),
         });
         let url = format!(
             "{}/auth/google/callback?code=provider-code&state={}",
@@ -426,5 +448,18 @@ fn sign_in_is_off_without_a_client_id() {
     let login = Login::start(GoogleConfig::default());
     let reply = login.server.request("GET", "/auth/google/url", None, None);
     reply.assert_error(503, "not_configured");
-    super::assert_documented(&super::openapi(), "GET", "/auth/google/url", &reply);
+    super::openapi::assert_documented(&super::openapi::openapi(), "GET", "/auth/google/url", &reply);
+}
+
+#[test]
+fn serve_mode_returns_browsers_to_the_public_url_and_accepts_its_host() {
+    let server = Server::start_with(Mode::Serve, 0, None, |config: &mut AuthConfig| {
+        config.public_url = Some("https://auth.example.com/".into());
+    });
+    let request = "GET /auth/google/url HTTP/1.1\r\nHost: auth.example.com\r\nConnection: close\r\n\r\n";
+    let reply = super::raw(server.addr(), request.as_bytes());
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let url = reqwest::Url::parse(reply.json()["url"].as_str().unwrap()).unwrap();
+    let redirect = url.query_pairs().find(|(key, _)| key == "redirect_uri").unwrap().1;
+    assert_eq!(redirect, "https://auth.example.com/auth/google/callback");
 }
