@@ -461,9 +461,7 @@ impl AuthServer {
             .filter(|_| self.config.mode == Mode::Serve);
         let webhook = match (is_admin, secret, header(webhook::SIGNATURE_HEADER)) {
             (true, ..) => None,
-            (false, Some(secret), Some(signature)) => {
-                Some((secret.to_vec(), header(webhook::TIMESTAMP_HEADER), signature))
-            }
+            (false, Some(secret), Some(signature)) => Some((secret, header(webhook::TIMESTAMP_HEADER), signature)),
             (false, None, _) if admin.is_none() => {
                 return Err(forbidden("plan changes are not enabled on this server".into()));
             }
@@ -471,7 +469,7 @@ impl AuthServer {
         };
         let raw = read_body(request).await?;
         if let Some((secret, timestamp, signature)) = webhook {
-            webhook::verify(&secret, timestamp.as_deref(), Some(&signature), &raw, now())
+            webhook::verify(secret, timestamp.as_deref(), Some(&signature), &raw, now())
                 .map_err(|error| forbidden(format!("webhook refused: {error}")))?;
         }
         let body = parse_json(&raw)?;
