@@ -15,9 +15,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use super::google::Google;
+use super::login::Logins;
 use super::store::{self, MAX_KEYS_PER_USER, MAX_VALUE_BYTES};
 use super::token::{Claims, TokenKeys};
-use super::{AuthConfig, Mode, now};
+use super::{AuthConfig, AuthError, Mode, now, webhook};
 use crate::db::Db;
 
 /// Largest request body.
@@ -31,7 +33,7 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time to read the body and answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Body = Full<Bytes>;
+pub(super) type Body = Full<Bytes>;
 
 /// A JSON error answer.
 #[derive(Debug)]
@@ -42,7 +44,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -54,11 +56,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(super) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
-    fn internal(error: impl std::fmt::Display) -> Self {
+    pub(super) fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "auth server failure");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error")
     }
@@ -74,7 +76,7 @@ impl ApiError {
     }
 }
 
-fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+pub(super) fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
@@ -93,11 +95,13 @@ fn empty_response(status: StatusCode) -> Response<Body> {
 
 /// The shared state of a running server.
 pub struct AuthServer {
-    config: AuthConfig,
-    keys: TokenKeys,
+    pub(super) config: AuthConfig,
+    pub(super) keys: TokenKeys,
     db: Arc<Db>,
     /// The bound address, known once listening.
     local: std::sync::OnceLock<SocketAddr>,
+    pub(super) google: Google,
+    pub(super) logins: Logins,
 }
 
 /// A running server: its address; dropping it (or [`ServerHandle::shutdown`]) stops accepting.
@@ -137,13 +141,25 @@ impl Drop for ServerHandle {
 }
 
 impl AuthServer {
-    pub(super) fn new(config: AuthConfig, keys: TokenKeys, db: Arc<Db>) -> Self {
-        Self {
+    pub(super) fn new(mut config: AuthConfig, keys: TokenKeys, db: Arc<Db>) -> Result<Self, AuthError> {
+        // Browsers come back from the provider to the public address, so its Host is ours too.
+        if let Some(url) = &config.public_url {
+            let host = super::public_host(url)?;
+            config.allowed_hosts.push(host);
+        }
+        Ok(Self {
+            google: Google::new(&config.google)?,
             config,
             keys,
             db,
             local: std::sync::OnceLock::new(),
-        }
+            logins: Logins::default(),
+        })
+    }
+
+    /// Where the server listens (the configured address until it does).
+    pub(super) fn local_addr(&self) -> SocketAddr {
+        self.local.get().copied().unwrap_or(self.config.bind)
     }
 
     pub(super) fn spawn(self, listener: tokio::net::TcpListener) -> ServerHandle {
@@ -213,11 +229,7 @@ impl AuthServer {
     /// embedded; in serve mode also the configured hosts.
     fn host_allowed(&self, host: &str) -> bool {
         let host = host.trim().to_ascii_lowercase();
-        let port = self
-            .local
-            .get()
-            .map(SocketAddr::port)
-            .unwrap_or(self.config.bind.port());
+        let port = self.local_addr().port();
         let loopback = ["127.0.0.1", "localhost", "[::1]"]
             .iter()
             .any(|name| host == format!("{name}:{port}"));
@@ -282,6 +294,9 @@ impl AuthServer {
                 self.logout(claims).await
             }
             (&Method::POST, ["auth", "subscription"]) => self.subscription(request).await,
+            (&Method::GET, ["auth", "google", "url"]) => self.google_url(&request),
+            (&Method::GET, ["auth", "google", "callback"]) => Ok(self.google_callback(&request).await),
+            (&Method::POST, ["auth", "exchange"]) => self.exchange(request).await,
             (&Method::GET, ["api", "settings"]) => {
                 let claims = self.authenticate(&request)?;
                 let settings = self.blocking(move |conn| store::settings(conn, &claims.sub)).await?;
@@ -313,13 +328,17 @@ impl AuthServer {
                     Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such setting"))
                 }
             }
-            (_, ["health"] | ["auth", "verify" | "me" | "logout" | "subscription"] | ["api", "settings", ..]) => {
-                Err(ApiError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "method_not_allowed",
-                    format!("{method} is not allowed here"),
-                ))
-            }
+            (
+                _,
+                ["health"]
+                | ["auth", "verify" | "me" | "logout" | "subscription" | "exchange"]
+                | ["auth", "google", "url" | "callback"]
+                | ["api", "settings", ..],
+            ) => Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{method} is not allowed here"),
+            )),
             _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")),
         }
     }
@@ -342,7 +361,7 @@ impl AuthServer {
             .map_err(|error| ApiError::unauthorized(error.to_string()))
     }
 
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -420,27 +439,40 @@ impl AuthServer {
     }
 
     async fn subscription(&self, request: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-        let Some(admin) = self.config.admin_token.as_deref() else {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "plan changes are not enabled on this server",
-            ));
+        let forbidden = |message: String| ApiError::new(StatusCode::FORBIDDEN, "forbidden", message);
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
         };
-        let presented = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !constant_time_eq(presented.as_bytes(), admin.as_bytes()) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "only an authoritative caller may change plans",
-            ));
+        let presented = header(header::AUTHORIZATION.as_str());
+        let presented = presented.as_deref().and_then(|value| value.strip_prefix("Bearer "));
+        let admin = self.config.admin_token.as_deref();
+        let is_admin = admin
+            .zip(presented)
+            .is_some_and(|(admin, presented)| constant_time_eq(presented.as_bytes(), admin.as_bytes()));
+        // Signed webhooks are for the deployed server only.
+        let secret = self
+            .config
+            .webhook_secret
+            .as_deref()
+            .filter(|_| self.config.mode == Mode::Serve);
+        let webhook = match (is_admin, secret, header(webhook::SIGNATURE_HEADER)) {
+            (true, ..) => None,
+            (false, Some(secret), Some(signature)) => Some((secret, header(webhook::TIMESTAMP_HEADER), signature)),
+            (false, None, _) if admin.is_none() => {
+                return Err(forbidden("plan changes are not enabled on this server".into()));
+            }
+            _ => return Err(forbidden("only an authoritative caller may change plans".into())),
+        };
+        let raw = read_body(request).await?;
+        if let Some((secret, timestamp, signature)) = webhook {
+            webhook::verify(secret, timestamp.as_deref(), Some(&signature), &raw, now())
+                .map_err(|error| forbidden(format!("webhook refused: {error}")))?;
         }
-        let body = read_json(request).await?;
+        let body = parse_json(&raw)?;
         let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
         let (Some(sub), Some(plan)) = (field("sub"), field("plan")) else {
             return Err(ApiError::bad_request("the body must name `sub` and `plan`"));
@@ -497,7 +529,16 @@ fn encode_value(value: &Value) -> Result<String, ApiError> {
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`].
-async fn read_json(request: Request<Incoming>) -> Result<Value, ApiError> {
+pub(super) async fn read_json(request: Request<Incoming>) -> Result<Value, ApiError> {
+    parse_json(&read_body(request).await?)
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|error| ApiError::bad_request(format!("the body is not valid JSON: {error}")))
+}
+
+/// Reads the raw bytes of an `application/json` body of at most [`MAX_BODY_BYTES`].
+async fn read_body(request: Request<Incoming>) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -524,7 +565,7 @@ async fn read_json(request: Request<Incoming>) -> Result<Value, ApiError> {
             "the body must be application/json",
         ));
     }
-    let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
+    Limited::new(request.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
         .map_err(|error| {
@@ -533,13 +574,12 @@ async fn read_json(request: Request<Incoming>) -> Result<Value, ApiError> {
             } else {
                 ApiError::bad_request("the body could not be read")
             }
-        })?
-        .to_bytes();
-    serde_json::from_slice(&body).map_err(|error| ApiError::bad_request(format!("the body is not valid JSON: {error}")))
+        })
+        .map(|collected| collected.to_bytes())
 }
 
 /// Compares two secrets in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

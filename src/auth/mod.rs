@@ -6,10 +6,18 @@
 //! - [`token`]: JWTs (HS256), validation cache, revocation.
 //! - [`store`]: the SQLite tables of migration `0004_auth.sql`.
 //! - [`http`]: routing, limits, the Host check, JSON errors.
+//! - [`google`]: the OAuth code flow with the provider; [`login`]: its endpoints and the one-time codes;
+//!   [`pages`]: the HTML the browser sees; [`ephemeral`]: the bounded single-use maps behind them.
+//! - [`webhook`]: HMAC-signed subscription changes (serve mode).
 
+pub mod ephemeral;
+pub mod google;
 pub mod http;
+pub mod login;
+pub mod pages;
 pub mod store;
 pub mod token;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,7 +26,9 @@ use std::sync::Arc;
 use crate::db::{Db, DbError};
 use crate::paths::DataPaths;
 
+pub use google::GoogleConfig;
 pub use http::{AuthServer, ServerHandle};
+pub use login::LoginLink;
 pub use token::{Claims, TokenError, TokenKeys};
 
 /// The default embedded port.
@@ -75,9 +85,36 @@ pub struct AuthConfig {
     pub audience: String,
     /// `ANYON_ADMIN_TOKEN`: the bearer credential allowed to change plans.
     pub admin_token: Option<String>,
+    /// `ANYON_WEBHOOK_SECRET`: the HMAC key of signed subscription webhooks (serve mode only).
+    pub webhook_secret: Option<Vec<u8>>,
+    /// `ANYON_AUTH_PUBLIC_URL`: the server's address as browsers reach it (scheme, host, port), for the
+    /// OAuth redirect URI; unset means `http://` and the bound address. Its host is also allowed in `Host`.
+    pub public_url: Option<String>,
+    /// The provider endpoints and client (`GOOGLE_*`).
+    pub google: GoogleConfig,
+    /// Told of every successful sign-in with the code and state its callback page carries, so the running
+    /// app can finish signing in without the OS opening the `anyon://` link.
+    pub login_links: Option<tokio::sync::mpsc::UnboundedSender<LoginLink>>,
 }
 
 impl AuthConfig {
+    /// A configuration listening on `bind` with every option at its default (nothing from the environment).
+    pub fn new(mode: Mode, bind: SocketAddr) -> Self {
+        Self {
+            mode,
+            bind,
+            allowed_hosts: Vec::new(),
+            jwt_secret: None,
+            issuer: DEFAULT_ISSUER.into(),
+            audience: DEFAULT_AUDIENCE.into(),
+            admin_token: None,
+            webhook_secret: None,
+            public_url: None,
+            google: GoogleConfig::default(),
+            login_links: None,
+        }
+    }
+
     /// The configuration from the environment for `mode`, listening on `bind` when given.
     pub fn from_env(mode: Mode, bind: Option<SocketAddr>) -> Result<Self, AuthError> {
         let env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
@@ -104,15 +141,32 @@ impl AuthConfig {
             })
             .unwrap_or_default();
         Ok(Self {
-            mode,
-            bind,
             allowed_hosts,
             jwt_secret: env("JWT_SECRET").map(String::into_bytes),
             issuer: env("JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into()),
             audience: env("JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into()),
             admin_token: env("ANYON_ADMIN_TOKEN"),
+            webhook_secret: env("ANYON_WEBHOOK_SECRET").map(String::into_bytes),
+            public_url: env("ANYON_AUTH_PUBLIC_URL"),
+            google: GoogleConfig::from_env(env)?,
+            ..Self::new(mode, bind)
         })
     }
+}
+
+/// The `Host` value browsers send for `url` (`host` or `host:port` when the port is not the scheme's).
+pub(crate) fn public_host(url: &str) -> Result<String, AuthError> {
+    let parsed = oauth2::url::Url::parse(url)
+        .map_err(|error| AuthError::Config(format!("ANYON_AUTH_PUBLIC_URL {url:?}: {error}")))?;
+    let host = parsed
+        .host_str()
+        .filter(|_| matches!(parsed.scheme(), "http" | "https"))
+        .ok_or_else(|| AuthError::Config(format!("ANYON_AUTH_PUBLIC_URL {url:?} is not an http(s) URL")))?;
+    Ok(match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+    .to_ascii_lowercase())
 }
 
 /// Starts the server on the runtime behind `handle` with the app database and data folder of `paths`.
@@ -131,8 +185,9 @@ pub async fn start(config: AuthConfig, paths: &DataPaths) -> Result<ServerHandle
     for jti in revoked {
         keys.revoke(&jti);
     }
-    let listener = bind(&config).await?;
-    Ok(AuthServer::new(config, keys, db).spawn(listener))
+    let server = AuthServer::new(config, keys, db)?;
+    let listener = bind(&server.config).await?;
+    Ok(server.spawn(listener))
 }
 
 async fn bind(config: &AuthConfig) -> Result<tokio::net::TcpListener, AuthError> {
@@ -229,11 +284,23 @@ pub fn embedded_status() -> EmbeddedStatus {
 /// Starts the embedded server for the window (127.0.0.1, `ANYON_AUTH_PORT` or 4000, else the next free
 /// port) and records where it listens. A failure is logged and shown, never fatal: the app works without it.
 pub fn start_embedded(runtime: &tokio::runtime::Handle, paths: &DataPaths) -> Option<ServerHandle> {
+    start_embedded_with(runtime, paths, None)
+}
+
+/// [`start_embedded`], telling `login_links` of each finished Google sign-in (see [`LoginLink`]) so the
+/// window can redeem the code at `POST /auth/exchange` without waiting for the OS to open the link.
+pub fn start_embedded_with(
+    runtime: &tokio::runtime::Handle,
+    paths: &DataPaths,
+    login_links: Option<tokio::sync::mpsc::UnboundedSender<LoginLink>>,
+) -> Option<ServerHandle> {
     let result = AuthConfig::from_env(Mode::Embedded, None)
         .map(|mut config| {
             // Embedded means loopback, whatever the environment says about deployments.
             config.bind.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             config.allowed_hosts.clear();
+            config.public_url = None;
+            config.login_links = login_links;
             config
         })
         .and_then(|config| runtime.block_on(start(config, paths)));

@@ -4,6 +4,7 @@
 pub mod claude;
 pub mod mock_api;
 pub mod npm;
+pub mod oidc;
 pub mod transcripts;
 pub mod ui;
 

@@ -1,0 +1,465 @@
+//! Google sign-in end to end through ANYON's own endpoints, against a real OpenID provider (npm
+//! oidc-provider) and, for the failures a provider can have, against a tiny misbehaving token endpoint.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyon::auth::{AuthConfig, GoogleConfig, LoginLink, Mode};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::Server;
+use crate::support::oidc::{self, OidcProvider};
+
+/// Most redirects one sign-in takes at the provider.
+const MAX_HOPS: usize = 20;
+
+/// An ANYON server signed in through `google`, and the links its callbacks announce.
+struct Login {
+    server: Server,
+    links: mpsc::UnboundedReceiver<LoginLink>,
+    http: reqwest::Client,
+}
+
+/// What ANYON's callback answered.
+#[derive(Debug)]
+struct Page {
+    status: u16,
+    html: String,
+    /// The callback URL the browser came back to.
+    url: String,
+}
+
+impl Page {
+    /// The one-time code and state of the page's `anyon://` link.
+    fn link(&self) -> LoginLink {
+        let start = self
+            .html
+            .find("href=\"anyon://auth/callback?")
+            .expect("an anyon:// link")
+            + 6;
+        let end = start + self.html[start..].find('"').unwrap();
+        let url = reqwest::Url::parse(&self.html[start..end].replace("&amp;", "&")).unwrap();
+        let param = |name: &str| url.query_pairs().find(|(key, _)| key == name).unwrap().1.into_owned();
+        LoginLink {
+            code: param("code"),
+            state: param("state"),
+        }
+    }
+
+    fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert!(self.html.contains(&format!("Error: {code}")), "{self:?}");
+        assert!(!self.html.contains("anyon://"), "{self:?}");
+    }
+}
+
+impl Login {
+    fn start(google: GoogleConfig) -> Self {
+        let (sender, links) = mpsc::unbounded_channel();
+        let server = Server::start_with(Mode::Embedded, 0, None, |config: &mut AuthConfig| {
+            config.google = google;
+            config.login_links = Some(sender);
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self { server, links, http }
+    }
+
+    fn with_provider(provider: &OidcProvider) -> Self {
+        Self::start(GoogleConfig {
+            auth_url: provider.auth_url.clone(),
+            token_url: provider.token_url.clone(),
+            userinfo_url: provider.userinfo_url.clone(),
+            client_id: Some(oidc::CLIENT_ID.into()),
+            client_secret: Some(oidc::CLIENT_SECRET.into()),
+            timeout: Duration::from_secs(10),
+        })
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.server.addr().port())
+    }
+
+    fn get(&self, url: &str, cookies: &BTreeMap<String, String>) -> reqwest::Response {
+        let cookie = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut request = self.http.get(url);
+        if !cookie.is_empty() {
+            request = request.header(COOKIE, cookie);
+        }
+        self.server.runtime.block_on(async { request.send().await }).unwrap()
+    }
+
+    /// `GET /auth/google/url` for `hint`.
+    fn authorize_url(&self, hint: &str) -> String {
+        let url = format!("{}/auth/google/url?login_hint={}", self.base(), hint);
+        let response = self.get(&url, &BTreeMap::new());
+        assert_eq!(response.status(), 200);
+        let body: Value = self.server.runtime.block_on(response.json()).unwrap();
+        let url = body["url"].as_str().unwrap().to_owned();
+        let parsed = reqwest::Url::parse(&url).unwrap();
+        let state = parsed.query_pairs().find(|(key, _)| key == "state").unwrap().1;
+        assert_eq!(body["state"].as_str(), Some(&*state));
+        url
+    }
+
+    /// Follows the provider's redirects, as a browser with cookies would, to ANYON's callback URL.
+    fn through_provider(&self, hint: &str) -> String {
+        let mut url = reqwest::Url::parse(&self.authorize_url(hint)).unwrap();
+        let mut cookies = BTreeMap::new();
+        let callback = format!("{}/auth/google/callback", self.base());
+        for _ in 0..MAX_HOPS {
+            let response = self.get(url.as_str(), &cookies);
+            for value in response.headers().get_all(SET_COOKIE) {
+                let pair = value.to_str().unwrap().split(';').next().unwrap();
+                if let Some((name, value)) = pair.split_once('=') {
+                    cookies.insert(name.trim().to_owned(), value.trim().to_owned());
+                }
+            }
+            let status = response.status();
+            let Some(location) = response.headers().get(LOCATION) else {
+                let body = self.server.runtime.block_on(response.text()).unwrap_or_default();
+                panic!("the provider stopped at {url} with {status}: {body}");
+            };
+            url = url.join(location.to_str().unwrap()).unwrap();
+            if url.as_str().starts_with(&callback) {
+                return url.into();
+            }
+        }
+        panic!("more than {MAX_HOPS} redirects at the provider");
+    }
+
+    /// Opens `url` (ANYON's callback) and reads the page.
+    fn callback(&self, url: &str) -> Page {
+        let response = self.get(url, &BTreeMap::new());
+        let status = response.status().as_u16();
+        let kind = response.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.starts_with("text/html"), "{kind}");
+        let html = self.server.runtime.block_on(response.text()).unwrap();
+        Page {
+            status,
+            html,
+            url: url.to_owned(),
+        }
+    }
+
+    /// A whole sign-in as `hint` up to ANYON's page.
+    fn sign_in(&self, hint: &str) -> Page {
+        let url = self.through_provider(hint);
+        self.callback(&url)
+    }
+
+    /// `POST /auth/exchange`, held to the OpenAPI document.
+    fn exchange(&self, body: &Value) -> (u16, Value) {
+        let reply = self.server.request("POST", "/auth/exchange", None, Some(body));
+        super::openapi::assert_documented(&super::openapi::openapi(), "POST", "/auth/exchange", &reply);
+        (reply.status, reply.json())
+    }
+
+    /// A state this server issued, for hitting the callback directly.
+    fn fresh_state(&self) -> String {
+        let url = reqwest::Url::parse(&self.authorize_url("verified@example.test")).unwrap();
+        url.query_pairs()
+            .find(|(key, _)| key == "state")
+            .unwrap()
+            .1
+            .into_owned()
+    }
+}
+
+#[test]
+fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
+    let provider = OidcProvider::start();
+    let mut login = Login::with_provider(&provider);
+    let url = reqwest::Url::parse(&login.authorize_url("verified@example.test")).unwrap();
+    let query: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["scope"], "openid email profile");
+    assert!(query["nonce"].len() >= 32 && query["state"].len() >= 32);
+    assert_eq!(query["redirect_uri"], format!("{}/auth/google/callback", login.base()));
+
+    let page = login.sign_in("verified@example.test");
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.html.contains("http-equiv=\"refresh\""), "{}", page.html);
+    assert!(page.html.contains("If nothing happens"));
+    let link = page.link();
+    assert_eq!(link.code.len(), 64);
+    // The running app hears of the same link.
+    assert_eq!(login.links.try_recv().unwrap(), link);
+
+    // The code is redeemed once, and only with its own state.
+    let (status, wrong) = login.exchange(&json!({"code": "not-a-code"}));
+    assert_eq!((status, wrong["error"].as_str()), (400, Some("invalid_code")));
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert!(body["expires_at"].as_i64().unwrap() > anyon::auth::now());
+    let (status, again) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    assert_eq!((status, again["error"].as_str()), (400, Some("invalid_code")));
+
+    let me = login.server.request("GET", "/auth/me", Some(&token), None);
+    assert_eq!(me.status, 200, "{me:?}");
+    let me = me.json();
+    assert_eq!(me["user"]["sub"], "user-verified");
+    assert_eq!(me["user"]["email"], "verified@example.test");
+    assert_eq!(me["user"]["email_verified"], true);
+    assert_eq!(me["user"]["name"], "Vera <Verified> & Co");
+    assert_eq!(me["user"]["picture"], "https://example.test/vera.png");
+    assert_eq!(me["subscription"]["plan"], "free");
+
+    // The same callback again: its state was used up.
+    login.callback(&page.url).assert_error(400, "unknown_state");
+
+    // Signing in again updates the same user, keyed by `sub`.
+    let second = login.sign_in("verified@example.test");
+    let (status, body) = login.exchange(&json!({"code": second.link().code}));
+    assert_eq!(status, 200, "{body}");
+    let again = login
+        .server
+        .request("GET", "/auth/me", Some(body["token"].as_str().unwrap()), None);
+    assert_eq!(again.json()["user"]["sub"], "user-verified");
+}
+
+#[test]
+fn a_code_bound_to_another_state_is_refused_and_spent() {
+    let provider = OidcProvider::start();
+    let login = Login::with_provider(&provider);
+    let link = login.sign_in("verified@example.test").link();
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": "another-state"}));
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_code")));
+    let (status, _) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn a_replayed_provider_code_is_refused_by_the_provider() {
+    let provider = OidcProvider::start();
+    let login = Login::with_provider(&provider);
+    let first = login.sign_in("verified@example.test");
+    assert_eq!(first.status, 200, "{first:?}");
+    let used = reqwest::Url::parse(&first.url).unwrap();
+    let code = used
+        .query_pairs()
+        .find(|(key, _)| key == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    // A fresh state, so ANYON takes the request to the provider, which refuses the used code.
+    let replay = format!(
+        "{}/auth/google/callback?code={code}&state={}",
+        login.base(),
+        login.fresh_state()
+    );
+    login.callback(&replay).assert_error(400, "invalid_grant");
+}
+
+#[test]
+fn denied_access_and_unverified_emails_get_clear_pages() {
+    let provider = OidcProvider::start();
+    let mut login = Login::with_provider(&provider);
+    let denied = login.sign_in("deny");
+    denied.assert_error(403, "access_denied");
+    assert!(denied.html.contains("Sign-in was cancelled"));
+
+    let unverified = login.sign_in("unverified@example.test");
+    unverified.assert_error(403, "email_unverified");
+    assert!(unverified.html.contains("unverified@example.test"));
+    assert!(login.links.try_recv().is_err(), "no link for a refused sign-in");
+
+    // The same for a hand-made denial, and for states that were never issued.
+    let url = format!(
+        "{}/auth/google/callback?error=access_denied&error_description=%3Cscript%3E&state={}",
+        login.base(),
+        login.fresh_state()
+    );
+    let page = login.callback(&url);
+    page.assert_error(403, "access_denied");
+    assert!(page.html.contains("&lt;script&gt;") && !page.html.contains("<script>"));
+    let base = login.base();
+    login
+        .callback(&format!("{base}/auth/google/callback?code=x&state=never-issued"))
+        .assert_error(400, "unknown_state");
+    login
+        .callback(&format!("{base}/auth/google/callback?code=x"))
+        .assert_error(400, "missing_state");
+    let no_code = format!("{base}/auth/google/callback?state={}", login.fresh_state());
+    login.callback(&no_code).assert_error(400, "missing_code");
+}
+
+/// A token and userinfo endpoint that misbehaves as its path says; each connection on its own thread.
+/// Dropping it stops accepting.
+struct Misbehaving {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl Misbehaving {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::spawn(move || Self::serve(stream));
+            }
+        });
+        Self { addr, stop }
+    }
+
+    fn serve(mut stream: TcpStream) {
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        let head = String::from_utf8_lossy(&request).into_owned();
+        let path = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+        let token = r#"{"access_token":"at","token_type":"Bearer"}"#.to_owned();
+        let huge = format!(r#"{{"padding":"{}"}}"#, "x".repeat(1024 * 1024));
+        let (status, body) = match path.as_str() {
+            "/token/500" => (500, "oops".to_owned()),
+            "/token/garbage" => (200, "<html>not json</html>".to_owned()),
+            "/token/ill-typed" => (200, r#"{"access_token":5,"token_type":[]}"#.to_owned()),
+            "/token/huge" => (200, huge),
+            "/token/invalid-grant" => (400, r#"{"error":"invalid_grant"}"#.to_owned()),
+            "/token/wrong-nonce" => {
+                let claims = base64_url(r#"{"sub":"s","aud":"client","nonce":"not-ours"}"#);
+                (
+                    200,
+                    format!(r#"{{"access_token":"at","token_type":"Bearer","id_token":"e30.{claims}.sig"}}"#),
+                )
+            }
+            "/token/hang" => {
+                // Answer nothing; return once the client gives up and closes.
+                let _ = stream.read(&mut buf);
+                return;
+            }
+            "/token/ok" => (200, token),
+            "/userinfo/ill-typed" => (200, r#"{"sub":5,"email":["a"],"email_verified":"maybe"}"#.to_owned()),
+            "/userinfo/huge" => (200, huge),
+            "/userinfo/refused" => (401, r#"{"error":"invalid_token"}"#.to_owned()),
+            "/userinfo/unverified" => (
+                200,
+                r#"{"sub":"s","email":"a@example.test","email_verified":false}"#.to_owned(),
+            ),
+            _ => (404, "{}".to_owned()),
+        };
+        let answer = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(answer.as_bytes());
+    }
+}
+
+impl Drop for Misbehaving {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+#[test]
+fn token_and_userinfo_failures_give_clear_pages() {
+    let peer = Misbehaving::start();
+    let cases = [
+        ("500", "ok", 502, "provider_unavailable"),
+        ("hang", "ok", 504, "provider_timeout"),
+        ("garbage", "ok", 502, "provider_answer"),
+        ("ill-typed", "ok", 502, "provider_answer"),
+        ("huge", "ok", 502, "provider_answer"),
+        ("invalid-grant", "ok", 400, "invalid_grant"),
+        ("wrong-nonce", "ok", 502, "provider_answer"),
+        ("ok", "ill-typed", 502, "provider_answer"),
+        ("ok", "huge", 502, "provider_answer"),
+        ("ok", "refused", 502, "provider_answer"),
+        ("ok", "unverified", 403, "email_unverified"),
+    ];
+    for (token, userinfo, status, code) in cases {
+        let login = Login::start(GoogleConfig {
+            auth_url: format!("http://{}/auth", peer.addr),
+            token_url: format!("http://{}/token/{token}", peer.addr),
+            userinfo_url: format!("http://{}/userinfo/{userinfo}", peer.addr),
+            client_id: Some("client".into()),
+            client_secret: None,
+            // Short only where the wait is the point, so a loaded machine does not fail the others.
+            timeout: Duration::from_millis(if token == "hang" { 1000 } else { 10_000 }),
+        });
+        let url = format!(
+            "{}/auth/google/callback?code=provider-code&state={}",
+            login.base(),
+            login.fresh_state()
+        );
+        let page = login.callback(&url);
+        assert_eq!(page.status, status, "token {token}, userinfo {userinfo}: {page:?}");
+        assert!(
+            page.html.contains(&format!("Error: {code}")),
+            "token {token}, userinfo {userinfo}: {page:?}"
+        );
+    }
+    // Nothing listening at all.
+    let closed = Login::start(GoogleConfig {
+        auth_url: "http://127.0.0.1:9/auth".into(),
+        token_url: "http://127.0.0.1:9/token".into(),
+        userinfo_url: "http://127.0.0.1:9/userinfo".into(),
+        client_id: Some("client".into()),
+        client_secret: None,
+        timeout: Duration::from_secs(5),
+    });
+    let url = format!(
+        "{}/auth/google/callback?code=c&state={}",
+        closed.base(),
+        closed.fresh_state()
+    );
+    closed.callback(&url).assert_error(502, "provider_unavailable");
+}
+
+#[test]
+fn sign_in_is_off_without_a_client_id() {
+    let login = Login::start(GoogleConfig::default());
+    let reply = login.server.request("GET", "/auth/google/url", None, None);
+    reply.assert_error(503, "not_configured");
+    super::openapi::assert_documented(&super::openapi::openapi(), "GET", "/auth/google/url", &reply);
+}
+
+#[test]
+fn serve_mode_returns_browsers_to_the_public_url_and_accepts_its_host() {
+    let server = Server::start_with(Mode::Serve, 0, None, |config: &mut AuthConfig| {
+        config.public_url = Some("https://auth.example.com/".into());
+    });
+    let request = "GET /auth/google/url HTTP/1.1\r\nHost: auth.example.com\r\nConnection: close\r\n\r\n";
+    let reply = super::raw(server.addr(), request.as_bytes());
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let url = reqwest::Url::parse(reply.json()["url"].as_str().unwrap()).unwrap();
+    let redirect = url.query_pairs().find(|(key, _)| key == "redirect_uri").unwrap().1;
+    assert_eq!(redirect, "https://auth.example.com/auth/google/callback");
+}
