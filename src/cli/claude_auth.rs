@@ -1,0 +1,139 @@
+//! `anyon claude-auth check|set-key|remove-key`: how Claude is authenticated, and the API key ANYON keeps for
+//! it. `set-key` reads the key from stdin, so it never lands in shell history or a process listing.
+
+use std::io::{IsTerminal, Read, Write};
+
+use clap::{Args, Subcommand};
+
+use super::{finish, print_error, write_json};
+use crate::backend::{Backend, BackendError};
+use crate::command::{Command, Secret};
+use crate::event::Output;
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClaudeAuthVerb {
+    /// Every source of Claude's credentials and its state (runs `claude auth status`).
+    Check {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Save an Anthropic API key (read from stdin) for every Claude process ANYON starts.
+    SetKey {
+        /// Read the key from stdin (the default; kept for scripts that say so).
+        #[arg(long, conflicts_with = "key")]
+        key_stdin: bool,
+        /// The key itself. Avoid: it lands in shell history and the process list; pipe it to stdin instead.
+        #[arg(long, hide_short_help = true)]
+        key: Option<String>,
+        /// Ask the API (GET /v1/models) whether it accepts the key before saving it.
+        #[arg(long)]
+        verify: bool,
+        /// The API to ask with --verify (default: ANTHROPIC_BASE_URL, else Anthropic's).
+        #[arg(long, requires = "verify")]
+        base_url: Option<String>,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Forget the saved API key.
+    RemoveKey {
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
+    match verb {
+        ClaudeAuthVerb::Check { out } => finish(backend, Command::ClaudeAuthCheck, out.json, |w, output| {
+            let Output::ClaudeAuth(report) = output else {
+                return unexpected(w);
+            };
+            if out.json {
+                return write_json(w, &report);
+            }
+            report.lines().iter().try_for_each(|line| writeln!(w, "{line}"))
+        }),
+        ClaudeAuthVerb::SetKey {
+            key_stdin: _,
+            key,
+            verify,
+            base_url,
+            out,
+        } => {
+            let api_key = match key {
+                Some(key) => {
+                    eprintln!("warning: --key leaves the key in shell history; pipe it to stdin instead");
+                    Secret::new(key)
+                }
+                None => match read_key_from_stdin() {
+                    Ok(key) => key,
+                    Err(message) => {
+                        print_error(&BackendError::ApiKey(message), out.json);
+                        return 1;
+                    }
+                },
+            };
+            let command = Command::ClaudeAuthSaveApiKey {
+                api_key,
+                verify,
+                base_url,
+            };
+            finish(backend, command, out.json, |w, output| {
+                let Output::ApiKeySaved { key, verified } = output else {
+                    return unexpected(w);
+                };
+                if out.json {
+                    return write_json(w, &serde_json::json!({"saved": key, "verified": verified}));
+                }
+                let checked = if verified { ", accepted by the API" } else { "" };
+                writeln!(w, "saved {} in the {}{checked}", key.masked, key.stored_in)
+            })
+        }
+        ClaudeAuthVerb::RemoveKey { out } => finish(backend, Command::ClaudeAuthRemoveApiKey, out.json, |w, output| {
+            let Output::ApiKeyRemoved { removed } = output else {
+                return unexpected(w);
+            };
+            if out.json {
+                return write_json(w, &serde_json::json!({"removed": removed}));
+            }
+            writeln!(
+                w,
+                "{}",
+                if removed {
+                    "removed the saved API key"
+                } else {
+                    "no API key was saved"
+                }
+            )
+        }),
+    }
+}
+
+/// The first line of stdin (a key is one line; a trailing newline is dropped by the form check).
+fn read_key_from_stdin() -> Result<Secret, String> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("Paste the API key and press Enter (Ctrl+D to cancel):");
+    }
+    let mut text = String::new();
+    // A key is short; a bounded read keeps a mistaken `< big-file` from filling memory.
+    stdin
+        .by_ref()
+        .take(4096)
+        .read_to_string(&mut text)
+        .map_err(|error| format!("cannot read the key from stdin: {error}"))?;
+    let line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    if line.is_empty() {
+        return Err("no key on stdin: pipe it in, e.g. `printf %s \"$KEY\" | anyon claude-auth set-key`".into());
+    }
+    Ok(Secret::new(line))
+}
+
+fn unexpected(w: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(w, "unexpected answer from the backend")
+}
