@@ -6,9 +6,9 @@
 //! and replaced atomically. `ANYON_SECRET_STORE=file` forces the file (tests, CI, people who prefer it);
 //! `keychain` or `auto` (the default) try the keychain first.
 //!
-//! Reading checks the keychain, then the file, so a secret saved while the keychain was away is not lost when
-//! it comes back. Keychain calls can block (D-Bus, an unlock prompt): call these methods from a worker
-//! thread, never from the UI thread. Nothing here panics or logs a secret's value.
+//! Reading checks both, so a secret saved while the keychain was away is not lost when it comes back.
+//! Keychain calls can block (D-Bus, an unlock prompt): call these methods from a worker thread, never from
+//! the UI thread. Nothing here panics or logs a secret's value.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -164,26 +164,33 @@ impl SecretStore {
         }
     }
 
-    /// The secret `name`, from the keychain or else the file; `None` when neither has it.
+    /// The secret `name` from the file or the keychain; `None` when neither has it. The file comes first: a
+    /// copy is there only when the keychain refused the latest [`set`](Self::set), so it is the newer one.
     pub fn get(&self, name: &str) -> Result<Option<Stored>, SecretError> {
         check_name(name)?;
-        if self.mode == StoreMode::Auto {
-            match keychain::get(name) {
-                Ok(Some(value)) => {
-                    return Ok(Some(Stored {
-                        value: Secret::new(value),
-                        backend: SecretBackend::Keychain,
-                    }));
-                }
-                Ok(None) => {}
-                Err(error) => tracing::debug!(%error, name, "keychain unavailable for reading; trying the file"),
+        let from_file = {
+            let _guard = self.lock();
+            self.read_file()?.remove(name)
+        };
+        if let Some(value) = from_file {
+            return Ok(Some(Stored {
+                value: Secret::new(value),
+                backend: self.file_backend(),
+            }));
+        }
+        if self.mode == StoreMode::FileOnly {
+            return Ok(None);
+        }
+        match keychain::get(name) {
+            Ok(value) => Ok(value.map(|value| Stored {
+                value: Secret::new(value),
+                backend: SecretBackend::Keychain,
+            })),
+            Err(error) => {
+                tracing::debug!(%error, name, "keychain unavailable for reading");
+                Ok(None)
             }
         }
-        let _guard = self.lock();
-        Ok(self.read_file()?.remove(name).map(|value| Stored {
-            value: Secret::new(value),
-            backend: self.file_backend(),
-        }))
     }
 
     /// Keeps `value` as `name` and says where. In the keychain when it takes it (then any copy in the file
@@ -193,10 +200,9 @@ impl SecretStore {
         if self.mode == StoreMode::Auto {
             match keychain::set(name, value.expose()) {
                 Ok(()) => {
-                    // A plain-text copy left from a time without keychain must not outlive the new value.
-                    if let Err(error) = self.remove_from_file(name) {
-                        tracing::warn!(%error, name, "saved in the keychain, but the old file copy stays");
-                    }
+                    // A copy left from a time without keychain would shadow the new value (reads take the
+                    // file first) and is plain text: it must go.
+                    self.remove_from_file(name)?;
                     return Ok(SecretBackend::Keychain);
                 }
                 Err(error) => tracing::info!(%error, name, "keychain unavailable; keeping the secret in the file"),

@@ -179,8 +179,9 @@ fn keychain_errors_fall_back_to_the_file() {
     assert_eq!(check["saved_api_key_error"], Value::Null);
 }
 
-/// The real Secret Service (gnome-keyring in a private D-Bus session): the key goes to the keychain, not the
-/// file, `secret-tool` finds it there, and removing it removes it there.
+/// The real Secret Service (gnome-keyring in a private D-Bus session): a key the file got while there was no
+/// keychain is still read; a new key goes to the keychain and the plain-text copy goes away; `secret-tool`
+/// finds it there, and removing it removes it there.
 #[cfg(target_os = "linux")]
 #[test]
 fn real_keychain_keeps_the_key() {
@@ -205,6 +206,7 @@ fn real_keychain_keeps_the_key() {
     let out = sandbox.path();
     let script = r#"
         echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 90
+        "$ANYON" claude-auth check --json > "$OUT/before.json" || exit 94
         printf %s "$KEY" | "$ANYON" claude-auth set-key --json > "$OUT/set.json" || exit 91
         secret-tool lookup service anyon username anthropic-api-key > "$OUT/lookup.txt"
         "$ANYON" claude-auth check --json > "$OUT/check.json" || exit 92
@@ -213,6 +215,9 @@ fn real_keychain_keeps_the_key() {
         exit 0
     "#;
     let api_key = key('r');
+    SecretStore::new(home.path(), StoreMode::FileOnly)
+        .set("anthropic-api-key", &Secret::new(key('o')))
+        .unwrap();
     let status = Process::new("dbus-run-session")
         .args(["--", "sh", "-c", script])
         .env("HOME", out)
@@ -232,6 +237,13 @@ fn real_keychain_keeps_the_key() {
         .expect("run dbus-run-session");
     assert!(status.success(), "the keychain script failed: {status}");
     let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap_or_default();
+    let before: Value = serde_json::from_str(&read("before.json")).expect("check's JSON");
+    assert_eq!(
+        before["saved_api_key"]["masked"], "sk-ant-…oooo",
+        "the file's key is not lost"
+    );
+    assert_eq!(before["saved_api_key"]["stored_in"]["kind"], "file");
+    assert_eq!(before["secret_store"]["kind"], "keychain");
     let saved: Value = serde_json::from_str(&read("set.json")).expect("set-key's JSON");
     assert_eq!(saved["saved"]["stored_in"]["kind"], "keychain", "{saved}");
     assert_eq!(read("lookup.txt").trim(), api_key, "the keychain holds the key");

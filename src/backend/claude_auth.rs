@@ -65,15 +65,17 @@ impl Backend {
     /// The environment for a Claude process: the configured variables, plus the saved API key when neither
     /// ANYON's environment nor those variables set `ANTHROPIC_API_KEY` (an explicit key wins).
     pub(crate) async fn claude_env(&self) -> Vec<(OsString, OsString)> {
-        let mut env = self.child_env();
-        if key_in_use(&env, true) == KeyInUse::Saved {
-            match self.saved_key().await {
-                Ok(Some(stored)) => env.push((API_KEY_ENV.into(), stored.value.expose().into())),
-                Ok(None) => {}
-                Err(error) => tracing::warn!(%error, "cannot read the saved API key; Claude runs without it"),
+        let env = self.child_env();
+        if key_in_use(&env, true) != KeyInUse::Saved {
+            return env;
+        }
+        match self.saved_key().await {
+            Ok(saved) => with_key(env, saved.as_ref()),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the saved API key; Claude runs without it");
+                env
             }
         }
-        env
     }
 
     async fn saved_key(&self) -> Result<Option<Stored>, BackendError> {
@@ -98,18 +100,21 @@ impl Backend {
     }
 
     async fn auth_report(&self) -> ClaudeAuthReport {
-        let (saved_api_key, saved_api_key_error) = match self.saved_key().await {
-            Ok(stored) => (
-                stored.map(|stored| SavedKey {
-                    masked: stored.value.masked(),
-                    stored_in: stored.backend,
-                }),
-                None,
-            ),
+        let (stored, saved_api_key_error) = match self.saved_key().await {
+            Ok(stored) => (stored, None),
             Err(error) => (None, Some(error.to_string())),
         };
+        let saved_api_key = stored.as_ref().map(|stored| SavedKey {
+            masked: stored.value.masked(),
+            stored_in: stored.backend.clone(),
+        });
         let child_env = self.child_env();
-        let key_in_use = key_in_use(&child_env, saved_api_key.is_some());
+        let key_in_use = key_in_use(&child_env, stored.is_some());
+        // `claude auth status` runs with the environment a chat would get.
+        let run_env = match key_in_use {
+            KeyInUse::Saved => with_key(child_env.clone(), stored.as_ref()),
+            _ => child_env.clone(),
+        };
         let env_api_key = std::env::var(API_KEY_ENV)
             .ok()
             .filter(|key| !key.is_empty())
@@ -129,7 +134,7 @@ impl Backend {
         let credentials_file = auth::credentials_path(var("CLAUDE_CONFIG_DIR").as_deref(), home.as_deref());
         let credentials_file_present = credentials_file.as_deref().is_some_and(std::path::Path::is_file);
         let claude_status = match self.claude_binary().await {
-            Ok(bin) => auth::cli_status(&bin, &self.claude_env().await, CHECK_TIMEOUT).await,
+            Ok(bin) => auth::cli_status(&bin, &run_env, CHECK_TIMEOUT).await,
             Err(BackendError::ClaudeNotFound(message)) => CliAuthStatus::NotInstalled { message },
             Err(error) => CliAuthStatus::Failed {
                 message: error.to_string(),
@@ -165,4 +170,12 @@ fn key_in_use(env: &[(OsString, OsString)], saved: bool) -> KeyInUse {
         (false, true) => KeyInUse::Saved,
         (false, false) => KeyInUse::None,
     }
+}
+
+/// `env` plus `ANTHROPIC_API_KEY` set to the saved key, if there is one.
+fn with_key(mut env: Vec<(OsString, OsString)>, saved: Option<&Stored>) -> Vec<(OsString, OsString)> {
+    if let Some(stored) = saved {
+        env.push((API_KEY_ENV.into(), stored.value.expose().into()));
+    }
+    env
 }
