@@ -146,7 +146,7 @@ fn env_forces_the_file_backend_and_the_cli_never_prints_the_key() {
     let empty = anyon_with_stdin(&home, &["claude-auth", "set-key", "--json"], "", &force);
     assert!(!empty.status.success());
     let error: Value = serde_json::from_slice(&empty.stderr).expect("a JSON error");
-    assert_eq!(error["error"]["kind"], "api_key");
+    assert_eq!(error["error"]["kind"], "invalid_key");
 }
 
 /// With no D-Bus session to reach, the keychain errors and the key lands in the file, with nothing lost.
@@ -272,7 +272,7 @@ fn malformed_keys_are_refused_before_anything_is_saved() {
         ("", "sk-ant-"),
     ] {
         let error = save(&runtime, &backend, bad, None).unwrap_err();
-        assert_eq!(error.kind(), "api_key");
+        assert_eq!(error.kind(), "invalid_key");
         assert!(error.to_string().contains(says), "{bad:?}: {error}");
     }
     assert!(!home.path().join(FALLBACK_FILE).exists());
@@ -303,6 +303,7 @@ fn keys_are_verified_against_the_api_before_saving() {
 
     // A key the API refuses is not saved: the good one stays.
     let error = save(&runtime, &backend, &key('b'), Some(api.base_url())).unwrap_err();
+    assert_eq!(error.kind(), "key_rejected");
     assert!(error.to_string().contains("rejected"), "{error}");
     assert!(error.to_string().contains("401"), "{error}");
     assert_eq!(
@@ -317,6 +318,7 @@ fn keys_are_verified_against_the_api_before_saving() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let error = save(&runtime, &backend, &key('c'), Some(url.clone())).unwrap_err();
+    assert_eq!(error.kind(), "api_unreachable");
     assert!(
         error
             .to_string()
@@ -389,5 +391,19 @@ fn a_saved_key_reaches_the_claude_that_anyon_starts() {
     api.wait_for("the second turn", Duration::from_secs(30), |records| {
         (records.iter().filter(|r| r.kind == RequestKind::Main).count() >= 2).then_some(())
     });
-    assert_eq!(keys_seen(&api), vec![saved_key, env_key], "the environment's key wins");
+    assert_eq!(
+        keys_seen(&api),
+        vec![saved_key.clone(), env_key],
+        "the environment's key wins"
+    );
+
+    // Agent runs get the saved key too.
+    let created = run(&[], &["agents", "create", "--name", "keyed", "--json"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let agent = run(
+        &[],
+        &["agents", "run", "keyed", "--project", project, "--task", "hi", "--json"],
+    );
+    assert!(agent.status.success(), "{}", String::from_utf8_lossy(&agent.stderr));
+    assert_eq!(keys_seen(&api).last(), Some(&saved_key));
 }

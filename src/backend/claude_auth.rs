@@ -39,12 +39,10 @@ impl Backend {
                 verify,
                 base_url,
             } => {
-                let key = auth::check_key_form(&api_key).map_err(|e| BackendError::ApiKey(e.to_string()))?;
+                let key = auth::check_key_form(&api_key)?;
                 if verify {
                     let base = auth::base_url(base_url.as_deref());
-                    auth::verify_key(&key, &base)
-                        .await
-                        .map_err(|e| BackendError::ApiKey(e.to_string()))?;
+                    auth::verify_key(&key, &base).await?;
                 }
                 let masked = key.masked();
                 let stored_in = self.with_secrets(move |store| store.set(API_KEY_SECRET, &key)).await?;

@@ -71,8 +71,8 @@ pub enum BackendError {
     #[error(transparent)]
     Mcp(#[from] crate::mcp::McpError),
     /// A malformed, rejected or uncheckable API key.
-    #[error("{0}")]
-    ApiKey(String),
+    #[error(transparent)]
+    ApiKey(#[from] crate::claude::auth::KeyError),
     #[error("{0}")]
     Secrets(String),
 }
@@ -104,7 +104,11 @@ impl BackendError {
             BackendError::Agents(_) => "agents",
             BackendError::Checkpoint(_) => "checkpoint",
             BackendError::History(_) => "history",
-            BackendError::ApiKey(_) => "api_key",
+            BackendError::ApiKey(error) => match error {
+                crate::claude::auth::KeyError::Rejected { .. } => "key_rejected",
+                crate::claude::auth::KeyError::Unreachable { .. } => "api_unreachable",
+                _ => "invalid_key",
+            },
             BackendError::Secrets(_) => "secrets",
             BackendError::Mcp(error) => match error {
                 crate::mcp::McpError::NotFound { .. } => "not_found",

@@ -45,6 +45,9 @@ pub enum KeyError {
     Rejected { status: u16, message: String },
     #[error("cannot check the key with {url}: {message}")]
     Unreachable { url: String, message: String },
+    /// Nothing to save (an empty stdin).
+    #[error("no key given: {0}")]
+    Missing(String),
 }
 
 /// Trims the key (a pasted line keeps its newline) and checks its form: `sk-ant-`, then letters, digits,

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::{finish, print_error, write_json};
 use crate::backend::{Backend, BackendError};
+use crate::claude::auth::KeyError;
 use crate::command::{Command, Secret};
 use crate::event::Output;
 
@@ -73,7 +74,7 @@ pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
                 None => match read_key_from_stdin() {
                     Ok(key) => key,
                     Err(message) => {
-                        print_error(&BackendError::ApiKey(message), out.json);
+                        print_error(&BackendError::ApiKey(KeyError::Missing(message)), out.json);
                         return 1;
                     }
                 },
@@ -129,7 +130,7 @@ fn read_key_from_stdin() -> Result<Secret, String> {
         .map_err(|error| format!("cannot read the key from stdin: {error}"))?;
     let line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
     if line.is_empty() {
-        return Err("no key on stdin: pipe it in, e.g. `printf %s \"$KEY\" | anyon claude-auth set-key`".into());
+        return Err("stdin was empty; pipe it in, e.g. `printf %s \"$KEY\" | anyon claude-auth set-key`".into());
     }
     Ok(Secret::new(line))
 }
