@@ -40,13 +40,14 @@ pub fn section_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     ui.label("Anthropic API key for the Claude processes ANYON starts:");
     let busy = store.pending.is_some();
     ui.horizontal(|ui| {
+        let label = ui.label("API key");
         ui.add(
             egui::TextEdit::singleline(&mut store.key_input)
                 .password(true)
                 .hint_text("sk-ant-…")
                 .desired_width(320.0),
         )
-        .labelled_by(ui.label("API key").id);
+        .labelled_by(label.id);
         let can_save = !busy && !store.key_input.trim().is_empty();
         if ui.add_enabled(can_save, egui::Button::new("Save key")).clicked() {
             store.outcome = None;
