@@ -1,7 +1,7 @@
 //! `anyon claude-auth check|set-key|remove-key`: how Claude is authenticated, and the API key ANYON keeps for
 //! it. `set-key` reads the key from stdin, so it never lands in shell history or a process listing.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 
 use clap::{Args, Subcommand};
 
@@ -115,24 +115,67 @@ pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
     }
 }
 
-/// The first line of stdin (a key is one line; a trailing newline is dropped by the form check).
+/// The first non-empty line of stdin. On a terminal the key is typed (or pasted) without echo.
 fn read_key_from_stdin() -> Result<Secret, String> {
-    let mut stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprintln!("Paste the API key and press Enter (Ctrl+D to cancel):");
-    }
+    let stdin = std::io::stdin();
     let mut text = String::new();
-    // A key is short; a bounded read keeps a mistaken `< big-file` from filling memory.
-    stdin
-        .by_ref()
-        .take(4096)
-        .read_to_string(&mut text)
-        .map_err(|error| format!("cannot read the key from stdin: {error}"))?;
+    let read = if stdin.is_terminal() {
+        eprint!("API key (not shown): ");
+        let _echo_off = EchoOff::new();
+        let read = stdin.lock().read_line(&mut text);
+        eprintln!();
+        read
+    } else {
+        // A key is short; a bounded read keeps a mistaken `< big-file` from filling memory.
+        stdin.lock().take(4096).read_to_string(&mut text)
+    };
+    read.map_err(|error| format!("cannot read the key from stdin: {error}"))?;
     let line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
     if line.is_empty() {
         return Err("stdin was empty; pipe it in, e.g. `printf %s \"$KEY\" | anyon claude-auth set-key`".into());
     }
     Ok(Secret::new(line))
+}
+
+/// Turns the terminal's echo off until dropped (Unix; elsewhere the key shows as typed).
+struct EchoOff {
+    #[cfg(unix)]
+    saved: Option<libc::termios>,
+}
+
+impl EchoOff {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            // SAFETY: tcgetattr/tcsetattr on stdin with a termios the call fills in; failure leaves echo on.
+            unsafe {
+                let mut attrs: libc::termios = std::mem::zeroed();
+                if libc::tcgetattr(libc::STDIN_FILENO, &mut attrs) != 0 {
+                    return Self { saved: None };
+                }
+                let saved = attrs;
+                attrs.c_lflag &= !libc::ECHO;
+                if libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &attrs) != 0 {
+                    return Self { saved: None };
+                }
+                Self { saved: Some(saved) }
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(saved) = &self.saved {
+            // SAFETY: restores the attributes read in `new`.
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
+            }
+        }
+    }
 }
 
 fn unexpected(w: &mut dyn Write) -> std::io::Result<()> {
