@@ -13,6 +13,7 @@ use crate::event::Output;
 
 #[derive(Debug, Args)]
 pub struct JsonFlag {
+    /// Print JSON (errors as {"error":{"kind","message"}} on stderr).
     #[arg(long)]
     pub json: bool,
 }
