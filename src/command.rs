@@ -3,7 +3,6 @@
 //! The window and the headless CLI both build [`Command`]s and hand them to the
 //! [`Backend`](crate::backend::Backend); neither touches a database, a process or a socket itself.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -17,38 +16,7 @@ use crate::process::RunId;
 /// Identifies one dispatched command, so its completion can be matched to the request.
 pub type RequestId = u64;
 
-/// A value that must never reach a log or the screen whole (API keys).
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// A form safe to show: the first and last few characters.
-    pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        if chars.len() <= 12 {
-            return "•".repeat(chars.len().min(8));
-        }
-        let head: String = chars[..7].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}…{tail}")
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({})", self.masked())
-    }
-}
+pub use crate::secrets::Secret;
 
 /// Where an MCP server's configuration lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -325,10 +293,19 @@ pub enum Command {
         max_rows: Option<usize>,
         record: bool,
     },
+    /// How Claude is authenticated: every source and its state.
     ClaudeAuthCheck,
+    /// Checks an Anthropic API key's form, optionally asks the API whether it is accepted, then keeps it in
+    /// the secrets store; every Claude process ANYON starts gets it as `ANTHROPIC_API_KEY`.
     ClaudeAuthSaveApiKey {
         api_key: Secret,
+        /// Ask the API (`GET /v1/models`) before saving.
+        verify: bool,
+        /// The API to ask; None: `ANTHROPIC_BASE_URL`, else Anthropic's.
+        base_url: Option<String>,
     },
+    /// Forgets the saved API key.
+    ClaudeAuthRemoveApiKey,
     /// Reads every row of `app_settings`.
     LoadSettings,
     /// Writes one row of `app_settings`.
@@ -351,6 +328,8 @@ impl Command {
                 | Command::McpUpdate { .. }
                 | Command::McpRemove(_)
                 | Command::McpImport { .. }
+                | Command::ClaudeAuthSaveApiKey { .. }
+                | Command::ClaudeAuthRemoveApiKey
         )
     }
 
@@ -411,6 +390,7 @@ impl Command {
             Command::StorageHistory => "storage_history",
             Command::ClaudeAuthCheck => "claude_auth_check",
             Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
+            Command::ClaudeAuthRemoveApiKey => "claude_auth_remove_api_key",
             Command::LoadSettings => "load_settings",
             Command::SaveSetting { .. } => "save_setting",
         }
@@ -424,7 +404,14 @@ mod tests {
     #[test]
     fn secrets_never_print_whole() {
         let key = Secret::new("sk-ant-api03-abcdefghijklmnopqrstuvwxyz-SECRET");
-        let shown = format!("{:?}", Command::ClaudeAuthSaveApiKey { api_key: key.clone() });
+        let shown = format!(
+            "{:?}",
+            Command::ClaudeAuthSaveApiKey {
+                api_key: key.clone(),
+                verify: true,
+                base_url: None,
+            }
+        );
         assert!(!shown.contains("SECRET") && !shown.contains("klmnop"), "{shown}");
         assert_eq!(key.masked(), "sk-ant-…CRET");
         assert_eq!(Secret::new("short").masked(), "•••••");

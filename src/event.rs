@@ -110,6 +110,17 @@ pub enum Output {
         path: std::path::PathBuf,
         count: usize,
     },
+    /// How Claude is authenticated (`claude_auth_check`).
+    ClaudeAuth(Box<crate::claude::auth::ClaudeAuthReport>),
+    /// The API key was saved (masked) there; `verified`: the API accepted it first.
+    ApiKeySaved {
+        key: crate::claude::auth::SavedKey,
+        verified: bool,
+    },
+    /// The saved API key was removed (`removed`: there was one).
+    ApiKeyRemoved {
+        removed: bool,
+    },
     Settings(BTreeMap<String, String>),
     SettingSaved {
         key: String,

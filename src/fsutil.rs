@@ -7,30 +7,46 @@ use std::path::Path;
 /// `path`: readers see the old file or the new one, never part of one. On failure the temporary file
 /// is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_through_partial(path, bytes, |_| Ok(()))
+    write_through_partial(path, bytes, &std::fs::OpenOptions::new(), |_| Ok(()))
+}
+
+/// [`write_atomic`] for secrets: the temporary file is created owner-only (0600) on Unix, so the bytes are
+/// never readable by others, not even between creating the file and changing its mode.
+pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    write_through_partial(path, bytes, &options, |_| Ok(()))
 }
 
 /// [`write_atomic`] for a file someone else owns (Claude's `.claude.json`): the new file gets the old one's
 /// permissions, or owner-only (0600) when there was none, before it replaces the old one.
 pub fn write_atomic_keep_mode(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let old = std::fs::metadata(path).ok().map(|m| m.permissions());
-    write_through_partial(path, bytes, |file| match old {
+    write_through_partial(path, bytes, &std::fs::OpenOptions::new(), |file| match old {
         Some(permissions) => file.set_permissions(permissions),
         None => set_private(file),
     })
 }
 
-/// The temporary file beside `path`, `prepare`d, written, synced and renamed over `path`; removed on failure.
+/// The temporary file beside `path`, created with `options`, `prepare`d, written, synced and renamed over
+/// `path`; removed on failure.
 fn write_through_partial(
     path: &Path,
     bytes: &[u8],
+    options: &std::fs::OpenOptions,
     prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".{}.partial", std::process::id()));
+    // Unique per process and per call, so concurrent writers never share a partial file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    name.push(format!(".{}.{call}.partial", std::process::id()));
     let partial = path.with_file_name(name);
     let result = (|| {
-        let mut file = std::fs::File::create(&partial)?;
+        // A leftover of a crashed writer with the same name is replaced, never reused with its old mode.
+        let _ = std::fs::remove_file(&partial);
+        let mut file = options.clone().write(true).create_new(true).open(&partial)?;
         prepare(&file)?;
         file.write_all(bytes)?;
         file.sync_all()?;
@@ -67,6 +83,19 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         let missing = dir.path().join("no/such/dir/a.json");
         assert!(write_atomic(&missing, b"x").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_writes_create_owner_only_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        write_atomic_private(&path, b"one").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        write_atomic_private(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[cfg(unix)]

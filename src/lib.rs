@@ -13,6 +13,7 @@
 //! - [`mcp`]: Claude's MCP servers in its own files, and a real connection test.
 //! - [`logging`]: `tracing` to stderr and a rotating file.
 //! - [`auth`]: the auth server (accounts, tokens, per-user settings), embedded or `anyon serve`.
+//! - [`secrets`]: named secrets in the OS keychain, or an owner-only file without one.
 
 pub mod agents;
 pub mod app;
@@ -33,5 +34,6 @@ pub mod mcp;
 pub mod nav;
 pub mod paths;
 pub mod process;
+pub mod secrets;
 pub mod store;
 pub mod ui;

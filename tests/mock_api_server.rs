@@ -311,7 +311,7 @@ fn probes_token_counts_unknown_paths_and_malformed_bodies_are_answered_and_recor
     );
     assert_eq!(count.json(), json!({"input_tokens": Usage::MOCK.input_tokens}));
 
-    let unknown = send(&api, "GET", "/v1/models?limit=5", "");
+    let unknown = send(&api, "GET", "/v1/files?limit=5", "");
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"]["type"], "not_found_error");
 
@@ -334,7 +334,7 @@ fn probes_token_counts_unknown_paths_and_malformed_bodies_are_answered_and_recor
             RequestKind::Malformed,
         ]
     );
-    assert_eq!(records[2].path, "/v1/models?limit=5");
+    assert_eq!(records[2].path, "/v1/files?limit=5");
     assert_eq!(records[1].header("content-type"), Some("application/json"));
 
     // The server still serves after all that.

@@ -9,6 +9,8 @@ mod chat;
 mod chat_ui;
 mod checkpoints;
 mod checkpoints_ui;
+mod claude_auth;
+mod claude_auth_ui;
 mod claude_cli_peer;
 mod cli;
 mod database;

@@ -161,14 +161,18 @@ fn failed_commands_show_a_notice() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1200.0, 800.0))
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
-    sender.dispatch(Command::ClaudeAuthCheck);
+    sender.dispatch(Command::ClaudeAuthSaveApiKey {
+        api_key: anyon::command::Secret::new("not-a-key"),
+        verify: false,
+        base_url: None,
+    });
     support::wait_for("the error notice", Duration::from_secs(10), || {
         harness.step();
-        harness.query_by_label_contains("claude_auth_check").map(|_| ())
+        harness.query_by_label_contains("claude_auth_save_api_key").map(|_| ())
     });
-    let notice = harness.get_by_label_contains("claude_auth_check");
+    let notice = harness.get_by_label_contains("claude_auth_save_api_key");
     let text = notice.accesskit_node().value().unwrap_or_default();
-    assert!(text.contains("not available"), "{text}");
+    assert!(text.contains("starts with `sk-ant-`"), "{text}");
 }
 
 #[cfg(unix)]

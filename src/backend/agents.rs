@@ -186,7 +186,7 @@ impl Backend {
                 let extras = RunExtras {
                     record: Some(self.run_record_path(agent_run_id)),
                 };
-                let env = self.child_env();
+                let env = self.claude_env().await;
                 run::start(
                     &bin,
                     options,

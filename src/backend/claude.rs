@@ -147,7 +147,7 @@ impl Backend {
             fork_session: request.fork_session,
             ..RunOptions::default()
         };
-        let env = self.child_env();
+        let env = self.claude_env().await;
         let extras = run::RunExtras::default();
         let started = run::start(
             &bin,

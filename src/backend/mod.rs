@@ -6,6 +6,7 @@
 mod agents;
 mod checkpoints;
 mod claude;
+mod claude_auth;
 mod history;
 mod mcp;
 pub use history::to_range as to_usage_range;
@@ -69,6 +70,11 @@ pub enum BackendError {
     History(String),
     #[error(transparent)]
     Mcp(#[from] crate::mcp::McpError),
+    /// A malformed, rejected or uncheckable API key.
+    #[error(transparent)]
+    ApiKey(#[from] crate::claude::auth::KeyError),
+    #[error("{0}")]
+    Secrets(String),
 }
 
 impl BackendError {
@@ -98,6 +104,12 @@ impl BackendError {
             BackendError::Agents(_) => "agents",
             BackendError::Checkpoint(_) => "checkpoint",
             BackendError::History(_) => "history",
+            BackendError::ApiKey(error) => match error {
+                crate::claude::auth::KeyError::Rejected { .. } => "key_rejected",
+                crate::claude::auth::KeyError::Unreachable { .. } => "api_unreachable",
+                _ => "invalid_key",
+            },
+            BackendError::Secrets(_) => "secrets",
             BackendError::Mcp(error) => match error {
                 crate::mcp::McpError::NotFound { .. } => "not_found",
                 crate::mcp::McpError::Exists { .. } => "exists",
@@ -213,6 +225,8 @@ struct Inner {
     history: history::HistoryState,
     /// Claude's `.claude.json` (MCP servers of the user and local scopes).
     claude_json: RwLock<Option<PathBuf>>,
+    /// Where secrets (the Anthropic API key) are kept: the keychain, or a file in the data folder.
+    secrets: RwLock<Arc<crate::secrets::SecretStore>>,
 }
 
 /// The one backend behind the window and the CLI. Cheap to clone.
@@ -249,6 +263,7 @@ impl Backend {
             repaint: Arc::new(RwLock::new(None)),
         };
         let (ordered, mut ordered_rx) = mpsc::unbounded_channel::<LaneItem>();
+        let secrets = Arc::new(crate::secrets::SecretStore::from_env(paths.root()));
         let inner = Inner {
             runtime: runtime.clone(),
             ordered,
@@ -265,6 +280,7 @@ impl Backend {
             self_exe: RwLock::new(std::env::current_exe().ok()),
             history: history::HistoryState::new(),
             claude_json: RwLock::new(crate::mcp::claude_json_path()),
+            secrets: RwLock::new(secrets),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
@@ -486,7 +502,9 @@ impl Backend {
             | Command::McpImportPreview { .. }
             | Command::McpImport { .. }
             | Command::McpExport { .. }) => self.mcp(command).await,
-            other => Err(BackendError::NotAvailable { command: other.name() }),
+            command @ (Command::ClaudeAuthCheck
+            | Command::ClaudeAuthSaveApiKey { .. }
+            | Command::ClaudeAuthRemoveApiKey) => self.claude_auth(command).await,
         }
     }
 
@@ -515,11 +533,15 @@ mod tests {
     }
 
     #[test]
-    fn unbuilt_commands_answer_with_a_clear_error_event() {
+    fn failed_commands_answer_with_a_clear_error_event() {
         let runtime = runtime();
         let dir = tempfile::tempdir().unwrap();
         let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-        let request_id = backend.dispatch(Command::ClaudeAuthCheck);
+        let request_id = backend.dispatch(Command::ClaudeAuthSaveApiKey {
+            api_key: crate::command::Secret::new("not-a-key"),
+            verify: false,
+            base_url: None,
+        });
         let event = runtime.block_on(async { events.rx.recv().await.unwrap() });
         match event {
             Event::Failed {
@@ -528,8 +550,8 @@ mod tests {
                 error,
                 ..
             } => {
-                assert_eq!((id, command), (request_id, "claude_auth_check"));
-                assert!(error.contains("not available"), "{error}");
+                assert_eq!((id, command), (request_id, "claude_auth_save_api_key"));
+                assert!(error.contains("sk-ant-"), "{error}");
             }
             other => panic!("unexpected {other:?}"),
         }

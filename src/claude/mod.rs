@@ -4,8 +4,10 @@
 //!   install places) and reads each candidate's version, so the UI can say what it found or where it looked.
 //! - [`stream`]: typed parsing of the CLI's `--output-format stream-json` lines and the messages ANYON
 //!   writes to its stdin with `--input-format stream-json` (prompts, control requests, permission answers).
+//! - [`auth`]: how Claude is authenticated, and the API key ANYON keeps for it.
 //! - [`run`]: the command line for a turn and the task that owns the child, streaming events.
 
+pub mod auth;
 pub mod discovery;
 pub mod run;
 pub mod stream;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod agents;
 mod chat;
 mod checkpoints;
+mod claude_auth;
 mod history;
 mod mcp;
 mod serve;
@@ -18,6 +19,7 @@ mod storage;
 pub use agents::AgentsVerb;
 pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
+pub use claude_auth::ClaudeAuthVerb;
 pub use history::{ProjectsVerb, SessionsVerb, UsageVerb};
 pub use mcp::McpVerb;
 pub use serve::ServeArgs;
@@ -82,6 +84,11 @@ pub enum Noun {
         #[command(subcommand)]
         verb: McpVerb,
     },
+    /// How Claude is authenticated; the Anthropic API key ANYON gives it.
+    ClaudeAuth {
+        #[command(subcommand)]
+        verb: ClaudeAuthVerb,
+    },
     /// Run the auth server headless (accounts, tokens, settings), configured by environment.
     Serve(ServeArgs),
 }
@@ -97,6 +104,7 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Sessions { verb } => history::sessions(backend, verb),
         Noun::Usage { verb } => history::usage(backend, verb),
         Noun::Mcp { verb } => mcp::run(backend, verb),
+        Noun::ClaudeAuth { verb } => claude_auth::run(backend, verb),
         Noun::Serve(args) => serve::run(backend, args),
     }
 }

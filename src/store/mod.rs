@@ -7,6 +7,7 @@ mod agents;
 mod attachments;
 mod chat;
 mod checkpoints;
+mod claude_auth;
 mod history;
 mod mcp;
 mod notices;
@@ -20,6 +21,7 @@ pub use chat::{
     ActiveRun, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
+pub use claude_auth::ClaudeAuthStore;
 pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
 pub use notices::{Notice, NoticeLevel, Notices};
@@ -52,6 +54,8 @@ pub struct Stores {
     pub mcp: McpStore,
     pub notices: Notices,
     pub login: LoginState,
+    /// Claude's authentication (Account screen).
+    pub claude_auth: ClaudeAuthStore,
     /// Live Claude and agent processes.
     pub running_processes: usize,
     /// The process list, while its popup is open.
@@ -108,6 +112,9 @@ impl Stores {
                     | Output::McpImportPreview { .. }
                     | Output::McpImported(_)
                     | Output::McpExported { .. } => self.mcp.apply_output(request_id, &output),
+                    Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
+                        self.claude_auth.apply_output(request_id, &output)
+                    }
                     Output::Exported { .. } if self.history.exporting == Some(request_id) => {
                         self.history.exporting = None;
                         true
@@ -135,6 +142,7 @@ impl Stores {
                     && !self.chat.run_failed(request_id, &error)
                     && !self.history.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
+                    && !self.claude_auth.apply_failure(request_id, &error)
                 {
                     self.history.create_failed(request_id);
                     if self.history.exporting == Some(request_id) {

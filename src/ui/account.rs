@@ -27,4 +27,6 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         crate::auth::EmbeddedStatus::NotStarted => "Auth server not started".to_owned(),
     };
     ui.weak(server);
+    ui.add_space(16.0);
+    super::claude_auth::section_ui(ui, cx);
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod agents;
 pub mod chat;
+pub mod claude_auth;
 pub mod mcp;
 pub mod projects;
 pub mod settings;

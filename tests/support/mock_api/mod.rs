@@ -6,6 +6,8 @@
 //! `wait_for(..)` give what it received; dropping it cuts open connections and stops it. The server loop is
 //! `run(listener, shared, shutdown)`. What it answers comes from a [`Script`] (see `script.rs`); a request that
 //! is not JSON gets a 400 `invalid_request_error`, an unknown route a 404 `not_found_error`, both recorded.
+//! `GET /v1/models` answers a one-model list; with `Script::accept_keys`, a request whose `x-api-key` is not
+//! listed gets a 401 `authentication_error` (recorded as `Unauthorized`).
 //!
 //! # What CLI 2.1.197 sends (observed against this server)
 //! Run: `claude -p --output-format stream-json --verbose --input-format stream-json` with `ANTHROPIC_BASE_URL`,
@@ -281,7 +283,24 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     };
     record.body = body;
 
+    let probe = matches!(method, Method::HEAD | Method::GET) && route == "/";
+    if !probe && !shared.script.accepts_key(record.header("x-api-key")) {
+        let error = ApiError::authentication();
+        record.kind = RequestKind::Unauthorized;
+        record.status = error.status;
+        shared.record(record);
+        return Ok(error_response(&error));
+    }
     Ok(match (&method, route.as_str()) {
+        (&Method::GET, "/v1/models") => {
+            record.kind = RequestKind::Models;
+            shared.record(record);
+            json_response(
+                StatusCode::OK,
+                &json!({"data": [{"type": "model", "id": "claude-mock", "display_name": "Mock"}],
+                        "has_more": false, "first_id": "claude-mock", "last_id": "claude-mock"}),
+            )
+        }
         (&Method::HEAD | &Method::GET, "/") => {
             record.kind = RequestKind::Probe;
             shared.record(record);

@@ -20,6 +20,10 @@ pub enum RequestKind {
     Side,
     /// `POST /v1/messages/count_tokens`.
     CountTokens,
+    /// `GET /v1/models` (what `anyon claude-auth set-key --verify` asks).
+    Models,
+    /// Refused with a 401: its `x-api-key` is not one the script accepts.
+    Unauthorized,
     /// A body that is not a JSON object; answered 400.
     Malformed,
     /// Anything else; answered 404 and kept here so a test can see what the CLI tried.

@@ -125,6 +125,14 @@ impl ApiError {
         }
     }
 
+    pub fn authentication() -> Self {
+        Self {
+            status: 401,
+            error_type: "authentication_error".into(),
+            message: "invalid x-api-key".into(),
+        }
+    }
+
     pub fn body(&self) -> Value {
         json!({"type": "error", "error": {"type": self.error_type, "message": self.message}})
     }
@@ -192,6 +200,8 @@ pub const SIDE_ANSWER_TEXT: &str = "Mock title";
 pub struct Script {
     main: Vec<Reply>,
     subagent: Vec<Reply>,
+    /// When set, only these `x-api-key`s are accepted (else 401 `authentication_error`); when empty, any.
+    api_keys: Vec<String>,
 }
 
 impl Script {
@@ -203,6 +213,17 @@ impl Script {
     pub fn then(mut self, reply: Reply) -> Self {
         self.main.push(reply);
         self
+    }
+
+    /// Accepts only `keys` as `x-api-key` on every route but the reachability probe; others get a 401.
+    pub fn accept_keys(mut self, keys: &[&str]) -> Self {
+        self.api_keys = keys.iter().map(|key| (*key).to_owned()).collect();
+        self
+    }
+
+    /// Whether a request carrying `key` passes the key check.
+    pub fn accepts_key(&self, key: Option<&str>) -> bool {
+        self.api_keys.is_empty() || key.is_some_and(|key| self.api_keys.iter().any(|k| k == key))
     }
 
     /// Appends the reply for the next subagent step (every subagent runs the same list).
