@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use crate::backend::{Backend, EventReceiver};
-use crate::cli::Cli;
+use crate::cli::{Cli, Noun};
 use crate::command::Command;
 use crate::nav::Screen;
-use crate::store::{LAST_SCREEN_KEY, LoginState, NoticeLevel, SettingsStore, Stores, ThemeChoice};
+use crate::store::{LAST_SCREEN_KEY, NoticeLevel, SettingsStore, Stores, ThemeChoice};
 use crate::ui::chat::{self, ChatTabs, ChatUiState, TabAction};
 use crate::ui::{self, ScreenContext, theme, widgets};
 
@@ -81,6 +81,8 @@ impl AnyonApp {
         if let Some(error) = backend.database_error() {
             stores.notices.push(NoticeLevel::Error, error.to_owned());
         }
+        // Whether the saved sign-in still holds (the status bar shows who is signed in).
+        stores.account.started(backend.dispatch(Command::AccountStatus));
         Self {
             backend,
             events,
@@ -197,6 +199,21 @@ impl AnyonApp {
                     if let Some(screen) = cli.screen {
                         self.open_screen(screen);
                     }
+                    match cli.command {
+                        Some(Noun::OpenUrl { url }) => {
+                            self.open_screen(Screen::Account);
+                            // Not marked busy: a duplicate delivery of the link answers nothing to wait for.
+                            self.backend.dispatch(Command::SignInLink { url });
+                        }
+                        Some(Noun::Auth {
+                            verb: crate::cli::AuthVerb::Login { .. },
+                        }) => {
+                            self.open_screen(Screen::Account);
+                            let request = self.backend.dispatch(Command::SignInStart { open_browser: true });
+                            self.stores.account.started(request);
+                        }
+                        _ => {}
+                    }
                 }
                 Err(error) => tracing::warn!(%error, "ignoring arguments from another start"),
             }
@@ -250,9 +267,9 @@ impl AnyonApp {
                 self.stores.processes_stale = true;
             }
             ui.separator();
-            match &self.stores.login {
-                LoginState::SignedOut => ui.label("Not signed in"),
-                LoginState::SignedIn { name, .. } => ui.label(format!("Signed in as {name}")),
+            match self.stores.account.signed_in_as() {
+                Some(name) => ui.label(format!("Signed in as {name}")),
+                None => ui.label("Not signed in"),
             };
             if let Some(progress) = self.stores.history.progress
                 && progress.files_total > 0

@@ -293,6 +293,20 @@ pub enum Command {
         max_rows: Option<usize>,
         record: bool,
     },
+    /// Who is signed in to ANYON (checked with the auth server), or the sign-in in progress.
+    AccountStatus,
+    /// Starts a Google sign-in: asks the auth server for the provider page and opens the browser.
+    SignInStart {
+        open_browser: bool,
+    },
+    /// Forgets the sign-in in progress.
+    SignInCancel,
+    /// Completes the sign-in in progress with the `anyon://auth/callback` link the browser opened.
+    SignInLink {
+        url: String,
+    },
+    /// Revokes the token at the auth server and forgets it.
+    SignOut,
     /// How Claude is authenticated: every source and its state.
     ClaudeAuthCheck,
     /// Checks an Anthropic API key's form, optionally asks the API whether it is accepted, then keeps it in
@@ -388,6 +402,11 @@ impl Command {
             Command::StorageCancel { .. } => "storage_cancel",
             Command::StorageExport { .. } => "storage_export",
             Command::StorageHistory => "storage_history",
+            Command::AccountStatus => "account_status",
+            Command::SignInStart { .. } => "sign_in_start",
+            Command::SignInCancel => "sign_in_cancel",
+            Command::SignInLink { .. } => "sign_in_link",
+            Command::SignOut => "sign_out",
             Command::ClaudeAuthCheck => "claude_auth_check",
             Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
             Command::ClaudeAuthRemoveApiKey => "claude_auth_remove_api_key",

@@ -122,6 +122,8 @@ pub enum Output {
         removed: bool,
     },
     Settings(BTreeMap<String, String>),
+    /// The ANYON account after a sign-in step.
+    Account(crate::account::AccountView),
     SettingSaved {
         key: String,
         value: String,
@@ -193,4 +195,6 @@ pub enum Event {
     ProcessCount { running: usize },
     /// Another `anyon` started and handed over its arguments.
     InstanceArgs { args: Vec<String> },
+    /// The embedded auth server saw a sign-in complete: the link its page opens.
+    SignInLink { url: String },
 }

@@ -15,6 +15,7 @@
 //! - [`auth`]: the auth server (accounts, tokens, per-user settings), embedded or `anyon serve`.
 //! - [`secrets`]: named secrets in the OS keychain, or an owner-only file without one.
 
+pub mod account;
 pub mod agents;
 pub mod app;
 pub mod auth;
@@ -32,6 +33,7 @@ pub mod instance;
 pub mod logging;
 pub mod mcp;
 pub mod nav;
+pub mod net;
 pub mod paths;
 pub mod process;
 pub mod secrets;

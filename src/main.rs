@@ -44,6 +44,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        // A link from the browser goes to the window (started here when none runs).
+        Some(anyon::cli::Noun::OpenUrl { .. }) => run_window(&runtime, paths, Some(anyon::nav::Screen::Account)),
         Some(noun) => {
             let (backend, events) = Backend::open(runtime.handle().clone(), paths);
             let _terminate = TerminateOnDrop(backend.processes().clone());
@@ -75,8 +77,21 @@ fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, screen: Optio
         }
     });
     let _terminate = TerminateOnDrop(backend.processes().clone());
+    if forwarded_args.first().is_some_and(|verb| verb == "open-url") {
+        // Nobody was running to take the link: this window handles it as if it had been handed over.
+        backend
+            .sink()
+            .try_send(anyon::event::Event::InstanceArgs { args: forwarded_args });
+    }
     // The embedded auth server (its address shows on the Account screen); the window works without it.
-    let _auth = anyon::auth::start_embedded(runtime.handle(), &paths);
+    let (links, mut link_rx) = tokio::sync::mpsc::unbounded_channel::<anyon::auth::LoginLink>();
+    let _auth = anyon::auth::start_embedded_with(runtime.handle(), &paths, Some(links));
+    let sink = backend.sink();
+    runtime.spawn(async move {
+        while let Some(link) = link_rx.recv().await {
+            sink.send(anyon::event::Event::SignInLink { url: link.url() }).await;
+        }
+    });
     let settings = match runtime.block_on(backend.execute(Command::LoadSettings)) {
         Ok(Output::Settings(rows)) => SettingsStore::from_rows(rows),
         _ => SettingsStore::default(),

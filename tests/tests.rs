@@ -19,6 +19,7 @@ mod history_ui;
 mod mcp;
 mod mcp_ui;
 mod mock_api_server;
+mod signin;
 mod single_instance;
 mod storage;
 mod ui_shell;

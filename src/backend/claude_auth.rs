@@ -81,7 +81,7 @@ impl Backend {
     }
 
     /// Runs `work` on the secrets store on the blocking pool, within [`STORE_TIMEOUT`].
-    async fn with_secrets<T: Send + 'static>(
+    pub(super) async fn with_secrets<T: Send + 'static>(
         &self,
         work: impl FnOnce(&SecretStore) -> Result<T, SecretError> + Send + 'static,
     ) -> Result<T, BackendError> {

@@ -3,6 +3,7 @@
 //! Both front ends use it: the window calls [`Backend::dispatch`] and reads events from the
 //! [`EventReceiver`] once per frame; the headless CLI awaits [`Backend::execute`] directly.
 
+mod account;
 mod agents;
 mod checkpoints;
 mod claude;
@@ -75,6 +76,10 @@ pub enum BackendError {
     ApiKey(#[from] crate::claude::auth::KeyError),
     #[error("{0}")]
     Secrets(String),
+    #[error("{0}")]
+    Account(String),
+    #[error(transparent)]
+    SignIn(#[from] crate::account::SignInError),
 }
 
 impl BackendError {
@@ -110,6 +115,8 @@ impl BackendError {
                 _ => "invalid_key",
             },
             BackendError::Secrets(_) => "secrets",
+            BackendError::Account(_) => "account",
+            BackendError::SignIn(_) => "sign_in",
             BackendError::Mcp(error) => match error {
                 crate::mcp::McpError::NotFound { .. } => "not_found",
                 crate::mcp::McpError::Exists { .. } => "exists",
@@ -223,6 +230,8 @@ struct Inner {
     child_env: RwLock<Vec<(OsString, OsString)>>,
     /// The transcript index (projects, sessions, usage).
     history: history::HistoryState,
+    /// The sign-in attempt in progress.
+    sign_in: crate::account::SignIn,
     /// Claude's `.claude.json` (MCP servers of the user and local scopes).
     claude_json: RwLock<Option<PathBuf>>,
     /// Where secrets (the Anthropic API key) are kept: the keychain, or a file in the data folder.
@@ -279,6 +288,7 @@ impl Backend {
             agent_runs: Mutex::new(HashMap::new()),
             self_exe: RwLock::new(std::env::current_exe().ok()),
             history: history::HistoryState::new(),
+            sign_in: crate::account::SignIn::new(),
             claude_json: RwLock::new(crate::mcp::claude_json_path()),
             secrets: RwLock::new(secrets),
         };
@@ -505,6 +515,17 @@ impl Backend {
             command @ (Command::ClaudeAuthCheck
             | Command::ClaudeAuthSaveApiKey { .. }
             | Command::ClaudeAuthRemoveApiKey) => self.claude_auth(command).await,
+            Command::AccountStatus => self.account_status().await.map(Output::Account),
+            Command::SignInStart { open_browser } => self.sign_in_start(open_browser).await.map(Output::Account),
+            Command::SignInCancel => {
+                self.inner.sign_in.cancel();
+                Ok(Output::Account(crate::account::AccountView::SignedOut { notice: None }))
+            }
+            Command::SignInLink { url } => match self.sign_in_link(&url).await {
+                Err(BackendError::SignIn(crate::account::SignInError::Duplicate)) => Ok(Output::Delivered),
+                result => result.map(Output::Account),
+            },
+            Command::SignOut => self.sign_out().await.map(Output::Account),
         }
     }
 

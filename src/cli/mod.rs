@@ -8,6 +8,7 @@ use std::io::Write;
 use clap::{Parser, Subcommand};
 
 mod agents;
+mod auth;
 mod chat;
 mod checkpoints;
 mod claude_auth;
@@ -17,6 +18,7 @@ mod serve;
 mod storage;
 
 pub use agents::AgentsVerb;
+pub use auth::AuthVerb;
 pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
 pub use claude_auth::ClaudeAuthVerb;
@@ -91,6 +93,23 @@ pub enum Noun {
     },
     /// Run the auth server headless (accounts, tokens, settings), configured by environment.
     Serve(ServeArgs),
+    /// Signing in to ANYON: status, login (in the browser), logout.
+    Auth {
+        #[command(subcommand)]
+        verb: AuthVerb,
+    },
+    /// Hand an `anyon://` link to the running ANYON (starting the window if none runs). The system runs
+    /// this when the browser opens a sign-in link.
+    OpenUrl {
+        /// The link, e.g. `anyon://auth/callback?code=…&state=…`.
+        url: String,
+    },
+    /// Make this executable the handler of `anyon://` links (Linux: a .desktop file and xdg-mime;
+    /// Windows: the registry).
+    RegisterScheme {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a headless subcommand and returns the process exit status.
@@ -106,6 +125,13 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Mcp { verb } => mcp::run(backend, verb),
         Noun::ClaudeAuth { verb } => claude_auth::run(backend, verb),
         Noun::Serve(args) => serve::run(backend, args),
+        Noun::Auth { verb } => auth::run(backend, events, verb),
+        Noun::RegisterScheme { json } => auth::register_scheme(json),
+        // main.rs opens the window for this one; reaching here means there is no window to hand it to.
+        Noun::OpenUrl { .. } => {
+            eprintln!("error: `open-url` hands a link to ANYON's window");
+            2
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Each store's `apply` is a pure function of the event, so it is unit-tested without a window.
 //! The window drains events into [`Stores::apply`] once per frame.
 
+mod account;
 mod agents;
 mod attachments;
 mod chat;
@@ -15,6 +16,7 @@ mod requested;
 mod settings;
 mod storage;
 
+pub use account::AccountStore;
 pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
 pub use attachments::{Attachment, image_media_type, rgba_to_png};
 pub use chat::{
@@ -31,17 +33,6 @@ pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, Storage
 
 use crate::event::{Event, Output};
 
-/// Who is signed in to ANYON's account server.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum LoginState {
-    #[default]
-    SignedOut,
-    SignedIn {
-        name: String,
-        email: String,
-    },
-}
-
 /// Every store the window reads.
 #[derive(Debug, Default)]
 pub struct Stores {
@@ -53,7 +44,7 @@ pub struct Stores {
     pub history: HistoryStore,
     pub mcp: McpStore,
     pub notices: Notices,
-    pub login: LoginState,
+    pub account: AccountStore,
     /// Claude's authentication (Account screen).
     pub claude_auth: ClaudeAuthStore,
     /// Live Claude and agent processes.
@@ -119,6 +110,7 @@ impl Stores {
                         self.history.exporting = None;
                         true
                     }
+                    Output::Account(_) => self.account.apply_output(request_id, &output),
                     Output::Usage(_) | Output::Prices { .. } | Output::SessionPage(_) | Output::ProjectCreated(_) => {
                         self.history.apply_output(request_id, &output)
                     }
@@ -143,6 +135,7 @@ impl Stores {
                     && !self.history.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
                     && !self.claude_auth.apply_failure(request_id, &error)
+                    && !self.account.apply_failure(command, request_id, &error)
                 {
                     self.history.create_failed(request_id);
                     if self.history.exporting == Some(request_id) {
@@ -156,6 +149,8 @@ impl Stores {
                 self.processes_stale = true;
             }
             Event::InstanceArgs { args } => self.forwarded_args.push(args),
+            // The embedded server's word travels the same way as a link from `anyon open-url`.
+            Event::SignInLink { url } => self.forwarded_args.push(vec!["open-url".into(), url]),
             Event::ClaudeOutput {
                 run_id,
                 session_id,

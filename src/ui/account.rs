@@ -1,25 +1,12 @@
 //! The Account screen: signing in to ANYON and Claude's own authentication.
 
 use super::ScreenContext;
-use super::widgets::{EmptyState, screen_heading};
+use super::widgets::screen_heading;
 use crate::nav::Screen;
-use crate::store::LoginState;
 
 pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Account.heading());
-    match &cx.stores.login {
-        LoginState::SignedOut => EmptyState {
-            icon: "👤",
-            title: "Not signed in",
-            body: "Signing in with Google keeps your ANYON settings and subscription with your account. \
-                   Signing in is not part of this build yet; everything else works without an account.",
-            detail: None,
-        }
-        .ui(ui),
-        LoginState::SignedIn { name, email } => {
-            ui.label(format!("Signed in as {name} <{email}>"));
-        }
-    }
+    super::signin::ui(ui, cx);
     ui.add_space(12.0);
     let server = match crate::auth::embedded_status() {
         crate::auth::EmbeddedStatus::Running(addr) => format!("Auth server: http://{addr}"),

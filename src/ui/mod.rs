@@ -8,6 +8,7 @@ pub mod claude_auth;
 pub mod mcp;
 pub mod projects;
 pub mod settings;
+pub mod signin;
 pub mod storage;
 pub mod theme;
 pub mod usage;

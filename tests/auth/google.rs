@@ -9,15 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyon::auth::{AuthConfig, GoogleConfig, LoginLink, Mode};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::Server;
 use crate::support::oidc::{self, OidcProvider};
-
-/// Most redirects one sign-in takes at the provider.
-const MAX_HOPS: usize = 20;
 
 /// An ANYON server signed in through `google`, and the links its callbacks announce.
 struct Login {
@@ -38,13 +35,7 @@ struct Page {
 impl Page {
     /// The one-time code and state of the page's `anyon://` link.
     fn link(&self) -> LoginLink {
-        let start = self
-            .html
-            .find("href=\"anyon://auth/callback?")
-            .expect("an anyon:// link")
-            + 6;
-        let end = start + self.html[start..].find('"').unwrap();
-        let url = reqwest::Url::parse(&self.html[start..end].replace("&amp;", "&")).unwrap();
+        let url = reqwest::Url::parse(&oidc::page_link(&self.html)).unwrap();
         let param = |name: &str| url.query_pairs().find(|(key, _)| key == name).unwrap().1.into_owned();
         LoginLink {
             code: param("code"),
@@ -117,28 +108,11 @@ impl Login {
 
     /// Follows the provider's redirects, as a browser with cookies would, to ANYON's callback URL.
     fn through_provider(&self, hint: &str) -> String {
-        let mut url = reqwest::Url::parse(&self.authorize_url(hint)).unwrap();
-        let mut cookies = BTreeMap::new();
+        let url = self.authorize_url(hint);
         let callback = format!("{}/auth/google/callback", self.base());
-        for _ in 0..MAX_HOPS {
-            let response = self.get(url.as_str(), &cookies);
-            for value in response.headers().get_all(SET_COOKIE) {
-                let pair = value.to_str().unwrap().split(';').next().unwrap();
-                if let Some((name, value)) = pair.split_once('=') {
-                    cookies.insert(name.trim().to_owned(), value.trim().to_owned());
-                }
-            }
-            let status = response.status();
-            let Some(location) = response.headers().get(LOCATION) else {
-                let body = self.server.runtime.block_on(response.text()).unwrap_or_default();
-                panic!("the provider stopped at {url} with {status}: {body}");
-            };
-            url = url.join(location.to_str().unwrap()).unwrap();
-            if url.as_str().starts_with(&callback) {
-                return url.into();
-            }
-        }
-        panic!("more than {MAX_HOPS} redirects at the provider");
+        self.server
+            .runtime
+            .block_on(oidc::follow_to_callback(&self.http, &url, &callback))
     }
 
     /// Opens `url` (ANYON's callback) and reads the page.

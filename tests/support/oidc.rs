@@ -91,3 +91,48 @@ impl Drop for OidcProvider {
         let _ = self.child.wait();
     }
 }
+
+/// Most redirects one sign-in takes at the provider.
+const MAX_HOPS: usize = 20;
+
+/// Follows redirects from `url` as a browser with cookies would (the provider's login and consent are
+/// approved automatically) and returns the first address that starts with `callback`.
+pub async fn follow_to_callback(http: &reqwest::Client, url: &str, callback: &str) -> String {
+    let mut url = reqwest::Url::parse(url).unwrap();
+    let mut cookies = std::collections::BTreeMap::new();
+    for _ in 0..MAX_HOPS {
+        let cookie = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut request = http.get(url.as_str());
+        if !cookie.is_empty() {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            if let Some((name, value)) = pair.split_once('=') {
+                cookies.insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+        let status = response.status();
+        let Some(location) = response.headers().get(reqwest::header::LOCATION) else {
+            let body = response.text().await.unwrap_or_default();
+            panic!("the provider stopped at {url} with {status}: {body}");
+        };
+        url = url.join(location.to_str().unwrap()).unwrap();
+        if url.as_str().starts_with(callback) {
+            return url.into();
+        }
+    }
+    panic!("more than {MAX_HOPS} redirects at the provider");
+}
+
+/// The `anyon://` link on ANYON's signed-in page.
+pub fn page_link(html: &str) -> String {
+    let start = html.find("href=\"anyon://auth/callback?").expect("an anyon:// link") + 6;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&")
+}
