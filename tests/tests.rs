@@ -20,6 +20,7 @@ mod mcp;
 mod mcp_ui;
 mod mock_api_server;
 mod signin;
+mod signin_ui;
 mod single_instance;
 mod storage;
 mod ui_shell;

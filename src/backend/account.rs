@@ -11,8 +11,16 @@ pub const TOKEN_SECRET: &str = "anyon-auth-token";
 pub const AUTH_URL_ENV: &str = "ANYON_AUTH_URL";
 
 impl Backend {
+    /// Talks to the auth server at `url` instead of `ANYON_AUTH_URL` or the embedded one (tests).
+    pub fn set_auth_server(&self, url: &str) {
+        *self.inner.auth_server.write().unwrap_or_else(|p| p.into_inner()) = Some(url.trim_end_matches('/').to_owned());
+    }
+
     /// The auth server this app talks to: `ANYON_AUTH_URL`, else the embedded one.
     pub fn auth_server(&self) -> Result<String, BackendError> {
+        if let Some(url) = self.inner.auth_server.read().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(url);
+        }
         if let Some(url) = std::env::var(AUTH_URL_ENV).ok().filter(|url| !url.trim().is_empty()) {
             return Ok(url.trim().trim_end_matches('/').to_owned());
         }

@@ -232,6 +232,8 @@ struct Inner {
     history: history::HistoryState,
     /// The sign-in attempt in progress.
     sign_in: crate::account::SignIn,
+    /// The auth server to use instead of `ANYON_AUTH_URL` or the embedded one (tests).
+    auth_server: RwLock<Option<String>>,
     /// Claude's `.claude.json` (MCP servers of the user and local scopes).
     claude_json: RwLock<Option<PathBuf>>,
     /// Where secrets (the Anthropic API key) are kept: the keychain, or a file in the data folder.
@@ -289,6 +291,7 @@ impl Backend {
             self_exe: RwLock::new(std::env::current_exe().ok()),
             history: history::HistoryState::new(),
             sign_in: crate::account::SignIn::new(),
+            auth_server: RwLock::new(None),
             claude_json: RwLock::new(crate::mcp::claude_json_path()),
             secrets: RwLock::new(secrets),
         };

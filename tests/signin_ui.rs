@@ -1,0 +1,96 @@
+//! The Account screen's sign-in in the real window (headless): waiting for the browser, the link
+//! arriving as `anyon open-url` delivers it, the signed-in person with their plan, and sign-out.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::auth::{AuthConfig, GoogleConfig, Mode};
+use anyon::command::Command;
+use anyon::event::{Event, Output};
+use anyon::nav::Screen;
+use anyon::secrets::{SecretStore, StoreMode};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use crate::support::oidc::{self, OidcProvider};
+use crate::support::ui::{settle, shows};
+use crate::support::{self, TempHome};
+
+#[test]
+fn account_screen_signs_in_through_a_deep_link_and_out_again() {
+    let provider = OidcProvider::start();
+    let runtime = support::runtime();
+    let server_home = TempHome::new();
+    server_home.paths().ensure().unwrap();
+    let mut config = AuthConfig::new(Mode::Embedded, SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.jwt_secret = Some(b"signin-ui-secret-0123456789abcdef-012345".to_vec());
+    config.google = GoogleConfig {
+        auth_url: provider.auth_url.clone(),
+        token_url: provider.token_url.clone(),
+        userinfo_url: provider.userinfo_url.clone(),
+        client_id: Some(oidc::CLIENT_ID.into()),
+        client_secret: Some(oidc::CLIENT_SECRET.into()),
+        timeout: Duration::from_secs(10),
+    };
+    let server = runtime
+        .block_on(anyon::auth::start(config, &server_home.paths()))
+        .unwrap();
+
+    let home = TempHome::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_secret_store(SecretStore::new(home.path(), StoreMode::FileOnly));
+    backend.set_auth_server(&format!("http://{}", server.addr()));
+    // The sign-in the "Sign in with Google" button starts, without a browser opening in a test.
+    let Ok(Output::Account(anyon::account::AccountView::Waiting { url })) =
+        runtime.block_on(backend.execute(Command::SignInStart { open_browser: false }))
+    else {
+        panic!("the sign-in did not start");
+    };
+
+    let options = StartOptions {
+        screen: Some(Screen::Account),
+        ..StartOptions::default()
+    };
+    let for_app = backend.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    settle(&mut harness, "the waiting state", "Finish signing in in your browser");
+    assert!(shows(&harness, "Cancel"));
+
+    // The browser: through the provider to the callback page, whose link `anyon open-url` hands over.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authorize = format!("{url}&login_hint=verified%40example.test");
+    let callback = format!("http://{}/auth/google/callback", server.addr());
+    let link = runtime.block_on(async {
+        let page = oidc::follow_to_callback(&http, &authorize, &callback).await;
+        oidc::page_link(&http.get(page).send().await.unwrap().text().await.unwrap())
+    });
+    assert!(backend.sink().try_send(Event::InstanceArgs {
+        args: vec!["open-url".into(), link]
+    }));
+    settle(&mut harness, "the signed-in person", "verified@example.test");
+    assert!(shows(&harness, "Vera <Verified> & Co"));
+    assert!(shows(&harness, "free"), "the plan shows");
+    assert!(shows(&harness, "Token kept in"));
+    assert!(
+        shows(&harness, "Signed in as Vera"),
+        "the status bar says who is signed in"
+    );
+    let kept = std::fs::read_to_string(home.path().join("secrets.json")).unwrap();
+    assert!(kept.contains("anyon-auth-token"), "the token is kept");
+
+    harness
+        .get_by(|n| n.role() == Role::Button && n.label().as_deref() == Some("Sign out"))
+        .click();
+    settle(&mut harness, "the signed-out state", "Sign in with Google");
+    assert!(shows(&harness, "Not signed in"));
+    let kept = std::fs::read_to_string(home.path().join("secrets.json")).unwrap_or_default();
+    assert!(!kept.contains("anyon-auth-token"), "the token is forgotten: {kept}");
+    runtime.block_on(server.shutdown());
+}
