@@ -4,8 +4,9 @@
 //!   `Exec` line runs `anyon open-url %u`, in `$XDG_DATA_HOME/applications`, made the default handler
 //!   with `xdg-mime` (or, where xdg-utils is missing, the `mimeapps.list` entry it would write).
 //! - Windows: `HKCU\Software\Classes\anyon` with `URL Protocol` and `shell\open\command`, through `reg`.
-//! - macOS: the handler is declared by the app bundle's `Info.plist` (`CFBundleURLTypes`); a bare
-//!   binary cannot register one, so this says how (README explains the bundle).
+//! - macOS: the handler belongs to an app bundle's `Info.plist` (`CFBundleURLTypes`) and links arrive as
+//!   Apple Events; a bare binary cannot take them, so this says so (the embedded server still completes
+//!   sign-in).
 
 use std::path::{Path, PathBuf};
 
@@ -47,8 +48,9 @@ pub fn register(exe: &Path) -> Result<Registered, SchemeError> {
     {
         let _ = exe;
         return Err(SchemeError::Unsupported(
-            "on macOS the anyon:// handler is declared by ANYON.app's Info.plist (CFBundleURLTypes); \
-             install the app bundle, which registers it when first opened"
+            "on macOS an anyon:// handler belongs to an app bundle (CFBundleURLTypes in Info.plist) and its links \
+             arrive as Apple Events, which this build does not handle; sign-in completes through the embedded \
+             auth server instead"
                 .into(),
         ));
     }
