@@ -283,7 +283,7 @@ impl Google {
             None => None,
         };
         oauth2::url::Url::parse(&config.userinfo_url).map_err(|e| bad("GOOGLE_USERINFO_URL", &e))?;
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::net::install_crypto();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)

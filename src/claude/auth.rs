@@ -81,7 +81,7 @@ pub fn base_url(base_url: Option<&str>) -> String {
 /// Asks the API whether it accepts `key`: `GET {base}/v1/models` with `x-api-key`. 401 and 403 are
 /// [`KeyError::Rejected`]; a network failure or another status is [`KeyError::Unreachable`].
 pub async fn verify_key(key: &Secret, base: &str) -> Result<(), KeyError> {
-    install_crypto();
+    crate::net::install_crypto();
     let url = format!("{base}/v1/models");
     let unreachable = |message: String| KeyError::Unreachable {
         url: url.clone(),
@@ -128,13 +128,6 @@ fn plain_error(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     message
-}
-
-fn install_crypto() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }
 
 /// What `claude auth status` said.

@@ -255,13 +255,6 @@ async fn stop(child: &mut tokio::process::Child) {
     let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
 }
 
-fn install_crypto() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 fn header_map(server: &McpServer) -> Result<HashMap<http::HeaderName, http::HeaderValue>, ProbeFailure> {
     let mut headers = HashMap::new();
     for (k, v) in &server.headers {
@@ -279,7 +272,7 @@ fn header_map(server: &McpServer) -> Result<HashMap<http::HeaderName, http::Head
 async fn probe_http(server: &McpServer, timeout: Duration) -> Result<Found, ProbeFailure> {
     use rmcp::transport::StreamableHttpClientTransport;
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-    install_crypto();
+    crate::net::install_crypto();
     let url = server.url.clone().unwrap_or_default();
     let config = StreamableHttpClientTransportConfig::with_uri(url).custom_headers(header_map(server)?);
     let transport = StreamableHttpClientTransport::from_config(config);
@@ -351,7 +344,7 @@ fn http_status_in(text: &str) -> Option<u16> {
 /// the event stream, whose `endpoint` event names where to POST requests; answers come back as `message`
 /// events.
 async fn probe_sse(server: &McpServer, timeout: Duration) -> Result<Found, ProbeFailure> {
-    install_crypto();
+    crate::net::install_crypto();
     let url = server.url.clone().unwrap_or_default();
     let headers: http::HeaderMap = header_map(server)?.into_iter().collect();
     match tokio::time::timeout(timeout, sse_handshake(&url, headers)).await {
