@@ -197,4 +197,9 @@ pub enum Event {
     InstanceArgs { args: Vec<String> },
     /// The embedded auth server saw a sign-in complete: the link its page opens.
     SignInLink { url: String },
+    /// The signed-in person's picture, fetched after the profile.
+    AccountPicture {
+        url: String,
+        image: std::sync::Arc<egui::ColorImage>,
+    },
 }

@@ -215,3 +215,125 @@ impl AuthClient {
         Err(ClientError::Refused(message))
     }
 }
+
+/// The largest picture fetched for the Account screen.
+const MAX_PICTURE: usize = 2 * 1024 * 1024;
+/// Pictures are drawn at this size (pixels, both sides at most).
+const PICTURE_SIDE: u32 = 128;
+
+/// Fetches and decodes the person's picture (PNG or JPEG over http(s)), scaled down to at most
+/// [`PICTURE_SIDE`] pixels a side.
+pub async fn fetch_picture(url: &str) -> Result<egui::ColorImage, ClientError> {
+    let parsed = Url::parse(url).map_err(|error| ClientError::Protocol(format!("picture address: {error}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ClientError::Protocol("the picture is not a web address".into()));
+    }
+    crate::net::install_crypto();
+    let http = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(|error| ClientError::Protocol(error.to_string()))?;
+    let unreachable = |error: reqwest::Error| ClientError::Unreachable {
+        base: parsed.origin().ascii_serialization(),
+        reason: error.without_url().to_string(),
+    };
+    let mut response = http.get(parsed.clone()).send().await.map_err(unreachable)?;
+    if !response.status().is_success() {
+        return Err(ClientError::Refused(format!(
+            "the picture answered {}",
+            response.status()
+        )));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        if bytes.len() + chunk.len() > MAX_PICTURE {
+            return Err(ClientError::Protocol("the picture is larger than 2 MB".into()));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    tokio::task::spawn_blocking(move || decode_picture(&bytes))
+        .await
+        .map_err(|error| ClientError::Protocol(error.to_string()))?
+}
+
+/// Decodes PNG or JPEG bytes into a picture no larger than [`PICTURE_SIDE`] a side.
+pub fn decode_picture(bytes: &[u8]) -> Result<egui::ColorImage, ClientError> {
+    let image = image::load_from_memory(bytes)
+        .map_err(|error| ClientError::Protocol(format!("the picture cannot be read: {error}")))?;
+    let image = if image.width() > PICTURE_SIDE || image.height() > PICTURE_SIDE {
+        image.thumbnail(PICTURE_SIDE, PICTURE_SIDE)
+    } else {
+        image
+    };
+    let rgba = image.to_rgba8();
+    let size = [rgba.width() as usize, rgba.height() as usize];
+    Ok(egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image::RgbaImage::from_pixel(width, height, image::Rgba([200, 30, 40, 255]))
+            .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn pictures_are_decoded_and_scaled_down() {
+        let small = decode_picture(&png(40, 30)).unwrap();
+        assert_eq!(small.size, [40, 30]);
+        assert_eq!(small.pixels[0], egui::Color32::from_rgb(200, 30, 40));
+        let large = decode_picture(&png(512, 256)).unwrap();
+        assert_eq!(large.size, [128, 64]);
+        assert!(matches!(
+            decode_picture(b"<html>not a picture"),
+            Err(ClientError::Protocol(_))
+        ));
+        assert!(matches!(
+            decode_picture(&png(10, 10)[..20]),
+            Err(ClientError::Protocol(_))
+        ));
+    }
+
+    /// Serves each body once per connection on a loopback port, with `status`.
+    fn serve(status: &'static str, body: Vec<u8>) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(1) {
+                let mut stream = stream.unwrap();
+                let mut request = [0u8; 2048];
+                let _ = stream.read(&mut request);
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        format!("http://{addr}/picture.png")
+    }
+
+    #[test]
+    fn pictures_are_fetched_over_http_and_failures_are_clear() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let image = runtime.block_on(fetch_picture(&serve("200 OK", png(64, 64)))).unwrap();
+        assert_eq!(image.size, [64, 64]);
+        let missing = runtime.block_on(fetch_picture(&serve("404 Not Found", Vec::new())));
+        assert!(matches!(missing, Err(ClientError::Refused(_))), "{missing:?}");
+        let html = runtime.block_on(fetch_picture(&serve("200 OK", b"<html></html>".to_vec())));
+        assert!(matches!(html, Err(ClientError::Protocol(_))), "{html:?}");
+        let huge = runtime.block_on(fetch_picture(&serve("200 OK", vec![0u8; MAX_PICTURE + 1])));
+        assert!(matches!(huge, Err(ClientError::Protocol(_))), "{huge:?}");
+        assert!(runtime.block_on(fetch_picture("file:///etc/passwd")).is_err());
+    }
+}

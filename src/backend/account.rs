@@ -40,6 +40,32 @@ impl Backend {
     }
 
     pub(super) async fn account_status(&self) -> Result<AccountView, BackendError> {
+        let view = self.saved_account().await?;
+        self.fetch_picture(&view);
+        Ok(view)
+    }
+
+    /// Fetches the signed-in person's picture in the background; the screen shows initials until then
+    /// (and when it cannot be had).
+    fn fetch_picture(&self, view: &AccountView) {
+        let AccountView::SignedIn { user, .. } = view else {
+            return;
+        };
+        let Some(url) = user.picture.clone() else { return };
+        let sink = self.sink();
+        self.runtime().spawn(async move {
+            match crate::account::client::fetch_picture(&url).await {
+                Ok(image) => {
+                    let image = std::sync::Arc::new(image);
+                    sink.send(crate::event::Event::AccountPicture { url, image }).await;
+                }
+                Err(error) => tracing::info!(%error, "the account picture is not shown"),
+            }
+        });
+    }
+
+    /// The saved sign-in, checked with the server.
+    async fn saved_account(&self) -> Result<AccountView, BackendError> {
         if let Some(url) = self.inner.sign_in.waiting() {
             return Ok(AccountView::Waiting { url });
         }
@@ -88,11 +114,13 @@ impl Backend {
         let token = Secret::new(token);
         let backend = self.with_secrets(move |store| store.set(TOKEN_SECRET, &token)).await?;
         tracing::info!(sub = %user.sub, storage = %backend, "signed in");
-        Ok(AccountView::SignedIn {
+        let view = AccountView::SignedIn {
             user,
             server: accepted.server,
             token_storage: backend.to_string(),
-        })
+        };
+        self.fetch_picture(&view);
+        Ok(view)
     }
 
     pub(super) async fn sign_out(&self) -> Result<AccountView, BackendError> {

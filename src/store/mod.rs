@@ -151,6 +151,7 @@ impl Stores {
             Event::InstanceArgs { args } => self.forwarded_args.push(args),
             // The embedded server's word travels the same way as a link from `anyon open-url`.
             Event::SignInLink { url } => self.forwarded_args.push(vec!["open-url".into(), url]),
+            Event::AccountPicture { url, image } => self.account.apply_picture(url, image),
             Event::ClaudeOutput {
                 run_id,
                 session_id,

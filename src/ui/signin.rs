@@ -11,6 +11,7 @@ use crate::command::Command;
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let busy = cx.stores.account.busy.is_some();
+    let picture = cx.stores.account.picture(ui.ctx()).cloned();
     let mut command = None;
     egui::Frame::group(ui.style())
         .fill(theme::card_fill(ui.visuals()))
@@ -66,7 +67,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                     token_storage,
                 } => {
                     ui.horizontal(|ui| {
-                        avatar(ui, user.display_name());
+                        avatar(ui, user.display_name(), picture.as_ref());
                         ui.vertical(|ui| {
                             ui.label(RichText::new(user.display_name()).strong().size(16.0));
                             ui.label(&user.email);
@@ -120,8 +121,17 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     }
 }
 
-/// A round badge with the person's initial.
-fn avatar(ui: &mut Ui, name: &str) {
+/// The person's picture, or a round badge with their initial until it arrives (or when there is none).
+fn avatar(ui: &mut Ui, name: &str, picture: Option<&egui::TextureHandle>) {
+    if let Some(picture) = picture {
+        ui.add(
+            egui::Image::new(picture)
+                .fit_to_exact_size(egui::vec2(40.0, 40.0))
+                .corner_radius(20.0),
+        )
+        .on_hover_text(name);
+        return;
+    }
     let (rect, _) = ui.allocate_exact_size(egui::vec2(40.0, 40.0), egui::Sense::hover());
     let accent = theme::accent(ui.visuals());
     ui.painter().circle_filled(rect.center(), 20.0, accent);
