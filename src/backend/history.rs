@@ -21,8 +21,8 @@ pub(super) struct HistoryState {
     catalog: Mutex<Option<Arc<Catalog>>>,
     /// Held while a scan runs: one at a time.
     scanning: Mutex<()>,
-    /// Held while the snapshot is written: one at a time.
-    saving: Arc<Mutex<()>>,
+    /// Held while the snapshot is written (one at a time), with the key of the one on disk.
+    saving: Arc<Mutex<Option<String>>>,
     /// A change arrived during a scan: scan again after it.
     dirty: AtomicBool,
     stop: AtomicBool,
@@ -108,10 +108,12 @@ impl Backend {
             }
         };
         let prices = self.prices();
-        if let Ok(fingerprint) = index::fingerprint(&conn)
-            && let Some(catalog) = snapshot::load(&self.snapshot_path(), &snapshot::key(&fingerprint, &prices), &prices)
+        let key = index::fingerprint(&conn).map(|fingerprint| snapshot::key(&fingerprint, &prices));
+        if let Ok(key) = key
+            && let Some(catalog) = snapshot::load(&self.snapshot_path(), &key, &prices)
         {
             tracing::debug!(elapsed = ?started.elapsed(), "catalog shown from the snapshot");
+            *lock(&self.inner.history.saving) = Some(key);
             let catalog = Arc::new(catalog);
             *lock(&self.inner.history.catalog) = Some(catalog.clone());
             self.sink().try_send(Event::HistoryUpdated(catalog));
@@ -168,9 +170,14 @@ impl Backend {
         let (saved, path) = (catalog.clone(), self.snapshot_path());
         let saving = self.inner.history.saving.clone();
         self.runtime().spawn_blocking(move || {
-            let _one_at_a_time = lock(&saving);
-            if let Err(error) = snapshot::save(&path, &saved, &key) {
-                tracing::warn!(%error, path = %path.display(), "could not save the history snapshot");
+            let mut on_disk = lock(&saving);
+            // A start with nothing changed publishes what its snapshot already says.
+            if on_disk.as_deref() == Some(key.as_str()) {
+                return;
+            }
+            match snapshot::save(&path, &saved, &key) {
+                Ok(()) => *on_disk = Some(key),
+                Err(error) => tracing::warn!(%error, path = %path.display(), "could not save the history snapshot"),
             }
         });
         Ok(catalog)
