@@ -293,9 +293,11 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
     drop(rows);
     drop(stmt);
     if ranked.windows(2).any(|w| w[0] > w[1]) {
-        let mut keyed: Vec<(usize, Entry)> = ranked.into_iter().zip(loaded.entries.drain(..)).collect();
-        keyed.sort_by_key(|(r, _)| *r);
-        loaded.entries = keyed.into_iter().map(|(_, e)| e).collect();
+        // In place: a sorted copy would hold every record twice at the peak.
+        let mut from: Vec<usize> = (0..ranked.len()).collect();
+        from.sort_by_key(|&i| ranked[i]);
+        drop(ranked);
+        permute(&mut loaded.entries, from);
     }
     loaded.added_projects = added_projects(conn)?;
     tx.commit()?;
@@ -342,27 +344,32 @@ impl Kept {
         let added_projects = added_projects(&tx)?;
         tx.commit()?;
         files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-        // `from[i]`: where the record that belongs at `i` is now. Applied cycle by cycle with swaps, so
-        // the records are never copied whole.
         let mut from: Vec<usize> = Vec::with_capacity(entries.len());
         for (_, start, len) in &files {
             from.extend(*start..start + len);
         }
-        for i in 0..from.len() {
-            let mut j = from[i];
-            while j < i {
-                j = from[j];
-            }
-            // After earlier swaps the record is at `j`, which the cycle walk above found.
-            entries.swap(i, j);
-            from[i] = j;
-        }
+        permute(&mut entries, from);
         Ok(Loaded {
             files: files.into_iter().map(|(row, _, _)| row).collect(),
             entries,
             added_projects,
             fingerprint,
         })
+    }
+}
+
+/// Reorders `items` so that position `i` holds what was at `from[i]` (a permutation), in place: swaps
+/// only, so the items are never held twice.
+fn permute<T>(items: &mut [T], mut from: Vec<usize>) {
+    for i in 0..from.len() {
+        // Earlier swaps moved the item wanted here: follow where each moved until a position not yet
+        // filled.
+        let mut j = from[i];
+        while j < i {
+            j = from[j];
+        }
+        items.swap(i, j);
+        from[i] = j;
     }
 }
 
@@ -422,6 +429,28 @@ mod tests {
             cost_usd: None,
             sidechain: false,
             fast: false,
+        }
+    }
+
+    #[test]
+    fn permute_puts_every_item_where_asked() {
+        for n in 0..9usize {
+            // A few permutations of each size: reversed, rotated, and interleaved.
+            let mut cases = vec![
+                (0..n).rev().collect::<Vec<_>>(),
+                (0..n).map(|i| (i + 3) % n.max(1)).collect(),
+            ];
+            cases.push(
+                (0..n)
+                    .filter(|i| i % 2 == 1)
+                    .chain((0..n).filter(|i| i % 2 == 0))
+                    .collect(),
+            );
+            for from in cases {
+                let mut items: Vec<usize> = (0..n).map(|i| i * 10).collect();
+                permute(&mut items, from.clone());
+                assert_eq!(items, from.iter().map(|i| i * 10).collect::<Vec<_>>(), "{from:?}");
+            }
         }
     }
 
