@@ -131,7 +131,9 @@ fn read_job(job: Job) -> Parsed {
                 Ok(text) => std::borrow::Cow::Borrowed(text),
                 Err(_) => String::from_utf8_lossy(&buf),
             };
-            let parsed_line = line::parse(text.trim_end_matches(['\n', '\r']));
+            // Once the file's first prompt is known, tool results need not be searched for one.
+            let prompts = parsed.meta.first_prompt.is_none();
+            let parsed_line = line::parse_with(text.trim_end_matches(['\n', '\r']), prompts);
             if !complete && parsed_line == Line::Malformed {
                 // A line still being written: read it again once it is whole.
                 break;
