@@ -660,3 +660,118 @@ fn projects_and_sessions_from_the_command_line() {
     let projects = rig.cli_json(&["projects", "list", "--json"]);
     assert_eq!(projects.as_array().unwrap().len(), 2);
 }
+
+/// Equal as JSON, costs up to the last digit JSON keeps of them (the snapshot went through JSON).
+fn assert_same<T: serde::Serialize>(a: &T, b: &T) {
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+                _ if x == y => true,
+                (Some(x), Some(y)) => (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+                _ => false,
+            },
+            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+    let (a, b) = (serde_json::to_value(a).unwrap(), serde_json::to_value(b).unwrap());
+    assert!(same(&a, &b), "differ:\n{a}\n{b}");
+}
+
+/// The next catalog the backend pushes.
+fn next_catalog(
+    runtime: &tokio::runtime::Runtime,
+    events: &mut anyon::backend::EventReceiver,
+) -> std::sync::Arc<anyon::history::catalog::Catalog> {
+    runtime
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(60), async {
+                loop {
+                    match events.recv().await {
+                        Some(Event::HistoryUpdated(catalog)) => return catalog,
+                        Some(_) => {}
+                        None => panic!("the backend closed"),
+                    }
+                }
+            })
+            .await
+        })
+        .expect("a catalog within a minute")
+}
+
+fn usage(rig: &Rig, backend: &Backend, range: UsageRange) -> std::sync::Arc<anyon::history::report::Report> {
+    match rig.runtime.block_on(backend.execute(Command::UsageReport(range))) {
+        Ok(Output::Usage(report)) => report,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
+    let mut rig = Rig::new();
+    transcripts::generate(
+        &rig.projects(),
+        &transcripts::Shape {
+            projects: 3,
+            sessions: 24,
+            responses: 4,
+            payload: 50,
+            seed: 11,
+        },
+    );
+    let snapshot = rig.home.paths().root().join(anyon::history::snapshot::FILE_NAME);
+    // The first start reads everything; its catalog is saved for the next one.
+    rig.backend.start_history(false);
+    let first = next_catalog(&rig.runtime, &mut rig.events);
+    assert!(!first.partial);
+    let utc = UsageRange {
+        timezone: Some("UTC".into()),
+        ..Default::default()
+    };
+    let first_utc = usage(&rig, &rig.backend, utc.clone());
+    support::wait_for("the saved snapshot", Duration::from_secs(30), || {
+        snapshot.is_file().then_some(())
+    });
+    rig.backend.stop_history();
+
+    // The next start: the saved first screen at once, the usage totals from it, then the whole index.
+    let start = |rig: &Rig| {
+        let (backend, events) = support::backend(&rig.runtime, &rig.home);
+        backend.set_projects_root(rig.projects());
+        backend.start_history(false);
+        (backend, events)
+    };
+    let (backend, mut events) = start(&rig);
+    let shown = next_catalog(&rig.runtime, &mut events);
+    assert!(shown.partial, "the snapshot is shown first");
+    assert!(shown.entries.is_empty());
+    assert_same(&shown.projects, &first.projects);
+    assert_same(&shown.sessions, &first.sessions);
+    assert_same(&*shown.report, &*first.report);
+    assert_same(&*usage(&rig, &backend, UsageRange::default()), &*first.report);
+    // Another range needs the records: it is answered from the loaded index, not the snapshot.
+    assert_eq!(*usage(&rig, &backend, utc.clone()), *first_utc);
+    let full = next_catalog(&rig.runtime, &mut events);
+    assert!(!full.partial);
+    assert_eq!(full.entries.len(), first.entries.len());
+    assert_eq!(full.projects, first.projects);
+    backend.stop_history();
+    drop(backend);
+
+    // A snapshot made with other prices (or of another index) is not shown.
+    let mut table = anyon::history::prices::PriceTable::built_in();
+    table.version = format!("{} (edited)", table.version);
+    std::fs::write(
+        rig.home.paths().root().join("prices.json"),
+        serde_json::to_string(&table).unwrap(),
+    )
+    .unwrap();
+    let (backend, mut events) = start(&rig);
+    let shown = next_catalog(&rig.runtime, &mut events);
+    assert!(!shown.partial, "a stale snapshot is ignored");
+    assert_same(&shown.projects, &first.projects);
+    backend.stop_history();
+}

@@ -12,6 +12,7 @@ use crate::history::catalog::Catalog;
 use crate::history::index::{self, ScanStats};
 use crate::history::prices::PriceTable;
 use crate::history::report::{self, Range, Zone};
+use crate::history::snapshot;
 use crate::history::watch::TranscriptWatcher;
 
 /// The index's state inside the backend.
@@ -20,6 +21,8 @@ pub(super) struct HistoryState {
     catalog: Mutex<Option<Arc<Catalog>>>,
     /// Held while a scan runs: one at a time.
     scanning: Mutex<()>,
+    /// Held while the snapshot is written (one at a time), with the key of the one on disk.
+    saving: Arc<Mutex<Option<String>>>,
     /// A change arrived during a scan: scan again after it.
     dirty: AtomicBool,
     stop: AtomicBool,
@@ -32,6 +35,7 @@ impl HistoryState {
             root: Mutex::new(crate::history::projects_root()),
             catalog: Mutex::new(None),
             scanning: Mutex::new(()),
+            saving: Arc::default(),
             dirty: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             watcher: Mutex::new(None),
@@ -67,25 +71,13 @@ impl Backend {
         })
     }
 
-    /// The window's start: shows what the index already knows, then brings it up to date in the
-    /// background and keeps it current with a file watcher. Never blocks the caller.
+    /// The window's start: shows what the last run knew, then brings it up to date in the background and
+    /// keeps it current with a file watcher. Never blocks the caller.
     pub fn start_history(&self, watch: bool) {
         let backend = self.clone();
         self.runtime().spawn_blocking(move || {
-            // What the last run indexed shows at once; a first start waits for its scan (with progress)
-            // rather than showing an empty list.
-            let loaded = backend
-                .index_connection()
-                .and_then(|conn| index::load(&conn).map_err(|e| BackendError::History(e.to_string())));
-            match loaded {
-                Ok(loaded) if !loaded.files.is_empty() || !loaded.added_projects.is_empty() => {
-                    if let Err(error) = backend.publish(loaded) {
-                        tracing::warn!(%error, "could not show the transcript index");
-                    }
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "could not load the transcript index"),
-            }
+            backend.show_saved();
+            // After a snapshot, the scan also loads the index (the catalog is partial until then).
             if let Err(error) = backend.refresh_history() {
                 tracing::warn!(%error, "transcript scan failed");
             }
@@ -103,6 +95,45 @@ impl Backend {
         });
     }
 
+    /// Shows what the last run indexed: its saved first screen when it matches the index (milliseconds),
+    /// else the index itself. A first start shows nothing here: it waits for its scan (with progress)
+    /// rather than showing an empty list.
+    fn show_saved(&self) {
+        let started = std::time::Instant::now();
+        let conn = match self.index_connection() {
+            Ok(conn) => conn,
+            Err(error) => {
+                tracing::warn!(%error, "could not open the transcript index");
+                return;
+            }
+        };
+        let prices = self.prices();
+        let key = index::fingerprint(&conn).map(|fingerprint| snapshot::key(&fingerprint, &prices));
+        if let Ok(key) = key
+            && let Some(catalog) = snapshot::load(&self.snapshot_path(), &key, &prices)
+        {
+            tracing::debug!(elapsed = ?started.elapsed(), "catalog shown from the snapshot");
+            *lock(&self.inner.history.saving) = Some(key);
+            let catalog = Arc::new(catalog);
+            *lock(&self.inner.history.catalog) = Some(catalog.clone());
+            self.sink().try_send(Event::HistoryUpdated(catalog));
+            return;
+        }
+        match index::load(&conn) {
+            Ok(loaded) if !loaded.files.is_empty() || !loaded.added_projects.is_empty() => {
+                if let Err(error) = self.publish(loaded) {
+                    tracing::warn!(%error, "could not show the transcript index");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not load the transcript index"),
+        }
+    }
+
+    fn snapshot_path(&self) -> PathBuf {
+        self.paths().root().join(snapshot::FILE_NAME)
+    }
+
     /// Stops a running scan (app exit).
     pub fn stop_history(&self) {
         self.inner.history.stop.store(true, Ordering::Relaxed);
@@ -111,7 +142,11 @@ impl Backend {
 
     fn index_connection(&self) -> Result<rusqlite::Connection, BackendError> {
         let db = self.inner.db.clone().map_err(BackendError::DatabaseUnavailable)?;
-        Ok(db.open_read_write()?)
+        let conn = db.open_read_write()?;
+        // The index is rebuilt from the transcripts at any time: WAL's NORMAL (no sync per commit) is enough.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| BackendError::History(e.to_string()))?;
+        Ok(conn)
     }
 
     /// Builds the catalog from the index as it stands and tells the window.
@@ -125,10 +160,26 @@ impl Backend {
 
     fn publish(&self, loaded: index::Loaded) -> Result<Arc<Catalog>, BackendError> {
         let started = std::time::Instant::now();
-        let catalog = Arc::new(Catalog::build(loaded, &self.prices()));
+        let prices = self.prices();
+        let key = snapshot::key(&loaded.fingerprint, &prices);
+        let catalog = Arc::new(Catalog::build(loaded, &prices));
         tracing::debug!(elapsed = ?started.elapsed(), "catalog built");
         *lock(&self.inner.history.catalog) = Some(catalog.clone());
         self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
+        // The next start shows this at once; written off this thread (tens of milliseconds).
+        let (saved, path) = (catalog.clone(), self.snapshot_path());
+        let saving = self.inner.history.saving.clone();
+        self.runtime().spawn_blocking(move || {
+            let mut on_disk = lock(&saving);
+            // A start with nothing changed publishes what its snapshot already says.
+            if on_disk.as_deref() == Some(key.as_str()) {
+                return;
+            }
+            match snapshot::save(&path, &saved, &key) {
+                Ok(()) => *on_disk = Some(key),
+                Err(error) => tracing::warn!(%error, path = %path.display(), "could not save the history snapshot"),
+            }
+        });
         Ok(catalog)
     }
 
@@ -149,14 +200,19 @@ impl Backend {
             };
             let mut conn = self.index_connection()?;
             let sink = self.sink();
-            let stats = index::scan(&mut conn, &root, &state.stop, |progress| {
+            // None yet, or only the snapshot: the index is loaded after the scan.
+            let partial = lock(&state.catalog).as_ref().is_none_or(|c| c.partial);
+            let (stats, kept) = index::scan(&mut conn, &root, &state.stop, true, |progress| {
                 sink.try_send(Event::HistoryProgress(progress));
             })
             .map_err(|e| BackendError::History(e.to_string()))?;
             tracing::debug!(?stats, "transcript scan");
-            let first = lock(&state.catalog).is_none();
-            if stats.changed() || first {
-                self.publish_from_index()?;
+            if stats.changed() || partial {
+                match kept {
+                    // A first scan: what it read is the whole index.
+                    Some(loaded) => self.publish(loaded)?,
+                    None => self.publish_from_index()?,
+                };
             }
             total.files = stats.files;
             total.unchanged = stats.unchanged;
@@ -183,6 +239,20 @@ impl Backend {
             Some(c) => Ok(c),
             None => self.publish_from_index(),
         }
+    }
+
+    /// The usage report over `range`: the catalog's own for all time (a saved first screen has it), else
+    /// counted from the loaded index.
+    fn usage_report(&self, range: &UsageRange) -> Result<Arc<report::Report>, BackendError> {
+        let catalog = self.catalog(range.fresh)?;
+        let prices = self.prices();
+        let range = to_range(range)?;
+        let catalog = if catalog.can_report(&prices, &range) {
+            catalog
+        } else {
+            self.publish_from_index()?
+        };
+        Ok(catalog.report_for(&prices, &range))
     }
 
     pub(super) async fn history(&self, command: Command) -> Result<Output, BackendError> {
@@ -217,20 +287,14 @@ impl Backend {
                 Ok(Output::ProjectCreated(project))
             }
             Command::RefreshHistory => Ok(Output::HistoryScanned(self.refresh_history()?)),
-            Command::UsageReport(range) => {
-                let catalog = self.catalog(range.fresh)?;
-                let range = to_range(&range)?;
-                let report = report::build(&catalog.entries, &self.prices(), &range);
-                Ok(Output::Usage(Arc::new(report)))
-            }
+            Command::UsageReport(range) => Ok(Output::Usage(self.usage_report(&range)?)),
             Command::ExportUsage {
                 range,
                 grouping,
                 json,
                 dir,
             } => {
-                let catalog = self.catalog(range.fresh)?;
-                let report = report::build(&catalog.entries, &self.prices(), &to_range(&range)?);
+                let report = self.usage_report(&range)?;
                 let text = if json {
                     serde_json::to_string_pretty(&report::to_json(&report, grouping))
                         .map_err(|e| BackendError::History(e.to_string()))?

@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::index::{FileRow, Loaded};
 use super::prices::PriceTable;
 use super::report::{self, Entry, Range, Report};
 
 /// One project: a folder under `projects/` with its real path, or a folder the person added.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectSummary {
     /// The real path (from the transcripts' `cwd`), else the folder name.
@@ -25,7 +25,7 @@ pub struct ProjectSummary {
 }
 
 /// One session, its subagent files attached.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionSummary {
     pub session_id: String,
@@ -55,10 +55,17 @@ pub struct Catalog {
     /// By project folder, most recent first.
     pub sessions: HashMap<String, Vec<SessionSummary>>,
     /// All-time usage in the local time zone.
-    pub report: Report,
+    pub report: Arc<Report>,
+    /// Every usage record, in the order ccusage reads them (empty while `partial`).
     pub entries: Arc<Vec<Entry>>,
+    /// `entries` after deduplication with `prices` (indices, in timestamp order): other reports reuse it.
+    pub counted: Arc<Vec<u32>>,
+    /// The price table the report and `counted` were made with.
+    pub prices: Option<PriceTable>,
     pub files: usize,
     pub malformed_lines: u64,
+    /// Shown from the saved snapshot before the index is loaded: `entries` and `counted` are empty.
+    pub partial: bool,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -67,13 +74,15 @@ impl std::fmt::Debug for Catalog {
             .field("projects", &self.projects.len())
             .field("files", &self.files)
             .field("records", &self.entries.len())
+            .field("partial", &self.partial)
             .finish()
     }
 }
 
 impl Catalog {
     pub fn build(loaded: Loaded, prices: &PriceTable) -> Self {
-        let report = report::build(&loaded.entries, prices, &Range::default());
+        let counted = report::counted_indices(&loaded.entries, |r| prices.cost(r).unwrap_or(0.0));
+        let report = report::build_counted(&loaded.entries, &counted, prices, &Range::default());
         let tallies: HashMap<(&str, &str), (u64, f64)> = report
             .sessions
             .iter()
@@ -173,11 +182,32 @@ impl Catalog {
         Catalog {
             projects,
             sessions,
-            report,
+            report: Arc::new(report),
             files: loaded.files.len(),
             malformed_lines: loaded.files.iter().map(|f| f.malformed).sum(),
             entries: Arc::new(loaded.entries),
+            counted: Arc::new(counted),
+            prices: Some(prices.clone()),
+            partial: false,
         }
+    }
+
+    /// Whether [`Catalog::report_for`] can answer from this catalog: a partial one only has the all-time
+    /// report, with the prices it was made with.
+    pub fn can_report(&self, prices: &PriceTable, range: &Range) -> bool {
+        !self.partial || (self.prices.as_ref() == Some(prices) && *range == Range::default())
+    }
+
+    /// The usage report over `range` with `prices`, reusing what was counted when they are the ones the
+    /// catalog was built with (and the catalog's own report for all time in the local zone).
+    pub fn report_for(&self, prices: &PriceTable, range: &Range) -> Arc<Report> {
+        if self.prices.as_ref() != Some(prices) {
+            return Arc::new(report::build(&self.entries, prices, range));
+        }
+        if *range == Range::default() {
+            return self.report.clone();
+        }
+        Arc::new(report::build_counted(&self.entries, &self.counted, prices, range))
     }
 
     /// The sessions of a project given by its real path or its folder name.

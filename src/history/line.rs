@@ -88,7 +88,7 @@ struct Raw<'a> {
     #[serde(rename = "costUSD")]
     cost_usd: Option<LenientF64>,
     #[serde(borrow)]
-    message: Option<&'a RawValue>,
+    message: Option<MaybeMessage<'a>>,
     summary: Option<Lenient>,
     custom_title: Option<Lenient>,
     ai_title: Option<Lenient>,
@@ -146,6 +146,49 @@ impl<'de> Deserialize<'de> for LenientF64 {
     }
 }
 
+/// `message` read in the same pass as the line (its content, the tool output, is most of the line's bytes):
+/// an object is a [`Message`], anything else is None.
+struct MaybeMessage<'a>(Option<Message<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for MaybeMessage<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer};
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = MaybeMessage<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Message::deserialize(MapAccessDeserializer::new(map)).map(|m| MaybeMessage(Some(m)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(MaybeMessage(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeMessage(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeMessage(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeMessage(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeMessage(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(MaybeMessage(None))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(MaybeMessage(None))
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
 #[derive(Deserialize)]
 struct Message<'a> {
     id: Option<Lenient>,
@@ -175,6 +218,13 @@ struct CacheCreation {
 
 /// Parses one line (without its newline).
 pub fn parse(text: &str) -> Line {
+    parse_with(text, true)
+}
+
+/// [`parse`]; with `prompts` false, a tool-result turn's content is not searched for a typed prompt
+/// (its `meta.prompt` stays None): the index asks so once it knows the file's first prompt, as the
+/// tool output in that content is most of a transcript's bytes.
+pub fn parse_with(text: &str, prompts: bool) -> Line {
     if text.trim().is_empty() {
         return Line::Blank;
     }
@@ -184,7 +234,7 @@ pub fn parse(text: &str) -> Line {
     let kind = raw.kind.as_ref().and_then(|k| k.0.as_deref()).unwrap_or("");
     let timestamp_ms = raw.timestamp.and_then(|t| t.0).and_then(|t| parse_timestamp(&t));
     let sidechain = raw.is_sidechain.is_some_and(|b| b.0);
-    let message = raw.message.and_then(|m| serde_json::from_str::<Message>(m.get()).ok());
+    let message = raw.message.and_then(|m| m.0);
     let mut meta = LineMeta {
         session_id: raw.session_id.and_then(|s| s.0),
         cwd: raw.cwd.and_then(|s| s.0),
@@ -208,8 +258,12 @@ pub fn parse(text: &str) -> Line {
             meta.model = model.clone().filter(|m| m != "<synthetic>");
         } else if kind == "user" {
             let is_meta = raw.is_meta.is_some_and(|b| b.0);
-            let prompt = message.content.and_then(typed_prompt);
-            meta.is_message = raw.tool_use_result.is_none() && !is_meta && prompt.is_some();
+            let tool_result = raw.tool_use_result.is_some();
+            let prompt = message
+                .content
+                .filter(|_| prompts || !tool_result)
+                .and_then(typed_prompt);
+            meta.is_message = !tool_result && !is_meta && prompt.is_some();
             if !sidechain && !is_meta {
                 meta.prompt = prompt;
             }
@@ -427,5 +481,31 @@ mod tests {
             prompt(r#"{"type":"user","message":{"content":"<command-name>/clear</command-name>"}}"#),
             None
         );
+    }
+
+    #[test]
+    fn without_prompts_only_a_tool_results_prompt_is_left_out() {
+        let lines = [
+            r#"{"type":"user","message":{"content":"fix it"}}"#,
+            r#"{"type":"user","toolUseResult":{"stdout":"x"},"message":{"content":[{"type":"tool_result","content":"x"}]}}"#,
+            r#"{"type":"assistant","timestamp":"2026-03-01T10:00:00Z","requestId":"r","message":{"id":"m","model":"claude-opus-4-6","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":1,"output_tokens":2}}}"#,
+            r#"{"type":"user","message":"not an object"}"#,
+            r#"{"type":"user","message":[1,{"a":2}]}"#,
+            r#"{"type":"user","message":null}"#,
+        ];
+        for line in lines {
+            let (Line::Facts { meta: a, usage: ua }, Line::Facts { meta: b, usage: ub }) =
+                (parse_with(line, true), parse_with(line, false))
+            else {
+                panic!("not facts: {line}")
+            };
+            assert_eq!(ua, ub, "{line}");
+            assert_eq!(a.is_message, b.is_message, "{line}");
+            if line.contains("toolUseResult") {
+                assert_eq!(b.prompt, None);
+            } else {
+                assert_eq!(a, b, "{line}");
+            }
+        }
     }
 }

@@ -6,6 +6,8 @@
 //! - [`report`]: usage counted by ccusage's rules (deduplication, cache tiers, `costUSD`) and grouped by day,
 //!   month, session, model and project.
 //! - [`index`]: the incremental index in the app's SQLite (per file: size, mtime, bytes parsed so far).
+//! - [`catalog`]: projects, sessions and the all-time report, built from the index.
+//! - [`snapshot`]: the catalog's first-screen data saved for the next start.
 //! - [`watch`]: keeps the index current while the app runs.
 
 pub mod catalog;
@@ -15,6 +17,7 @@ pub mod line;
 pub mod page;
 pub mod prices;
 pub mod report;
+pub mod snapshot;
 pub mod watch;
 
 use std::path::PathBuf;

@@ -10,15 +10,19 @@
 //!   model count tokens only.
 //! - `usage.speed == "fast"` reports the model as `<model>-fast`.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone};
-use serde::Serialize;
-use serde_json::{Value, json};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 
 use super::line::UsageRecord;
 use super::prices::PriceTable;
+
+mod export;
+
+pub use export::{Grouping, ReportKind, ccusage_json, to_csv, to_json};
 
 /// One usage record with where it was found.
 #[derive(Debug, Clone)]
@@ -84,7 +88,7 @@ pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
 }
 
 /// Token counts and cost of one group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     pub input: u64,
     pub output: u64,
@@ -108,7 +112,7 @@ impl Tally {
 }
 
 /// One model within a group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelTally {
     pub model: String,
     pub tally: Tally,
@@ -117,7 +121,7 @@ pub struct ModelTally {
 }
 
 /// One row of a report: a day, a month, a session, a model or a project.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     pub key: String,
     /// For sessions: the project folder.
@@ -178,19 +182,24 @@ const QUARTER_HOUR_MS: i64 = 15 * 60 * 1000;
 
 /// The model a record is reported under (None for `<synthetic>` and missing models).
 pub fn model_name(record: &UsageRecord) -> Option<String> {
+    model_label(record).map(Cow::into_owned)
+}
+
+/// [`model_name`], borrowed from the record unless it is a fast one.
+fn model_label(record: &UsageRecord) -> Option<Cow<'_, str>> {
     let model = record
         .model
         .as_deref()
         .filter(|m| !m.is_empty() && *m != "<synthetic>")?;
     Some(if record.fast {
-        format!("{model}-fast")
+        Cow::Owned(format!("{model}-fast"))
     } else {
-        model.to_string()
+        Cow::Borrowed(model)
     })
 }
 
 /// Every grouping of one set of records.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub totals: Tally,
     pub unpriced_models: Vec<String>,
@@ -210,14 +219,23 @@ pub struct Report {
 /// line with the most tokens, then (as ccusage's daily report does) the costliest by `cost`, then the
 /// earliest, then the first seen. The result is in timestamp order.
 pub fn counted(entries: &[Entry], cost: impl Fn(&UsageRecord) -> f64) -> Vec<&Entry> {
-    let main_chain: HashSet<&str> = entries
+    counted_indices(entries, cost)
+        .into_iter()
+        .map(|i| &entries[i as usize])
+        .collect()
+}
+
+/// [`counted`] as indices into `entries`.
+pub fn counted_indices(entries: &[Entry], cost: impl Fn(&UsageRecord) -> f64) -> Vec<u32> {
+    let main_chain: FxHashSet<&str> = entries
         .iter()
         .filter(|e| !e.record.sidechain)
         .filter_map(|e| e.record.message_id.as_deref())
         .collect();
-    let mut best: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut kept: Vec<Option<&Entry>> = Vec::with_capacity(entries.len());
-    for entry in entries {
+    let mut best: FxHashMap<(&str, &str), usize> = FxHashMap::default();
+    best.reserve(entries.len());
+    let mut kept: Vec<Option<u32>> = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
         let r = &entry.record;
         if r.sidechain && r.message_id.as_deref().is_some_and(|id| main_chain.contains(id)) {
             continue;
@@ -226,40 +244,48 @@ pub fn counted(entries: &[Entry], cost: impl Fn(&UsageRecord) -> f64) -> Vec<&En
             (Some(m), Some(q)) => match best.get(&(m, q)) {
                 Some(&slot) => {
                     let Some(current) = kept[slot] else { continue };
-                    let (a, b) = (current.record.total_tokens(), r.total_tokens());
+                    let current = &entries[current as usize].record;
+                    let (a, b) = (current.total_tokens(), r.total_tokens());
                     let better = b > a
                         || (b == a && {
-                            let (ca, cb) = (cost(&current.record), cost(r));
-                            cb > ca || (cb == ca && r.timestamp_ms < current.record.timestamp_ms)
+                            let (ca, cb) = (cost(current), cost(r));
+                            cb > ca || (cb == ca && r.timestamp_ms < current.timestamp_ms)
                         });
                     if better {
-                        kept[slot] = Some(entry);
+                        kept[slot] = Some(index as u32);
                     }
                 }
                 None => {
                     best.insert((m, q), kept.len());
-                    kept.push(Some(entry));
+                    kept.push(Some(index as u32));
                 }
             },
-            _ => kept.push(Some(entry)),
+            _ => kept.push(Some(index as u32)),
         }
     }
-    let mut out: Vec<&Entry> = kept.into_iter().flatten().collect();
-    out.sort_by_key(|e| e.record.timestamp_ms);
+    let mut out: Vec<u32> = kept.into_iter().flatten().collect();
+    out.sort_by_key(|&i| entries[i as usize].record.timestamp_ms);
     out
 }
 
 /// Counts `entries` over `range` and groups them every way the Usage screen and CLI show.
 pub fn build(entries: &[Entry], prices: &PriceTable, range: &Range) -> Report {
+    let counted = counted_indices(entries, |r| prices.cost(r).unwrap_or(0.0));
+    build_counted(entries, &counted, prices, range)
+}
+
+/// [`build`] from records already counted with the same `prices` ([`counted_indices`]).
+pub fn build_counted(entries: &[Entry], counted: &[u32], prices: &PriceTable, range: &Range) -> Report {
     let mut report = Report::default();
-    let mut daily: HashMap<NaiveDate, Group> = HashMap::new();
-    let mut sessions: HashMap<(&str, &str), Group> = HashMap::new();
-    let mut models: HashMap<String, Group> = HashMap::new();
-    let mut projects: HashMap<&str, Group> = HashMap::new();
+    let mut daily: FxHashMap<NaiveDate, Group> = FxHashMap::default();
+    let mut sessions: FxHashMap<(&str, &str), Group> = FxHashMap::default();
+    let mut models: FxHashMap<String, Group> = FxHashMap::default();
+    let mut projects: FxHashMap<&str, Group> = FxHashMap::default();
     let mut all = Group::new(String::new(), "");
     // The zone's offset changes at most on quarter hours: one conversion per quarter hour seen.
-    let mut days: HashMap<i64, NaiveDate> = HashMap::new();
-    for entry in counted(entries, |r| prices.cost(r).unwrap_or(0.0)) {
+    let mut days: FxHashMap<i64, NaiveDate> = FxHashMap::default();
+    for &index in counted {
+        let entry = &entries[index as usize];
         let ms = entry.record.timestamp_ms;
         let day = *days
             .entry(ms.div_euclid(QUARTER_HOUR_MS))
@@ -270,7 +296,7 @@ pub fn build(entries: &[Entry], prices: &PriceTable, range: &Range) -> Report {
         report.records += 1;
         let record = &entry.record;
         let cost = prices.cost(record);
-        let name = model_name(record);
+        let name = model_label(record);
         let name = name.as_deref();
         all.add(record, name, cost);
         daily
@@ -345,239 +371,6 @@ fn merge(target: &mut Group, source: &Group) {
             None => target.models.push(model.clone()),
         }
     }
-}
-
-/// One of the report's tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Grouping {
-    #[default]
-    Daily,
-    Monthly,
-    Models,
-    Projects,
-    Sessions,
-}
-
-impl Grouping {
-    pub const ALL: [Grouping; 5] = [
-        Grouping::Daily,
-        Grouping::Monthly,
-        Grouping::Models,
-        Grouping::Projects,
-        Grouping::Sessions,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Grouping::Daily => "By day",
-            Grouping::Monthly => "By month",
-            Grouping::Models => "By model",
-            Grouping::Projects => "By project",
-            Grouping::Sessions => "By session",
-        }
-    }
-
-    /// The name of the row key in exports (ccusage's where it has one).
-    pub fn key_name(self) -> &'static str {
-        match self {
-            Grouping::Daily => "date",
-            Grouping::Monthly => "month",
-            Grouping::Models => "model",
-            Grouping::Projects => "project",
-            Grouping::Sessions => "sessionId",
-        }
-    }
-
-    pub fn file_stem(self) -> &'static str {
-        match self {
-            Grouping::Daily => "daily",
-            Grouping::Monthly => "monthly",
-            Grouping::Models => "models",
-            Grouping::Projects => "projects",
-            Grouping::Sessions => "sessions",
-        }
-    }
-
-    pub fn rows(self, report: &Report) -> &[Group] {
-        match self {
-            Grouping::Daily => &report.daily,
-            Grouping::Monthly => &report.monthly,
-            Grouping::Models => &report.models,
-            Grouping::Projects => &report.projects,
-            Grouping::Sessions => &report.sessions,
-        }
-    }
-}
-
-/// One table as CSV: the key, tokens, cost (empty when some of it has no price) and the models.
-pub fn to_csv(report: &Report, grouping: Grouping) -> Result<String, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![grouping.key_name()];
-    if grouping == Grouping::Sessions {
-        header.push("projectPath");
-    }
-    header.extend([
-        "inputTokens",
-        "outputTokens",
-        "cacheCreationTokens",
-        "cacheReadTokens",
-        "totalTokens",
-        "totalCost",
-        "unpricedModels",
-        "modelsUsed",
-    ]);
-    out.write_record(&header)?;
-    for g in grouping.rows(report) {
-        let mut row = vec![g.key.clone()];
-        if grouping == Grouping::Sessions {
-            row.push(g.project.clone());
-        }
-        let unpriced = g.unpriced_models();
-        row.extend([
-            g.tally.input.to_string(),
-            g.tally.output.to_string(),
-            g.tally.cache_write.to_string(),
-            g.tally.cache_read.to_string(),
-            g.tally.total().to_string(),
-            format!("{:.6}", g.tally.cost),
-            unpriced.join(" "),
-            g.models.iter().map(|m| m.model.as_str()).collect::<Vec<_>>().join(" "),
-        ]);
-        out.write_record(&row)?;
-    }
-    let bytes = out.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// One table as JSON, with ccusage's field names: `{"<table>": [...], "totals": {...}}`.
-pub fn to_json(report: &Report, grouping: Grouping) -> Value {
-    match grouping {
-        Grouping::Daily => ccusage_json(report, ReportKind::Daily),
-        Grouping::Monthly => ccusage_json(report, ReportKind::Monthly),
-        Grouping::Sessions => ccusage_json(report, ReportKind::Session),
-        Grouping::Models | Grouping::Projects => {
-            let rows: Vec<Value> = grouping
-                .rows(report)
-                .iter()
-                .map(|g| {
-                    let mut row = row_json(g);
-                    row.insert(grouping.key_name().into(), json!(g.key));
-                    Value::Object(row)
-                })
-                .collect();
-            let mut totals = tokens_json(&report.totals);
-            if !report.unpriced_models.is_empty() {
-                totals.insert("unpricedModels".into(), json!(report.unpriced_models));
-            }
-            json!({ grouping.file_stem(): rows, "totals": totals })
-        }
-    }
-}
-
-/// The report kinds of `anyon usage`, named as ccusage names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReportKind {
-    Daily,
-    Monthly,
-    Session,
-}
-
-fn tokens_json(t: &Tally) -> serde_json::Map<String, Value> {
-    let mut map = serde_json::Map::new();
-    map.insert("inputTokens".into(), json!(t.input));
-    map.insert("outputTokens".into(), json!(t.output));
-    map.insert("cacheCreationTokens".into(), json!(t.cache_write));
-    map.insert("cacheReadTokens".into(), json!(t.cache_read));
-    map.insert("totalTokens".into(), json!(t.total()));
-    map.insert("totalCost".into(), json!(t.cost));
-    map
-}
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default()
-}
-
-fn row_json(group: &Group) -> serde_json::Map<String, Value> {
-    let mut map = tokens_json(&group.tally);
-    map.insert(
-        "modelsUsed".into(),
-        json!(group.models.iter().map(|m| &m.model).collect::<Vec<_>>()),
-    );
-    let mut breakdowns: Vec<&ModelTally> = group.models.iter().collect();
-    breakdowns.sort_by(|a, b| b.tally.cost.total_cmp(&a.tally.cost));
-    let breakdowns: Vec<Value> = breakdowns
-        .into_iter()
-        .map(|m| {
-            let mut b = json!({
-                "modelName": m.model,
-                "inputTokens": m.tally.input,
-                "outputTokens": m.tally.output,
-                "cacheCreationTokens": m.tally.cache_write,
-                "cacheReadTokens": m.tally.cache_read,
-                "cost": m.tally.cost,
-            });
-            if m.unpriced {
-                b["missingPricing"] = json!(true);
-            }
-            b
-        })
-        .collect();
-    map.insert("modelBreakdowns".into(), Value::Array(breakdowns));
-    map
-}
-
-/// The report as ccusage's `--json` prints it: `{"daily"|"monthly"|"sessions": [...], "totals": {...}}`.
-pub fn ccusage_json(report: &Report, kind: ReportKind) -> Value {
-    let (name, rows): (&str, Vec<Value>) = match kind {
-        ReportKind::Daily => (
-            "daily",
-            report
-                .daily
-                .iter()
-                .map(|g| {
-                    let mut row = row_json(g);
-                    row.insert("date".into(), json!(g.key));
-                    Value::Object(row)
-                })
-                .collect(),
-        ),
-        ReportKind::Monthly => (
-            "monthly",
-            report
-                .monthly
-                .iter()
-                .map(|g| {
-                    let mut row = row_json(g);
-                    row.insert("month".into(), json!(g.key));
-                    Value::Object(row)
-                })
-                .collect(),
-        ),
-        ReportKind::Session => (
-            "sessions",
-            report
-                .sessions
-                .iter()
-                .map(|g| {
-                    let mut row = row_json(g);
-                    row.insert("sessionId".into(), json!(g.key));
-                    row.insert("projectPath".into(), json!(g.project));
-                    row.insert("firstActivity".into(), json!(iso(g.first_ms)));
-                    row.insert("lastActivity".into(), json!(iso(g.last_ms)));
-                    Value::Object(row)
-                })
-                .collect(),
-        ),
-    };
-    let mut totals = tokens_json(&report.totals);
-    if !report.unpriced_models.is_empty() {
-        totals.insert("unpricedModels".into(), json!(report.unpriced_models));
-    }
-    json!({ name: rows, "totals": totals })
 }
 
 #[cfg(test)]

@@ -1,11 +1,6 @@
-//! The incremental index of the transcripts, in the app's SQLite.
-//!
-//! Per file it keeps the size, the modification time and the offset parsed so far (always the end of a
-//! complete line). A scan stats every file: unchanged files are not opened; a file that grew is read from
-//! the saved offset; a file that shrank or whose start changed is read again from the beginning; a file
-//! that is gone leaves the index. Unparseable lines are counted and skipped.
+//! Reading the tree: which files changed since the last scan, and parsing what is new in them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -15,92 +10,9 @@ use std::sync::{Arc, mpsc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::layout::{self, FilePlace};
-use super::line::{self, Line, LineMeta, UsageRecord};
-use super::report::Entry;
-
-/// Why an index operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    #[error("index database error: {0}")]
-    Sql(#[from] rusqlite::Error),
-    #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("the scan was stopped")]
-    Stopped,
-}
-
-/// What a scan did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ScanStats {
-    pub files: usize,
-    pub unchanged: usize,
-    pub new: usize,
-    pub appended: usize,
-    pub reindexed: usize,
-    pub removed: usize,
-    pub bytes_read: u64,
-    pub lines_read: u64,
-    pub malformed: u64,
-    /// Files that could not be read (permissions, vanished mid-scan): kept as they were.
-    pub unreadable: usize,
-}
-
-impl ScanStats {
-    pub fn changed(&self) -> bool {
-        self.new + self.appended + self.reindexed + self.removed > 0
-    }
-}
-
-/// Progress of a running scan, for the status bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub files_done: usize,
-    pub files_total: usize,
-    pub bytes_done: u64,
-    pub bytes_total: u64,
-}
-
-/// One indexed file as the Projects screen needs it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FileRow {
-    pub path: String,
-    pub project_dir: String,
-    pub session_id: String,
-    pub subagent: bool,
-    pub size: u64,
-    pub lines: u64,
-    pub malformed: u64,
-    pub inner_session: Option<String>,
-    pub cwd: Option<String>,
-    pub git_branch: Option<String>,
-    pub first_ms: Option<i64>,
-    pub last_ms: Option<i64>,
-    pub messages: u64,
-    pub first_prompt: Option<String>,
-    pub custom_title: Option<String>,
-    pub ai_title: Option<String>,
-    pub summary: Option<String>,
-    pub models: Vec<String>,
-}
-
-impl FileRow {
-    /// The session this file belongs to on the Projects screen: old-style agent files name theirs inside.
-    pub fn owner_session(&self) -> &str {
-        if self.subagent && self.path.matches('/').count() == 1 {
-            return self.inner_session.as_deref().unwrap_or(&self.session_id);
-        }
-        &self.session_id
-    }
-}
-
-/// Everything the index holds, loaded.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub files: Vec<FileRow>,
-    pub entries: Vec<Entry>,
-    pub added_projects: Vec<String>,
-}
+use super::{FileMeta, FileRow, IndexError, Kept, Loaded, META_COLUMNS, Progress, ScanStats, meta_from};
+use crate::history::layout::{self, FilePlace};
+use crate::history::line::{self, Line, UsageRecord};
 
 struct Known {
     id: i64,
@@ -135,87 +47,6 @@ struct Parsed {
     meta: FileMeta,
     records: Vec<UsageRecord>,
     error: Option<std::io::Error>,
-}
-
-/// The metadata of one file (or of its new part, merged into the stored one).
-#[derive(Debug, Clone, Default)]
-struct FileMeta {
-    inner_session: Option<String>,
-    cwd: Option<String>,
-    git_branch: Option<String>,
-    first_ms: Option<i64>,
-    last_ms: Option<i64>,
-    messages: u64,
-    first_prompt: Option<String>,
-    custom_title: Option<String>,
-    ai_title: Option<String>,
-    summary: Option<String>,
-    models: BTreeSet<String>,
-}
-
-impl FileMeta {
-    fn add(&mut self, meta: LineMeta) {
-        if self.inner_session.is_none() {
-            self.inner_session = meta.session_id.filter(|s| !s.is_empty());
-        }
-        if let Some(cwd) = meta.cwd.filter(|c| !c.is_empty()) {
-            self.cwd = Some(cwd);
-        }
-        if let Some(branch) = meta.git_branch.filter(|b| !b.is_empty()) {
-            self.git_branch = Some(branch);
-        }
-        if let Some(ts) = meta.timestamp_ms {
-            self.first_ms = Some(self.first_ms.map_or(ts, |f| f.min(ts)));
-            self.last_ms = Some(self.last_ms.map_or(ts, |l| l.max(ts)));
-        }
-        if meta.is_message {
-            self.messages += 1;
-        }
-        if self.first_prompt.is_none() {
-            self.first_prompt = meta.prompt.map(|p| truncate(&p, 500));
-        }
-        if let Some(t) = meta.custom_title {
-            self.custom_title = Some(truncate(&t, 300));
-        }
-        if let Some(t) = meta.ai_title {
-            self.ai_title = Some(truncate(&t, 300));
-        }
-        if let Some(t) = meta.summary {
-            self.summary = Some(truncate(&t, 300));
-        }
-        if let Some(model) = meta.model {
-            self.models.insert(model);
-        }
-    }
-
-    /// Merges an earlier part (`self`, from the database) with a later one.
-    fn then(mut self, later: FileMeta) -> FileMeta {
-        self.inner_session = self.inner_session.or(later.inner_session);
-        self.cwd = later.cwd.or(self.cwd);
-        self.git_branch = later.git_branch.or(self.git_branch);
-        self.first_ms = match (self.first_ms, later.first_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.last_ms = match (self.last_ms, later.last_ms) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        self.messages += later.messages;
-        self.first_prompt = self.first_prompt.or(later.first_prompt);
-        self.custom_title = later.custom_title.or(self.custom_title);
-        self.ai_title = later.ai_title.or(self.ai_title);
-        self.summary = later.summary.or(self.summary);
-        self.models.extend(later.models);
-        self
-    }
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -300,7 +131,9 @@ fn read_job(job: Job) -> Parsed {
                 Ok(text) => std::borrow::Cow::Borrowed(text),
                 Err(_) => String::from_utf8_lossy(&buf),
             };
-            let parsed_line = line::parse(text.trim_end_matches(['\n', '\r']));
+            // Once the file's first prompt is known, tool results need not be searched for one.
+            let prompts = parsed.meta.first_prompt.is_none();
+            let parsed_line = line::parse_with(text.trim_end_matches(['\n', '\r']), prompts);
             if !complete && parsed_line == Line::Malformed {
                 // A line still being written: read it again once it is whole.
                 break;
@@ -333,12 +166,17 @@ fn read_job(job: Job) -> Parsed {
 }
 
 /// Brings the index in `conn` up to date with the files under `root`.
+///
+/// When the index was empty, everything it now holds was read by this scan: with `keep`, it is also
+/// returned as [`Loaded`] (what [`super::load`] would read back), so that the first catalog does not
+/// read it all again from the database.
 pub fn scan(
     conn: &mut Connection,
     root: &Path,
     stop: &AtomicBool,
+    keep: bool,
     mut progress: impl FnMut(Progress),
-) -> Result<ScanStats, IndexError> {
+) -> Result<(ScanStats, Option<Loaded>), IndexError> {
     let mut stats = ScanStats::default();
     let mut known: HashMap<String, Known> = HashMap::new();
     {
@@ -427,8 +265,10 @@ pub fn scan(
         }
         tx.commit()?;
     }
+    let mut kept: Option<Kept> = (keep && known.is_empty()).then(Kept::default);
     if jobs.is_empty() {
-        return Ok(stats);
+        let loaded = kept.map(|kept| kept.into_loaded(conn)).transpose()?;
+        return Ok((stats, loaded));
     }
     // Big files first, so the two readers finish together.
     jobs.sort_by_key(|Job::Read { size, offset, .. }| std::cmp::Reverse(size - offset.min(size)));
@@ -485,7 +325,10 @@ pub fn scan(
                 stats.lines_read += parsed.lines;
                 stats.malformed += parsed.malformed;
                 in_batch += parsed.records.len() + 1;
-                store(&batch, parsed)?;
+                let (row, records) = store(&batch, parsed)?;
+                if let Some(kept) = kept.as_mut() {
+                    kept.push(row, records);
+                }
             }
             if in_batch > 20_000 {
                 batch.commit()?;
@@ -504,10 +347,12 @@ pub fn scan(
     if stop.load(Ordering::Relaxed) {
         return Err(IndexError::Stopped);
     }
-    Ok(stats)
+    let loaded = kept.map(|kept| kept.into_loaded(conn)).transpose()?;
+    Ok((stats, loaded))
 }
 
-fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(), IndexError> {
+/// Writes what was read; returns the file's row as it now stands and the records read.
+fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(FileRow, Vec<UsageRecord>), IndexError> {
     let Job::Read {
         path,
         place,
@@ -604,28 +449,27 @@ fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(), IndexError> {
             r.fast,
         ])?;
     }
-    Ok(())
-}
-
-/// The metadata columns of `transcript_files`, in the order [`meta_from`] reads them.
-const META_COLUMNS: &str = "inner_session, cwd, git_branch, first_ms, last_ms, messages, first_prompt, custom_title, ai_title, summary, models";
-
-/// Reads [`META_COLUMNS`] from `row`, starting at column `at`.
-fn meta_from(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FileMeta> {
-    let models: String = row.get(at + 10)?;
-    Ok(FileMeta {
-        inner_session: row.get(at)?,
-        cwd: row.get(at + 1)?,
-        git_branch: row.get(at + 2)?,
-        first_ms: row.get(at + 3)?,
-        last_ms: row.get(at + 4)?,
-        messages: row.get::<_, i64>(at + 5)? as u64,
-        first_prompt: row.get(at + 6)?,
-        custom_title: row.get(at + 7)?,
-        ai_title: row.get(at + 8)?,
-        summary: row.get(at + 9)?,
-        models: models.lines().map(str::to_string).collect(),
-    })
+    let row = FileRow {
+        path,
+        project_dir: place.project_dir,
+        session_id: place.session_id,
+        subagent: place.subagent,
+        size,
+        lines,
+        malformed,
+        inner_session: meta.inner_session,
+        cwd: meta.cwd,
+        git_branch: meta.git_branch,
+        first_ms: meta.first_ms,
+        last_ms: meta.last_ms,
+        messages: meta.messages,
+        first_prompt: meta.first_prompt,
+        custom_title: meta.custom_title,
+        ai_title: meta.ai_title,
+        summary: meta.summary,
+        models: meta.models.into_iter().collect(),
+    };
+    Ok((row, parsed.records))
 }
 
 fn stored_meta(tx: &rusqlite::Transaction, id: i64) -> Result<(FileMeta, u64, u64), IndexError> {
@@ -643,105 +487,4 @@ fn stored_meta(tx: &rusqlite::Transaction, id: i64) -> Result<(FileMeta, u64, u6
         )
         .optional()?;
     Ok(row.unwrap_or_default())
-}
-
-/// Loads everything the index holds.
-pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
-    let mut loaded = Loaded::default();
-    let mut places: HashMap<i64, (Arc<str>, Arc<str>)> = HashMap::new();
-    let mut file_ids: Vec<i64> = Vec::new();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT id, path, project_dir, session_id, subagent, size, lines, malformed, {META_COLUMNS} FROM transcript_files"
-    ))?;
-    let mut rows = stmt.query([])?;
-    let mut interned: HashMap<String, Arc<str>> = HashMap::new();
-    let mut intern = |s: &str| -> Arc<str> { interned.entry(s.to_string()).or_insert_with(|| s.into()).clone() };
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let meta = meta_from(r, 8)?;
-        let row = FileRow {
-            path: r.get(1)?,
-            project_dir: r.get(2)?,
-            session_id: r.get(3)?,
-            subagent: r.get(4)?,
-            size: r.get::<_, i64>(5)? as u64,
-            lines: r.get::<_, i64>(6)? as u64,
-            malformed: r.get::<_, i64>(7)? as u64,
-            inner_session: meta.inner_session,
-            cwd: meta.cwd,
-            git_branch: meta.git_branch,
-            first_ms: meta.first_ms,
-            last_ms: meta.last_ms,
-            messages: meta.messages,
-            first_prompt: meta.first_prompt,
-            custom_title: meta.custom_title,
-            ai_title: meta.ai_title,
-            summary: meta.summary,
-            models: meta.models.into_iter().collect(),
-        };
-        places.insert(id, (intern(&row.project_dir), intern(&row.session_id)));
-        file_ids.push(id);
-        loaded.files.push(row);
-    }
-    drop(rows);
-    drop(stmt);
-    // Records are kept in ccusage's order: files by path, lines in file order. Among copies of one response
-    // with equal tokens (a resumed or forked session), the first wins.
-    let mut order: Vec<usize> = (0..loaded.files.len()).collect();
-    order.sort_by(|&a, &b| loaded.files[a].path.cmp(&loaded.files[b].path));
-    let mut rank: HashMap<i64, usize> = HashMap::with_capacity(order.len());
-    for (r, i) in order.into_iter().enumerate() {
-        rank.insert(file_ids[i], r);
-    }
-    let mut ranked: Vec<usize> = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT file_id, ts_ms, message_id, request_id, model, input, output, cache_write_5m, cache_write_1h,
-         cache_read, cost_usd, sidechain, fast FROM usage_records",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let file_id: i64 = r.get(0)?;
-        let (Some((project, session)), Some(&file_rank)) = (places.get(&file_id), rank.get(&file_id)) else {
-            continue;
-        };
-        ranked.push(file_rank);
-        loaded.entries.push(Entry {
-            record: UsageRecord {
-                timestamp_ms: r.get(1)?,
-                message_id: r.get(2)?,
-                request_id: r.get(3)?,
-                model: r.get(4)?,
-                input: r.get::<_, i64>(5)? as u64,
-                output: r.get::<_, i64>(6)? as u64,
-                cache_write_5m: r.get::<_, i64>(7)? as u64,
-                cache_write_1h: r.get::<_, i64>(8)? as u64,
-                cache_read: r.get::<_, i64>(9)? as u64,
-                cost_usd: r.get(10)?,
-                sidechain: r.get(11)?,
-                fast: r.get(12)?,
-            },
-            project: project.clone(),
-            session: session.clone(),
-        });
-    }
-    drop(rows);
-    drop(stmt);
-    if ranked.windows(2).any(|w| w[0] > w[1]) {
-        let mut keyed: Vec<(usize, Entry)> = ranked.into_iter().zip(loaded.entries.drain(..)).collect();
-        keyed.sort_by_key(|(r, _)| *r);
-        loaded.entries = keyed.into_iter().map(|(_, e)| e).collect();
-    }
-    let mut stmt = conn.prepare("SELECT path FROM added_projects ORDER BY added_ms")?;
-    loaded.added_projects = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    Ok(loaded)
-}
-
-/// Remembers a project the person added (before Claude ran there).
-pub fn add_project(conn: &Connection, path: &str) -> Result<(), IndexError> {
-    let now = chrono::Utc::now().timestamp_millis();
-    conn.execute(
-        "INSERT INTO added_projects (path, added_ms) VALUES (?1, ?2) ON CONFLICT(path) DO NOTHING",
-        params![path, now],
-    )?;
-    Ok(())
 }
