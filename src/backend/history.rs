@@ -77,10 +77,6 @@ impl Backend {
         let backend = self.clone();
         self.runtime().spawn_blocking(move || {
             backend.show_saved();
-            // After a snapshot, the scan also loads the index (the catalog is partial until then).
-            if let Err(error) = backend.refresh_history() {
-                tracing::warn!(%error, "transcript scan failed");
-            }
             if watch && let Some(root) = backend.projects_root() {
                 let again = backend.clone();
                 match crate::history::watch::watch(&root, Duration::from_millis(300), move || {
@@ -91,6 +87,11 @@ impl Backend {
                     Ok(watcher) => *lock(&backend.inner.history.watcher) = Some(watcher),
                     Err(error) => tracing::warn!(%error, root = %root.display(), "cannot watch the transcripts"),
                 }
+            }
+            // After a snapshot, the scan also loads the index (the catalog is partial until then). The watcher
+            // is already on: a file changed while this scan runs makes it scan again, never goes unseen.
+            if let Err(error) = backend.refresh_history() {
+                tracing::warn!(%error, "transcript scan failed");
             }
         });
     }
