@@ -77,22 +77,32 @@ pub enum Line {
 #[serde(rename_all = "camelCase")]
 struct Raw<'a> {
     #[serde(rename = "type")]
-    kind: Option<Lenient>,
-    timestamp: Option<Lenient>,
-    session_id: Option<Lenient>,
-    cwd: Option<Lenient>,
-    git_branch: Option<Lenient>,
+    #[serde(borrow)]
+    kind: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    session_id: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    cwd: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    git_branch: Option<Lenient<'a>>,
     is_sidechain: Option<LenientBool>,
     is_meta: Option<LenientBool>,
-    request_id: Option<Lenient>,
+    #[serde(borrow)]
+    request_id: Option<Lenient<'a>>,
     #[serde(rename = "costUSD")]
     cost_usd: Option<LenientF64>,
     #[serde(borrow)]
     message: Option<MaybeMessage<'a>>,
-    summary: Option<Lenient>,
-    custom_title: Option<Lenient>,
-    ai_title: Option<Lenient>,
-    title: Option<Lenient>,
+    #[serde(borrow)]
+    summary: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    custom_title: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    ai_title: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    title: Option<Lenient<'a>>,
     tool_use_result: Option<serde::de::IgnoredAny>,
     /// A `progress` line's payload: an `agent_progress` one carries a subagent's API response.
     #[serde(borrow)]
@@ -109,20 +119,87 @@ struct ProgressData<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ProgressMessage<'a> {
-    timestamp: Option<Lenient>,
-    request_id: Option<Lenient>,
+    #[serde(borrow)]
+    timestamp: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    request_id: Option<Lenient<'a>>,
     #[serde(borrow)]
     message: Option<&'a RawValue>,
 }
 
-/// A string field that tolerates any other JSON type (as None).
-struct Lenient(Option<String>);
+/// A string field that tolerates any other JSON type (as None); borrowed from the line when it has no
+/// escapes, so most fields cost no allocation.
+struct Lenient<'a>(Option<std::borrow::Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for Lenient {
+impl Lenient<'_> {
+    fn as_str(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    fn owned(self) -> Option<String> {
+        self.0.map(std::borrow::Cow::into_owned)
+    }
+}
+
+/// What a lenient field saw: the scalar kinds it can use; containers are skipped without building them.
+enum Scalar<'a> {
+    Str(std::borrow::Cow<'a, str>),
+    Bool(bool),
+    Number(f64),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        Ok(Lenient(match value {
-            serde_json::Value::String(s) => Some(s),
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        use std::borrow::Cow;
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number(v))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Lenient(match Scalar::deserialize(d)? {
+            Scalar::Str(s) => Some(s),
             _ => None,
         }))
     }
@@ -132,9 +209,7 @@ struct LenientBool(bool);
 
 impl<'de> Deserialize<'de> for LenientBool {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(LenientBool(
-            serde_json::Value::deserialize(d)?.as_bool().unwrap_or(false),
-        ))
+        Ok(LenientBool(matches!(Scalar::deserialize(d)?, Scalar::Bool(true))))
     }
 }
 
@@ -142,7 +217,10 @@ struct LenientF64(Option<f64>);
 
 impl<'de> Deserialize<'de> for LenientF64 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(LenientF64(serde_json::Value::deserialize(d)?.as_f64()))
+        Ok(LenientF64(match Scalar::deserialize(d)? {
+            Scalar::Number(n) => Some(n),
+            _ => None,
+        }))
     }
 }
 
@@ -191,8 +269,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for MaybeMessage<'a> {
 
 #[derive(Deserialize)]
 struct Message<'a> {
-    id: Option<Lenient>,
-    model: Option<Lenient>,
+    #[serde(borrow)]
+    id: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    model: Option<Lenient<'a>>,
     usage: Option<&'a RawValue>,
     #[serde(borrow)]
     content: Option<&'a RawValue>,
@@ -231,28 +311,32 @@ pub fn parse_with(text: &str, prompts: bool) -> Line {
     let Ok(raw) = serde_json::from_str::<Raw>(text) else {
         return Line::Malformed;
     };
-    let kind = raw.kind.as_ref().and_then(|k| k.0.as_deref()).unwrap_or("");
-    let timestamp_ms = raw.timestamp.and_then(|t| t.0).and_then(|t| parse_timestamp(&t));
+    let kind = raw.kind.as_ref().and_then(Lenient::as_str).unwrap_or("");
+    let timestamp_ms = raw
+        .timestamp
+        .as_ref()
+        .and_then(Lenient::as_str)
+        .and_then(parse_timestamp);
     let sidechain = raw.is_sidechain.is_some_and(|b| b.0);
     let message = raw.message.and_then(|m| m.0);
     let mut meta = LineMeta {
-        session_id: raw.session_id.and_then(|s| s.0),
-        cwd: raw.cwd.and_then(|s| s.0),
-        git_branch: raw.git_branch.and_then(|s| s.0),
+        session_id: raw.session_id.and_then(Lenient::owned),
+        cwd: raw.cwd.and_then(Lenient::owned),
+        git_branch: raw.git_branch.and_then(Lenient::owned),
         timestamp_ms,
         ..LineMeta::default()
     };
     match kind {
-        "summary" => meta.summary = raw.summary.and_then(|s| s.0),
-        "custom-title" => meta.custom_title = raw.custom_title.or(raw.title).and_then(|s| s.0),
-        "ai-title" => meta.ai_title = raw.ai_title.or(raw.title).and_then(|s| s.0),
+        "summary" => meta.summary = raw.summary.and_then(Lenient::owned),
+        "custom-title" => meta.custom_title = raw.custom_title.or(raw.title).and_then(Lenient::owned),
+        "ai-title" => meta.ai_title = raw.ai_title.or(raw.title).and_then(Lenient::owned),
         _ => {}
     }
     let mut usage = None;
-    let request_id = raw.request_id.and_then(|r| r.0);
+    let request_id = raw.request_id.and_then(Lenient::owned);
     let cost_usd = raw.cost_usd.and_then(|c| c.0);
     if let Some(message) = message {
-        let model = message.model.as_ref().and_then(|m| m.0.clone());
+        let model = message.model.as_ref().and_then(Lenient::as_str).map(str::to_owned);
         if kind == "assistant" {
             meta.is_message = true;
             meta.model = model.clone().filter(|m| m != "<synthetic>");
@@ -277,11 +361,15 @@ pub fn parse_with(text: &str, prompts: bool) -> Line {
         && let Ok(nested) = serde_json::from_str::<ProgressMessage>(nested.get())
         && let Some(inner) = nested.message
         && let Ok(inner) = serde_json::from_str::<Message>(inner.get())
-        && let Some(timestamp_ms) = nested.timestamp.and_then(|t| t.0).and_then(|t| parse_timestamp(&t))
+        && let Some(timestamp_ms) = nested
+            .timestamp
+            .as_ref()
+            .and_then(Lenient::as_str)
+            .and_then(parse_timestamp)
     {
         // A subagent's response relayed into its parent's transcript (Claude Code 2.1.3x): ccusage counts
         // it, with the relayed message's own timestamp and request id.
-        let request_id = nested.request_id.and_then(|r| r.0).or(request_id);
+        let request_id = nested.request_id.and_then(Lenient::owned).or(request_id);
         usage = usage_record(inner, timestamp_ms, request_id, cost_usd, sidechain);
         if let Some(u) = &usage {
             meta.model = u.model.clone().filter(|m| m != "<synthetic>");
@@ -307,9 +395,9 @@ fn usage_record(
     };
     Some(UsageRecord {
         timestamp_ms,
-        message_id: message.id.and_then(|i| i.0),
+        message_id: message.id.and_then(Lenient::owned),
         request_id,
-        model: message.model.and_then(|m| m.0),
+        model: message.model.and_then(Lenient::owned),
         input: u.input_tokens,
         output: u.output_tokens,
         cache_write_5m,
