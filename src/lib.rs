@@ -21,6 +21,7 @@ pub mod app;
 pub mod auth;
 pub mod backend;
 pub mod checkpoint;
+pub mod claude_config;
 pub mod claude;
 pub mod cli;
 pub mod command;
