@@ -12,6 +12,7 @@ mod checkpoints_ui;
 mod claude_auth;
 mod claude_auth_ui;
 mod claude_cli_peer;
+mod claude_config;
 mod cli;
 mod database;
 mod history;

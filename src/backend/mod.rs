@@ -8,6 +8,7 @@ mod agents;
 mod checkpoints;
 mod claude;
 mod claude_auth;
+mod claude_config;
 mod history;
 mod mcp;
 pub use history::to_range as to_usage_range;
@@ -80,6 +81,8 @@ pub enum BackendError {
     Account(String),
     #[error(transparent)]
     SignIn(#[from] crate::account::SignInError),
+    #[error(transparent)]
+    ClaudeConfig(#[from] crate::claude_config::ConfigError),
 }
 
 impl BackendError {
@@ -91,6 +94,9 @@ impl BackendError {
             }) => ErrorDetail::SqlOffset(*offset),
             BackendError::Storage(StorageError::WriteRefused { risk }) => ErrorDetail::WriteRefused(risk.clone()),
             BackendError::Storage(StorageError::Cancelled) => ErrorDetail::Cancelled,
+            BackendError::ClaudeConfig(crate::claude_config::ConfigError::Changed { text, .. }) => {
+                ErrorDetail::ChangedOnDisk(text.clone())
+            }
             _ => ErrorDetail::None,
         }
     }
@@ -117,6 +123,7 @@ impl BackendError {
             BackendError::Secrets(_) => "secrets",
             BackendError::Account(_) => "account",
             BackendError::SignIn(_) => "sign_in",
+            BackendError::ClaudeConfig(error) => error.kind(),
             BackendError::Mcp(error) => match error {
                 crate::mcp::McpError::NotFound { .. } => "not_found",
                 crate::mcp::McpError::Exists { .. } => "exists",
@@ -236,6 +243,8 @@ struct Inner {
     auth_server: RwLock<Option<String>>,
     /// Claude's `.claude.json` (MCP servers of the user and local scopes).
     claude_json: RwLock<Option<PathBuf>>,
+    /// Claude's config folder (user settings, slash commands, memory).
+    claude_config_dir: RwLock<Option<PathBuf>>,
     /// Where secrets (the Anthropic API key) are kept: the keychain, or a file in the data folder.
     secrets: RwLock<Arc<crate::secrets::SecretStore>>,
 }
@@ -294,6 +303,7 @@ impl Backend {
             auth_server: RwLock::new(None),
             claude_json: RwLock::new(crate::mcp::claude_json_path()),
             secrets: RwLock::new(secrets),
+            claude_config_dir: RwLock::new(crate::claude_config::config_dir()),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
@@ -518,6 +528,11 @@ impl Backend {
             command @ (Command::ClaudeAuthCheck
             | Command::ClaudeAuthSaveApiKey { .. }
             | Command::ClaudeAuthRemoveApiKey) => self.claude_auth(command).await,
+            command @ (Command::ClaudeConfigRead { .. }
+            | Command::ClaudeConfigEdit { .. }
+            | Command::SlashCommandsList { .. }
+            | Command::SlashCommandSave { .. }
+            | Command::SlashCommandDelete { .. }) => self.claude_config(command).await,
             Command::AccountStatus => self.account_status().await.map(Output::Account),
             Command::SignInStart { open_browser } => self.sign_in_start(open_browser).await.map(Output::Account),
             Command::SignInCancel => {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub use view::{Effective, HookCommand, HookGroup, Permissions, SettingsView};
+pub use view::{ConfigSnapshot, Effective, HookCommand, HookGroup, Permissions, SettingsView};
 
 /// The hook events Claude Code runs hooks for.
 pub const HOOK_EVENTS: [&str; 9] = [
@@ -168,7 +168,12 @@ pub fn read_text(path: &Path) -> Result<(Option<String>, Version), ConfigError> 
 }
 
 /// Refuses when the file at `path` is no longer the `expected` version.
-pub fn check_version(path: &Path, current: &Version, text: Option<&str>, expected: Option<&Version>) -> Result<(), ConfigError> {
+pub fn check_version(
+    path: &Path,
+    current: &Version,
+    text: Option<&str>,
+    expected: Option<&Version>,
+) -> Result<(), ConfigError> {
     match expected {
         Some(expected) if expected != current => Err(ConfigError::Changed {
             path: path.into(),
@@ -321,17 +326,25 @@ impl SettingsEdit {
                 if let Some(timeout) = timeout_secs {
                     hook.insert("timeout".into(), (*timeout).into());
                 }
-                match groups[index].as_object_mut().map(|g| g.entry("hooks").or_insert(Value::Array(Vec::new()))) {
+                match groups[index]
+                    .as_object_mut()
+                    .map(|g| g.entry("hooks").or_insert(Value::Array(Vec::new())))
+                {
                     Some(Value::Array(hooks)) => {
                         hooks.push(Value::Object(hook));
                         Ok(())
                     }
-                    _ => Err(ConfigError::Invalid(format!("hooks.{event}[{index}] is not a hook group"))),
+                    _ => Err(ConfigError::Invalid(format!(
+                        "hooks.{event}[{index}] is not a hook group"
+                    ))),
                 }
             }
             SettingsEdit::RemoveHook { event, group, hook } => {
                 let missing = || ConfigError::NotFound(format!("hook {hook} of group {group} of {event}"));
-                let hooks = root.get_mut("hooks").and_then(Value::as_object_mut).ok_or_else(missing)?;
+                let hooks = root
+                    .get_mut("hooks")
+                    .and_then(Value::as_object_mut)
+                    .ok_or_else(missing)?;
                 let groups = hooks.get_mut(event).and_then(Value::as_array_mut).ok_or_else(missing)?;
                 let list = groups
                     .get_mut(*group)
@@ -365,15 +378,16 @@ fn set_path(root: &mut Map<String, Value>, key: &str, value: Option<Value>) -> R
     if parts.iter().any(|p| p.is_empty()) {
         return Err(ConfigError::Invalid(format!("invalid key {key:?}")));
     }
-    let (last, parents) = parts.split_last().ok_or_else(|| ConfigError::Invalid("empty key".into()))?;
+    let (last, parents) = parts
+        .split_last()
+        .ok_or_else(|| ConfigError::Invalid("empty key".into()))?;
     let mut object = root;
     for (depth, part) in parents.iter().enumerate() {
         if value.is_none() && !object.contains_key(*part) {
             return Ok(());
         }
-        object = object_at(object, part).map_err(|_| {
-            ConfigError::Invalid(format!("{} is not an object", parts[..=depth].join(".")))
-        })?;
+        object = object_at(object, part)
+            .map_err(|_| ConfigError::Invalid(format!("{} is not an object", parts[..=depth].join("."))))?;
     }
     match value {
         Some(value) => {

@@ -37,7 +37,10 @@ fn an_edit_changes_only_its_key_and_reverting_gives_the_same_bytes() {
     assert!(text.contains("\"BAR\": \"1\""), "{text}");
     let keys: Vec<&String> = edited.root.keys().collect();
     assert_eq!(keys, ["model", "permissions", "env", "statusLine"], "order kept");
-    assert_eq!(edited.root["statusLine"], json!({"type": "command", "command": "echo hi"}));
+    assert_eq!(
+        edited.root["statusLine"],
+        json!({"type": "command", "command": "echo hi"})
+    );
     SettingsFile::edit(&path, Some(&edited.version), &set("env.BAR", None)).unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), USER_FILE);
 }
@@ -128,12 +131,16 @@ fn hooks_are_added_into_their_matcher_group_and_removed_cleanly() {
     let file = SettingsFile::edit(&path, None, &remove(0, 0)).unwrap();
     assert_eq!(file.root["hooks"], json!({}));
     assert!(matches!(
-        SettingsFile::edit(&path, None, &SettingsEdit::AddHook {
-            event: "Stop".into(),
-            matcher: None,
-            command: " ".into(),
-            timeout_secs: None
-        }),
+        SettingsFile::edit(
+            &path,
+            None,
+            &SettingsEdit::AddHook {
+                event: "Stop".into(),
+                matcher: None,
+                command: " ".into(),
+                timeout_secs: None
+            }
+        ),
         Err(ConfigError::Invalid(_))
     ));
 }
@@ -147,7 +154,10 @@ fn set_refuses_to_walk_through_a_non_object() {
         SettingsFile::edit(&path, None, &set("env.FOO", Some(json!("x")))),
         Err(ConfigError::Invalid(_))
     ));
-    assert!(matches!(SettingsFile::edit(&path, None, &set("a..b", None)), Err(ConfigError::Invalid(_))));
+    assert!(matches!(
+        SettingsFile::edit(&path, None, &set("a..b", None)),
+        Err(ConfigError::Invalid(_))
+    ));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"env\": 3}");
 }
 
@@ -168,7 +178,10 @@ fn the_effective_merge_joins_permissions_and_lets_later_scopes_win_env() {
         json!({"permissions": {"allow": ["Read", "Edit"], "deny": ["WebFetch"], "additionalDirectories": ["../lib"]},
                "env": {"B": "p"}}),
     );
-    let local = write("l.json", json!({"permissions": {"defaultMode": "acceptEdits", "ask": ["Bash(rm:*)"]}, "env": {"C": 1}}));
+    let local = write(
+        "l.json",
+        json!({"permissions": {"defaultMode": "acceptEdits", "ask": ["Bash(rm:*)"]}, "env": {"C": 1}}),
+    );
     let views: Vec<SettingsView> = [
         (SettingsScope::Local, local),
         (SettingsScope::User, user),
@@ -192,7 +205,10 @@ fn the_effective_merge_joins_permissions_and_lets_later_scopes_win_env() {
 fn scope_paths() {
     let config = Path::new("/c");
     let project = Path::new("/p");
-    assert_eq!(settings_path(config, None, SettingsScope::User).unwrap(), Path::new("/c/settings.json"));
+    assert_eq!(
+        settings_path(config, None, SettingsScope::User).unwrap(),
+        Path::new("/c/settings.json")
+    );
     assert_eq!(
         settings_path(config, Some(project), SettingsScope::Local).unwrap(),
         Path::new("/p/.claude/settings.local.json")
@@ -247,15 +263,39 @@ fn commands_are_created_listed_with_namespaces_edited_and_deleted() {
     // Editing with a stale version is refused.
     std::fs::write(&listed[1].path, "changed elsewhere").unwrap();
     assert!(matches!(
-        commands::save(&commands_dir, CommandScope::User, "review", "mine", Some(&listed[1].version), false),
+        commands::save(
+            &commands_dir,
+            CommandScope::User,
+            "review",
+            "mine",
+            Some(&listed[1].version),
+            false
+        ),
         Err(ConfigError::Changed { .. })
     ));
     let fresh = commands::read(&commands_dir, &listed[1].path, CommandScope::User).unwrap();
-    let edited = commands::save(&commands_dir, CommandScope::User, "review", "mine\n", Some(&fresh.version), false).unwrap();
+    let edited = commands::save(
+        &commands_dir,
+        CommandScope::User,
+        "review",
+        "mine\n",
+        Some(&fresh.version),
+        false,
+    )
+    .unwrap();
     assert_eq!(edited.text, "mine\n");
 
     commands::delete(&commands_dir, "frontend:test").unwrap();
-    assert!(!commands_dir.join("frontend").exists(), "empty namespace folder removed");
-    assert!(matches!(commands::delete(&commands_dir, "frontend:test"), Err(ConfigError::NotFound(_))));
-    assert_eq!(commands::list(&dir.path().join("none"), CommandScope::User).unwrap(), []);
+    assert!(
+        !commands_dir.join("frontend").exists(),
+        "empty namespace folder removed"
+    );
+    assert!(matches!(
+        commands::delete(&commands_dir, "frontend:test"),
+        Err(ConfigError::NotFound(_))
+    ));
+    assert_eq!(
+        commands::list(&dir.path().join("none"), CommandScope::User).unwrap(),
+        []
+    );
 }

@@ -204,3 +204,33 @@ pub fn effective(views: &[SettingsView]) -> Effective {
     }
     out
 }
+
+/// Every scope's settings file (user always; project and local with a project) and their merge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigSnapshot {
+    pub project: Option<PathBuf>,
+    pub files: Vec<SettingsView>,
+    pub effective: Effective,
+}
+
+impl ConfigSnapshot {
+    pub fn load(config_dir: &std::path::Path, project: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let scopes: &[SettingsScope] = match project {
+            Some(_) => &SettingsScope::ALL,
+            None => &[SettingsScope::User],
+        };
+        let files = scopes
+            .iter()
+            .map(|&scope| SettingsView::load(scope, super::settings_path(config_dir, project, scope)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            project: project.map(PathBuf::from),
+            effective: effective(&files),
+            files,
+        })
+    }
+
+    pub fn file(&self, scope: SettingsScope) -> Option<&SettingsView> {
+        self.files.iter().find(|f| f.scope == scope)
+    }
+}

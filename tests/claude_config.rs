@@ -1,0 +1,280 @@
+//! Claude's own configuration through the backend: settings of three scopes edited in place, slash
+//! commands, and a hook written by ANYON that the real Claude CLI runs.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyon::backend::Backend;
+use anyon::claude_config::commands::CommandScope;
+use anyon::claude_config::{SettingsEdit, SettingsScope};
+use anyon::command::{ClaudeRunRequest, Command};
+use anyon::event::{ErrorDetail, Event, Output};
+use serde_json::json;
+
+use crate::support::claude::{Sandbox, require_claude_bin};
+use crate::support::mock_api::{MockApi, Script};
+use crate::support::{self, TempHome};
+
+fn edit(scope: SettingsScope, project: &Path, edit: SettingsEdit) -> Command {
+    Command::ClaudeConfigEdit {
+        scope,
+        project: Some(project.into()),
+        edit,
+        expected: None,
+    }
+}
+
+fn snapshot(
+    runtime: &tokio::runtime::Runtime,
+    backend: &Backend,
+    project: &Path,
+) -> anyon::claude_config::ConfigSnapshot {
+    match runtime.block_on(backend.execute(Command::ClaudeConfigRead {
+        project: Some(project.into()),
+    })) {
+        Ok(Output::ClaudeConfig(snapshot)) => *snapshot,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn settings_of_every_scope_round_trip_through_the_backend() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, mut events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(sandbox.config_dir.clone());
+    let user_file = sandbox.config_dir.join("settings.json");
+    let original = "{\n  \"theme\": \"dark\",\n  \"env\": {\n    \"A\": \"user\"\n  }\n}\n";
+    std::fs::write(&user_file, original).unwrap();
+    let local_file = sandbox.project.join(".claude/settings.local.json");
+    std::fs::create_dir_all(local_file.parent().unwrap()).unwrap();
+    std::fs::write(&local_file, "{ not json").unwrap();
+
+    let project = &sandbox.project;
+    for command in [
+        edit(
+            SettingsScope::User,
+            project,
+            SettingsEdit::Set {
+                key: "permissions.allow".into(),
+                value: Some(json!(["Read"])),
+            },
+        ),
+        edit(
+            SettingsScope::Project,
+            project,
+            SettingsEdit::Set {
+                key: "env.A".into(),
+                value: Some(json!("project")),
+            },
+        ),
+        edit(
+            SettingsScope::Project,
+            project,
+            SettingsEdit::AddHook {
+                event: "Stop".into(),
+                matcher: None,
+                command: "true".into(),
+                timeout_secs: None,
+            },
+        ),
+    ] {
+        runtime.block_on(backend.execute(command)).unwrap();
+    }
+    let user_text = std::fs::read_to_string(&user_file).unwrap();
+    assert!(
+        user_text.starts_with("{\n  \"theme\": \"dark\",\n  \"env\""),
+        "{user_text}"
+    );
+
+    let snapshot = snapshot(&runtime, &backend, project);
+    assert_eq!(snapshot.files.len(), 3);
+    let local = snapshot.file(SettingsScope::Local).unwrap();
+    assert_eq!(local.malformed.as_ref().unwrap().text, "{ not json");
+    assert_eq!(snapshot.effective.permissions.allow, ["Read"]);
+    assert_eq!(snapshot.effective.env["A"], ("project".into(), SettingsScope::Project));
+    let project_view = snapshot.file(SettingsScope::Project).unwrap();
+    assert_eq!(project_view.hooks[0].0, "Stop");
+    assert_eq!(project_view.hooks[0].1[0].hooks[0].command, "true");
+
+    // Writing the malformed file is refused and leaves it as it was.
+    let error = runtime
+        .block_on(backend.execute(edit(
+            SettingsScope::Local,
+            project,
+            SettingsEdit::Set {
+                key: "env.B".into(),
+                value: Some(json!("x")),
+            },
+        )))
+        .unwrap_err();
+    assert_eq!(error.kind(), "malformed");
+    assert_eq!(std::fs::read_to_string(&local_file).unwrap(), "{ not json");
+
+    // A stale version comes back as a failure the screen can act on, with the file's text now.
+    let stale = snapshot.file(SettingsScope::User).unwrap().version.clone();
+    std::fs::write(&user_file, "{\"theme\": \"light\"}\n").unwrap();
+    backend.dispatch(Command::ClaudeConfigEdit {
+        scope: SettingsScope::User,
+        project: None,
+        edit: SettingsEdit::Set {
+            key: "theme".into(),
+            value: Some(json!("mine")),
+        },
+        expected: Some(stale),
+    });
+    let event = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), events.recv()).await })
+        .expect("an answer")
+        .expect("open channel");
+    match event {
+        Event::Failed { command, detail, .. } => {
+            assert_eq!(command, "claude_config_edit");
+            assert_eq!(
+                detail,
+                ErrorDetail::ChangedOnDisk(Some("{\"theme\": \"light\"}\n".into()))
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(&user_file).unwrap(), "{\"theme\": \"light\"}\n");
+}
+
+#[test]
+fn slash_commands_of_both_scopes_through_the_backend() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, _events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(sandbox.config_dir.clone());
+    let save = |scope, name: &str, text: &str| Command::SlashCommandSave {
+        scope,
+        project: Some(sandbox.project.clone()),
+        name: name.into(),
+        text: text.into(),
+        expected: None,
+        overwrite: false,
+    };
+    for command in [
+        save(
+            CommandScope::User,
+            "review",
+            "---\ndescription: Review it\n---\nReview $ARGUMENTS\n",
+        ),
+        save(CommandScope::Project, "db:migrate", "Migrate.\n"),
+    ] {
+        runtime.block_on(backend.execute(command)).unwrap();
+    }
+    assert!(sandbox.config_dir.join("commands/review.md").is_file());
+    assert!(sandbox.project.join(".claude/commands/db/migrate.md").is_file());
+    let Output::SlashCommands(list) = runtime
+        .block_on(backend.execute(Command::SlashCommandsList {
+            project: Some(sandbox.project.clone()),
+        }))
+        .unwrap()
+    else {
+        panic!("list");
+    };
+    let listed: Vec<(&str, CommandScope, Option<&str>)> = list
+        .iter()
+        .map(|c| (c.name.as_str(), c.scope, c.description.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("review", CommandScope::User, Some("Review it")),
+            ("db:migrate", CommandScope::Project, None)
+        ]
+    );
+    runtime
+        .block_on(backend.execute(Command::SlashCommandDelete {
+            scope: CommandScope::Project,
+            project: Some(sandbox.project.clone()),
+            name: "db:migrate".into(),
+        }))
+        .unwrap();
+    assert!(!sandbox.project.join(".claude/commands/db").exists());
+}
+
+#[test]
+fn a_pre_tool_use_hook_written_by_anyon_runs_in_a_real_claude_run() {
+    let Some(bin) = require_claude_bin("a_pre_tool_use_hook_written_by_anyon_runs_in_a_real_claude_run") else {
+        return;
+    };
+    let api = MockApi::start(Script::bash("echo from-the-tool", "Done."));
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, mut events) = support::backend(&runtime, &home);
+    sandbox.wire(&runtime, &backend, &bin, &api);
+    backend.set_claude_config_dir(sandbox.config_dir.clone());
+    let log = sandbox.home.join("hook.log");
+    let project = &sandbox.project;
+    for command in [
+        edit(
+            SettingsScope::Project,
+            project,
+            SettingsEdit::AddHook {
+                event: "PreToolUse".into(),
+                matcher: Some("Bash".into()),
+                command: format!("cat >> '{}'; echo >> '{}'", log.display(), log.display()),
+                timeout_secs: Some(10),
+            },
+        ),
+        // Allowed by the local settings, so the run needs no permission prompt.
+        edit(
+            SettingsScope::Local,
+            project,
+            SettingsEdit::Set {
+                key: "permissions.allow".into(),
+                value: Some(json!(["Bash(echo:*)"])),
+            },
+        ),
+    ] {
+        runtime.block_on(backend.execute(command)).unwrap();
+    }
+    let request = ClaudeRunRequest {
+        project_path: project.clone(),
+        prompt: "Run the echo".into(),
+        ..ClaudeRunRequest::default()
+    };
+    let Output::RunStarted { run_id, .. } = runtime
+        .block_on(backend.execute(Command::ExecuteClaudeCode(request)))
+        .unwrap()
+    else {
+        panic!("run did not start");
+    };
+    let outcome = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match events.recv().await.expect("open channel") {
+                    Event::RunFinished { outcome, .. } if outcome.run_id == run_id => return outcome,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("the run ends")
+    });
+    assert_eq!(outcome.exit_code, Some(0), "{outcome:?}");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let line: serde_json::Value = serde_json::from_str(logged.lines().next().unwrap_or("null")).unwrap_or_default();
+    assert_eq!(line["hook_event_name"], "PreToolUse", "{logged}");
+    assert_eq!(line["tool_name"], "Bash", "{logged}");
+    assert_eq!(line["tool_input"]["command"], "echo from-the-tool", "{logged}");
+    // The tool was allowed by the local settings ANYON wrote, not refused.
+    let tool_results = api
+        .requests()
+        .iter()
+        .flat_map(|r| r.last_user_blocks())
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        tool_results
+            .iter()
+            .any(|r| r.contains("from-the-tool") && !r.contains("\"is_error\":true")),
+        "{tool_results:?}"
+    );
+}
