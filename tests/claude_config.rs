@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyon::backend::Backend;
+use anyon::backend::{Backend, EventReceiver};
+use anyon::claude_config::child_env;
 use anyon::claude_config::commands::CommandScope;
 use anyon::claude_config::{SettingsEdit, SettingsScope};
 use anyon::command::{ClaudeRunRequest, Command};
@@ -197,6 +198,40 @@ fn slash_commands_of_both_scopes_through_the_backend() {
     assert!(!sandbox.project.join(".claude/commands/db").exists());
 }
 
+/// Runs one prompt in `project` and waits for it to end successfully.
+fn run_to_end(
+    runtime: &tokio::runtime::Runtime,
+    backend: &Backend,
+    events: &mut EventReceiver,
+    project: &Path,
+    prompt: &str,
+) {
+    let request = ClaudeRunRequest {
+        project_path: project.into(),
+        prompt: prompt.into(),
+        ..ClaudeRunRequest::default()
+    };
+    let Output::RunStarted { run_id, .. } = runtime
+        .block_on(backend.execute(Command::ExecuteClaudeCode(request)))
+        .unwrap()
+    else {
+        panic!("run did not start");
+    };
+    let outcome = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match events.recv().await.expect("open channel") {
+                    Event::RunFinished { outcome, .. } if outcome.run_id == run_id => return outcome,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("the run ends")
+    });
+    assert_eq!(outcome.exit_code, Some(0), "{outcome:?}");
+}
+
 #[test]
 fn a_pre_tool_use_hook_written_by_anyon_runs_in_a_real_claude_run() {
     let Some(bin) = require_claude_bin("a_pre_tool_use_hook_written_by_anyon_runs_in_a_real_claude_run") else {
@@ -234,30 +269,7 @@ fn a_pre_tool_use_hook_written_by_anyon_runs_in_a_real_claude_run() {
     ] {
         runtime.block_on(backend.execute(command)).unwrap();
     }
-    let request = ClaudeRunRequest {
-        project_path: project.clone(),
-        prompt: "Run the echo".into(),
-        ..ClaudeRunRequest::default()
-    };
-    let Output::RunStarted { run_id, .. } = runtime
-        .block_on(backend.execute(Command::ExecuteClaudeCode(request)))
-        .unwrap()
-    else {
-        panic!("run did not start");
-    };
-    let outcome = runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(60), async {
-            loop {
-                match events.recv().await.expect("open channel") {
-                    Event::RunFinished { outcome, .. } if outcome.run_id == run_id => return outcome,
-                    _ => {}
-                }
-            }
-        })
-        .await
-        .expect("the run ends")
-    });
-    assert_eq!(outcome.exit_code, Some(0), "{outcome:?}");
+    run_to_end(&runtime, &backend, &mut events, project, "Run the echo");
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     let line: serde_json::Value = serde_json::from_str(logged.lines().next().unwrap_or("null")).unwrap_or_default();
     assert_eq!(line["hook_event_name"], "PreToolUse", "{logged}");
@@ -276,5 +288,85 @@ fn a_pre_tool_use_hook_written_by_anyon_runs_in_a_real_claude_run() {
             .iter()
             .any(|r| r.contains("from-the-tool") && !r.contains("\"is_error\":true")),
         "{tool_results:?}"
+    );
+}
+
+#[test]
+fn proxy_and_extra_variables_from_anyon_settings_reach_every_claude_process() {
+    let Some(bin) = require_claude_bin("proxy_and_extra_variables_from_anyon_settings_reach_every_claude_process")
+    else {
+        return;
+    };
+    let api = MockApi::start(Script::text("Done."));
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, mut events) = support::backend(&runtime, &home);
+    sandbox.wire(&runtime, &backend, &bin, &api);
+    backend.set_claude_config_dir(sandbox.config_dir.clone());
+    let dump = sandbox.home.join("env.txt");
+    runtime
+        .block_on(backend.execute(edit(
+            SettingsScope::Project,
+            &sandbox.project,
+            SettingsEdit::AddHook {
+                event: "UserPromptSubmit".into(),
+                matcher: None,
+                command: format!("env > '{}'", dump.display()),
+                timeout_secs: Some(10),
+            },
+        )))
+        .unwrap();
+    let save = |key: &str, value: &str| {
+        runtime
+            .block_on(backend.execute(Command::SaveSetting {
+                key: key.into(),
+                value: value.into(),
+            }))
+            .unwrap();
+    };
+    // A proxy that does not exist: the local API is reached only because NO_PROXY exempts it.
+    save(child_env::HTTPS_PROXY_KEY, "http://127.0.0.1:9");
+    save(child_env::HTTP_PROXY_KEY, "http://127.0.0.1:9");
+    save(child_env::NO_PROXY_KEY, "127.0.0.1,localhost");
+    save(child_env::EXTRA_ENV_KEY, "ANYON_TEST_MARK=first\n# a comment");
+    let bad = runtime.block_on(backend.execute(Command::SaveSetting {
+        key: child_env::EXTRA_ENV_KEY.into(),
+        value: "not a variable".into(),
+    }));
+    assert!(bad.is_err(), "a malformed line is refused");
+
+    let variables = |dump: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(dump).unwrap_or_default();
+        let mut found: Vec<String> = text
+            .lines()
+            .filter(|l| {
+                ["HTTPS_PROXY=", "HTTP_PROXY=", "NO_PROXY=", "ANYON_TEST_MARK="]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .map(str::to_owned)
+            .collect();
+        found.sort();
+        found
+    };
+    run_to_end(&runtime, &backend, &mut events, &sandbox.project, "first");
+    assert_eq!(
+        variables(&dump),
+        [
+            "ANYON_TEST_MARK=first",
+            "HTTPS_PROXY=http://127.0.0.1:9",
+            "HTTP_PROXY=http://127.0.0.1:9",
+            "NO_PROXY=127.0.0.1,localhost"
+        ]
+    );
+    // A change applies to the next process without a restart.
+    save(child_env::EXTRA_ENV_KEY, "ANYON_TEST_MARK=second");
+    save(child_env::HTTPS_PROXY_KEY, "");
+    save(child_env::HTTP_PROXY_KEY, "");
+    run_to_end(&runtime, &backend, &mut events, &sandbox.project, "second");
+    assert_eq!(
+        variables(&dump),
+        ["ANYON_TEST_MARK=second", "NO_PROXY=127.0.0.1,localhost"]
     );
 }

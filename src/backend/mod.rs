@@ -235,6 +235,8 @@ struct Inner {
     agent_runs: Mutex<HashMap<i64, RunId>>,
     /// Variables added to the environment of every Claude process (API key, proxy, ...).
     child_env: RwLock<Vec<(OsString, OsString)>>,
+    /// Proxy and extra variables from ANYON's settings, added after `child_env` (they win).
+    settings_env: RwLock<Vec<(OsString, OsString)>>,
     /// The transcript index (projects, sessions, usage).
     history: history::HistoryState,
     /// The sign-in attempt in progress.
@@ -296,6 +298,7 @@ impl Backend {
             claude_binary: ClaudeBinaryCache::new(),
             run_inputs: Mutex::new(HashMap::new()),
             child_env: RwLock::new(Vec::new()),
+            settings_env: RwLock::new(Vec::new()),
             agent_runs: Mutex::new(HashMap::new()),
             self_exe: RwLock::new(std::env::current_exe().ok()),
             history: history::HistoryState::new(),
@@ -310,6 +313,7 @@ impl Backend {
         if let Some(grace) = grace {
             backend.apply_grace(&grace);
         }
+        backend.reload_settings_env();
         // The lane keeps the backend alive for as long as the runtime runs, so a write queued just
         // before the window closes still lands (`shutdown` waits for it).
         let lane = backend.clone();
@@ -352,8 +356,41 @@ impl Backend {
         *self.inner.child_env.write().unwrap_or_else(|p| p.into_inner()) = env;
     }
 
+    /// The variables for a Claude process: those set with [`Backend::set_child_env`], then the proxy and
+    /// extra variables of ANYON's settings.
     pub(crate) fn child_env(&self) -> Vec<(OsString, OsString)> {
-        self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone()
+        let mut env = self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone();
+        env.extend(
+            self.inner
+                .settings_env
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        env
+    }
+
+    /// Reads the proxy and extra variables from the settings table again.
+    fn reload_settings_env(&self) {
+        if let Ok(db) = &self.inner.db {
+            self.reload_settings_env_from(db);
+        }
+    }
+
+    fn reload_settings_env_from(&self, db: &Db) {
+        let settings = match db::all_settings(&db.writer()) {
+            Ok(rows) => rows.into_iter().collect(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the environment settings");
+                return;
+            }
+        };
+        let vars = crate::claude_config::child_env::from_settings(&settings)
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        *self.inner.settings_env.write().unwrap_or_else(|p| p.into_inner()) = vars;
     }
 
     /// Sets the SIGTERM-to-SIGKILL grace period from its setting (whole seconds).
@@ -467,8 +504,17 @@ impl Backend {
                 if key == GRACE_KEY {
                     self.apply_grace(&value);
                 }
+                let env_key = crate::claude_config::child_env::is_env_key(&key);
+                if key == crate::claude_config::child_env::EXTRA_ENV_KEY {
+                    crate::claude_config::child_env::parse_extra(&value)
+                        .map_err(crate::claude_config::ConfigError::Invalid)?;
+                }
+                let backend = self.clone();
                 self.blocking(move |db| {
                     db::set_setting(&db.writer(), &key, &value)?;
+                    if env_key {
+                        backend.reload_settings_env_from(db);
+                    }
                     Ok(Output::SettingSaved { key, value })
                 })
                 .await

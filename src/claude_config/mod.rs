@@ -9,6 +9,7 @@
 //! [`Version`]), changes only the targeted key and replaces the file atomically with its mode kept. A file
 //! that is not valid JSON is reported with its text and never written.
 
+pub mod child_env;
 pub mod commands;
 pub mod view;
 
