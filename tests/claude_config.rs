@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyon::backend::{Backend, EventReceiver};
 use anyon::claude_config::child_env;
 use anyon::claude_config::commands::CommandScope;
-use anyon::claude_config::{SettingsEdit, SettingsScope};
+use anyon::claude_config::{EnvEntry, SettingsEdit, SettingsScope};
 use anyon::command::{ClaudeRunRequest, Command};
 use anyon::event::{ErrorDetail, Event, Output};
 use serde_json::json;
@@ -94,7 +94,13 @@ fn settings_of_every_scope_round_trip_through_the_backend() {
     let local = snapshot.file(SettingsScope::Local).unwrap();
     assert_eq!(local.malformed.as_ref().unwrap().text, "{ not json");
     assert_eq!(snapshot.effective.permissions.allow, ["Read"]);
-    assert_eq!(snapshot.effective.env["A"], ("project".into(), SettingsScope::Project));
+    assert_eq!(
+        snapshot.effective.env["A"],
+        EnvEntry {
+            value: "project".into(),
+            scope: SettingsScope::Project
+        }
+    );
     let project_view = snapshot.file(SettingsScope::Project).unwrap();
     assert_eq!(project_view.hooks[0].0, "Stop");
     assert_eq!(project_view.hooks[0].1[0].hooks[0].command, "true");
@@ -369,4 +375,116 @@ fn proxy_and_extra_variables_from_anyon_settings_reach_every_claude_process() {
         variables(&dump),
         ["ANYON_TEST_MARK=second", "NO_PROXY=127.0.0.1,localhost"]
     );
+}
+
+/// Runs `anyon config ...` in `project` with Claude's config folder at `config_dir`.
+fn anyon_config(home: &TempHome, sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+    let mut full = vec!["config"];
+    full.extend_from_slice(args);
+    home.anyon_command(&full)
+        .env("CLAUDE_CONFIG_DIR", &sandbox.config_dir)
+        .current_dir(&sandbox.project)
+        .output()
+        .expect("run anyon")
+}
+
+fn json_out(output: &std::process::Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn the_config_cli_gets_sets_edits_hooks_and_manages_commands() {
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let user_file = sandbox.config_dir.join("settings.json");
+    std::fs::write(&user_file, "{\n  \"model\": \"opus\"\n}\n").unwrap();
+    let run = |args: &[&str]| anyon_config(&home, &sandbox, args);
+
+    json_out(&run(&["set", "permissions.allow", "[\"Read\"]", "--json"]));
+    json_out(&run(&["set", "env.A", "project-value", "--scope", "project", "--json"]));
+    json_out(&run(&["set", "env.B", "local", "--scope", "local", "--json"]));
+    json_out(&run(&["set", "env.B", "--unset", "--scope", "local", "--json"]));
+    assert_eq!(
+        std::fs::read_to_string(&user_file).unwrap(),
+        "{\n  \"model\": \"opus\",\n  \"permissions\": {\n    \"allow\": [\n      \"Read\"\n    ]\n  }\n}\n"
+    );
+    assert_eq!(json_out(&run(&["get", "permissions.allow", "--json"])), json!(["Read"]));
+    assert_eq!(
+        json_out(&run(&["get", "env.A", "--json"])),
+        json!({"value": "project-value", "scope": "project"})
+    );
+    assert_eq!(json_out(&run(&["get", "env", "--scope", "local", "--json"])), json!({}));
+    let all = json_out(&run(&["get", "--json"]));
+    assert_eq!(all["files"].as_array().map(Vec::len), Some(3));
+
+    json_out(&run(&[
+        "edit-hooks",
+        "add",
+        "--event",
+        "PreToolUse",
+        "--matcher",
+        "Bash",
+        "--command",
+        "echo hi",
+        "--scope",
+        "project",
+        "--json",
+    ]));
+    let hooks = json_out(&run(&["hooks", "list", "--json"]));
+    assert_eq!(
+        hooks,
+        json!([{"scope": "project", "event": "PreToolUse", "group": 0, "hook": 0, "matcher": "Bash",
+                "command": "echo hi", "timeout": null}])
+    );
+    json_out(&run(&[
+        "hooks",
+        "remove",
+        "--event",
+        "PreToolUse",
+        "--group",
+        "0",
+        "--hook",
+        "0",
+        "--scope",
+        "project",
+        "--json",
+    ]));
+    assert_eq!(json_out(&run(&["hooks", "list", "--json"])), json!([]));
+
+    let added = json_out(&run(&[
+        "commands",
+        "add",
+        "git:ship",
+        "Ship $ARGUMENTS",
+        "--description",
+        "Ship it",
+        "--scope",
+        "project",
+        "--json",
+    ]));
+    assert_eq!(added["name"], "git:ship");
+    assert_eq!(added["namespace"], "git");
+    let listed = json_out(&run(&["commands", "list", "--json"]));
+    assert_eq!(listed[0]["description"], "Ship it");
+    let shown = run(&["commands", "show", "/git:ship"]);
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout),
+        "---\ndescription: Ship it\n---\nShip $ARGUMENTS\n"
+    );
+    json_out(&run(&[
+        "commands", "remove", "git:ship", "--scope", "project", "--json",
+    ]));
+    let missing = run(&["commands", "show", "git:ship", "--json"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_slice(&missing.stderr).expect("JSON error");
+    assert_eq!(error["error"]["kind"], "not_found");
+
+    // A malformed file is reported as such and left alone.
+    std::fs::write(&user_file, "{oops").unwrap();
+    let refused = run(&["set", "model", "haiku", "--json"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_slice(&refused.stderr).expect("JSON error");
+    assert_eq!(error["error"]["kind"], "malformed");
+    assert_eq!(std::fs::read_to_string(&user_file).unwrap(), "{oops");
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub use view::{ConfigSnapshot, Effective, HookCommand, HookGroup, Permissions, SettingsView};
+pub use view::{ConfigSnapshot, Effective, EnvEntry, HookCommand, HookGroup, Permissions, SettingsView};
 
 /// The hook events Claude Code runs hooks for.
 pub const HOOK_EVENTS: [&str; 9] = [

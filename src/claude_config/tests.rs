@@ -196,9 +196,27 @@ fn the_effective_merge_joins_permissions_and_lets_later_scopes_win_env() {
     assert_eq!(merged.permissions.ask, ["Bash(rm:*)"]);
     assert_eq!(merged.permissions.default_mode.as_deref(), Some("acceptEdits"));
     assert_eq!(merged.permissions.additional_directories, ["../lib"]);
-    assert_eq!(merged.env["A"], ("u".into(), SettingsScope::User));
-    assert_eq!(merged.env["B"], ("p".into(), SettingsScope::Project));
-    assert_eq!(merged.env["C"], ("1".into(), SettingsScope::Local));
+    assert_eq!(
+        merged.env["A"],
+        EnvEntry {
+            value: "u".into(),
+            scope: SettingsScope::User
+        }
+    );
+    assert_eq!(
+        merged.env["B"],
+        EnvEntry {
+            value: "p".into(),
+            scope: SettingsScope::Project
+        }
+    );
+    assert_eq!(
+        merged.env["C"],
+        EnvEntry {
+            value: "1".into(),
+            scope: SettingsScope::Local
+        }
+    );
 }
 
 #[test]

@@ -167,10 +167,16 @@ fn permissions_of(value: Option<&Value>) -> Permissions {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Effective {
     pub permissions: Permissions,
-    /// Key to (value, the scope it comes from).
-    pub env: BTreeMap<String, (String, SettingsScope)>,
+    pub env: BTreeMap<String, EnvEntry>,
     /// Event to its groups with their scope, every scope's hooks running.
     pub hooks: Vec<(String, SettingsScope, HookGroup)>,
+}
+
+/// An effective variable and the scope it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvEntry {
+    pub value: String,
+    pub scope: SettingsScope,
 }
 
 /// Merges views of any scopes; malformed files add nothing.
@@ -195,7 +201,13 @@ pub fn effective(views: &[SettingsView]) -> Effective {
             out.permissions.default_mode = p.default_mode.clone();
         }
         for (key, value) in &view.env {
-            out.env.insert(key.clone(), (value.clone(), view.scope));
+            out.env.insert(
+                key.clone(),
+                EnvEntry {
+                    value: value.clone(),
+                    scope: view.scope,
+                },
+            );
         }
         for (event, groups) in &view.hooks {
             out.hooks
