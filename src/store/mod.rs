@@ -9,6 +9,7 @@ mod attachments;
 mod chat;
 mod checkpoints;
 mod claude_auth;
+mod claude_config;
 mod history;
 mod mcp;
 mod notices;
@@ -24,6 +25,7 @@ pub use chat::{
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use claude_auth::ClaudeAuthStore;
+pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm};
 pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
 pub use notices::{Notice, NoticeLevel, Notices};
@@ -47,6 +49,8 @@ pub struct Stores {
     pub account: AccountStore,
     /// Claude's authentication (Account screen).
     pub claude_auth: ClaudeAuthStore,
+    /// Claude's own settings and slash commands (Claude config screen).
+    pub claude_config: ClaudeConfigStore,
     /// Live Claude and agent processes.
     pub running_processes: usize,
     /// The process list, while its popup is open.
@@ -103,6 +107,11 @@ impl Stores {
                     | Output::McpImportPreview { .. }
                     | Output::McpImported(_)
                     | Output::McpExported { .. } => self.mcp.apply_output(request_id, &output),
+                    Output::ClaudeConfig(_)
+                    | Output::ClaudeSettingsSaved(_)
+                    | Output::SlashCommands(_)
+                    | Output::SlashCommandSaved(_)
+                    | Output::SlashCommandDeleted { .. } => self.claude_config.apply_output(request_id, &output),
                     Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
                         self.claude_auth.apply_output(request_id, &output)
                     }
@@ -134,6 +143,7 @@ impl Stores {
                     && !self.chat.run_failed(request_id, &error)
                     && !self.history.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
+                    && !self.claude_config.apply_failure(request_id, &error, &detail)
                     && !self.claude_auth.apply_failure(request_id, &error)
                     && !self.account.apply_failure(command, request_id, &error)
                 {
