@@ -13,6 +13,7 @@ mod claude_auth;
 mod claude_auth_ui;
 mod claude_cli_peer;
 mod claude_config;
+mod claude_config_ui;
 mod cli;
 mod database;
 mod history;

@@ -1,0 +1,99 @@
+//! The Claude config screen in the real window (headless): hooks of Claude's settings shown and added
+//! through the form with the file's other keys kept, and a save refused because the file changed on disk,
+//! then reloaded.
+
+use std::time::Duration;
+
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::nav::Screen;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use serde_json::{Value, json};
+
+use crate::support::ui::{settle, shows};
+use crate::support::{self, TempHome};
+
+fn click(harness: &mut Harness<'_, AnyonApp>, label: &str) {
+    harness
+        .query_all_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l == label))
+        .next()
+        .unwrap_or_else(|| panic!("no button {label:?}"))
+        .click();
+    harness.step();
+    harness.step();
+}
+
+fn type_into(harness: &mut Harness<'_, AnyonApp>, label: &str, text: &str) {
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some(label))
+        .focus();
+    harness.step();
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some(label))
+        .type_text(text);
+    harness.step();
+}
+
+#[test]
+fn hooks_tab_shows_adds_and_survives_a_file_changed_on_disk() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    let settings = config.path().join("settings.json");
+    let original = json!({
+        "model": "opus",
+        "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo existing"}]}]}
+    });
+    std::fs::write(&settings, serde_json::to_string_pretty(&original).unwrap()).unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(config.path().into());
+    let options = StartOptions {
+        screen: Some(Screen::ClaudeConfig),
+        ..StartOptions::default()
+    };
+    let for_app = backend.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+
+    settle(&mut harness, "the existing hook", "echo existing");
+
+    // Add a user hook through the form.
+    click(&mut harness, "user");
+    type_into(&mut harness, "Matcher", "Bash");
+    type_into(&mut harness, "Command", "echo added");
+    click(&mut harness, "Add hook");
+    settle(&mut harness, "the new hook", "echo added");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(written["model"], "opus", "other keys stay");
+    assert_eq!(
+        written["hooks"]["PreToolUse"],
+        json!([{"matcher": "Bash", "hooks": [{"type": "command", "command": "echo added"}]}])
+    );
+
+    // Someone else changes the file: removing a hook is refused, not written over their change.
+    let mut theirs = written.clone();
+    theirs["model"] = json!("sonnet");
+    let theirs_text = serde_json::to_string_pretty(&theirs).unwrap();
+    std::fs::write(&settings, &theirs_text).unwrap();
+    harness
+        .query_all_by(|n| n.role() == Role::Button && n.label().as_deref() == Some("Remove"))
+        .next()
+        .expect("a Remove button")
+        .click();
+    settle(&mut harness, "the conflict banner", "changed on disk");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), theirs_text);
+
+    // Applying the change on top keeps their change and removes the hook.
+    click(&mut harness, "Apply my change on top");
+    support::wait_for("the hook removed", Duration::from_secs(30), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        (!shows(&harness, "echo existing") && !shows(&harness, "changed on disk")).then_some(())
+    });
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(written["model"], "sonnet", "their change stays");
+    assert!(written["hooks"].get("Stop").is_none(), "{written}");
+    assert!(shows(&harness, "echo added"));
+}
