@@ -25,12 +25,13 @@ fn click(harness: &mut Harness<'_, AnyonApp>, label: &str) {
 }
 
 fn type_into(harness: &mut Harness<'_, AnyonApp>, label: &str, text: &str) {
+    let input = |role| matches!(role, Role::TextInput | Role::MultilineTextInput);
     harness
-        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some(label))
+        .get_by(|n| input(n.role()) && n.label().as_deref() == Some(label))
         .focus();
     harness.step();
     harness
-        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some(label))
+        .get_by(|n| input(n.role()) && n.label().as_deref() == Some(label))
         .type_text(text);
     harness.step();
 }
@@ -96,4 +97,44 @@ fn hooks_tab_shows_adds_and_survives_a_file_changed_on_disk() {
     assert_eq!(written["model"], "sonnet", "their change stays");
     assert!(written["hooks"].get("Stop").is_none(), "{written}");
     assert!(shows(&harness, "echo added"));
+}
+
+#[test]
+fn settings_saves_the_proxy_and_extra_variables_for_claude() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    let options = StartOptions {
+        screen: Some(Screen::Settings),
+        ..StartOptions::default()
+    };
+    let for_app = backend.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 2000.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    harness.run_ok();
+    type_into(&mut harness, "HTTPS proxy", "http://proxy.test:3128");
+    type_into(&mut harness, "Extra variables", "BAD LINE");
+    assert!(shows(&harness, "expected NAME=value"), "a bad line is pointed out");
+    harness
+        .get_by(|n| n.role() == Role::MultilineTextInput && n.label().as_deref() == Some("Extra variables"))
+        .focus();
+    harness.step();
+    for _ in 0.."BAD LINE".len() {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness.step();
+    type_into(&mut harness, "Extra variables", "TEAM=core");
+    click(&mut harness, "Save environment");
+    let saved = support::wait_for("the settings saved", Duration::from_secs(30), || {
+        harness.step();
+        let anyon::event::Output::Settings(rows) = runtime
+            .block_on(backend.execute(anyon::command::Command::LoadSettings))
+            .ok()?
+        else {
+            return None;
+        };
+        (rows.get("claude.env.extra").map(String::as_str) == Some("TEAM=core")).then_some(rows)
+    });
+    assert_eq!(saved["claude.env.https_proxy"], "http://proxy.test:3128");
 }
