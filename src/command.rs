@@ -350,6 +350,19 @@ pub enum Command {
         project: Option<PathBuf>,
         name: String,
     },
+    /// The memory files (`CLAUDE.md`) of the user and, with `project`, of that project.
+    MemoryList {
+        project: Option<PathBuf>,
+    },
+    MemoryRead {
+        path: PathBuf,
+    },
+    /// Writes a memory file; refused when it is no longer the `expected` version (when given).
+    MemorySave {
+        path: PathBuf,
+        text: String,
+        expected: Option<crate::claude_config::Version>,
+    },
     /// Reads every row of `app_settings`.
     LoadSettings,
     /// Writes one row of `app_settings`.
@@ -377,6 +390,7 @@ impl Command {
                 | Command::ClaudeConfigEdit { .. }
                 | Command::SlashCommandSave { .. }
                 | Command::SlashCommandDelete { .. }
+                | Command::MemorySave { .. }
         )
     }
 
@@ -448,6 +462,9 @@ impl Command {
             Command::SlashCommandsList { .. } => "slash_commands_list",
             Command::SlashCommandSave { .. } => "slash_command_save",
             Command::SlashCommandDelete { .. } => "slash_command_delete",
+            Command::MemoryList { .. } => "memory_list",
+            Command::MemoryRead { .. } => "memory_read",
+            Command::MemorySave { .. } => "memory_save",
             Command::LoadSettings => "load_settings",
             Command::SaveSetting { .. } => "save_setting",
         }

@@ -131,6 +131,9 @@ pub enum Output {
     SlashCommandDeleted {
         path: std::path::PathBuf,
     },
+    MemoryFiles(Vec<crate::claude_config::memory::MemoryFile>),
+    MemoryDoc(crate::claude_config::memory::MemoryDoc),
+    MemorySaved(crate::claude_config::memory::MemoryDoc),
     /// The ANYON account after a sign-in step.
     Account(crate::account::AccountView),
     SettingSaved {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Backend, BackendError};
 use crate::claude_config::commands::{self, CommandScope, SlashCommand};
+use crate::claude_config::memory;
 use crate::claude_config::{ConfigError, ConfigSnapshot, SettingsFile, SettingsView, settings_path};
 use crate::command::Command;
 use crate::event::Output;
@@ -77,6 +78,11 @@ fn config_blocking(config_dir: &Path, command: Command) -> Result<Output, Config
             Ok(Output::SlashCommandDeleted {
                 path: commands::delete(&dir, &name)?,
             })
+        }
+        Command::MemoryList { project } => Ok(Output::MemoryFiles(memory::list(config_dir, project.as_deref()))),
+        Command::MemoryRead { path } => Ok(Output::MemoryDoc(memory::read(&path)?)),
+        Command::MemorySave { path, text, expected } => {
+            Ok(Output::MemorySaved(memory::save(&path, &text, expected.as_ref())?))
         }
         other => Err(ConfigError::Invalid(format!(
             "{} is not a Claude configuration command",

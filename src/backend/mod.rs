@@ -578,7 +578,10 @@ impl Backend {
             | Command::ClaudeConfigEdit { .. }
             | Command::SlashCommandsList { .. }
             | Command::SlashCommandSave { .. }
-            | Command::SlashCommandDelete { .. }) => self.claude_config(command).await,
+            | Command::SlashCommandDelete { .. }
+            | Command::MemoryList { .. }
+            | Command::MemoryRead { .. }
+            | Command::MemorySave { .. }) => self.claude_config(command).await,
             Command::AccountStatus => self.account_status().await.map(Output::Account),
             Command::SignInStart { open_browser } => self.sign_in_start(open_browser).await.map(Output::Account),
             Command::SignInCancel => {

@@ -11,6 +11,7 @@
 
 pub mod child_env;
 pub mod commands;
+pub mod memory;
 pub mod view;
 
 use std::path::{Path, PathBuf};
