@@ -138,3 +138,66 @@ fn settings_saves_the_proxy_and_extra_variables_for_claude() {
     });
     assert_eq!(saved["claude.env.https_proxy"], "http://proxy.test:3128");
 }
+
+#[test]
+fn memory_tab_edits_saves_keeps_a_draft_and_merges_a_change_on_disk() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    let memory = config.path().join("CLAUDE.md");
+    std::fs::write(&memory, "# Rules\n").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(config.path().into());
+    let options = StartOptions {
+        screen: Some(Screen::ClaudeConfig),
+        ..StartOptions::default()
+    };
+    let for_app = backend.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    harness.run_ok();
+    click(&mut harness, "Memory");
+    settle(&mut harness, "the memory files", "CLAUDE.md (user)");
+    click(&mut harness, "CLAUDE.md (user)");
+    settle(&mut harness, "the open file", "Preview");
+    type_into(&mut harness, "Memory text", "Be brief.\n");
+    settle(&mut harness, "the unsaved mark", "unsaved");
+    // The unsaved text is kept as a draft in ANYON's settings.
+    let draft_key = anyon::store::memory_draft_key(&memory);
+    support::wait_for("the draft saved", Duration::from_secs(30), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+        let anyon::event::Output::Settings(rows) = runtime
+            .block_on(backend.execute(anyon::command::Command::LoadSettings))
+            .ok()?
+        else {
+            return None;
+        };
+        rows.get(&draft_key).filter(|d| d.contains("Be brief.")).map(|_| ())
+    });
+    click(&mut harness, "Save");
+    support::wait_for("the file saved", Duration::from_secs(30), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        let text = std::fs::read_to_string(&memory).ok()?;
+        (text.contains("Be brief.") && text.contains("# Rules")).then_some(())
+    });
+
+    // Someone else writes the file while there are unsaved changes: it is offered, not overwritten.
+    type_into(&mut harness, "Memory text", "Mine.\n");
+    std::fs::write(&memory, "# Theirs\n").unwrap();
+    settle(&mut harness, "the change on disk", "changed on disk");
+    assert_eq!(std::fs::read_to_string(&memory).unwrap(), "# Theirs\n");
+    click(&mut harness, "Merge");
+    click(&mut harness, "Save");
+    support::wait_for("the merged file", Duration::from_secs(30), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        let text = std::fs::read_to_string(&memory).ok()?;
+        (text.contains("<<<<<<< mine") && text.contains("Mine.") && text.contains("# Theirs")).then_some(())
+    });
+
+    click(&mut harness, "Preview");
+    assert!(shows(&harness, "Theirs"), "the Markdown is rendered");
+}

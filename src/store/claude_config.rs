@@ -17,6 +17,7 @@ pub enum ConfigTab {
     Hooks,
     PermissionsEnv,
     Commands,
+    Memory,
 }
 
 /// The new-hook form.

@@ -12,6 +12,7 @@ mod claude_auth;
 mod claude_config;
 mod history;
 mod mcp;
+mod memory;
 mod notices;
 mod requested;
 mod settings;
@@ -28,6 +29,7 @@ pub use claude_auth::ClaudeAuthStore;
 pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm};
 pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
+pub use memory::{MemoryEditor, MemoryState, draft_key as memory_draft_key, merge_text};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
@@ -51,6 +53,8 @@ pub struct Stores {
     pub claude_auth: ClaudeAuthStore,
     /// Claude's own settings and slash commands (Claude config screen).
     pub claude_config: ClaudeConfigStore,
+    /// The CLAUDE.md editor (Claude config screen).
+    pub memory: MemoryState,
     /// Live Claude and agent processes.
     pub running_processes: usize,
     /// The process list, while its popup is open.
@@ -112,6 +116,11 @@ impl Stores {
                     | Output::SlashCommands(_)
                     | Output::SlashCommandSaved(_)
                     | Output::SlashCommandDeleted { .. } => self.claude_config.apply_output(request_id, &output),
+                    Output::MemoryFiles(_) | Output::MemoryDoc(_) | Output::MemorySaved(_) => {
+                        let raw = &self.settings.raw;
+                        self.memory
+                            .apply_output(request_id, &output, |path| raw.get(&memory::draft_key(path)).cloned())
+                    }
                     Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
                         self.claude_auth.apply_output(request_id, &output)
                     }
@@ -144,6 +153,7 @@ impl Stores {
                     && !self.history.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
                     && !self.claude_config.apply_failure(request_id, &error, &detail)
+                    && !self.memory.apply_failure(request_id, &error, &detail)
                     && !self.claude_auth.apply_failure(request_id, &error)
                     && !self.account.apply_failure(command, request_id, &error)
                 {

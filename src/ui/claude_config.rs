@@ -47,12 +47,18 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         error_line(ui, error);
     }
     conflict_ui(ui, store, backend);
+    if store.tab == ConfigTab::Memory {
+        let project = store.project_path();
+        super::claude_memory::ui(ui, cx, project);
+        return;
+    }
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| match store.tab {
             ConfigTab::Hooks => hooks_ui(ui, store, backend),
             ConfigTab::PermissionsEnv => permissions_ui(ui, store, backend),
             ConfigTab::Commands => commands_ui(ui, store, backend),
+            ConfigTab::Memory => {}
         });
 }
 
@@ -73,6 +79,7 @@ fn toolbar_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
             (ConfigTab::Hooks, "Hooks"),
             (ConfigTab::PermissionsEnv, "Permissions & env"),
             (ConfigTab::Commands, "Commands"),
+            (ConfigTab::Memory, "Memory"),
         ] {
             if ui.selectable_label(store.tab == tab, label).clicked() {
                 store.tab = tab;

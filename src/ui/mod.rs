@@ -6,6 +6,7 @@ pub mod agents;
 pub mod chat;
 pub mod claude_auth;
 pub mod claude_config;
+pub mod claude_memory;
 pub mod mcp;
 pub mod projects;
 pub mod settings;
