@@ -201,3 +201,43 @@ fn memory_tab_edits_saves_keeps_a_draft_and_merges_a_change_on_disk() {
     click(&mut harness, "Preview");
     assert!(shows(&harness, "Theirs"), "the Markdown is rendered");
 }
+
+#[test]
+fn slash_in_the_prompt_box_offers_the_commands_and_inserts_one() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    let commands = config.path().join("commands/git");
+    std::fs::create_dir_all(&commands).unwrap();
+    std::fs::write(
+        commands.join("ship.md"),
+        "---\ndescription: Ship the branch\n---\nShip it\n",
+    )
+    .unwrap();
+    std::fs::write(config.path().join("commands/review.md"), "Review\n").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(config.path().into());
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
+    harness.run_ok();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::T);
+    harness.run_ok();
+    harness.get_by_role(Role::MultilineTextInput).focus();
+    harness.step();
+    harness.get_by_role(Role::MultilineTextInput).type_text("/sh");
+    settle(&mut harness, "the picker", "Ship the branch");
+    assert!(!shows(&harness, "/review"), "only matches are listed");
+    harness.key_press(egui::Key::Enter);
+    harness.run_ok();
+    let input = harness.get_by_role(Role::MultilineTextInput);
+    assert_eq!(
+        input.value().as_deref(),
+        Some("/git:ship "),
+        "Enter inserted the command, not sent"
+    );
+    assert!(
+        !shows(&harness, "Ship the branch"),
+        "the picker closes once arguments follow"
+    );
+}

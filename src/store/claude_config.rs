@@ -86,8 +86,38 @@ pub struct Conflict {
     pub theirs: Option<String>,
 }
 
+/// The `/` picker of the chat prompt box: the slash commands of the chat's project.
+#[derive(Debug, Default)]
+pub struct SlashPicker {
+    pub commands: Requested<Vec<SlashCommand>>,
+    /// The project the list was asked for.
+    pub project: Option<String>,
+    /// The highlighted entry among the matches.
+    pub selected: usize,
+}
+
+impl SlashPicker {
+    /// The commands matching what follows `/` in `input`, while the command name is being typed.
+    pub fn matches(&self, input: &str) -> Vec<&SlashCommand> {
+        let Some(query) = input.strip_prefix('/').filter(|q| !q.contains(char::is_whitespace)) else {
+            return Vec::new();
+        };
+        let query = query.to_lowercase();
+        let mut found: Vec<&SlashCommand> = self
+            .commands
+            .value()
+            .map(|list| list.iter().filter(|c| c.name.to_lowercase().contains(&query)).collect())
+            .unwrap_or_default();
+        // Names that start with the query first.
+        found.sort_by_key(|c| !c.name.to_lowercase().starts_with(&query));
+        found
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct ClaudeConfigStore {
+    /// The chat prompt box's `/` picker.
+    pub picker: SlashPicker,
     pub tab: ConfigTab,
     /// The project whose project and local settings and commands are shown.
     pub project: String,
@@ -120,7 +150,9 @@ impl ClaudeConfigStore {
     pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
         match output {
             Output::ClaudeConfig(snapshot) => self.snapshot.finish(request_id, (**snapshot).clone()),
-            Output::SlashCommands(list) => self.commands.finish(request_id, list.clone()),
+            Output::SlashCommands(list) => {
+                self.commands.finish(request_id, list.clone()) || self.picker.commands.finish(request_id, list.clone())
+            }
             Output::ClaudeSettingsSaved(view) if self.saving.as_ref().is_some_and(|s| s.0 == request_id) => {
                 self.saving = None;
                 self.conflict = None;
@@ -147,7 +179,10 @@ impl ClaudeConfigStore {
     }
 
     pub fn apply_failure(&mut self, request_id: RequestId, error: &str, detail: &ErrorDetail) -> bool {
-        if self.snapshot.fail(request_id, error.to_owned()) || self.commands.fail(request_id, error.to_owned()) {
+        if self.snapshot.fail(request_id, error.to_owned())
+            || self.commands.fail(request_id, error.to_owned())
+            || self.picker.commands.fail(request_id, error.to_owned())
+        {
             return true;
         }
         if self.saving_command == Some(request_id) {
@@ -211,6 +246,28 @@ mod tests {
         store.saving = Some((5, SettingsScope::User, edit()));
         assert!(store.apply_failure(5, "not valid JSON", &ErrorDetail::None));
         assert_eq!(store.error.as_deref(), Some("not valid JSON"));
+    }
+
+    #[test]
+    fn the_picker_matches_while_the_name_is_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["review", "git:ship", "preview-docs"] {
+            crate::claude_config::commands::save(dir.path(), CommandScope::User, name, "x", None, false).unwrap();
+        }
+        let list = crate::claude_config::commands::list(dir.path(), CommandScope::User).unwrap();
+        let mut picker = SlashPicker::default();
+        picker.commands.start(1);
+        let mut store = ClaudeConfigStore {
+            picker,
+            ..Default::default()
+        };
+        assert!(store.apply_output(1, &Output::SlashCommands(list)));
+        let names =
+            |input: &str| -> Vec<String> { store.picker.matches(input).iter().map(|c| c.name.clone()).collect() };
+        assert_eq!(names("/rev"), ["review", "preview-docs"], "prefix matches first");
+        assert_eq!(names("/"), ["git:ship", "preview-docs", "review"]);
+        assert!(names("/review now").is_empty(), "arguments close the picker");
+        assert!(names("review").is_empty());
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use chat::{
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use claude_auth::ClaudeAuthStore;
-pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm};
+pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};
 pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
 pub use memory::{MemoryEditor, MemoryState, draft_key as memory_draft_key, merge_text};
