@@ -241,3 +241,95 @@ fn slash_in_the_prompt_box_offers_the_commands_and_inserts_one() {
         "the picker closes once arguments follow"
     );
 }
+
+#[test]
+fn closing_the_window_with_unsaved_memory_text_asks_first() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("CLAUDE.md"), "# Rules\n").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(config.path().into());
+    let options = StartOptions {
+        screen: Some(Screen::ClaudeConfig),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    harness.run_ok();
+    click(&mut harness, "Memory");
+    settle(&mut harness, "the memory files", "CLAUDE.md (user)");
+    click(&mut harness, "CLAUDE.md (user)");
+    settle(&mut harness, "the open file", "Preview");
+    let request_close = |harness: &mut Harness<'_, AnyonApp>| {
+        harness
+            .input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(egui::ViewportEvent::Close);
+        harness.step();
+        harness.step();
+    };
+    request_close(&mut harness);
+    assert!(!shows(&harness, "unsaved changes"), "nothing unsaved: no question");
+    type_into(&mut harness, "Memory text", "More.\n");
+    request_close(&mut harness);
+    settle(&mut harness, "the question", "A CLAUDE.md file has unsaved changes.");
+    click(&mut harness, "Cancel");
+    assert!(!shows(&harness, "A CLAUDE.md file has unsaved changes."));
+    assert!(shows(&harness, "unsaved"), "the text is still there");
+}
+
+#[test]
+fn commands_and_permissions_tabs_write_claude_files() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    let settings = config.path().join("settings.json");
+    std::fs::write(&settings, "{\n  \"env\": {\n    \"A\": \"1\"\n  }\n}\n").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(config.path().into());
+    let options = StartOptions {
+        screen: Some(Screen::ClaudeConfig),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1200.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    harness.run_ok();
+
+    click(&mut harness, "Permissions & env");
+    settle(&mut harness, "the user's variable", "A=1");
+    click(&mut harness, "user");
+    type_into(&mut harness, "Rule", "Bash(ls:*)");
+    click(&mut harness, "Add rule");
+    settle(&mut harness, "the rule", "allow:");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(
+        written,
+        json!({"env": {"A": "1"}, "permissions": {"allow": ["Bash(ls:*)"]}})
+    );
+    assert!(shows(&harness, "1 (user)"), "the effective env names its scope");
+
+    click(&mut harness, "Commands");
+    click(&mut harness, "New command");
+    type_into(&mut harness, "Name", "docs:check");
+    type_into(&mut harness, "Text", "Check the docs\n");
+    click(&mut harness, "Save command");
+    settle(&mut harness, "the new command", "/docs:check");
+    let file = config.path().join("commands/docs/check.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.ends_with("Check the docs\n") || text.contains("Check the docs"),
+        "{text}"
+    );
+    click(&mut harness, "Delete");
+    support::wait_for("the command deleted", Duration::from_secs(30), || {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        (!file.exists()).then_some(())
+    });
+}
