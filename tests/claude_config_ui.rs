@@ -330,3 +330,68 @@ fn commands_and_permissions_tabs_write_claude_files() {
         (!file.exists()).then_some(())
     });
 }
+
+/// Opens the window on the Memory tab with `CLAUDE.md` of `config` open.
+fn memory_window(
+    runtime: &tokio::runtime::Runtime,
+    home: &TempHome,
+    config: &std::path::Path,
+) -> Harness<'static, AnyonApp> {
+    let (backend, events) = support::backend(runtime, home);
+    backend.set_claude_config_dir(config.into());
+    let settings = match runtime.block_on(backend.execute(anyon::command::Command::LoadSettings)) {
+        Ok(anyon::event::Output::Settings(rows)) => anyon::store::SettingsStore::from_rows(rows),
+        other => panic!("settings: {other:?}"),
+    };
+    let options = StartOptions {
+        screen: Some(Screen::ClaudeConfig),
+        settings,
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    harness.run_ok();
+    click(&mut harness, "Memory");
+    settle(&mut harness, "the memory files", "CLAUDE.md (user)");
+    click(&mut harness, "CLAUDE.md (user)");
+    settle(&mut harness, "the open file", "Preview");
+    harness
+}
+
+#[test]
+fn unsaved_memory_text_survives_a_restart_as_a_draft() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("CLAUDE.md"), "# Rules\n").unwrap();
+    let draft_key = anyon::store::memory_draft_key(&config.path().join("CLAUDE.md"));
+    {
+        let mut harness = memory_window(&runtime, &home, config.path());
+        type_into(&mut harness, "Memory text", "Remember me.\n");
+        let (backend, _events) = support::backend(&runtime, &home);
+        support::wait_for("the draft saved", Duration::from_secs(30), || {
+            harness.step();
+            std::thread::sleep(Duration::from_millis(20));
+            match runtime.block_on(backend.execute(anyon::command::Command::LoadSettings)) {
+                Ok(anyon::event::Output::Settings(rows)) => {
+                    rows.get(&draft_key).filter(|d| d.contains("Remember me.")).map(|_| ())
+                }
+                _ => None,
+            }
+        });
+    }
+    let mut harness = memory_window(&runtime, &home, config.path());
+    settle(&mut harness, "the draft offer", "An unsaved draft of this file");
+    click(&mut harness, "Restore draft");
+    let text = harness
+        .get_by_role(Role::MultilineTextInput)
+        .value()
+        .unwrap_or_default();
+    assert!(text.contains("Remember me.") && text.contains("# Rules"), "{text}");
+    assert!(shows(&harness, "unsaved"));
+    assert_eq!(
+        std::fs::read_to_string(config.path().join("CLAUDE.md")).unwrap(),
+        "# Rules\n"
+    );
+}

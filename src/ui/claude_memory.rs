@@ -132,8 +132,11 @@ fn editor_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Backend, markdown: 
             }
             if ui.button("Discard draft").clicked() {
                 editor.draft = None;
-                // An empty saved draft makes the next draft write clear it.
-                editor.draft_saved = "\u{0}".into();
+                editor.draft_saved.clear();
+                backend.dispatch(Command::SaveSetting {
+                    key: memory_draft_key(&editor.path),
+                    value: String::new(),
+                });
             }
         });
     }
