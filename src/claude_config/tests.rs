@@ -317,3 +317,79 @@ fn commands_are_created_listed_with_namespaces_edited_and_deleted() {
         []
     );
 }
+
+#[test]
+fn every_scope_round_trips_byte_for_byte_with_unrelated_keys_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let project = dir.path().join("project");
+    let text = r#"{
+  "$schema": "https://json.schemastore.org/claude-code-settings.json",
+  "hooks": {
+    "PreToolUse": [
+      {
+        "matcher": "Bash",
+        "hooks": [
+          {
+            "type": "command",
+            "command": "echo one"
+          }
+        ]
+      }
+    ]
+  },
+  "permissions": {
+    "allow": [
+      "Read"
+    ],
+    "deny": []
+  },
+  "env": {
+    "A": "1"
+  },
+  "includeCoAuthoredBy": false,
+  "statusLine": {
+    "type": "command",
+    "command": "printf x",
+    "padding": 0
+  }
+}
+"#;
+    for scope in SettingsScope::ALL {
+        let path = settings_path(&config, Some(&project), scope).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        let steps = [
+            SettingsEdit::AddHook {
+                event: "PreToolUse".into(),
+                matcher: Some("Bash".into()),
+                command: "echo two".into(),
+                timeout_secs: None,
+            },
+            set("permissions.allow", Some(json!(["Read", "Edit"]))),
+            set("env.B", Some(json!("2"))),
+        ];
+        for step in &steps {
+            SettingsFile::edit(&path, None, step).unwrap();
+        }
+        let changed = SettingsFile::read(&path).unwrap();
+        assert_eq!(changed.root["statusLine"]["padding"], 0, "{scope}");
+        assert_eq!(
+            changed.root["hooks"]["PreToolUse"][0]["hooks"][1]["command"],
+            "echo two"
+        );
+        let undo = [
+            SettingsEdit::RemoveHook {
+                event: "PreToolUse".into(),
+                group: 0,
+                hook: 1,
+            },
+            set("permissions.allow", Some(json!(["Read"]))),
+            set("env.B", None),
+        ];
+        for step in &undo {
+            SettingsFile::edit(&path, None, step).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{scope} bytes");
+    }
+}
