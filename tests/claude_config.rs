@@ -431,11 +431,28 @@ fn the_config_cli_gets_sets_edits_hooks_and_manages_commands() {
         "project",
         "--json",
     ]));
+    json_out(&run(&[
+        "hooks",
+        "edit",
+        "--event",
+        "PreToolUse",
+        "--group",
+        "0",
+        "--hook",
+        "0",
+        "--command",
+        "echo edited",
+        "--timeout",
+        "7",
+        "--scope",
+        "project",
+        "--json",
+    ]));
     let hooks = json_out(&run(&["hooks", "list", "--json"]));
     assert_eq!(
         hooks,
         json!([{"scope": "project", "event": "PreToolUse", "group": 0, "hook": 0, "matcher": "Bash",
-                "command": "echo hi", "timeout": null}])
+                "command": "echo edited", "timeout": 7}])
     );
     json_out(&run(&[
         "hooks",

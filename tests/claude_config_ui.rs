@@ -73,6 +73,24 @@ fn hooks_tab_shows_adds_and_survives_a_file_changed_on_disk() {
         json!([{"matcher": "Bash", "hooks": [{"type": "command", "command": "echo added"}]}])
     );
 
+    // Edit the new hook's command in place (the second Edit button: the Stop hook comes first).
+    harness
+        .query_all_by(|n| n.role() == Role::Button && n.label().as_deref() == Some("Edit"))
+        .nth(1)
+        .expect("an Edit button per hook")
+        .click();
+    harness.step();
+    harness.step();
+    assert!(shows(&harness, "Edit the hook"));
+    type_into(&mut harness, "Command", " --edited");
+    click(&mut harness, "Save hook");
+    settle(&mut harness, "the edited hook", "echo added --edited");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(
+        written["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
+        "echo added --edited"
+    );
+
     // Someone else changes the file: removing a hook is refused, not written over their change.
     let mut theirs = written.clone();
     theirs["model"] = json!("sonnet");
@@ -96,7 +114,7 @@ fn hooks_tab_shows_adds_and_survives_a_file_changed_on_disk() {
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     assert_eq!(written["model"], "sonnet", "their change stays");
     assert!(written["hooks"].get("Stop").is_none(), "{written}");
-    assert!(shows(&harness, "echo added"));
+    assert!(shows(&harness, "echo added --edited"));
 }
 
 #[test]

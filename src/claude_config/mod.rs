@@ -282,6 +282,14 @@ pub enum SettingsEdit {
     /// Removes hook `hook` of group `group` of `event`; a group left without hooks goes too, and an event
     /// left without groups.
     RemoveHook { event: String, group: usize, hook: usize },
+    /// Changes the command and timeout of one hook, keeping its other fields.
+    ReplaceHook {
+        event: String,
+        group: usize,
+        hook: usize,
+        command: String,
+        timeout_secs: Option<u64>,
+    },
 }
 
 impl SettingsEdit {
@@ -361,6 +369,31 @@ impl SettingsEdit {
                 if groups.is_empty() {
                     hooks.shift_remove(event);
                 }
+                Ok(())
+            }
+            SettingsEdit::ReplaceHook {
+                event,
+                group,
+                hook,
+                command,
+                timeout_secs,
+            } => {
+                if command.trim().is_empty() {
+                    return Err(ConfigError::Invalid("a hook needs a command".into()));
+                }
+                let entry = root
+                    .get_mut("hooks")
+                    .and_then(|h| h.get_mut(event))
+                    .and_then(|groups| groups.get_mut(*group))
+                    .and_then(|g| g.get_mut("hooks"))
+                    .and_then(|list| list.get_mut(*hook))
+                    .and_then(Value::as_object_mut)
+                    .ok_or_else(|| ConfigError::NotFound(format!("hook {hook} of group {group} of {event}")))?;
+                entry.insert("command".into(), command.clone().into());
+                match timeout_secs {
+                    Some(timeout) => entry.insert("timeout".into(), (*timeout).into()),
+                    None => entry.shift_remove("timeout"),
+                };
                 Ok(())
             }
         }

@@ -126,6 +126,22 @@ fn hooks_are_added_into_their_matcher_group_and_removed_cleanly() {
         SettingsFile::edit(&path, None, &remove(0, 7)),
         Err(ConfigError::NotFound(_))
     ));
+    let replaced = SettingsFile::edit(
+        &path,
+        None,
+        &SettingsEdit::ReplaceHook {
+            event: "PreToolUse".into(),
+            group: 0,
+            hook: 1,
+            command: "echo 3".into(),
+            timeout_secs: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        replaced.root["hooks"]["PreToolUse"][0]["hooks"][1],
+        json!({"type": "command", "command": "echo 3"})
+    );
     SettingsFile::edit(&path, None, &remove(1, 0)).unwrap();
     SettingsFile::edit(&path, None, &remove(0, 0)).unwrap();
     let file = SettingsFile::edit(&path, None, &remove(0, 0)).unwrap();

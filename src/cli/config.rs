@@ -127,6 +127,23 @@ pub enum HooksVerb {
         #[command(flatten)]
         place: Place,
     },
+    /// Changes the command (and timeout) of hook HOOK of group GROUP of EVENT.
+    Edit {
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        group: usize,
+        #[arg(long)]
+        hook: usize,
+        #[arg(long)]
+        command: String,
+        #[arg(long)]
+        timeout: Option<u64>,
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+        #[command(flatten)]
+        place: Place,
+    },
     /// Removes hook HOOK of group GROUP of EVENT (indexes as `list` shows them).
     Remove {
         #[arg(long)]
@@ -286,6 +303,24 @@ pub fn run(backend: &Backend, verb: ConfigVerb) -> i32 {
                     timeout_secs: timeout,
                 };
                 edit(backend, scope.into(), edit_hook, &place)
+            }
+            HooksVerb::Edit {
+                event,
+                group,
+                hook,
+                command,
+                timeout,
+                scope,
+                place,
+            } => {
+                let replace = SettingsEdit::ReplaceHook {
+                    event,
+                    group,
+                    hook,
+                    command,
+                    timeout_secs: timeout,
+                };
+                edit(backend, scope.into(), replace, &place)
             }
             HooksVerb::Remove {
                 event,

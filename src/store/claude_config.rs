@@ -23,6 +23,8 @@ pub enum ConfigTab {
 /// The new-hook form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookForm {
+    /// The hook being edited (scope, event, group, hook); None when adding.
+    pub editing: Option<(SettingsScope, String, usize, usize)>,
     pub scope: SettingsScope,
     pub event: String,
     pub matcher: String,
@@ -33,6 +35,7 @@ pub struct HookForm {
 impl Default for HookForm {
     fn default() -> Self {
         Self {
+            editing: None,
             scope: SettingsScope::Project,
             event: "PreToolUse".into(),
             matcher: String::new(),

@@ -13,7 +13,7 @@ use crate::claude_config::commands::CommandScope;
 use crate::claude_config::{HOOK_EVENTS, SettingsEdit, SettingsScope, SettingsView, Version};
 use crate::command::Command;
 use crate::nav::Screen;
-use crate::store::{ClaudeConfigStore, CommandEditor, ConfigTab};
+use crate::store::{ClaudeConfigStore, CommandEditor, ConfigTab, HookForm};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::ClaudeConfig.heading());
@@ -225,6 +225,16 @@ fn hooks_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
                         if let Some(timeout) = hook.timeout_secs {
                             ui.label(RichText::new(format!("{timeout} s")).color(theme::muted(ui.visuals())));
                         }
+                        if ui.small_button("Edit").clicked() {
+                            store.hook_form = HookForm {
+                                editing: Some((file.scope, event.clone(), g, h)),
+                                scope: file.scope,
+                                event: event.clone(),
+                                matcher: group.matcher.clone(),
+                                command: hook.command.clone(),
+                                timeout: hook.timeout_secs.map(|t| t.to_string()).unwrap_or_default(),
+                            };
+                        }
                         if ui.small_button("Remove").clicked() {
                             let edit = SettingsEdit::RemoveHook {
                                 event: event.clone(),
@@ -239,33 +249,71 @@ fn hooks_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
         }
     }
     ui.separator();
-    ui.label(RichText::new("Add a hook").strong());
     let form = &mut store.hook_form;
-    scope_picker_ui(ui, "hook-scope", &mut form.scope);
+    let editing = form.editing.clone();
+    ui.label(
+        RichText::new(if editing.is_some() {
+            "Edit the hook"
+        } else {
+            "Add a hook"
+        })
+        .strong(),
+    );
+    // Where a hook lives and its matcher (shared by its group) are fixed while editing it.
+    ui.add_enabled_ui(editing.is_none(), |ui| {
+        scope_picker_ui(ui, "hook-scope", &mut form.scope);
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_label("Event")
+                .selected_text(form.event.clone())
+                .show_ui(ui, |ui| {
+                    for event in HOOK_EVENTS {
+                        ui.selectable_value(&mut form.event, event.to_owned(), event);
+                    }
+                });
+            field(ui, "Matcher", &mut form.matcher, 140.0);
+        });
+    });
     ui.horizontal(|ui| {
-        egui::ComboBox::from_label("Event")
-            .selected_text(form.event.clone())
-            .show_ui(ui, |ui| {
-                for event in HOOK_EVENTS {
-                    ui.selectable_value(&mut form.event, event.to_owned(), event);
-                }
-            });
-        field(ui, "Matcher", &mut form.matcher, 140.0);
+        field(ui, "Command", &mut form.command, 420.0);
         field(ui, "Timeout (s)", &mut form.timeout, 50.0);
     });
-    ui.horizontal(|ui| field(ui, "Command", &mut form.command, 420.0));
     let timeout = form.timeout.trim();
     let timeout_secs = timeout.parse::<u64>().ok();
     let valid = !form.command.trim().is_empty() && (timeout.is_empty() || timeout_secs.is_some());
-    if ui.add_enabled(valid, egui::Button::new("Add hook")).clicked() {
-        let edit = SettingsEdit::AddHook {
-            event: form.event.clone(),
-            matcher: Some(form.matcher.trim().to_owned()).filter(|m| !m.is_empty()),
-            command: form.command.trim().to_owned(),
-            timeout_secs,
-        };
-        let scope = form.scope;
-        form.command.clear();
+    let mut edit = None;
+    ui.horizontal(|ui| {
+        let label = if editing.is_some() { "Save hook" } else { "Add hook" };
+        if ui.add_enabled(valid, egui::Button::new(label)).clicked() {
+            let command = form.command.trim().to_owned();
+            edit = Some(match &editing {
+                Some((scope, event, group, hook)) => (
+                    *scope,
+                    SettingsEdit::ReplaceHook {
+                        event: event.clone(),
+                        group: *group,
+                        hook: *hook,
+                        command,
+                        timeout_secs,
+                    },
+                ),
+                None => (
+                    form.scope,
+                    SettingsEdit::AddHook {
+                        event: form.event.clone(),
+                        matcher: Some(form.matcher.trim().to_owned()).filter(|m| !m.is_empty()),
+                        command,
+                        timeout_secs,
+                    },
+                ),
+            });
+        }
+        if editing.is_some() && ui.button("Cancel").clicked() {
+            *form = HookForm::default();
+        }
+    });
+    if let Some((scope, edit)) = edit {
+        store.hook_form.editing = None;
+        store.hook_form.command.clear();
         save(store, backend, scope, edit);
     }
 }
