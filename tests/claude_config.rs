@@ -497,6 +497,43 @@ fn the_config_cli_gets_sets_edits_hooks_and_manages_commands() {
     let error: serde_json::Value = serde_json::from_slice(&missing.stderr).expect("JSON error");
     assert_eq!(error["error"]["kind"], "not_found");
 
+    // Memory files.
+    std::fs::write(sandbox.project.join("CLAUDE.md"), "# Project\n").unwrap();
+    let listed = json_out(&run(&["memory", "list", "--json"]));
+    let paths: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    let user_memory = sandbox.config_dir.join("CLAUDE.md");
+    assert_eq!(
+        paths,
+        [
+            user_memory.to_str().unwrap(),
+            sandbox.project.join("CLAUDE.md").to_str().unwrap()
+        ]
+    );
+    let mut save = home.anyon_command(&["config", "memory", "save", user_memory.to_str().unwrap(), "--json"]);
+    save.env("CLAUDE_CONFIG_DIR", &sandbox.config_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = save.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"# Mine\n").unwrap();
+    json_out(&child.wait_with_output().unwrap());
+    let shown = run(&["memory", "show", user_memory.to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&shown.stdout), "# Mine\n");
+    let refused = run(&[
+        "memory",
+        "save",
+        "notes.md",
+        "--file",
+        user_memory.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "only memory files are written");
+
     // A malformed file is reported as such and left alone.
     std::fs::write(&user_file, "{oops").unwrap();
     let refused = run(&["set", "model", "haiku", "--json"]);

@@ -1,5 +1,5 @@
-//! `anyon config get|set|hooks|commands`: Claude Code's own settings (user, project, local) and slash
-//! commands from the command line, edited in Claude's files like the window edits them.
+//! `anyon config get|set|hooks|commands|memory`: Claude Code's own settings (user, project, local), slash
+//! commands and memory files from the command line, edited in Claude's files like the window edits them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,9 +7,12 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
+mod files;
+
+pub use files::{CommandsVerb, MemoryVerb};
+
 use super::{finish, write_json};
 use crate::backend::Backend;
-use crate::claude_config::commands::{self, CommandScope};
 use crate::claude_config::{ConfigSnapshot, EnvEntry, SettingsEdit, SettingsScope};
 use crate::command::Command;
 use crate::event::Output;
@@ -31,21 +34,6 @@ impl From<ScopeArg> for SettingsScope {
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CommandScopeArg {
-    User,
-    Project,
-}
-
-impl From<CommandScopeArg> for CommandScope {
-    fn from(value: CommandScopeArg) -> Self {
-        match value {
-            CommandScopeArg::User => CommandScope::User,
-            CommandScopeArg::Project => CommandScope::Project,
-        }
-    }
-}
-
 /// The project whose settings are meant, and the output form.
 #[derive(Debug, Args)]
 pub struct Place {
@@ -57,7 +45,7 @@ pub struct Place {
 }
 
 impl Place {
-    fn project(&self) -> PathBuf {
+    pub(super) fn project(&self) -> PathBuf {
         let project = self
             .project
             .clone()
@@ -99,6 +87,11 @@ pub enum ConfigVerb {
     Commands {
         #[command(subcommand)]
         verb: CommandsVerb,
+    },
+    /// Memory files (CLAUDE.md) of the user and the project: list, show, save.
+    Memory {
+        #[command(subcommand)]
+        verb: MemoryVerb,
     },
 }
 
@@ -154,49 +147,6 @@ pub enum HooksVerb {
         hook: usize,
         #[arg(long, value_enum)]
         scope: ScopeArg,
-        #[command(flatten)]
-        place: Place,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CommandsVerb {
-    /// The commands of the user and of the project.
-    List {
-        #[command(flatten)]
-        place: Place,
-    },
-    /// One command's file.
-    Show {
-        name: String,
-        #[arg(long, value_enum)]
-        scope: Option<CommandScopeArg>,
-        #[command(flatten)]
-        place: Place,
-    },
-    /// Creates a command (`ns:name` puts it in folder `ns`); the prompt is BODY or --file.
-    Add {
-        name: String,
-        #[arg(required_unless_present = "file")]
-        body: Option<String>,
-        /// Read the whole file (frontmatter included) from here.
-        #[arg(long, conflicts_with_all = ["body", "description", "allowed_tools"])]
-        file: Option<PathBuf>,
-        #[arg(long)]
-        description: Option<String>,
-        #[arg(long)]
-        allowed_tools: Option<String>,
-        #[arg(long, value_enum, default_value = "user")]
-        scope: CommandScopeArg,
-        #[arg(long)]
-        overwrite: bool,
-        #[command(flatten)]
-        place: Place,
-    },
-    Remove {
-        name: String,
-        #[arg(long, value_enum)]
-        scope: CommandScopeArg,
         #[command(flatten)]
         place: Place,
     },
@@ -335,130 +285,8 @@ pub fn run(backend: &Backend, verb: ConfigVerb) -> i32 {
                 &place,
             ),
         },
-        ConfigVerb::Commands { verb } => run_commands(backend, verb),
-    }
-}
-
-fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
-    match verb {
-        CommandsVerb::List { place } => {
-            let command = Command::SlashCommandsList {
-                project: Some(place.project()),
-            };
-            finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommands(list) = output else {
-                    return Ok(());
-                };
-                if place.json {
-                    return write_json(out, &list);
-                }
-                for c in list {
-                    writeln!(
-                        out,
-                        "/{:<24} {:<8} {}",
-                        c.name,
-                        c.scope.as_str(),
-                        c.description.unwrap_or_default()
-                    )?;
-                }
-                Ok(())
-            })
-        }
-        CommandsVerb::Show { name, scope, place } => {
-            let command = Command::SlashCommandsList {
-                project: Some(place.project()),
-            };
-            let scope: Option<CommandScope> = scope.map(Into::into);
-            let mut found = true;
-            let status = finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommands(list) = output else {
-                    return Ok(());
-                };
-                let wanted = name.trim_start_matches('/');
-                // A project command of the same name comes after the user's, and wins.
-                let Some(c) = list
-                    .into_iter()
-                    .rfind(|c| c.name == wanted && scope.is_none_or(|s| s == c.scope))
-                else {
-                    found = false;
-                    return Ok(());
-                };
-                if place.json {
-                    write_json(out, &c)
-                } else {
-                    write!(out, "{}", c.text)
-                }
-            });
-            if !found {
-                super::print_error(
-                    &crate::claude_config::ConfigError::NotFound(format!("command {name:?}")).into(),
-                    place.json,
-                );
-                return 1;
-            }
-            status
-        }
-        CommandsVerb::Add {
-            name,
-            body,
-            file,
-            description,
-            allowed_tools,
-            scope,
-            overwrite,
-            place,
-        } => {
-            let text = match file {
-                Some(path) => match std::fs::read_to_string(&path) {
-                    Ok(text) => text,
-                    Err(source) => {
-                        let error = crate::claude_config::ConfigError::Read { path, source };
-                        super::print_error(&error.into(), place.json);
-                        return 1;
-                    }
-                },
-                None => commands::compose(
-                    description.as_deref(),
-                    allowed_tools.as_deref(),
-                    body.as_deref().unwrap_or_default(),
-                ),
-            };
-            let command = Command::SlashCommandSave {
-                scope: scope.into(),
-                project: Some(place.project()),
-                name,
-                text,
-                expected: None,
-                overwrite,
-            };
-            finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommandSaved(c) = output else {
-                    return Ok(());
-                };
-                if place.json {
-                    write_json(out, &c)
-                } else {
-                    writeln!(out, "saved /{} in {}", c.name, c.path.display())
-                }
-            })
-        }
-        CommandsVerb::Remove { name, scope, place } => {
-            let command = Command::SlashCommandDelete {
-                scope: scope.into(),
-                project: Some(place.project()),
-                name: name.trim_start_matches('/').to_owned(),
-            };
-            finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommandDeleted { path } = output else {
-                    return Ok(());
-                };
-                if place.json {
-                    write_json(out, &serde_json::json!({ "removed": path }))
-                } else {
-                    writeln!(out, "removed {}", path.display())
-                }
-            })
-        }
+        ConfigVerb::Commands { verb } => files::run_commands(backend, verb),
+        ConfigVerb::Memory { verb } => files::run_memory(backend, verb),
     }
 }
 
