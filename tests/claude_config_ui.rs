@@ -413,3 +413,28 @@ fn unsaved_memory_text_survives_a_restart_as_a_draft() {
         "# Rules\n"
     );
 }
+
+#[test]
+fn a_malformed_settings_file_is_shown_not_written() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    let settings = config.path().join("settings.json");
+    std::fs::write(&settings, "{ \"hooks\": nope }").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(config.path().into());
+    let options = StartOptions {
+        screen: Some(Screen::ClaudeConfig),
+        ..StartOptions::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    settle(&mut harness, "the malformed file", "Not valid JSON");
+    assert!(shows(&harness, "{ \"hooks\": nope }"), "its text is shown as it is");
+    click(&mut harness, "user");
+    type_into(&mut harness, "Command", "echo x");
+    click(&mut harness, "Add hook");
+    settle(&mut harness, "the refusal", "left untouched");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), "{ \"hooks\": nope }");
+}
