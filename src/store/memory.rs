@@ -223,6 +223,13 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_nobody_waits_for_changes_nothing() {
+        let mut state = opened("one");
+        assert!(!state.apply_output(9, &Output::MemoryDoc(doc("stale")), |_| None));
+        assert_eq!(state.editor.unwrap().text, "one");
+    }
+
+    #[test]
     fn a_refused_save_becomes_a_change_on_disk() {
         let mut state = opened("one");
         state.editor.as_mut().unwrap().text = "mine".into();

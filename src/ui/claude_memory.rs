@@ -208,6 +208,8 @@ fn editor_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Backend, markdown: 
             text: editor.text.clone(),
             expected: Some(editor.version.clone()),
         };
+        // A disk check still under way may have read the file before this save: its answer is dropped.
+        state.checking = None;
         state.saving = Some(backend.dispatch(command));
     }
 }
