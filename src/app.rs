@@ -405,6 +405,7 @@ impl eframe::App for AnyonApp {
         }
         self.handle_forwarded(ctx);
         self.handle_shortcuts(ctx);
+        ui::claude_memory::may_close(ctx, &mut self.stores);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -471,5 +472,6 @@ impl eframe::App for AnyonApp {
         let ctx = ui.ctx().clone();
         self.processes_ui(&ctx);
         self.notices_ui(&ctx);
+        ui::claude_memory::close_prompt_ui(&ctx, &mut self.stores, &self.backend);
     }
 }

@@ -320,6 +320,49 @@ pub enum Command {
     },
     /// Forgets the saved API key.
     ClaudeAuthRemoveApiKey,
+    /// Claude's settings of every scope (`project`: also that folder's project and local files) and
+    /// their effective merge.
+    ClaudeConfigRead {
+        project: Option<PathBuf>,
+    },
+    /// Changes one settings file; refused when it is no longer the `expected` version (when given).
+    ClaudeConfigEdit {
+        scope: crate::claude_config::SettingsScope,
+        project: Option<PathBuf>,
+        edit: crate::claude_config::SettingsEdit,
+        expected: Option<crate::claude_config::Version>,
+    },
+    /// The slash commands of the user and (with `project`) of that project.
+    SlashCommandsList {
+        project: Option<PathBuf>,
+    },
+    /// Creates (`expected` None) or rewrites a slash command file with `text`.
+    SlashCommandSave {
+        scope: crate::claude_config::commands::CommandScope,
+        project: Option<PathBuf>,
+        name: String,
+        text: String,
+        expected: Option<crate::claude_config::Version>,
+        overwrite: bool,
+    },
+    SlashCommandDelete {
+        scope: crate::claude_config::commands::CommandScope,
+        project: Option<PathBuf>,
+        name: String,
+    },
+    /// The memory files (`CLAUDE.md`) of the user and, with `project`, of that project.
+    MemoryList {
+        project: Option<PathBuf>,
+    },
+    MemoryRead {
+        path: PathBuf,
+    },
+    /// Writes a memory file; refused when it is no longer the `expected` version (when given).
+    MemorySave {
+        path: PathBuf,
+        text: String,
+        expected: Option<crate::claude_config::Version>,
+    },
     /// Reads every row of `app_settings`.
     LoadSettings,
     /// Writes one row of `app_settings`.
@@ -344,6 +387,10 @@ impl Command {
                 | Command::McpImport { .. }
                 | Command::ClaudeAuthSaveApiKey { .. }
                 | Command::ClaudeAuthRemoveApiKey
+                | Command::ClaudeConfigEdit { .. }
+                | Command::SlashCommandSave { .. }
+                | Command::SlashCommandDelete { .. }
+                | Command::MemorySave { .. }
         )
     }
 
@@ -410,6 +457,14 @@ impl Command {
             Command::ClaudeAuthCheck => "claude_auth_check",
             Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
             Command::ClaudeAuthRemoveApiKey => "claude_auth_remove_api_key",
+            Command::ClaudeConfigRead { .. } => "claude_config_read",
+            Command::ClaudeConfigEdit { .. } => "claude_config_edit",
+            Command::SlashCommandsList { .. } => "slash_commands_list",
+            Command::SlashCommandSave { .. } => "slash_command_save",
+            Command::SlashCommandDelete { .. } => "slash_command_delete",
+            Command::MemoryList { .. } => "memory_list",
+            Command::MemoryRead { .. } => "memory_read",
+            Command::MemorySave { .. } => "memory_save",
             Command::LoadSettings => "load_settings",
             Command::SaveSetting { .. } => "save_setting",
         }

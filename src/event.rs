@@ -122,6 +122,18 @@ pub enum Output {
         removed: bool,
     },
     Settings(BTreeMap<String, String>),
+    /// Claude's settings files and what they add up to.
+    ClaudeConfig(Box<crate::claude_config::ConfigSnapshot>),
+    /// A settings file as written.
+    ClaudeSettingsSaved(Box<crate::claude_config::SettingsView>),
+    SlashCommands(Vec<crate::claude_config::commands::SlashCommand>),
+    SlashCommandSaved(Box<crate::claude_config::commands::SlashCommand>),
+    SlashCommandDeleted {
+        path: std::path::PathBuf,
+    },
+    MemoryFiles(Vec<crate::claude_config::memory::MemoryFile>),
+    MemoryDoc(crate::claude_config::memory::MemoryDoc),
+    MemorySaved(crate::claude_config::memory::MemoryDoc),
     /// The ANYON account after a sign-in step.
     Account(crate::account::AccountView),
     SettingSaved {
@@ -141,6 +153,8 @@ pub enum ErrorDetail {
     WriteRefused(WriteRisk),
     /// The request was cancelled.
     Cancelled,
+    /// The file changed on disk since it was read: its text now (None: it was deleted).
+    ChangedOnDisk(Option<String>),
 }
 
 /// What the backend sends to the window (and, line by line, to the CLI).

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod backend;
 pub mod checkpoint;
 pub mod claude;
+pub mod claude_config;
 pub mod cli;
 pub mod command;
 pub mod db;

@@ -9,6 +9,7 @@ pub enum Screen {
     Projects,
     Agents,
     Mcp,
+    ClaudeConfig,
     Storage,
     Usage,
     Settings,
@@ -17,10 +18,11 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen, in navigation order.
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Projects,
         Screen::Agents,
         Screen::Mcp,
+        Screen::ClaudeConfig,
         Screen::Storage,
         Screen::Usage,
         Screen::Settings,
@@ -33,6 +35,7 @@ impl Screen {
             Screen::Projects => "Projects",
             Screen::Agents => "Agents",
             Screen::Mcp => "MCP",
+            Screen::ClaudeConfig => "Claude config",
             Screen::Storage => "Storage",
             Screen::Usage => "Usage",
             Screen::Settings => "Settings",
@@ -46,6 +49,7 @@ impl Screen {
             Screen::Projects => "Projects",
             Screen::Agents => "Agents",
             Screen::Mcp => "MCP servers",
+            Screen::ClaudeConfig => "Claude Code configuration",
             Screen::Storage => "Storage",
             Screen::Usage => "Usage",
             Screen::Settings => "Settings",
@@ -59,6 +63,7 @@ impl Screen {
             Screen::Projects => "🗀",
             Screen::Agents => "🛠",
             Screen::Mcp => "🔌",
+            Screen::ClaudeConfig => "📝",
             Screen::Storage => "🗄",
             Screen::Usage => "📊",
             Screen::Settings => "⚙",
@@ -72,6 +77,7 @@ impl Screen {
             Screen::Projects => "projects",
             Screen::Agents => "agents",
             Screen::Mcp => "mcp",
+            Screen::ClaudeConfig => "claude-config",
             Screen::Storage => "storage",
             Screen::Usage => "usage",
             Screen::Settings => "settings",
@@ -94,6 +100,7 @@ impl Screen {
             Screen::Usage => egui::Key::Num5,
             Screen::Settings => egui::Key::Num6,
             Screen::Account => egui::Key::Num7,
+            Screen::ClaudeConfig => egui::Key::Num8,
         };
         egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key)
     }

@@ -12,6 +12,8 @@ mod checkpoints_ui;
 mod claude_auth;
 mod claude_auth_ui;
 mod claude_cli_peer;
+mod claude_config;
+mod claude_config_ui;
 mod cli;
 mod database;
 mod history;

@@ -8,6 +8,7 @@ mod agents;
 mod checkpoints;
 mod claude;
 mod claude_auth;
+mod claude_config;
 mod history;
 mod mcp;
 pub use history::to_range as to_usage_range;
@@ -80,6 +81,8 @@ pub enum BackendError {
     Account(String),
     #[error(transparent)]
     SignIn(#[from] crate::account::SignInError),
+    #[error(transparent)]
+    ClaudeConfig(#[from] crate::claude_config::ConfigError),
 }
 
 impl BackendError {
@@ -91,6 +94,9 @@ impl BackendError {
             }) => ErrorDetail::SqlOffset(*offset),
             BackendError::Storage(StorageError::WriteRefused { risk }) => ErrorDetail::WriteRefused(risk.clone()),
             BackendError::Storage(StorageError::Cancelled) => ErrorDetail::Cancelled,
+            BackendError::ClaudeConfig(crate::claude_config::ConfigError::Changed { text, .. }) => {
+                ErrorDetail::ChangedOnDisk(text.clone())
+            }
             _ => ErrorDetail::None,
         }
     }
@@ -117,6 +123,7 @@ impl BackendError {
             BackendError::Secrets(_) => "secrets",
             BackendError::Account(_) => "account",
             BackendError::SignIn(_) => "sign_in",
+            BackendError::ClaudeConfig(error) => error.kind(),
             BackendError::Mcp(error) => match error {
                 crate::mcp::McpError::NotFound { .. } => "not_found",
                 crate::mcp::McpError::Exists { .. } => "exists",
@@ -228,6 +235,8 @@ struct Inner {
     agent_runs: Mutex<HashMap<i64, RunId>>,
     /// Variables added to the environment of every Claude process (API key, proxy, ...).
     child_env: RwLock<Vec<(OsString, OsString)>>,
+    /// Proxy and extra variables from ANYON's settings, added after `child_env` (they win).
+    settings_env: RwLock<Vec<(OsString, OsString)>>,
     /// The transcript index (projects, sessions, usage).
     history: history::HistoryState,
     /// The sign-in attempt in progress.
@@ -236,6 +245,8 @@ struct Inner {
     auth_server: RwLock<Option<String>>,
     /// Claude's `.claude.json` (MCP servers of the user and local scopes).
     claude_json: RwLock<Option<PathBuf>>,
+    /// Claude's config folder (user settings, slash commands, memory).
+    claude_config_dir: RwLock<Option<PathBuf>>,
     /// Where secrets (the Anthropic API key) are kept: the keychain, or a file in the data folder.
     secrets: RwLock<Arc<crate::secrets::SecretStore>>,
 }
@@ -287,6 +298,7 @@ impl Backend {
             claude_binary: ClaudeBinaryCache::new(),
             run_inputs: Mutex::new(HashMap::new()),
             child_env: RwLock::new(Vec::new()),
+            settings_env: RwLock::new(Vec::new()),
             agent_runs: Mutex::new(HashMap::new()),
             self_exe: RwLock::new(std::env::current_exe().ok()),
             history: history::HistoryState::new(),
@@ -294,12 +306,14 @@ impl Backend {
             auth_server: RwLock::new(None),
             claude_json: RwLock::new(crate::mcp::claude_json_path()),
             secrets: RwLock::new(secrets),
+            claude_config_dir: RwLock::new(crate::claude_config::config_dir()),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
         if let Some(grace) = grace {
             backend.apply_grace(&grace);
         }
+        backend.reload_settings_env();
         // The lane keeps the backend alive for as long as the runtime runs, so a write queued just
         // before the window closes still lands (`shutdown` waits for it).
         let lane = backend.clone();
@@ -342,8 +356,41 @@ impl Backend {
         *self.inner.child_env.write().unwrap_or_else(|p| p.into_inner()) = env;
     }
 
+    /// The variables for a Claude process: those set with [`Backend::set_child_env`], then the proxy and
+    /// extra variables of ANYON's settings.
     pub(crate) fn child_env(&self) -> Vec<(OsString, OsString)> {
-        self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone()
+        let mut env = self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone();
+        env.extend(
+            self.inner
+                .settings_env
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        env
+    }
+
+    /// Reads the proxy and extra variables from the settings table again.
+    fn reload_settings_env(&self) {
+        if let Ok(db) = &self.inner.db {
+            self.reload_settings_env_from(db);
+        }
+    }
+
+    fn reload_settings_env_from(&self, db: &Db) {
+        let settings = match db::all_settings(&db.writer()) {
+            Ok(rows) => rows.into_iter().collect(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the environment settings");
+                return;
+            }
+        };
+        let vars = crate::claude_config::child_env::from_settings(&settings)
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        *self.inner.settings_env.write().unwrap_or_else(|p| p.into_inner()) = vars;
     }
 
     /// Sets the SIGTERM-to-SIGKILL grace period from its setting (whole seconds).
@@ -457,8 +504,17 @@ impl Backend {
                 if key == GRACE_KEY {
                     self.apply_grace(&value);
                 }
+                let env_key = crate::claude_config::child_env::is_env_key(&key);
+                if key == crate::claude_config::child_env::EXTRA_ENV_KEY {
+                    crate::claude_config::child_env::parse_extra(&value)
+                        .map_err(crate::claude_config::ConfigError::Invalid)?;
+                }
+                let backend = self.clone();
                 self.blocking(move |db| {
                     db::set_setting(&db.writer(), &key, &value)?;
+                    if env_key {
+                        backend.reload_settings_env_from(db);
+                    }
                     Ok(Output::SettingSaved { key, value })
                 })
                 .await
@@ -518,6 +574,14 @@ impl Backend {
             command @ (Command::ClaudeAuthCheck
             | Command::ClaudeAuthSaveApiKey { .. }
             | Command::ClaudeAuthRemoveApiKey) => self.claude_auth(command).await,
+            command @ (Command::ClaudeConfigRead { .. }
+            | Command::ClaudeConfigEdit { .. }
+            | Command::SlashCommandsList { .. }
+            | Command::SlashCommandSave { .. }
+            | Command::SlashCommandDelete { .. }
+            | Command::MemoryList { .. }
+            | Command::MemoryRead { .. }
+            | Command::MemorySave { .. }) => self.claude_config(command).await,
             Command::AccountStatus => self.account_status().await.map(Output::Account),
             Command::SignInStart { open_browser } => self.sign_in_start(open_browser).await.map(Output::Account),
             Command::SignInCancel => {

@@ -12,6 +12,7 @@ mod auth;
 mod chat;
 mod checkpoints;
 mod claude_auth;
+mod config;
 mod history;
 mod mcp;
 mod serve;
@@ -22,6 +23,7 @@ pub use auth::AuthVerb;
 pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
 pub use claude_auth::ClaudeAuthVerb;
+pub use config::ConfigVerb;
 pub use history::{ProjectsVerb, SessionsVerb, UsageVerb};
 pub use mcp::McpVerb;
 pub use serve::ServeArgs;
@@ -91,6 +93,12 @@ pub enum Noun {
         #[command(subcommand)]
         verb: ClaudeAuthVerb,
     },
+    /// Claude Code's own settings (hooks, permissions, env of the user, project and local scopes) and
+    /// slash commands.
+    Config {
+        #[command(subcommand)]
+        verb: ConfigVerb,
+    },
     /// Run the auth server headless (accounts, tokens, settings), configured by environment.
     Serve(ServeArgs),
     /// Signing in to ANYON: status, login (in the browser), logout.
@@ -124,6 +132,7 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Usage { verb } => history::usage(backend, verb),
         Noun::Mcp { verb } => mcp::run(backend, verb),
         Noun::ClaudeAuth { verb } => claude_auth::run(backend, verb),
+        Noun::Config { verb } => config::run(backend, verb),
         Noun::Serve(args) => serve::run(backend, args),
         Noun::Auth { verb } => auth::run(backend, events, verb),
         Noun::RegisterScheme { json } => auth::register_scheme(json),

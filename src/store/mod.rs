@@ -9,8 +9,10 @@ mod attachments;
 mod chat;
 mod checkpoints;
 mod claude_auth;
+mod claude_config;
 mod history;
 mod mcp;
+mod memory;
 mod notices;
 mod requested;
 mod settings;
@@ -24,8 +26,10 @@ pub use chat::{
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use claude_auth::ClaudeAuthStore;
+pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};
 pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
+pub use memory::{MemoryEditor, MemoryState, draft_key as memory_draft_key, merge_text};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
@@ -47,6 +51,10 @@ pub struct Stores {
     pub account: AccountStore,
     /// Claude's authentication (Account screen).
     pub claude_auth: ClaudeAuthStore,
+    /// Claude's own settings and slash commands (Claude config screen).
+    pub claude_config: ClaudeConfigStore,
+    /// The CLAUDE.md editor (Claude config screen).
+    pub memory: MemoryState,
     /// Live Claude and agent processes.
     pub running_processes: usize,
     /// The process list, while its popup is open.
@@ -103,6 +111,16 @@ impl Stores {
                     | Output::McpImportPreview { .. }
                     | Output::McpImported(_)
                     | Output::McpExported { .. } => self.mcp.apply_output(request_id, &output),
+                    Output::ClaudeConfig(_)
+                    | Output::ClaudeSettingsSaved(_)
+                    | Output::SlashCommands(_)
+                    | Output::SlashCommandSaved(_)
+                    | Output::SlashCommandDeleted { .. } => self.claude_config.apply_output(request_id, &output),
+                    Output::MemoryFiles(_) | Output::MemoryDoc(_) | Output::MemorySaved(_) => {
+                        let raw = &self.settings.raw;
+                        self.memory
+                            .apply_output(request_id, &output, |path| raw.get(&memory::draft_key(path)).cloned())
+                    }
                     Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
                         self.claude_auth.apply_output(request_id, &output)
                     }
@@ -134,6 +152,8 @@ impl Stores {
                     && !self.chat.run_failed(request_id, &error)
                     && !self.history.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
+                    && !self.claude_config.apply_failure(request_id, &error, &detail)
+                    && !self.memory.apply_failure(request_id, &error, &detail)
                     && !self.claude_auth.apply_failure(request_id, &error)
                     && !self.account.apply_failure(command, request_id, &error)
                 {

@@ -5,6 +5,8 @@ pub mod account;
 pub mod agents;
 pub mod chat;
 pub mod claude_auth;
+pub mod claude_config;
+pub mod claude_memory;
 pub mod mcp;
 pub mod projects;
 pub mod settings;
@@ -32,6 +34,7 @@ pub fn screen_ui(ui: &mut egui::Ui, screen: Screen, cx: &mut ScreenContext<'_>) 
         Screen::Projects => projects::ui(ui, cx),
         Screen::Agents => agents::ui(ui, cx),
         Screen::Mcp => mcp::ui(ui, cx),
+        Screen::ClaudeConfig => claude_config::ui(ui, cx),
         Screen::Storage => storage::ui(ui, cx),
         Screen::Usage => usage::ui(ui, cx),
         Screen::Settings => settings::ui(ui, cx),

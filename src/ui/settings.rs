@@ -31,6 +31,9 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         section(ui, "Claude Code");
         claude_ui(ui, cx);
 
+        section(ui, "Network and environment for Claude");
+        child_env_ui(ui, cx);
+
         section(ui, "Checkpoints");
         retention_ui(ui, cx);
 
@@ -171,6 +174,68 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             });
         }
     });
+}
+
+/// The proxy and extra variables every Claude process ANYON starts gets; edited as a draft, saved together.
+fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+    use crate::claude_config::child_env::{EXTRA_ENV_KEY, HTTP_PROXY_KEY, HTTPS_PROXY_KEY, NO_PROXY_KEY, parse_extra};
+    const FIELDS: [(&str, &str); 4] = [
+        (HTTP_PROXY_KEY, "HTTP proxy"),
+        (HTTPS_PROXY_KEY, "HTTPS proxy"),
+        (NO_PROXY_KEY, "No proxy for"),
+        (EXTRA_ENV_KEY, "Extra variables"),
+    ];
+    let id = egui::Id::unique("settings-child-env-draft");
+    let settings = &mut cx.stores.settings;
+    let saved: Vec<String> = FIELDS
+        .iter()
+        .map(|(key, _)| settings.raw.get(*key).cloned().unwrap_or_default())
+        .collect();
+    let mut draft: Vec<String> = ui.data(|d| d.get_temp(id)).unwrap_or_else(|| saved.clone());
+    egui::Grid::new("settings-child-env")
+        .num_columns(2)
+        .spacing([16.0, 6.0])
+        .show(ui, |ui| {
+            for ((key, label), value) in FIELDS.iter().zip(draft.iter_mut()) {
+                let label = ui.label(*label);
+                let edit = if *key == EXTRA_ENV_KEY {
+                    egui::TextEdit::multiline(value)
+                        .hint_text("NAME=value, one a line")
+                        .desired_rows(3)
+                } else {
+                    egui::TextEdit::singleline(value).hint_text(if *key == NO_PROXY_KEY {
+                        "localhost,127.0.0.1,.internal"
+                    } else {
+                        "http://proxy.example:3128"
+                    })
+                };
+                ui.add(edit.desired_width(360.0)).labelled_by(label.id);
+                ui.end_row();
+            }
+        });
+    let problem = parse_extra(&draft[3]).err();
+    if let Some(problem) = &problem {
+        super::widgets::error_line(ui, problem);
+    }
+    let changed = draft != saved;
+    if ui
+        .add_enabled(changed && problem.is_none(), egui::Button::new("Save environment"))
+        .clicked()
+    {
+        for ((key, _), value) in FIELDS.iter().zip(&draft) {
+            settings.raw.insert((*key).into(), value.clone());
+            cx.backend.dispatch(Command::SaveSetting {
+                key: (*key).into(),
+                value: value.clone(),
+            });
+        }
+    }
+    ui.data_mut(|d| d.insert_temp(id, draft));
+    ui.label(
+        RichText::new("Every Claude process ANYON starts from now on gets these (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).")
+            .small()
+            .color(theme::muted(ui.visuals())),
+    );
 }
 
 /// How many checkpoints each session keeps: the last N, and all younger than N days.

@@ -5,7 +5,7 @@ use egui::{Key, Modifiers, RichText};
 
 use crate::backend::Backend;
 use crate::command::Command;
-use crate::store::{Attachment, ChatSession, image_media_type};
+use crate::store::{Attachment, ChatSession, SlashPicker, image_media_type};
 use crate::ui::theme;
 
 /// Model choices offered besides typing any id.
@@ -31,7 +31,13 @@ const MODES: [(&str, &str); 6] = [
 const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 
 /// Returns the tab's new title after its first prompt.
-pub fn ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession, backend: &Backend) -> Option<String> {
+pub fn ui(
+    ui: &mut egui::Ui,
+    tab_id: u64,
+    session: &mut ChatSession,
+    picker: &mut SlashPicker,
+    backend: &Backend,
+) -> Option<String> {
     let mut retitle = None;
     take_dropped_images(ui.ctx(), session);
     // Queued prompts go out, in order, once the turn before them ended.
@@ -70,8 +76,9 @@ pub fn ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession, backend: &B
     if pasted {
         paste_image(session, false);
     }
-    // Enter sends; Shift+Enter is left to the text box as a newline.
-    let enter = focused && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
+    // With the `/` picker open, Enter picks a command; else Enter sends and Shift+Enter is a newline.
+    let picking = super::slash::keys(ui, input_id, focused, session, picker, backend);
+    let enter = !picking && focused && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
     let escape = session.is_busy() && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
     ui.horizontal(|ui| {
         let width = ui.available_width() - 110.0;
@@ -118,6 +125,7 @@ pub fn ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession, backend: &B
             }
         });
     });
+    super::slash::list_ui(ui, input_id, session, picker);
     retitle
 }
 

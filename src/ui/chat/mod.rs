@@ -8,6 +8,7 @@
 
 mod composer;
 pub mod permission;
+mod slash;
 pub mod tabs;
 mod timeline;
 mod tools;
@@ -49,7 +50,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
         .show(ui, |ui| {
             permission::cards_ui(ui, session, backend);
-            if let Some(title) = composer::ui(ui, tab.id, session, backend) {
+            if let Some(title) = composer::ui(ui, tab.id, session, &mut stores.claude_config.picker, backend) {
                 retitle = Some(title);
             }
         });

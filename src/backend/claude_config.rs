@@ -1,0 +1,92 @@
+//! Claude's own configuration (settings of three scopes, slash commands), on the blocking pool.
+
+use std::path::{Path, PathBuf};
+
+use super::{Backend, BackendError};
+use crate::claude_config::commands::{self, CommandScope, SlashCommand};
+use crate::claude_config::memory;
+use crate::claude_config::{ConfigError, ConfigSnapshot, SettingsFile, SettingsView, settings_path};
+use crate::command::Command;
+use crate::event::Output;
+
+impl Backend {
+    /// Reads and writes Claude's user settings, commands and memory in this folder instead of
+    /// `$CLAUDE_CONFIG_DIR` or `~/.claude` (tests).
+    pub fn set_claude_config_dir(&self, path: PathBuf) {
+        *self.inner.claude_config_dir.write().unwrap_or_else(|p| p.into_inner()) = Some(path);
+    }
+
+    pub(crate) fn claude_config_dir(&self) -> Result<PathBuf, ConfigError> {
+        let dir = self
+            .inner
+            .claude_config_dir
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        dir.ok_or(ConfigError::NoHome)
+    }
+
+    pub(super) async fn claude_config(&self, command: Command) -> Result<Output, BackendError> {
+        let config_dir = self.claude_config_dir()?;
+        tokio::task::spawn_blocking(move || config_blocking(&config_dir, command).map_err(BackendError::from))
+            .await
+            .map_err(|error| BackendError::Task(error.to_string()))?
+    }
+}
+
+fn config_blocking(config_dir: &Path, command: Command) -> Result<Output, ConfigError> {
+    match command {
+        Command::ClaudeConfigRead { project } => Ok(Output::ClaudeConfig(Box::new(ConfigSnapshot::load(
+            config_dir,
+            project.as_deref(),
+        )?))),
+        Command::ClaudeConfigEdit {
+            scope,
+            project,
+            edit,
+            expected,
+        } => {
+            let path = settings_path(config_dir, project.as_deref(), scope)?;
+            let file = SettingsFile::edit(&path, expected.as_ref(), &edit)?;
+            Ok(Output::ClaudeSettingsSaved(Box::new(SettingsView::of(scope, &file))))
+        }
+        Command::SlashCommandsList { project } => {
+            let mut all = commands::list(
+                &commands::commands_dir(config_dir, None, CommandScope::User)?,
+                CommandScope::User,
+            )?;
+            if let Some(project) = project.as_deref() {
+                let dir = commands::commands_dir(config_dir, Some(project), CommandScope::Project)?;
+                all.extend(commands::list(&dir, CommandScope::Project)?);
+            }
+            Ok(Output::SlashCommands(all))
+        }
+        Command::SlashCommandSave {
+            scope,
+            project,
+            name,
+            text,
+            expected,
+            overwrite,
+        } => {
+            let dir = commands::commands_dir(config_dir, project.as_deref(), scope)?;
+            let saved: SlashCommand = commands::save(&dir, scope, &name, &text, expected.as_ref(), overwrite)?;
+            Ok(Output::SlashCommandSaved(Box::new(saved)))
+        }
+        Command::SlashCommandDelete { scope, project, name } => {
+            let dir = commands::commands_dir(config_dir, project.as_deref(), scope)?;
+            Ok(Output::SlashCommandDeleted {
+                path: commands::delete(&dir, &name)?,
+            })
+        }
+        Command::MemoryList { project } => Ok(Output::MemoryFiles(memory::list(config_dir, project.as_deref()))),
+        Command::MemoryRead { path } => Ok(Output::MemoryDoc(memory::read(&path)?)),
+        Command::MemorySave { path, text, expected } => {
+            Ok(Output::MemorySaved(memory::save(&path, &text, expected.as_ref())?))
+        }
+        other => Err(ConfigError::Invalid(format!(
+            "{} is not a Claude configuration command",
+            other.name()
+        ))),
+    }
+}
