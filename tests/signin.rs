@@ -1,10 +1,8 @@
 //! Desktop sign-in: the `anyon://` handler, deep links handed between real processes, and the whole
 //! Google sign-in against a real OpenID provider.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyon::auth::{AuthConfig, GoogleConfig, Mode};
 use serde_json::Value;
 
 use crate::support::oidc::{self, OidcProvider};
@@ -177,20 +175,7 @@ fn a_second_process_hands_the_link_over_and_the_first_completes_the_sign_in() {
     let provider = OidcProvider::start();
     let runtime = support::runtime();
     let server_home = TempHome::new();
-    server_home.paths().ensure().unwrap();
-    let mut config = AuthConfig::new(Mode::Embedded, SocketAddr::from(([127, 0, 0, 1], 0)));
-    config.jwt_secret = Some(b"signin-test-secret-0123456789abcdef-0123".to_vec());
-    config.google = GoogleConfig {
-        auth_url: provider.auth_url.clone(),
-        token_url: provider.token_url.clone(),
-        userinfo_url: provider.userinfo_url.clone(),
-        client_id: Some(oidc::CLIENT_ID.into()),
-        client_secret: Some(oidc::CLIENT_SECRET.into()),
-        timeout: Duration::from_secs(10),
-    };
-    let server = runtime
-        .block_on(anyon::auth::start(config, &server_home.paths()))
-        .unwrap();
+    let server = provider.auth_server(&runtime, &server_home);
     let server_url = format!("http://{}", server.addr());
 
     let home = TempHome::new();

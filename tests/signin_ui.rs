@@ -1,11 +1,7 @@
 //! The Account screen's sign-in in the real window (headless): waiting for the browser, the link
 //! arriving as `anyon open-url` delivers it, the signed-in person with their plan, and sign-out.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::auth::{AuthConfig, GoogleConfig, Mode};
 use anyon::command::Command;
 use anyon::event::{Event, Output};
 use anyon::nav::Screen;
@@ -23,20 +19,7 @@ fn account_screen_signs_in_through_a_deep_link_and_out_again() {
     let provider = OidcProvider::start();
     let runtime = support::runtime();
     let server_home = TempHome::new();
-    server_home.paths().ensure().unwrap();
-    let mut config = AuthConfig::new(Mode::Embedded, SocketAddr::from(([127, 0, 0, 1], 0)));
-    config.jwt_secret = Some(b"signin-ui-secret-0123456789abcdef-012345".to_vec());
-    config.google = GoogleConfig {
-        auth_url: provider.auth_url.clone(),
-        token_url: provider.token_url.clone(),
-        userinfo_url: provider.userinfo_url.clone(),
-        client_id: Some(oidc::CLIENT_ID.into()),
-        client_secret: Some(oidc::CLIENT_SECRET.into()),
-        timeout: Duration::from_secs(10),
-    };
-    let server = runtime
-        .block_on(anyon::auth::start(config, &server_home.paths()))
-        .unwrap();
+    let server = provider.auth_server(&runtime, &server_home);
 
     let home = TempHome::new();
     let (backend, events) = support::backend(&runtime, &home);

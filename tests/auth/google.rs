@@ -66,14 +66,7 @@ impl Login {
     }
 
     fn with_provider(provider: &OidcProvider) -> Self {
-        Self::start(GoogleConfig {
-            auth_url: provider.auth_url.clone(),
-            token_url: provider.token_url.clone(),
-            userinfo_url: provider.userinfo_url.clone(),
-            client_id: Some(oidc::CLIENT_ID.into()),
-            client_secret: Some(oidc::CLIENT_SECRET.into()),
-            timeout: Duration::from_secs(10),
-        })
+        Self::start(provider.google_config())
     }
 
     fn base(&self) -> String {
