@@ -32,6 +32,21 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         refresh(store, backend);
     }
     toolbar_ui(ui, store, backend);
+    if let Some(snapshot) = store.snapshot.value()
+        && let (Some(user), Some(project)) = (
+            snapshot.file(crate::claude_config::SettingsScope::User),
+            snapshot.file(crate::claude_config::SettingsScope::Project),
+        )
+        && user.path == project.path
+    {
+        ui.label(
+            RichText::new(
+                "This folder holds Claude's own settings, so its project settings are your user settings: \
+                 enter a project folder above to see a project's own.",
+            )
+            .color(theme::muted(ui.visuals())),
+        );
+    }
     if let Some(message) = store.message.clone() {
         ui.horizontal(|ui| {
             ui.label(RichText::new(&message).color(theme::muted(ui.visuals())));
@@ -263,7 +278,8 @@ fn hooks_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
     ui.add_enabled_ui(editing.is_none(), |ui| {
         scope_picker_ui(ui, "hook-scope", &mut form.scope);
         ui.horizontal(|ui| {
-            egui::ComboBox::from_label("Event")
+            ui.label("Event");
+            egui::ComboBox::from_id_salt("hook-event")
                 .selected_text(form.event.clone())
                 .show_ui(ui, |ui| {
                     for event in HOOK_EVENTS {
