@@ -278,14 +278,16 @@ fn hooks_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
     ui.add_enabled_ui(editing.is_none(), |ui| {
         scope_picker_ui(ui, "hook-scope", &mut form.scope);
         ui.horizontal(|ui| {
-            ui.label("Event");
+            let label = ui.label("Event");
             egui::ComboBox::from_id_salt("hook-event")
                 .selected_text(form.event.clone())
                 .show_ui(ui, |ui| {
                     for event in HOOK_EVENTS {
                         ui.selectable_value(&mut form.event, event.to_owned(), event);
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             field(ui, "Matcher", &mut form.matcher, 140.0);
         });
     });
