@@ -9,6 +9,8 @@ mod checkpoints;
 mod claude;
 mod claude_auth;
 mod claude_config;
+mod error;
+mod events;
 mod history;
 mod mcp;
 pub use history::to_range as to_usage_range;
@@ -16,6 +18,8 @@ mod storage;
 
 pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
 pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
+pub use error::BackendError;
+pub use events::{EventReceiver, EventSink};
 
 /// `app_settings` key of the seconds between SIGTERM and SIGKILL when a run is stopped.
 pub const GRACE_KEY: &str = "process.grace_secs";
@@ -33,9 +37,8 @@ use tokio::sync::mpsc;
 use crate::claude::discovery::ClaudeBinaryCache;
 use crate::claude::run::RunInput;
 use crate::command::{Command, RequestId};
-use crate::db::storage::StorageError;
-use crate::db::{self, Db, DbError};
-use crate::event::{ErrorDetail, Event, Output};
+use crate::db::{self, Db};
+use crate::event::{Event, Output};
 use crate::paths::DataPaths;
 use crate::process::{ProcessRegistry, RunId};
 
@@ -43,174 +46,11 @@ use crate::process::{ProcessRegistry, RunId};
 /// process then slows down instead of growing memory without bound.
 pub const EVENT_CAPACITY: usize = 4096;
 
-/// Why a command failed, written for the person.
-#[derive(Debug, thiserror::Error)]
-pub enum BackendError {
-    #[error("`{command}` is not available in this version of ANYON yet")]
-    NotAvailable { command: &'static str },
-    #[error("the database is unavailable: {0}")]
-    DatabaseUnavailable(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("a background task stopped unexpectedly: {0}")]
-    Task(String),
-    #[error("{0}")]
-    ClaudeNotFound(String),
-    #[error(transparent)]
-    Run(#[from] crate::claude::run::RunError),
-    #[error("no running Claude process has run id {0}")]
-    NoSuchRun(u64),
-    #[error("{0}")]
-    Agents(String),
-    #[error("{0}")]
-    Checkpoint(String),
-    #[error("{0}")]
-    History(String),
-    #[error(transparent)]
-    Mcp(#[from] crate::mcp::McpError),
-    /// A malformed, rejected or uncheckable API key.
-    #[error(transparent)]
-    ApiKey(#[from] crate::claude::auth::KeyError),
-    #[error("{0}")]
-    Secrets(String),
-    #[error("{0}")]
-    Account(String),
-    #[error(transparent)]
-    SignIn(#[from] crate::account::SignInError),
-    #[error(transparent)]
-    ClaudeConfig(#[from] crate::claude_config::ConfigError),
-}
-
-impl BackendError {
-    /// What a screen may act on (an SQL error's position, a refused write's risk).
-    pub fn detail(&self) -> ErrorDetail {
-        match self {
-            BackendError::Storage(StorageError::Sql {
-                offset: Some(offset), ..
-            }) => ErrorDetail::SqlOffset(*offset),
-            BackendError::Storage(StorageError::WriteRefused { risk }) => ErrorDetail::WriteRefused(risk.clone()),
-            BackendError::Storage(StorageError::Cancelled) => ErrorDetail::Cancelled,
-            BackendError::ClaudeConfig(crate::claude_config::ConfigError::Changed { text, .. }) => {
-                ErrorDetail::ChangedOnDisk(text.clone())
-            }
-            _ => ErrorDetail::None,
-        }
-    }
-
-    /// A stable, machine-readable name for the kind of failure (used in CLI JSON errors).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            BackendError::NotAvailable { .. } => "not_available",
-            BackendError::DatabaseUnavailable(_) | BackendError::Db(_) => "database",
-            BackendError::Storage(error) => error.kind(),
-            BackendError::Sqlite(_) => "sql",
-            BackendError::Task(_) => "internal",
-            BackendError::ClaudeNotFound(_) => "claude_not_found",
-            BackendError::Run(_) => "run",
-            BackendError::NoSuchRun(_) => "no_such_run",
-            BackendError::Agents(_) => "agents",
-            BackendError::Checkpoint(_) => "checkpoint",
-            BackendError::History(_) => "history",
-            BackendError::ApiKey(error) => match error {
-                crate::claude::auth::KeyError::Rejected { .. } => "key_rejected",
-                crate::claude::auth::KeyError::Unreachable { .. } => "api_unreachable",
-                _ => "invalid_key",
-            },
-            BackendError::Secrets(_) => "secrets",
-            BackendError::Account(_) => "account",
-            BackendError::SignIn(_) => "sign_in",
-            BackendError::ClaudeConfig(error) => error.kind(),
-            BackendError::Mcp(error) => match error {
-                crate::mcp::McpError::NotFound { .. } => "not_found",
-                crate::mcp::McpError::Exists { .. } => "exists",
-                crate::mcp::McpError::InvalidName(_)
-                | crate::mcp::McpError::InvalidServer { .. }
-                | crate::mcp::McpError::NeedsProject(_) => "invalid",
-                _ => "mcp",
-            },
-        }
-    }
-}
-
-type RepaintFn = Arc<dyn Fn() + Send + Sync>;
-
 /// What the ordered lane carries.
 enum LaneItem {
     Run(RequestId, Box<Command>),
     /// Answered once everything queued before it ran.
     Barrier(tokio::sync::oneshot::Sender<()>),
-}
-
-/// The sending half of the event channel, with the window's repaint request attached.
-#[derive(Clone)]
-pub struct EventSink {
-    tx: mpsc::Sender<Event>,
-    repaint: Arc<RwLock<Option<RepaintFn>>>,
-}
-
-impl EventSink {
-    /// Sends an event, waiting while the channel is full. Returns false once nobody listens.
-    pub async fn send(&self, event: Event) -> bool {
-        let delivered = self.tx.send(event).await.is_ok();
-        self.request_repaint();
-        delivered
-    }
-
-    /// Sends without waiting (from synchronous code); a full channel drops the event and says so.
-    pub fn try_send(&self, event: Event) -> bool {
-        let delivered = match self.tx.try_send(event) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(event)) => {
-                tracing::warn!(?event, "event channel full; event dropped");
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        };
-        self.request_repaint();
-        delivered
-    }
-
-    fn request_repaint(&self) {
-        let repaint = self
-            .repaint
-            .read()
-            .map(|guard| guard.clone())
-            .unwrap_or_else(|p| p.into_inner().clone());
-        if let Some(repaint) = repaint {
-            repaint();
-        }
-    }
-}
-
-/// The window's end of the event channel.
-pub struct EventReceiver {
-    rx: mpsc::Receiver<Event>,
-}
-
-impl EventReceiver {
-    /// Waits for the next event (the headless CLI); None once every sender is gone.
-    pub async fn recv(&mut self) -> Option<Event> {
-        self.rx.recv().await
-    }
-
-    /// Hands waiting events to `apply` until none are left or `budget` is spent.
-    /// Returns true when events remain (the caller should repaint again soon).
-    pub fn drain(&mut self, budget: Duration, mut apply: impl FnMut(Event)) -> bool {
-        let started = Instant::now();
-        loop {
-            match self.rx.try_recv() {
-                Ok(event) => apply(event),
-                Err(_) => return false,
-            }
-            if started.elapsed() >= budget {
-                return !self.rx.is_empty();
-            }
-        }
-    }
 }
 
 struct Inner {
@@ -609,117 +449,4 @@ impl Backend {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
-
-    #[test]
-    fn failed_commands_answer_with_a_clear_error_event() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-        let request_id = backend.dispatch(Command::ClaudeAuthSaveApiKey {
-            api_key: crate::command::Secret::new("not-a-key"),
-            verify: false,
-            base_url: None,
-        });
-        let event = runtime.block_on(async { events.rx.recv().await.unwrap() });
-        match event {
-            Event::Failed {
-                request_id: id,
-                command,
-                error,
-                ..
-            } => {
-                assert_eq!((id, command), (request_id, "claude_auth_save_api_key"));
-                assert!(error.contains("sk-ant-"), "{error}");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn settings_round_trip_through_commands() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-        runtime
-            .block_on(backend.execute(Command::SaveSetting {
-                key: "theme".into(),
-                value: "dark".into(),
-            }))
-            .unwrap();
-        let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
-            panic!("wrong output");
-        };
-        assert_eq!(settings.get("theme").map(String::as_str), Some("dark"));
-    }
-
-    #[test]
-    fn ordered_commands_land_in_dispatch_order() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-        for value in 0..50 {
-            backend.dispatch(Command::SaveSetting {
-                key: "theme".into(),
-                value: value.to_string(),
-            });
-        }
-        let mut saved = Vec::new();
-        while saved.len() < 50 {
-            match runtime.block_on(events.rx.recv()).unwrap() {
-                Event::Completed {
-                    output: Output::SettingSaved { value, .. },
-                    ..
-                } => saved.push(value),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        assert_eq!(saved, (0..50).map(|v| v.to_string()).collect::<Vec<_>>());
-        let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
-            panic!("wrong output");
-        };
-        assert_eq!(settings["theme"], "49", "the last choice wins");
-    }
-
-    #[test]
-    fn shutdown_waits_for_queued_setting_writes() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-        for value in 0..20 {
-            backend.dispatch(Command::SaveSetting {
-                key: "last_screen".into(),
-                value: value.to_string(),
-            });
-        }
-        backend.shutdown(Duration::ZERO);
-        let conn = rusqlite::Connection::open(dir.path().join("anyon.db")).unwrap();
-        assert_eq!(db::get_setting(&conn, "last_screen").unwrap().as_deref(), Some("19"));
-    }
-
-    #[test]
-    fn drain_stops_at_the_budget_and_reports_what_remains() {
-        let runtime = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-        for running in 0..100 {
-            assert!(backend.sink().try_send(Event::ProcessCount { running }));
-        }
-        let mut seen = 0;
-        let more = events.drain(Duration::ZERO, |_| seen += 1);
-        assert_eq!(seen, 1, "a spent budget still applies one event per frame");
-        assert!(more);
-        let more = events.drain(Duration::from_secs(5), |_| seen += 1);
-        assert_eq!(seen, 100);
-        assert!(!more);
-    }
-}
+mod tests;

@@ -1,0 +1,114 @@
+//! The backend's own tests: error events, settings, the ordered lane, shutdown, draining.
+
+use super::*;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn failed_commands_answer_with_a_clear_error_event() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+    let request_id = backend.dispatch(Command::ClaudeAuthSaveApiKey {
+        api_key: crate::command::Secret::new("not-a-key"),
+        verify: false,
+        base_url: None,
+    });
+    let event = runtime.block_on(async { events.rx.recv().await.unwrap() });
+    match event {
+        Event::Failed {
+            request_id: id,
+            command,
+            error,
+            ..
+        } => {
+            assert_eq!((id, command), (request_id, "claude_auth_save_api_key"));
+            assert!(error.contains("sk-ant-"), "{error}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn settings_round_trip_through_commands() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+    runtime
+        .block_on(backend.execute(Command::SaveSetting {
+            key: "theme".into(),
+            value: "dark".into(),
+        }))
+        .unwrap();
+    let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
+        panic!("wrong output");
+    };
+    assert_eq!(settings.get("theme").map(String::as_str), Some("dark"));
+}
+
+#[test]
+fn ordered_commands_land_in_dispatch_order() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+    for value in 0..50 {
+        backend.dispatch(Command::SaveSetting {
+            key: "theme".into(),
+            value: value.to_string(),
+        });
+    }
+    let mut saved = Vec::new();
+    while saved.len() < 50 {
+        match runtime.block_on(events.rx.recv()).unwrap() {
+            Event::Completed {
+                output: Output::SettingSaved { value, .. },
+                ..
+            } => saved.push(value),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(saved, (0..50).map(|v| v.to_string()).collect::<Vec<_>>());
+    let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
+        panic!("wrong output");
+    };
+    assert_eq!(settings["theme"], "49", "the last choice wins");
+}
+
+#[test]
+fn shutdown_waits_for_queued_setting_writes() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+    for value in 0..20 {
+        backend.dispatch(Command::SaveSetting {
+            key: "last_screen".into(),
+            value: value.to_string(),
+        });
+    }
+    backend.shutdown(Duration::ZERO);
+    let conn = rusqlite::Connection::open(dir.path().join("anyon.db")).unwrap();
+    assert_eq!(db::get_setting(&conn, "last_screen").unwrap().as_deref(), Some("19"));
+}
+
+#[test]
+fn drain_stops_at_the_budget_and_reports_what_remains() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+    for running in 0..100 {
+        assert!(backend.sink().try_send(Event::ProcessCount { running }));
+    }
+    let mut seen = 0;
+    let more = events.drain(Duration::ZERO, |_| seen += 1);
+    assert_eq!(seen, 1, "a spent budget still applies one event per frame");
+    assert!(more);
+    let more = events.drain(Duration::from_secs(5), |_| seen += 1);
+    assert_eq!(seen, 100);
+    assert!(!more);
+}
