@@ -138,13 +138,7 @@ impl AnyonApp {
     /// Opens a chat tab in the project the last chat used.
     fn new_chat(&mut self) {
         let id = self.tabs.open("New chat");
-        let last = self
-            .stores
-            .settings
-            .raw
-            .get(crate::store::LAST_PROJECT_KEY)
-            .map(String::as_str);
-        let project = crate::store::default_project(last);
+        let project = self.stores.settings.default_project();
         self.stores
             .chat
             .sessions

@@ -77,6 +77,11 @@ impl SettingsStore {
         }
     }
 
+    /// Where a new chat, agent run or project-scoped screen starts: the last chat's project, else home.
+    pub fn default_project(&self) -> String {
+        super::default_project(self.raw.get(LAST_PROJECT_KEY).map(String::as_str))
+    }
+
     /// Applies a completion if it concerns settings.
     pub fn apply_output(&mut self, _request_id: RequestId, output: &Output) -> bool {
         match output {

@@ -6,7 +6,7 @@
 use egui::{RichText, Ui};
 use serde_json::{Value, json};
 
-use super::widgets::{error_line, screen_heading};
+use super::widgets::{dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
 use crate::claude_config::commands::CommandScope;
@@ -20,13 +20,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let ScreenContext { stores, backend, .. } = cx;
     let store = &mut stores.claude_config;
     if store.project.is_empty() {
-        store.project = crate::store::default_project(
-            stores
-                .settings
-                .raw
-                .get(crate::store::LAST_PROJECT_KEY)
-                .map(String::as_str),
-        );
+        store.project = stores.settings.default_project();
     }
     if (store.snapshot.never_requested() || store.stale) && !store.snapshot.is_pending() {
         refresh(store, backend);
@@ -47,14 +41,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
             .color(theme::muted(ui.visuals())),
         );
     }
-    if let Some(message) = store.message.clone() {
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(&message).color(theme::muted(ui.visuals())));
-            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
-                store.message = None;
-            }
-        });
-    }
+    dismissable_note(ui, &mut store.message);
     if let Some(error) = store.error.clone() {
         error_line(ui, &error);
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use egui::{Modal, RichText, Ui};
 
-use super::widgets::{EmptyState, error_line, screen_heading};
+use super::widgets::{EmptyState, dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
 use crate::command::{Command, McpImportSource, McpScope, McpServerSpec};
@@ -23,26 +23,13 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let ScreenContext { stores, backend, .. } = cx;
     let store = &mut stores.mcp;
     if store.project.is_empty() {
-        store.project = crate::store::default_project(
-            stores
-                .settings
-                .raw
-                .get(crate::store::LAST_PROJECT_KEY)
-                .map(String::as_str),
-        );
+        store.project = stores.settings.default_project();
     }
     if (store.servers.never_requested() || store.stale) && !store.servers.is_pending() {
         refresh(store, backend);
     }
     toolbar_ui(ui, store, backend);
-    if let Some(message) = store.message.clone() {
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(&message).color(theme::muted(ui.visuals())));
-            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
-                store.message = None;
-            }
-        });
-    }
+    dismissable_note(ui, &mut store.message);
     if let Some(error) = store.servers.error() {
         error_line(ui, error);
     }

@@ -50,6 +50,19 @@ pub fn error_line(ui: &mut Ui, text: &str) {
     ui.label(RichText::new(format!("⚠ {text}")).color(color));
 }
 
+/// A muted one-line message with a × that clears it (what a screen's last action did).
+pub fn dismissable_note(ui: &mut Ui, message: &mut Option<String>) {
+    let Some(text) = message.as_deref() else { return };
+    let mut dismissed = false;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(text).color(theme::muted(ui.visuals())));
+        dismissed = ui.small_button("×").on_hover_text("Dismiss").clicked();
+    });
+    if dismissed {
+        *message = None;
+    }
+}
+
 /// A short, human description of a shortcut ("Ctrl+3", "⌘3").
 pub fn shortcut_text(ctx: &egui::Context, shortcut: &egui::KeyboardShortcut) -> String {
     ctx.format_shortcut(shortcut)

@@ -152,16 +152,10 @@ fn list_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                                 .on_hover_text(format!("Run {}", agent.draft.name))
                                 .clicked()
                             {
-                                let last = cx
-                                    .stores
-                                    .settings
-                                    .raw
-                                    .get(crate::store::LAST_PROJECT_KEY)
-                                    .map(String::as_str);
                                 store.run_dialog = Some(RunDialog {
                                     agent_id: agent.id,
                                     agent_name: agent.draft.name.clone(),
-                                    project: crate::store::default_project(last),
+                                    project: cx.stores.settings.default_project(),
                                     task: agent.draft.default_task.clone().unwrap_or_default(),
                                     model: String::new(),
                                 });
