@@ -84,6 +84,24 @@ pub struct FileRow {
 }
 
 impl FileRow {
+    /// A row carrying what the file's lines said (`meta`); the caller fills in where it is and its counts.
+    fn with_meta(meta: FileMeta) -> Self {
+        Self {
+            inner_session: meta.inner_session,
+            cwd: meta.cwd,
+            git_branch: meta.git_branch,
+            first_ms: meta.first_ms,
+            last_ms: meta.last_ms,
+            messages: meta.messages,
+            first_prompt: meta.first_prompt,
+            custom_title: meta.custom_title,
+            ai_title: meta.ai_title,
+            summary: meta.summary,
+            models: meta.models.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
     /// The session this file belongs to on the Projects screen: old-style agent files name theirs inside.
     pub fn owner_session(&self) -> &str {
         if self.subagent && self.path.matches('/').count() == 1 {
@@ -233,17 +251,7 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
             size: r.get::<_, i64>(5)? as u64,
             lines: r.get::<_, i64>(6)? as u64,
             malformed: r.get::<_, i64>(7)? as u64,
-            inner_session: meta.inner_session,
-            cwd: meta.cwd,
-            git_branch: meta.git_branch,
-            first_ms: meta.first_ms,
-            last_ms: meta.last_ms,
-            messages: meta.messages,
-            first_prompt: meta.first_prompt,
-            custom_title: meta.custom_title,
-            ai_title: meta.ai_title,
-            summary: meta.summary,
-            models: meta.models.into_iter().collect(),
+            ..FileRow::with_meta(meta)
         };
         places.insert(id, (intern(&row.project_dir), intern(&row.session_id)));
         file_ids.push(id);

@@ -457,17 +457,7 @@ fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(FileRow, Vec<Usa
         size,
         lines,
         malformed,
-        inner_session: meta.inner_session,
-        cwd: meta.cwd,
-        git_branch: meta.git_branch,
-        first_ms: meta.first_ms,
-        last_ms: meta.last_ms,
-        messages: meta.messages,
-        first_prompt: meta.first_prompt,
-        custom_title: meta.custom_title,
-        ai_title: meta.ai_title,
-        summary: meta.summary,
-        models: meta.models.into_iter().collect(),
+        ..FileRow::with_meta(meta)
     };
     Ok((row, parsed.records))
 }
