@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 
-use super::{emit, finish, print_error, write_json};
+use super::{Place, emit, finish, print_error, write_json};
 use crate::backend::{Backend, BackendError};
 use crate::command::{Command, McpImportSource, McpScope, McpServerSpec};
 use crate::event::Output;
@@ -34,26 +34,6 @@ pub enum TransportArg {
     Stdio,
     Http,
     Sse,
-}
-
-/// The project the local and project scopes refer to.
-#[derive(Debug, Args)]
-pub struct Place {
-    /// The project folder (default: the current folder).
-    #[arg(long)]
-    pub project: Option<PathBuf>,
-    #[arg(long)]
-    pub json: bool,
-}
-
-impl Place {
-    fn project(&self) -> PathBuf {
-        let project = self
-            .project
-            .clone()
-            .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
-        std::path::absolute(&project).unwrap_or(project)
-    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -120,6 +120,27 @@ pub enum Noun {
     },
 }
 
+/// The project a command's project-scoped files belong to, and the output form.
+#[derive(Debug, clap::Args)]
+pub struct Place {
+    /// The project folder (default: the current folder).
+    #[arg(long)]
+    pub project: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Place {
+    /// The project folder, absolute.
+    pub(crate) fn project(&self) -> std::path::PathBuf {
+        let project = self
+            .project
+            .clone()
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| ".".into()));
+        std::path::absolute(&project).unwrap_or(project)
+    }
+}
+
 /// Runs a headless subcommand and returns the process exit status.
 pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
     match noun {

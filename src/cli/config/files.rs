@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 
-use super::Place;
 use crate::backend::Backend;
 use crate::claude_config::commands::{self, CommandScope};
+use crate::cli::Place;
 use crate::cli::{finish, print_error, write_json};
 use crate::command::Command;
 use crate::event::Output;

@@ -2,16 +2,15 @@
 //! commands and memory files from the command line, edited in Claude's files like the window edits them.
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 use serde_json::Value;
 
 mod files;
 
 pub use files::{CommandsVerb, MemoryVerb};
 
-use super::{finish, write_json};
+use super::{Place, finish, write_json};
 use crate::backend::Backend;
 use crate::claude_config::{ConfigSnapshot, EnvEntry, SettingsEdit, SettingsScope};
 use crate::command::Command;
@@ -31,26 +30,6 @@ impl From<ScopeArg> for SettingsScope {
             ScopeArg::Project => SettingsScope::Project,
             ScopeArg::Local => SettingsScope::Local,
         }
-    }
-}
-
-/// The project whose settings are meant, and the output form.
-#[derive(Debug, Args)]
-pub struct Place {
-    /// The project folder (default: the current folder).
-    #[arg(long)]
-    pub project: Option<PathBuf>,
-    #[arg(long)]
-    pub json: bool,
-}
-
-impl Place {
-    pub(super) fn project(&self) -> PathBuf {
-        let project = self
-            .project
-            .clone()
-            .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
-        std::path::absolute(&project).unwrap_or(project)
     }
 }
 
