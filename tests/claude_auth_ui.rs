@@ -1,23 +1,15 @@
 //! The Account screen's "Claude authentication" section in the real window (headless): an invalid key shows
 //! its error inline, a valid one is saved and shown masked, never whole.
 
-use anyon::app::{AnyonApp, StartOptions};
+use anyon::app::AnyonApp;
 use anyon::nav::Screen;
 use anyon::secrets::{SecretStore, StoreMode};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use crate::support::ui::{settle, shows};
+use crate::support::ui::{self, click, settle, shows};
 use crate::support::{self, TempHome};
-
-fn click(harness: &mut Harness<'_, AnyonApp>, label: &str) {
-    harness
-        .get_by(|n| n.role() == Role::Button && n.label().as_deref() == Some(label))
-        .click();
-    harness.step();
-    harness.step();
-}
 
 /// The key field (a password input).
 macro_rules! key_field {
@@ -41,14 +33,8 @@ fn account_screen_saves_a_masked_key_and_shows_errors_inline() {
     let home = TempHome::new();
     let (backend, events) = support::backend(&runtime, &home);
     backend.set_secret_store(SecretStore::new(home.path(), StoreMode::FileOnly));
-    let options = StartOptions {
-        screen: Some(Screen::Account),
-        ..StartOptions::default()
-    };
     let for_app = backend.clone();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    let mut harness = ui::window(for_app, events, Screen::Account, egui::vec2(1400.0, 900.0));
 
     settle(&mut harness, "the first check", "Saved in ANYON");
     assert!(shows(&harness, "Claude authentication"));

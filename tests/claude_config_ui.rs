@@ -11,18 +11,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serde_json::{Value, json};
 
-use crate::support::ui::{settle, shows};
+use crate::support::ui::{self, click, settle, shows};
 use crate::support::{self, TempHome};
-
-fn click(harness: &mut Harness<'_, AnyonApp>, label: &str) {
-    harness
-        .query_all_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l == label))
-        .next()
-        .unwrap_or_else(|| panic!("no button {label:?}"))
-        .click();
-    harness.step();
-    harness.step();
-}
 
 fn type_into(harness: &mut Harness<'_, AnyonApp>, label: &str, text: &str) {
     let input = |role| matches!(role, Role::TextInput | Role::MultilineTextInput);
@@ -49,14 +39,8 @@ fn hooks_tab_shows_adds_and_survives_a_file_changed_on_disk() {
     std::fs::write(&settings, serde_json::to_string_pretty(&original).unwrap()).unwrap();
     let (backend, events) = support::backend(&runtime, &home);
     backend.set_claude_config_dir(config.path().into());
-    let options = StartOptions {
-        screen: Some(Screen::ClaudeConfig),
-        ..StartOptions::default()
-    };
     let for_app = backend.clone();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    let mut harness = ui::window(for_app, events, Screen::ClaudeConfig, egui::vec2(1400.0, 900.0));
 
     settle(&mut harness, "the existing hook", "echo existing");
 
@@ -122,14 +106,8 @@ fn settings_saves_the_proxy_and_extra_variables_for_claude() {
     let runtime = support::runtime();
     let home = TempHome::new();
     let (backend, events) = support::backend(&runtime, &home);
-    let options = StartOptions {
-        screen: Some(Screen::Settings),
-        ..StartOptions::default()
-    };
     let for_app = backend.clone();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 2000.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    let mut harness = ui::window(for_app, events, Screen::Settings, egui::vec2(1400.0, 2000.0));
     harness.run_ok();
     type_into(&mut harness, "HTTPS proxy", "http://proxy.test:3128");
     type_into(&mut harness, "Extra variables", "BAD LINE");
@@ -166,14 +144,8 @@ fn memory_tab_edits_saves_keeps_a_draft_and_merges_a_change_on_disk() {
     std::fs::write(&memory, "# Rules\n").unwrap();
     let (backend, events) = support::backend(&runtime, &home);
     backend.set_claude_config_dir(config.path().into());
-    let options = StartOptions {
-        screen: Some(Screen::ClaudeConfig),
-        ..StartOptions::default()
-    };
     let for_app = backend.clone();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    let mut harness = ui::window(for_app, events, Screen::ClaudeConfig, egui::vec2(1400.0, 900.0));
     harness.run_ok();
     click(&mut harness, "Memory");
     settle(&mut harness, "the memory files", "CLAUDE.md (user)");
@@ -268,13 +240,7 @@ fn closing_the_window_with_unsaved_memory_text_asks_first() {
     std::fs::write(config.path().join("CLAUDE.md"), "# Rules\n").unwrap();
     let (backend, events) = support::backend(&runtime, &home);
     backend.set_claude_config_dir(config.path().into());
-    let options = StartOptions {
-        screen: Some(Screen::ClaudeConfig),
-        ..StartOptions::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    let mut harness = ui::window(backend, events, Screen::ClaudeConfig, egui::vec2(1400.0, 900.0));
     harness.run_ok();
     click(&mut harness, "Memory");
     settle(&mut harness, "the memory files", "CLAUDE.md (user)");
@@ -310,13 +276,7 @@ fn commands_and_permissions_tabs_write_claude_files() {
     std::fs::write(&settings, "{\n  \"env\": {\n    \"A\": \"1\"\n  }\n}\n").unwrap();
     let (backend, events) = support::backend(&runtime, &home);
     backend.set_claude_config_dir(config.path().into());
-    let options = StartOptions {
-        screen: Some(Screen::ClaudeConfig),
-        ..StartOptions::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1200.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    let mut harness = ui::window(backend, events, Screen::ClaudeConfig, egui::vec2(1400.0, 1200.0));
     harness.run_ok();
 
     click(&mut harness, "Permissions & env");
@@ -423,13 +383,7 @@ fn a_malformed_settings_file_is_shown_not_written() {
     std::fs::write(&settings, "{ \"hooks\": nope }").unwrap();
     let (backend, events) = support::backend(&runtime, &home);
     backend.set_claude_config_dir(config.path().into());
-    let options = StartOptions {
-        screen: Some(Screen::ClaudeConfig),
-        ..StartOptions::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options));
+    let mut harness = ui::window(backend, events, Screen::ClaudeConfig, egui::vec2(1400.0, 900.0));
     settle(&mut harness, "the malformed file", "Not valid JSON");
     assert!(shows(&harness, "{ \"hooks\": nope }"), "its text is shown as it is");
     click(&mut harness, "user");

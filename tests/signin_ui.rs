@@ -1,17 +1,13 @@
 //! The Account screen's sign-in in the real window (headless): waiting for the browser, the link
 //! arriving as `anyon open-url` delivers it, the signed-in person with their plan, and sign-out.
 
-use anyon::app::{AnyonApp, StartOptions};
 use anyon::command::Command;
 use anyon::event::{Event, Output};
 use anyon::nav::Screen;
 use anyon::secrets::{SecretStore, StoreMode};
-use egui::accesskit::Role;
-use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
 
 use crate::support::oidc::{self, OidcProvider};
-use crate::support::ui::{settle, shows};
+use crate::support::ui::{self, click, settle, shows};
 use crate::support::{self, TempHome};
 
 #[test]
@@ -32,14 +28,8 @@ fn account_screen_signs_in_through_a_deep_link_and_out_again() {
         panic!("the sign-in did not start");
     };
 
-    let options = StartOptions {
-        screen: Some(Screen::Account),
-        ..StartOptions::default()
-    };
     let for_app = backend.clone();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1200.0, 800.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, options));
+    let mut harness = ui::window(for_app, events, Screen::Account, egui::vec2(1200.0, 800.0));
     settle(&mut harness, "the waiting state", "Finish signing in in your browser");
     assert!(shows(&harness, "Cancel"));
 
@@ -68,9 +58,7 @@ fn account_screen_signs_in_through_a_deep_link_and_out_again() {
     let kept = std::fs::read_to_string(home.path().join("secrets.json")).unwrap();
     assert!(kept.contains("anyon-auth-token"), "the token is kept");
 
-    harness
-        .get_by(|n| n.role() == Role::Button && n.label().as_deref() == Some("Sign out"))
-        .click();
+    click(&mut harness, "Sign out");
     settle(&mut harness, "the signed-out state", "Sign in with Google");
     assert!(shows(&harness, "Not signed in"));
     let kept = std::fs::read_to_string(home.path().join("secrets.json")).unwrap_or_default();

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use anyon::app::AnyonApp;
+use anyon::app::{AnyonApp, StartOptions};
+use anyon::backend::{Backend, EventReceiver};
+use anyon::nav::Screen;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -26,4 +28,26 @@ pub fn settle(harness: &mut Harness<'_, AnyonApp>, what: &str, part: &str) {
         shows(harness, part).then_some(())
     });
     harness.run_ok();
+}
+
+/// The real window on `screen`, headless, `size` points large.
+pub fn window(backend: Backend, events: EventReceiver, screen: Screen, size: egui::Vec2) -> Harness<'static, AnyonApp> {
+    let options = StartOptions {
+        screen: Some(screen),
+        ..StartOptions::default()
+    };
+    Harness::builder()
+        .with_size(size)
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options))
+}
+
+/// Clicks the (first) button labelled `label` and lets two frames pass.
+pub fn click(harness: &mut Harness<'_, AnyonApp>, label: &str) {
+    harness
+        .query_all_by(|n| n.role() == Role::Button && n.label().is_some_and(|l| l == label))
+        .next()
+        .unwrap_or_else(|| panic!("no button {label:?}"))
+        .click();
+    harness.step();
+    harness.step();
 }
