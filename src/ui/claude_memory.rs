@@ -65,14 +65,12 @@ fn save_draft(stores: &mut Stores, backend: &Backend, now: f64) {
     let Some(editor) = stores.memory.editor.as_mut() else {
         return;
     };
-    let draft = if editor.dirty() {
-        editor.text.clone()
-    } else {
-        String::new()
-    };
+    // Runs every frame: compare in place and copy the text only when a write is due.
+    let draft = if editor.dirty() { editor.text.as_str() } else { "" };
     if draft == editor.draft_saved || (!draft.is_empty() && now - editor.draft_at < 1.0) {
         return;
     }
+    let draft = draft.to_owned();
     editor.draft_at = now;
     let key = memory_draft_key(&editor.path);
     editor.draft_saved = draft.clone();
