@@ -196,10 +196,17 @@ fn login(backend: &Backend, mut events: EventReceiver, json: bool, open_browser:
 /// The sign-in link an event carries: a forwarded `anyon open-url URL`, or the embedded server's word.
 pub(crate) fn deep_link(event: &Event) -> Option<String> {
     match event {
-        Event::InstanceArgs { args } => match args.as_slice() {
-            [verb, url] if verb == "open-url" => Some(url.clone()),
-            _ => None,
-        },
+        // Read as the window reads handed-over arguments, so both accept the same forms.
+        Event::InstanceArgs { args } => {
+            let argv = std::iter::once("anyon").chain(args.iter().map(String::as_str));
+            match <super::Cli as clap::Parser>::try_parse_from(argv) {
+                Ok(super::Cli {
+                    command: Some(super::Noun::OpenUrl { url }),
+                    ..
+                }) => Some(url),
+                _ => None,
+            }
+        }
         Event::SignInLink { url } => Some(url.clone()),
         _ => None,
     }
