@@ -123,7 +123,7 @@ pub enum Output {
     },
     Settings(BTreeMap<String, String>),
     /// Claude's settings files and what they add up to.
-    ClaudeConfig(Box<crate::claude_config::ConfigSnapshot>),
+    ClaudeConfig(std::sync::Arc<crate::claude_config::ConfigSnapshot>),
     /// A settings file as written.
     ClaudeSettingsSaved(Box<crate::claude_config::SettingsView>),
     SlashCommands(Vec<crate::claude_config::commands::SlashCommand>),

@@ -33,7 +33,7 @@ fn snapshot(
     match runtime.block_on(backend.execute(Command::ClaudeConfigRead {
         project: Some(project.into()),
     })) {
-        Ok(Output::ClaudeConfig(snapshot)) => *snapshot,
+        Ok(Output::ClaudeConfig(snapshot)) => std::sync::Arc::unwrap_or_clone(snapshot),
         other => panic!("unexpected {other:?}"),
     }
 }

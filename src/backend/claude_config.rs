@@ -36,7 +36,7 @@ impl Backend {
 
 fn config_blocking(config_dir: &Path, command: Command) -> Result<Output, ConfigError> {
     match command {
-        Command::ClaudeConfigRead { project } => Ok(Output::ClaudeConfig(Box::new(ConfigSnapshot::load(
+        Command::ClaudeConfigRead { project } => Ok(Output::ClaudeConfig(std::sync::Arc::new(ConfigSnapshot::load(
             config_dir,
             project.as_deref(),
         )?))),

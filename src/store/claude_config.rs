@@ -124,7 +124,7 @@ pub struct ClaudeConfigStore {
     pub tab: ConfigTab,
     /// The project whose project and local settings and commands are shown.
     pub project: String,
-    pub snapshot: Requested<ConfigSnapshot>,
+    pub snapshot: Requested<std::sync::Arc<ConfigSnapshot>>,
     pub commands: Requested<Vec<SlashCommand>>,
     pub hook_form: HookForm,
     pub entry_form: EntryForm,
@@ -152,7 +152,7 @@ impl ClaudeConfigStore {
 
     pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
         match output {
-            Output::ClaudeConfig(snapshot) => self.snapshot.finish(request_id, (**snapshot).clone()),
+            Output::ClaudeConfig(snapshot) => self.snapshot.finish(request_id, snapshot.clone()),
             Output::SlashCommands(list) => {
                 self.commands.finish(request_id, list.clone()) || self.picker.commands.finish(request_id, list.clone())
             }
