@@ -15,28 +15,10 @@
 //! - [`auth`]: the auth server (accounts, tokens, per-user settings), embedded or `anyon serve`.
 //! - [`secrets`]: named secrets in the OS keychain, or an owner-only file without one.
 
-pub mod account;
-pub mod agents;
 pub mod app;
-pub mod auth;
 pub mod backend;
-pub mod checkpoint;
-pub mod claude;
-pub mod claude_config;
 pub mod cli;
-pub mod command;
-pub mod db;
-pub mod event;
-pub mod fsutil;
-pub mod history;
-pub mod icon;
-pub mod instance;
-pub mod logging;
-pub mod mcp;
-pub mod nav;
-pub mod net;
-pub mod paths;
-pub mod process;
-pub mod secrets;
-pub mod store;
+pub mod domain;
+pub mod state;
 pub mod ui;
+pub mod util;

@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use anyon::app::{AnyonApp, StartOptions};
 use anyon::backend::Backend;
+use anyon::backend::command::Command;
+use anyon::backend::event::Output;
 use anyon::cli::Cli;
-use anyon::command::Command;
-use anyon::event::Output;
-use anyon::instance::{self, Claim};
-use anyon::paths::DataPaths;
-use anyon::process::TerminateOnDrop;
-use anyon::store::SettingsStore;
+use anyon::domain::instance::{self, Claim};
+use anyon::domain::process::TerminateOnDrop;
+use anyon::state::SettingsStore;
+use anyon::util::paths::DataPaths;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let headless = cli.command.is_some();
-    let _log_guard = anyon::logging::init(&paths, if headless { "warn" } else { "info" });
+    let _log_guard = anyon::util::logging::init(&paths, if headless { "warn" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("anyon-worker")
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         // A link from the browser goes to the window (started here when none runs).
-        Some(anyon::cli::Noun::OpenUrl { .. }) => run_window(&runtime, paths, Some(anyon::nav::Screen::Account)),
+        Some(anyon::cli::Noun::OpenUrl { .. }) => run_window(&runtime, paths, Some(anyon::state::nav::Screen::Account)),
         Some(noun) => {
             let (backend, events) = Backend::open(runtime.handle().clone(), paths);
             let _terminate = TerminateOnDrop(backend.processes().clone());
@@ -55,7 +55,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, screen: Option<anyon::nav::Screen>) -> ExitCode {
+fn run_window(
+    runtime: &tokio::runtime::Runtime,
+    paths: DataPaths,
+    screen: Option<anyon::state::nav::Screen>,
+) -> ExitCode {
     let forwarded_args: Vec<String> = std::env::args().skip(1).collect();
     let listener = match instance::claim(&paths, &forwarded_args) {
         Ok(Claim::Forwarded) => {
@@ -81,15 +85,16 @@ fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, screen: Optio
         // Nobody was running to take the link: this window handles it as if it had been handed over.
         backend
             .sink()
-            .try_send(anyon::event::Event::InstanceArgs { args: forwarded_args });
+            .try_send(anyon::backend::event::Event::InstanceArgs { args: forwarded_args });
     }
     // The embedded auth server (its address shows on the Account screen); the window works without it.
-    let (links, mut link_rx) = tokio::sync::mpsc::unbounded_channel::<anyon::auth::LoginLink>();
-    let _auth = anyon::auth::start_embedded_with(runtime.handle(), &paths, Some(links));
+    let (links, mut link_rx) = tokio::sync::mpsc::unbounded_channel::<anyon::domain::auth_server::LoginLink>();
+    let _auth = anyon::domain::auth_server::start_embedded_with(runtime.handle(), &paths, Some(links));
     let sink = backend.sink();
     runtime.spawn(async move {
         while let Some(link) = link_rx.recv().await {
-            sink.send(anyon::event::Event::SignInLink { url: link.url() }).await;
+            sink.send(anyon::backend::event::Event::SignInLink { url: link.url() })
+                .await;
         }
     });
     let settings = match runtime.block_on(backend.execute(Command::LoadSettings)) {
@@ -107,7 +112,7 @@ fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, screen: Optio
             .with_app_id("anyon")
             .with_inner_size([1180.0, 760.0])
             .with_min_inner_size([720.0, 460.0])
-            .with_icon(anyon::icon::icon_data()),
+            .with_icon(anyon::app::icon::icon_data()),
         renderer: eframe::Renderer::Glow,
         persistence_path: Some(paths.window_state()),
         ..Default::default()

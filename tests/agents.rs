@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyon::agents::AgentDraft;
+use anyon::backend::command::Command;
+use anyon::backend::event::{Event, Output};
 use anyon::backend::{Backend, EventReceiver};
-use anyon::command::Command;
-use anyon::event::{Event, Output};
+use anyon::domain::agents::AgentDraft;
 use serde_json::Value;
 
 use crate::support::claude::{Sandbox, require_claude_bin};
@@ -185,7 +185,7 @@ impl Rig {
     }
 
     /// Waits until the history rows of `ids` are all final; returns them.
-    fn wait_final(&mut self, ids: &[i64]) -> Vec<anyon::agents::store::AgentRun> {
+    fn wait_final(&mut self, ids: &[i64]) -> Vec<anyon::domain::agents::table::AgentRun> {
         let mut done = std::collections::HashMap::new();
         while done.len() < ids.len() {
             let event = self
@@ -235,7 +235,7 @@ fn a_killed_run_is_cancelled_and_two_run_at_once() {
     let runs = rig.wait_final(&[run_a, run_b]);
     assert_eq!(runs[0].status, "cancelled");
     assert_eq!(runs[1].status, "completed", "the other run was not disturbed");
-    assert!(!anyon::process::is_alive(pid));
+    assert!(!anyon::domain::process::is_alive(pid));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::nav::Screen;
+use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -112,8 +112,8 @@ fn the_process_list_stops_an_agent_run() {
     let (backend, events) = support::backend(&runtime, &home);
     sandbox.wire(&runtime, &backend, &bin, &api);
     let driver = backend.clone();
-    let Ok(anyon::event::Output::Agent(agent)) = runtime.block_on(driver.execute(
-        anyon::command::Command::CreateAgent(anyon::agents::AgentDraft {
+    let Ok(anyon::backend::event::Output::Agent(agent)) = runtime.block_on(driver.execute(
+        anyon::backend::command::Command::CreateAgent(anyon::domain::agents::AgentDraft {
             name: "Slow".into(),
             ..Default::default()
         }),
@@ -125,7 +125,7 @@ fn the_process_list_stops_an_agent_run() {
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
     harness.run_ok();
     let started = runtime
-        .block_on(driver.execute(anyon::command::Command::ExecuteAgent {
+        .block_on(driver.execute(anyon::backend::command::Command::ExecuteAgent {
             agent_id: agent.id,
             project_path: sandbox.project.clone(),
             task: "count".into(),
@@ -133,7 +133,7 @@ fn the_process_list_stops_an_agent_run() {
             interactive: false,
         }))
         .unwrap();
-    let anyon::event::Output::AgentRunStarted { agent_run_id, .. } = started else {
+    let anyon::backend::event::Output::AgentRunStarted { agent_run_id, .. } = started else {
         panic!("started")
     };
     settle(&mut harness, "the running process", "1 Claude process running");
@@ -144,12 +144,12 @@ fn the_process_list_stops_an_agent_run() {
     harness.get_by_label("⏹ Stop").click();
     settle(&mut harness, "the process to end", "No Claude processes running");
     let runs = support::wait_for("the run to be recorded", Duration::from_secs(20), || {
-        let output = runtime.block_on(driver.execute(anyon::command::Command::ListAgentRuns {
+        let output = runtime.block_on(driver.execute(anyon::backend::command::Command::ListAgentRuns {
             agent_id: None,
             status: None,
         }));
         match output {
-            Ok(anyon::event::Output::AgentRuns(runs))
+            Ok(anyon::backend::event::Output::AgentRuns(runs))
                 if runs.iter().any(|r| r.id == agent_run_id && r.status == "cancelled") =>
             {
                 Some(runs)

@@ -9,9 +9,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use anyon::auth::store::{self, User};
-use anyon::auth::{self, AuthConfig, Claims, GoogleConfig, Mode, ServerHandle, TokenKeys};
-use anyon::db::Db;
+use anyon::domain::auth_server::accounts::{self, User};
+use anyon::domain::auth_server::{self as auth, AuthConfig, Claims, GoogleConfig, Mode, ServerHandle, TokenKeys};
+use anyon::domain::db::Db;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -84,7 +84,7 @@ impl Server {
             name: Some(format!("User {sub}")),
             picture: None,
         };
-        store::upsert_user(&db.writer(), &user, auth::now()).unwrap();
+        accounts::upsert_user(&db.writer(), &user, auth::now()).unwrap();
         self.keys.issue(sub, auth::now()).unwrap().0
     }
 

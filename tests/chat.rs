@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyon::backend::command::{ClaudeRunRequest, Command};
+use anyon::backend::event::{Event, Output};
 use anyon::backend::{Backend, EventReceiver};
-use anyon::claude::run::{PermissionAnswer, RunOutcome};
-use anyon::claude::stream::{ContentBlock, IncomingRequest, StreamMessage};
-use anyon::command::{ClaudeRunRequest, Command};
-use anyon::event::{Event, Output};
+use anyon::domain::claude::run::{PermissionAnswer, RunOutcome};
+use anyon::domain::claude::stream::{ContentBlock, IncomingRequest, StreamMessage};
 use serde_json::Value;
 
 use crate::support::claude::{Sandbox, require_claude_bin};
@@ -125,7 +125,7 @@ fn texts(messages: &[StreamMessage]) -> Vec<String> {
         .collect()
 }
 
-fn result_of(messages: &[StreamMessage]) -> &anyon::claude::stream::ResultMessage {
+fn result_of(messages: &[StreamMessage]) -> &anyon::domain::claude::stream::ResultMessage {
     messages
         .iter()
         .find_map(|m| match m {
@@ -686,7 +686,7 @@ fn a_write_allowed_without_asking_still_gets_its_checkpoint_first() {
         ["before_prompt", "before_tool"],
         "the hook ran before the write"
     );
-    let files = anyon::checkpoint::manifest(
+    let files = anyon::domain::checkpoint::manifest(
         &rusqlite::Connection::open(rig._home.path().join("anyon.db")).unwrap(),
         &list[1].id,
     )

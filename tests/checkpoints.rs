@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyon::checkpoint::{self, Blobs, CreateRequest, diff, restore};
-use anyon::db::Db;
+use anyon::domain::checkpoint::{self, Blobs, CreateRequest, diff, restore};
+use anyon::domain::db::Db;
 
 use crate::support::TempHome;
 
@@ -289,29 +289,29 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
     let (backend, _events) = crate::support::backend(&runtime, &home);
     let project = tempfile::tempdir().unwrap();
     let run = |command| runtime.block_on(backend.execute(command)).unwrap();
-    run(anyon::command::Command::SaveSetting {
+    run(anyon::backend::command::Command::SaveSetting {
         key: anyon::backend::KEEP_LAST_KEY.into(),
         value: "2".into(),
     });
-    run(anyon::command::Command::SaveSetting {
+    run(anyon::backend::command::Command::SaveSetting {
         key: anyon::backend::KEEP_DAYS_KEY.into(),
         value: "0".into(),
     });
     let mut ids = Vec::new();
     for version in 0..5 {
         std::fs::write(project.path().join("file.txt"), format!("version {version}\n")).unwrap();
-        let output = run(anyon::command::Command::CheckpointCreate {
+        let output = run(anyon::backend::command::Command::CheckpointCreate {
             project_path: project.path().to_path_buf(),
             session_id: "s".into(),
             trigger: "manual".into(),
             description: None,
         });
-        let anyon::event::Output::CheckpointTaken(created) = output else {
+        let anyon::backend::event::Output::CheckpointTaken(created) = output else {
             panic!("created")
         };
         ids.push(created.checkpoint.id);
     }
-    let anyon::event::Output::Checkpoints(kept) = run(anyon::command::Command::CheckpointList {
+    let anyon::backend::event::Output::Checkpoints(kept) = run(anyon::backend::command::Command::CheckpointList {
         project_path: project.path().to_path_buf(),
         session_id: Some("s".into()),
     }) else {
@@ -327,7 +327,7 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
         .sum::<usize>();
     assert_eq!(stored, 2, "only the two kept versions' contents remain");
     // Both kept checkpoints still restore.
-    run(anyon::command::Command::CheckpointRestore {
+    run(anyon::backend::command::Command::CheckpointRestore {
         project_path: project.path().to_path_buf(),
         id: ids[3].clone(),
     });

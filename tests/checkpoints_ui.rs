@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::command::Command;
-use anyon::store::ChatSession;
+use anyon::backend::command::Command;
+use anyon::state::ChatSession;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 

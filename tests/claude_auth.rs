@@ -9,10 +9,10 @@ use std::path::Path;
 use std::process::{Command as Process, Output as ProcessOutput, Stdio};
 use std::time::Duration;
 
+use anyon::backend::command::{Command, Secret};
+use anyon::backend::event::Output;
 use anyon::backend::{Backend, BackendError};
-use anyon::command::{Command, Secret};
-use anyon::event::Output;
-use anyon::secrets::{FALLBACK_FILE, SecretBackend, SecretStore, StoreMode};
+use anyon::domain::secrets::{FALLBACK_FILE, SecretBackend, SecretStore, StoreMode};
 use serde_json::Value;
 
 use crate::support::mock_api::{MockApi, RequestKind, Script};

@@ -2,8 +2,8 @@
 //! its error inline, a valid one is saved and shown masked, never whole.
 
 use anyon::app::AnyonApp;
-use anyon::nav::Screen;
-use anyon::secrets::{SecretStore, StoreMode};
+use anyon::domain::secrets::{SecretStore, StoreMode};
+use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;

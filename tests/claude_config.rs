@@ -4,12 +4,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use anyon::backend::command::{ClaudeRunRequest, Command};
+use anyon::backend::event::{ErrorDetail, Event, Output};
 use anyon::backend::{Backend, EventReceiver};
-use anyon::claude_config::child_env;
-use anyon::claude_config::commands::CommandScope;
-use anyon::claude_config::{EnvEntry, SettingsEdit, SettingsScope};
-use anyon::command::{ClaudeRunRequest, Command};
-use anyon::event::{ErrorDetail, Event, Output};
+use anyon::domain::claude_config::child_env;
+use anyon::domain::claude_config::commands::CommandScope;
+use anyon::domain::claude_config::{EnvEntry, SettingsEdit, SettingsScope};
 use serde_json::json;
 
 use crate::support::claude::{Sandbox, require_claude_bin};
@@ -29,7 +29,7 @@ fn snapshot(
     runtime: &tokio::runtime::Runtime,
     backend: &Backend,
     project: &Path,
-) -> anyon::claude_config::ConfigSnapshot {
+) -> anyon::domain::claude_config::ConfigSnapshot {
     match runtime.block_on(backend.execute(Command::ClaudeConfigRead {
         project: Some(project.into()),
     })) {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::nav::Screen;
+use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -124,8 +124,8 @@ fn settings_saves_the_proxy_and_extra_variables_for_claude() {
     click(&mut harness, "Save environment");
     let saved = support::wait_for("the settings saved", Duration::from_secs(30), || {
         harness.step();
-        let anyon::event::Output::Settings(rows) = runtime
-            .block_on(backend.execute(anyon::command::Command::LoadSettings))
+        let anyon::backend::event::Output::Settings(rows) = runtime
+            .block_on(backend.execute(anyon::backend::command::Command::LoadSettings))
             .ok()?
         else {
             return None;
@@ -154,12 +154,12 @@ fn memory_tab_edits_saves_keeps_a_draft_and_merges_a_change_on_disk() {
     type_into(&mut harness, "Memory text", "Be brief.\n");
     settle(&mut harness, "the unsaved mark", "unsaved");
     // The unsaved text is kept as a draft in ANYON's settings.
-    let draft_key = anyon::store::memory_draft_key(&memory);
+    let draft_key = anyon::state::memory_draft_key(&memory);
     support::wait_for("the draft saved", Duration::from_secs(30), || {
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
-        let anyon::event::Output::Settings(rows) = runtime
-            .block_on(backend.execute(anyon::command::Command::LoadSettings))
+        let anyon::backend::event::Output::Settings(rows) = runtime
+            .block_on(backend.execute(anyon::backend::command::Command::LoadSettings))
             .ok()?
         else {
             return None;
@@ -317,8 +317,8 @@ fn memory_window(
 ) -> Harness<'static, AnyonApp> {
     let (backend, events) = support::backend(runtime, home);
     backend.set_claude_config_dir(config.into());
-    let settings = match runtime.block_on(backend.execute(anyon::command::Command::LoadSettings)) {
-        Ok(anyon::event::Output::Settings(rows)) => anyon::store::SettingsStore::from_rows(rows),
+    let settings = match runtime.block_on(backend.execute(anyon::backend::command::Command::LoadSettings)) {
+        Ok(anyon::backend::event::Output::Settings(rows)) => anyon::state::SettingsStore::from_rows(rows),
         other => panic!("settings: {other:?}"),
     };
     let options = StartOptions {
@@ -343,7 +343,7 @@ fn unsaved_memory_text_survives_a_restart_as_a_draft() {
     let home = TempHome::new();
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("CLAUDE.md"), "# Rules\n").unwrap();
-    let draft_key = anyon::store::memory_draft_key(&config.path().join("CLAUDE.md"));
+    let draft_key = anyon::state::memory_draft_key(&config.path().join("CLAUDE.md"));
     {
         let mut harness = memory_window(&runtime, &home, config.path());
         type_into(&mut harness, "Memory text", "Remember me.\n");
@@ -351,8 +351,8 @@ fn unsaved_memory_text_survives_a_restart_as_a_draft() {
         support::wait_for("the draft saved", Duration::from_secs(30), || {
             harness.step();
             std::thread::sleep(Duration::from_millis(20));
-            match runtime.block_on(backend.execute(anyon::command::Command::LoadSettings)) {
-                Ok(anyon::event::Output::Settings(rows)) => {
+            match runtime.block_on(backend.execute(anyon::backend::command::Command::LoadSettings)) {
+                Ok(anyon::backend::event::Output::Settings(rows)) => {
                     rows.get(&draft_key).filter(|d| d.contains("Remember me.")).map(|_| ())
                 }
                 _ => None,

@@ -1,7 +1,7 @@
 //! Opening the database file: corrupt and newer files are refused untouched.
 
-use anyon::command::Command;
-use anyon::db::{Db, DbError, latest_version};
+use anyon::backend::command::Command;
+use anyon::domain::db::{Db, DbError, latest_version};
 
 use crate::support::{self, TempHome};
 
@@ -95,7 +95,7 @@ fn runs_left_running_by_a_crash_are_marked_interrupted_at_start() {
             record: false,
         }))
         .unwrap();
-    let anyon::event::Output::Query(result) = output else {
+    let anyon::backend::event::Output::Query(result) = output else {
         panic!("query")
     };
     let statuses: Vec<String> = result.rows.iter().map(|r| format!("{:?}", r[1])).collect();

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyon::backend::Backend;
-use anyon::command::{Command, UsageRange};
-use anyon::event::{Event, Output};
-use anyon::history::index::ScanStats;
+use anyon::backend::command::{Command, UsageRange};
+use anyon::backend::event::{Event, Output};
+use anyon::domain::transcripts::index::ScanStats;
 use serde_json::Value;
 
 use crate::support::{self, TempHome, npm, transcripts};
@@ -98,7 +98,7 @@ impl Rig {
         }
     }
 
-    fn totals(&self) -> anyon::history::report::Tally {
+    fn totals(&self) -> anyon::domain::transcripts::report::Tally {
         match self.run(Command::UsageReport(UsageRange {
             timezone: Some("UTC".into()),
             fresh: true,
@@ -685,7 +685,7 @@ fn assert_same<T: serde::Serialize>(a: &T, b: &T) {
 fn next_catalog(
     runtime: &tokio::runtime::Runtime,
     events: &mut anyon::backend::EventReceiver,
-) -> std::sync::Arc<anyon::history::catalog::Catalog> {
+) -> std::sync::Arc<anyon::domain::transcripts::catalog::Catalog> {
     runtime
         .block_on(async {
             tokio::time::timeout(Duration::from_secs(60), async {
@@ -702,7 +702,11 @@ fn next_catalog(
         .expect("a catalog within a minute")
 }
 
-fn usage(rig: &Rig, backend: &Backend, range: UsageRange) -> std::sync::Arc<anyon::history::report::Report> {
+fn usage(
+    rig: &Rig,
+    backend: &Backend,
+    range: UsageRange,
+) -> std::sync::Arc<anyon::domain::transcripts::report::Report> {
     match rig.runtime.block_on(backend.execute(Command::UsageReport(range))) {
         Ok(Output::Usage(report)) => report,
         other => panic!("unexpected {other:?}"),
@@ -722,7 +726,11 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
             seed: 11,
         },
     );
-    let snapshot = rig.home.paths().root().join(anyon::history::snapshot::FILE_NAME);
+    let snapshot = rig
+        .home
+        .paths()
+        .root()
+        .join(anyon::domain::transcripts::snapshot::FILE_NAME);
     // The first start reads everything; its catalog is saved for the next one.
     rig.backend.start_history(false);
     let first = next_catalog(&rig.runtime, &mut rig.events);
@@ -762,7 +770,7 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
     drop(backend);
 
     // A snapshot made with other prices (or of another index) is not shown.
-    let mut table = anyon::history::prices::PriceTable::built_in();
+    let mut table = anyon::domain::transcripts::prices::PriceTable::built_in();
     table.version = format!("{} (edited)", table.version);
     std::fs::write(
         rig.home.paths().root().join("prices.json"),

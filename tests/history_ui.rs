@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::command::{Command, UsageRange};
-use anyon::event::Output;
-use anyon::nav::Screen;
+use anyon::backend::command::{Command, UsageRange};
+use anyon::backend::event::Output;
+use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;

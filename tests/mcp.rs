@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
-use anyon::command::Command;
-use anyon::event::Output;
-use anyon::mcp::probe::{ProbeFailure, ProbeReport};
+use anyon::backend::command::Command;
+use anyon::backend::event::Output;
+use anyon::domain::mcp::probe::{ProbeFailure, ProbeReport};
 use serde_json::{Value, json};
 
 use crate::support::{self, TempHome};

@@ -1,10 +1,10 @@
 //! The Account screen's sign-in in the real window (headless): waiting for the browser, the link
 //! arriving as `anyon open-url` delivers it, the signed-in person with their plan, and sign-out.
 
-use anyon::command::Command;
-use anyon::event::{Event, Output};
-use anyon::nav::Screen;
-use anyon::secrets::{SecretStore, StoreMode};
+use anyon::backend::command::Command;
+use anyon::backend::event::{Event, Output};
+use anyon::domain::secrets::{SecretStore, StoreMode};
+use anyon::state::nav::Screen;
 
 use crate::support::oidc::{self, OidcProvider};
 use crate::support::ui::{self, click, settle, shows};
@@ -22,7 +22,7 @@ fn account_screen_signs_in_through_a_deep_link_and_out_again() {
     backend.set_secret_store(SecretStore::new(home.path(), StoreMode::FileOnly));
     backend.set_auth_server(&format!("http://{}", server.addr()));
     // The sign-in the "Sign in with Google" button starts, without a browser opening in a test.
-    let Ok(Output::Account(anyon::account::AccountView::Waiting { url })) =
+    let Ok(Output::Account(anyon::domain::signin::AccountView::Waiting { url })) =
         runtime.block_on(backend.execute(Command::SignInStart { open_browser: false }))
     else {
         panic!("the sign-in did not start");

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use anyon::event::Event;
-use anyon::instance::{self, Claim};
+use anyon::backend::event::Event;
+use anyon::domain::instance::{self, Claim};
 
 use crate::support::{self, TempHome};
 

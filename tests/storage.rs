@@ -3,10 +3,10 @@
 use std::time::{Duration, Instant};
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::command::Command;
-use anyon::db::storage::{ExportFormat, PageRequest, SqlValue};
-use anyon::event::{ErrorDetail, Event, Output};
-use anyon::nav::Screen;
+use anyon::backend::command::Command;
+use anyon::backend::event::{ErrorDetail, Event, Output};
+use anyon::domain::db::console::{ExportFormat, PageRequest, SqlValue};
+use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -73,7 +73,7 @@ fn a_million_row_table_pages_with_bounded_pages() {
     let Output::Page(page) = run(&runtime, &backend, Command::StorageReadTable(greedy)) else {
         panic!("page")
     };
-    assert_eq!(page.rows.len(), anyon::db::storage::MAX_PAGE_ROWS as usize);
+    assert_eq!(page.rows.len(), anyon::domain::db::console::MAX_PAGE_ROWS as usize);
     // And the SQL editor's result is capped, with truncation said.
     let Output::Query(result) = run(
         &runtime,

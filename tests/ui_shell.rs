@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::command::Command;
-use anyon::event::Output;
-use anyon::nav::Screen;
-use anyon::store::SettingsStore;
+use anyon::backend::command::Command;
+use anyon::backend::event::Output;
+use anyon::state::SettingsStore;
+use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -114,7 +114,7 @@ fn open_screen_and_theme_are_remembered_across_restarts() {
     }
     let saved = support::wait_for("settings to be saved", Duration::from_secs(10), || {
         let saved = saved_settings(&runtime, &home);
-        (saved.last_screen == Some(Screen::Settings) && saved.theme == anyon::store::ThemeChoice::Light)
+        (saved.last_screen == Some(Screen::Settings) && saved.theme == anyon::state::ThemeChoice::Light)
             .then_some(saved)
     });
     let mut harness = harness(
@@ -162,7 +162,7 @@ fn failed_commands_show_a_notice() {
         .with_size(egui::vec2(1200.0, 800.0))
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
     sender.dispatch(Command::ClaudeAuthSaveApiKey {
-        api_key: anyon::command::Secret::new("not-a-key"),
+        api_key: anyon::backend::command::Secret::new("not-a-key"),
         verify: false,
         base_url: None,
     });

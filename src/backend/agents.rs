@@ -4,14 +4,14 @@
 use std::path::PathBuf;
 
 use super::{Backend, BackendError};
-use crate::agents::files::{self, Conflict};
-use crate::agents::store::{self, StoreError};
-use crate::agents::{Agent, PromptMode};
-use crate::claude::run::{self, RunExtras, RunOptions};
-use crate::claude::stream::InputBlock;
-use crate::command::Command;
-use crate::event::{Event, Output};
-use crate::process::RunKind;
+use crate::backend::command::Command;
+use crate::backend::event::{Event, Output};
+use crate::domain::agents::files::{self, Conflict};
+use crate::domain::agents::table::{self, StoreError};
+use crate::domain::agents::{Agent, PromptMode};
+use crate::domain::claude::run::{self, RunExtras, RunOptions};
+use crate::domain::claude::stream::InputBlock;
+use crate::domain::process::RunKind;
 
 /// Lines of a recorded run read back at most.
 const MAX_OUTPUT_LINES: usize = 50_000;
@@ -20,34 +20,34 @@ impl Backend {
     pub(super) async fn agents(&self, command: Command) -> Result<Output, BackendError> {
         match command {
             Command::ListAgents => {
-                self.blocking(|db| Ok(Output::Agents(store::list_agents(&db.writer())?)))
+                self.blocking(|db| Ok(Output::Agents(table::list_agents(&db.writer())?)))
                     .await
             }
             Command::CreateAgent(draft) => {
                 self.blocking(move |db| {
-                    let agent = store::create_agent(&db.writer(), draft, None, &Default::default())?;
+                    let agent = table::create_agent(&db.writer(), draft, None, &Default::default())?;
                     Ok(Output::Agent(agent))
                 })
                 .await
             }
             Command::UpdateAgent { id, draft } => {
-                self.blocking(move |db| Ok(Output::Agent(store::update_agent(&db.writer(), id, draft)?)))
+                self.blocking(move |db| Ok(Output::Agent(table::update_agent(&db.writer(), id, draft)?)))
                     .await
             }
             Command::DuplicateAgent { id } => {
-                self.blocking(move |db| Ok(Output::Agent(store::duplicate_agent(&db.writer(), id)?)))
+                self.blocking(move |db| Ok(Output::Agent(table::duplicate_agent(&db.writer(), id)?)))
                     .await
             }
             Command::DeleteAgent { id } => {
                 self.blocking(move |db| {
-                    store::delete_agent(&db.writer(), id)?;
+                    table::delete_agent(&db.writer(), id)?;
                     Ok(Output::AgentDeleted { id })
                 })
                 .await
             }
             Command::ListAgentRuns { agent_id, status } => {
                 self.blocking(move |db| {
-                    Ok(Output::AgentRuns(store::list_runs(
+                    Ok(Output::AgentRuns(table::list_runs(
                         &db.writer(),
                         agent_id,
                         status.as_deref(),
@@ -88,7 +88,7 @@ impl Backend {
             }
             Command::ExportAgents { ids, path } => {
                 self.blocking(move |db| {
-                    let all = store::list_agents(&db.writer())?;
+                    let all = table::list_agents(&db.writer())?;
                     let chosen: Vec<Agent> = match &ids {
                         Some(ids) => all.into_iter().filter(|a| ids.contains(&a.id)).collect(),
                         None => all,
@@ -136,7 +136,7 @@ impl Backend {
         let (agent, agent_run_id, model) = self
             .blocking(move |db| {
                 let conn = db.writer();
-                let agent = store::get_agent(&conn, agent_id)?;
+                let agent = table::get_agent(&conn, agent_id)?;
                 let task = task.trim().to_owned();
                 let task = if task.is_empty() {
                     agent.draft.default_task.clone().unwrap_or_default()
@@ -146,10 +146,10 @@ impl Backend {
                 let model = model
                     .filter(|m| !m.trim().is_empty())
                     .unwrap_or_else(|| agent.draft.model.clone());
-                let run_id = store::insert_run(&conn, &agent, &task, &model, &project_text)?;
+                let run_id = table::insert_run(&conn, &agent, &task, &model, &project_text)?;
                 Ok((
                     Agent {
-                        draft: crate::agents::AgentDraft {
+                        draft: crate::domain::agents::AgentDraft {
                             default_task: Some(task),
                             ..agent.draft.clone()
                         },
@@ -211,7 +211,7 @@ impl Backend {
             }
         };
         let (run_id, pid) = (started.run_id, started.pid);
-        self.blocking(move |db| Ok(store::mark_running(&db.writer(), agent_run_id, pid)?))
+        self.blocking(move |db| Ok(table::mark_running(&db.writer(), agent_run_id, pid)?))
             .await?;
         self.publish_run(agent_run_id).await;
         self.inner
@@ -287,7 +287,7 @@ impl Backend {
     ) {
         let saved = self
             .blocking(move |db| {
-                Ok(store::finish_run(
+                Ok(table::finish_run(
                     &db.writer(),
                     agent_run_id,
                     status,
@@ -307,7 +307,7 @@ impl Backend {
     /// Tells the window a history row changed.
     async fn publish_run(&self, agent_run_id: i64) {
         let run = self
-            .blocking(move |db| Ok(store::get_run(&db.writer(), agent_run_id)?))
+            .blocking(move |db| Ok(table::get_run(&db.writer(), agent_run_id)?))
             .await;
         if let Ok(Some(run)) = run {
             self.sink().send(Event::AgentRunUpdated { run }).await;
@@ -333,7 +333,7 @@ fn import_all(
 }
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), BackendError> {
-    crate::fsutil::write_atomic(path, bytes)
+    crate::util::fs::write_atomic(path, bytes)
         .map_err(|error| BackendError::Task(format!("cannot write {}: {error}", path.display())))
 }
 

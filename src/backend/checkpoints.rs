@@ -1,9 +1,9 @@
 //! The checkpoint commands, on the blob store in the data folder.
 
 use super::{Backend, BackendError};
-use crate::checkpoint::{self, Blobs, CheckpointError, CreateRequest, diff, restore};
-use crate::command::Command;
-use crate::event::{Event, Output};
+use crate::backend::command::Command;
+use crate::backend::event::{Event, Output};
+use crate::domain::checkpoint::{self, Blobs, CheckpointError, CreateRequest, diff, restore};
 
 /// The session's own transcript, `<projects>/<project folder>/<session id>.jsonl`.
 fn find_transcript(root: &std::path::Path, session_id: &str) -> Option<std::path::PathBuf> {
@@ -26,8 +26,8 @@ fn count_messages(path: &std::path::Path) -> i64 {
     };
     let mut count = 0;
     for line in std::io::BufReader::new(file).split(b'\n').map_while(Result::ok) {
-        if let crate::history::line::Line::Facts { meta, .. } =
-            crate::history::line::parse(&String::from_utf8_lossy(&line))
+        if let crate::domain::transcripts::line::Line::Facts { meta, .. } =
+            crate::domain::transcripts::line::parse(&String::from_utf8_lossy(&line))
             && meta.is_message
         {
             count += 1;
@@ -152,7 +152,7 @@ pub const KEEP_DAYS_KEY: &str = "checkpoints.keep_days";
 /// The retention from the settings (defaults when unset or unreadable).
 fn retention(conn: &rusqlite::Connection) -> checkpoint::Retention {
     let read = |key: &str| {
-        crate::db::get_setting(conn, key)
+        crate::domain::db::get_setting(conn, key)
             .ok()
             .flatten()
             .and_then(|v| v.trim().parse::<u32>().ok())

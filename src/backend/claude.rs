@@ -4,13 +4,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Backend, BackendError};
-use crate::claude::discovery::{Discovery, DiscoveryInputs, PlaceOutcome};
-use crate::claude::run::{self, RunInput, RunOptions, SessionChoice};
-use crate::claude::stream::InputBlock;
-use crate::command::{ClaudeRunRequest, Command};
-use crate::db;
-use crate::event::Output;
-use crate::process::RunKind;
+use crate::backend::command::{ClaudeRunRequest, Command};
+use crate::backend::event::Output;
+use crate::domain::claude::discovery::{Discovery, DiscoveryInputs, PlaceOutcome};
+use crate::domain::claude::run::{self, RunInput, RunOptions, SessionChoice};
+use crate::domain::claude::stream::InputBlock;
+use crate::domain::db;
+use crate::domain::process::RunKind;
 
 /// `app_settings` key of the `claude` binary the person picked.
 pub const CLAUDE_PATH_KEY: &str = "claude.binary_path";
@@ -200,7 +200,7 @@ impl Backend {
         if let Err(error) = self.checkpoints(command).await {
             tracing::warn!(%error, "automatic checkpoint failed");
             self.sink()
-                .send(crate::event::Event::Failed {
+                .send(crate::backend::event::Event::Failed {
                     request_id: 0,
                     command: "checkpoint_create",
                     error: format!("automatic checkpoint failed: {error}"),

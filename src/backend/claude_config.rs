@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use super::{Backend, BackendError};
-use crate::claude_config::commands::{self, CommandScope, SlashCommand};
-use crate::claude_config::memory;
-use crate::claude_config::{ConfigError, ConfigSnapshot, SettingsFile, SettingsView, settings_path};
-use crate::command::Command;
-use crate::event::Output;
+use crate::backend::command::Command;
+use crate::backend::event::Output;
+use crate::domain::claude_config::commands::{self, CommandScope, SlashCommand};
+use crate::domain::claude_config::memory;
+use crate::domain::claude_config::{ConfigError, ConfigSnapshot, SettingsFile, SettingsView, settings_path};
 
 impl Backend {
     /// Reads and writes Claude's user settings, commands and memory in this folder instead of

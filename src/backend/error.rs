@@ -1,8 +1,8 @@
 //! Why a command failed: the backend's one error type, its kinds for `--json` and the details screens act on.
 
-use crate::db::DbError;
-use crate::db::storage::StorageError;
-use crate::event::ErrorDetail;
+use crate::backend::event::ErrorDetail;
+use crate::domain::db::DbError;
+use crate::domain::db::console::StorageError;
 
 /// Why a command failed, written for the person.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +22,7 @@ pub enum BackendError {
     #[error("{0}")]
     ClaudeNotFound(String),
     #[error(transparent)]
-    Run(#[from] crate::claude::run::RunError),
+    Run(#[from] crate::domain::claude::run::RunError),
     #[error("no running Claude process has run id {0}")]
     NoSuchRun(u64),
     #[error("{0}")]
@@ -32,18 +32,18 @@ pub enum BackendError {
     #[error("{0}")]
     History(String),
     #[error(transparent)]
-    Mcp(#[from] crate::mcp::McpError),
+    Mcp(#[from] crate::domain::mcp::McpError),
     /// A malformed, rejected or uncheckable API key.
     #[error(transparent)]
-    ApiKey(#[from] crate::claude::auth::KeyError),
+    ApiKey(#[from] crate::domain::claude::credentials::KeyError),
     #[error("{0}")]
     Secrets(String),
     #[error("{0}")]
     Account(String),
     #[error(transparent)]
-    SignIn(#[from] crate::account::SignInError),
+    SignIn(#[from] crate::domain::signin::SignInError),
     #[error(transparent)]
-    ClaudeConfig(#[from] crate::claude_config::ConfigError),
+    ClaudeConfig(#[from] crate::domain::claude_config::ConfigError),
 }
 
 impl BackendError {
@@ -55,7 +55,7 @@ impl BackendError {
             }) => ErrorDetail::SqlOffset(*offset),
             BackendError::Storage(StorageError::WriteRefused { risk }) => ErrorDetail::WriteRefused(risk.clone()),
             BackendError::Storage(StorageError::Cancelled) => ErrorDetail::Cancelled,
-            BackendError::ClaudeConfig(crate::claude_config::ConfigError::Changed { text, .. }) => {
+            BackendError::ClaudeConfig(crate::domain::claude_config::ConfigError::Changed { text, .. }) => {
                 ErrorDetail::ChangedOnDisk(text.clone())
             }
             _ => ErrorDetail::None,
@@ -77,8 +77,8 @@ impl BackendError {
             BackendError::Checkpoint(_) => "checkpoint",
             BackendError::History(_) => "history",
             BackendError::ApiKey(error) => match error {
-                crate::claude::auth::KeyError::Rejected { .. } => "key_rejected",
-                crate::claude::auth::KeyError::Unreachable { .. } => "api_unreachable",
+                crate::domain::claude::credentials::KeyError::Rejected { .. } => "key_rejected",
+                crate::domain::claude::credentials::KeyError::Unreachable { .. } => "api_unreachable",
                 _ => "invalid_key",
             },
             BackendError::Secrets(_) => "secrets",
@@ -86,11 +86,11 @@ impl BackendError {
             BackendError::SignIn(_) => "sign_in",
             BackendError::ClaudeConfig(error) => error.kind(),
             BackendError::Mcp(error) => match error {
-                crate::mcp::McpError::NotFound { .. } => "not_found",
-                crate::mcp::McpError::Exists { .. } => "exists",
-                crate::mcp::McpError::InvalidName(_)
-                | crate::mcp::McpError::InvalidServer { .. }
-                | crate::mcp::McpError::NeedsProject(_) => "invalid",
+                crate::domain::mcp::McpError::NotFound { .. } => "not_found",
+                crate::domain::mcp::McpError::Exists { .. } => "exists",
+                crate::domain::mcp::McpError::InvalidName(_)
+                | crate::domain::mcp::McpError::InvalidServer { .. }
+                | crate::domain::mcp::McpError::NeedsProject(_) => "invalid",
                 _ => "mcp",
             },
         }

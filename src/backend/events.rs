@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::event::Event;
+use crate::backend::event::Event;
 
 pub(super) type RepaintFn = Arc<dyn Fn() + Send + Sync>;
 

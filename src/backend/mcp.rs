@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use super::{Backend, BackendError};
-use crate::command::{Command, McpImportSource, McpScope};
-use crate::event::Output;
-use crate::mcp::{self, McpError, McpFiles, import};
+use crate::backend::command::{Command, McpImportSource, McpScope};
+use crate::backend::event::Output;
+use crate::domain::mcp::{self, McpError, McpFiles, import};
 
 impl Backend {
     /// Reads and writes MCP servers in this `.claude.json` instead of Claude's (tests).
@@ -105,7 +105,7 @@ fn mcp_blocking(files: &McpFiles, command: Command) -> Result<Output, BackendErr
             };
             let mut text = serde_json::to_string_pretty(&import::export(&chosen)).unwrap_or_default();
             text.push('\n');
-            crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| McpError::Write {
+            crate::util::fs::write_atomic(&path, text.as_bytes()).map_err(|source| McpError::Write {
                 path: path.clone(),
                 source,
             })?;

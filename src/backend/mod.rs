@@ -3,18 +3,21 @@
 //! Both front ends use it: the window calls [`Backend::dispatch`] and reads events from the
 //! [`EventReceiver`] once per frame; the headless CLI awaits [`Backend::execute`] directly.
 
-mod account;
 mod agents;
 mod checkpoints;
 mod claude;
-mod claude_auth;
 mod claude_config;
+pub mod command;
+mod console;
+mod credentials;
 mod error;
+pub mod event;
 mod events;
-mod history;
 mod mcp;
-pub use history::to_range as to_usage_range;
-mod storage;
+mod signin;
+mod transcripts;
+
+pub use transcripts::to_range as to_usage_range;
 
 pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
 pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
@@ -34,13 +37,13 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-use crate::claude::discovery::ClaudeBinaryCache;
-use crate::claude::run::RunInput;
-use crate::command::{Command, RequestId};
-use crate::db::{self, Db};
-use crate::event::{Event, Output};
-use crate::paths::DataPaths;
-use crate::process::{ProcessRegistry, RunId};
+use crate::backend::command::{Command, RequestId};
+use crate::backend::event::{Event, Output};
+use crate::domain::claude::discovery::ClaudeBinaryCache;
+use crate::domain::claude::run::RunInput;
+use crate::domain::db::{self, Db};
+use crate::domain::process::{ProcessRegistry, RunId};
+use crate::util::paths::DataPaths;
 
 /// How many events may wait for the window before senders have to wait: a chatty child
 /// process then slows down instead of growing memory without bound.
@@ -62,7 +65,7 @@ struct Inner {
     sink: EventSink,
     next_request: AtomicU64,
     /// Running SQL statements by the request that started them, for cancel.
-    running_sql: Mutex<HashMap<RequestId, storage::SqlSlot>>,
+    running_sql: Mutex<HashMap<RequestId, console::SqlSlot>>,
     /// Every Claude and agent process.
     processes: ProcessRegistry,
     /// Where `claude` is, found once.
@@ -78,9 +81,9 @@ struct Inner {
     /// Proxy and extra variables from ANYON's settings, added after `child_env` (they win).
     settings_env: RwLock<Vec<(OsString, OsString)>>,
     /// The transcript index (projects, sessions, usage).
-    history: history::HistoryState,
+    history: transcripts::HistoryState,
     /// The sign-in attempt in progress.
-    sign_in: crate::account::SignIn,
+    sign_in: crate::domain::signin::SignIn,
     /// The auth server to use instead of `ANYON_AUTH_URL` or the embedded one (tests).
     auth_server: RwLock<Option<String>>,
     /// Claude's `.claude.json` (MCP servers of the user and local scopes).
@@ -88,7 +91,7 @@ struct Inner {
     /// Claude's config folder (user settings, slash commands, memory).
     claude_config_dir: RwLock<Option<PathBuf>>,
     /// Where secrets (the Anthropic API key) are kept: the keychain, or a file in the data folder.
-    secrets: RwLock<Arc<crate::secrets::SecretStore>>,
+    secrets: RwLock<Arc<crate::domain::secrets::SecretStore>>,
 }
 
 /// The one backend behind the window and the CLI. Cheap to clone.
@@ -125,7 +128,7 @@ impl Backend {
             repaint: Arc::new(RwLock::new(None)),
         };
         let (ordered, mut ordered_rx) = mpsc::unbounded_channel::<LaneItem>();
-        let secrets = Arc::new(crate::secrets::SecretStore::from_env(paths.root()));
+        let secrets = Arc::new(crate::domain::secrets::SecretStore::from_env(paths.root()));
         let inner = Inner {
             runtime: runtime.clone(),
             ordered,
@@ -141,12 +144,12 @@ impl Backend {
             settings_env: RwLock::new(Vec::new()),
             agent_runs: Mutex::new(HashMap::new()),
             self_exe: RwLock::new(std::env::current_exe().ok()),
-            history: history::HistoryState::new(),
-            sign_in: crate::account::SignIn::new(),
+            history: transcripts::HistoryState::new(),
+            sign_in: crate::domain::signin::SignIn::new(),
             auth_server: RwLock::new(None),
-            claude_json: RwLock::new(crate::mcp::claude_json_path()),
+            claude_json: RwLock::new(crate::domain::mcp::claude_json_path()),
             secrets: RwLock::new(secrets),
-            claude_config_dir: RwLock::new(crate::claude_config::config_dir()),
+            claude_config_dir: RwLock::new(crate::domain::claude_config::config_dir()),
         };
         inner.processes.set_sink(inner.sink.clone());
         let backend = Self { inner: Arc::new(inner) };
@@ -226,7 +229,7 @@ impl Backend {
                 return;
             }
         };
-        let vars = crate::claude_config::child_env::from_settings(&settings)
+        let vars = crate::domain::claude_config::child_env::from_settings(&settings)
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
@@ -344,10 +347,10 @@ impl Backend {
                 if key == GRACE_KEY {
                     self.apply_grace(&value);
                 }
-                let env_key = crate::claude_config::child_env::is_env_key(&key);
-                if key == crate::claude_config::child_env::EXTRA_ENV_KEY {
-                    crate::claude_config::child_env::parse_extra(&value)
-                        .map_err(crate::claude_config::ConfigError::Invalid)?;
+                let env_key = crate::domain::claude_config::child_env::is_env_key(&key);
+                if key == crate::domain::claude_config::child_env::EXTRA_ENV_KEY {
+                    crate::domain::claude_config::child_env::parse_extra(&value)
+                        .map_err(crate::domain::claude_config::ConfigError::Invalid)?;
                 }
                 let backend = self.clone();
                 self.blocking(move |db| {
@@ -426,10 +429,12 @@ impl Backend {
             Command::SignInStart { open_browser } => self.sign_in_start(open_browser).await.map(Output::Account),
             Command::SignInCancel => {
                 self.inner.sign_in.cancel();
-                Ok(Output::Account(crate::account::AccountView::SignedOut { notice: None }))
+                Ok(Output::Account(crate::domain::signin::AccountView::SignedOut {
+                    notice: None,
+                }))
             }
             Command::SignInLink { url } => match self.sign_in_link(&url).await {
-                Err(BackendError::SignIn(crate::account::SignInError::Duplicate)) => Ok(Output::Delivered),
+                Err(BackendError::SignIn(crate::domain::signin::SignInError::Duplicate)) => Ok(Output::Delivered),
                 result => result.map(Output::Account),
             },
             Command::SignOut => self.sign_out().await.map(Output::Account),

@@ -16,7 +16,7 @@ fn failed_commands_answer_with_a_clear_error_event() {
     let dir = tempfile::tempdir().unwrap();
     let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
     let request_id = backend.dispatch(Command::ClaudeAuthSaveApiKey {
-        api_key: crate::command::Secret::new("not-a-key"),
+        api_key: crate::backend::command::Secret::new("not-a-key"),
         verify: false,
         base_url: None,
     });

@@ -6,12 +6,12 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::{emit, finish, print_error, write_json, write_json_line};
-use crate::agents::files::Conflict;
-use crate::agents::store::AgentRun;
-use crate::agents::{Agent, AgentDraft, PromptMode, parse_tools};
+use crate::backend::command::Command;
+use crate::backend::event::{Event, Output};
 use crate::backend::{Backend, BackendError, EventReceiver};
-use crate::command::Command;
-use crate::event::{Event, Output};
+use crate::domain::agents::files::Conflict;
+use crate::domain::agents::table::AgentRun;
+use crate::domain::agents::{Agent, AgentDraft, PromptMode, parse_tools};
 
 #[derive(Debug, Subcommand)]
 pub enum AgentsVerb {
@@ -388,7 +388,7 @@ fn run_agent(
             } if id == run_id => {
                 if json {
                     println!("{raw}");
-                } else if let crate::claude::stream::StreamMessage::Result(result) = &*message {
+                } else if let crate::domain::claude::stream::StreamMessage::Result(result) = &*message {
                     println!("{}", result.result.clone().unwrap_or_default());
                 }
             }

@@ -7,11 +7,11 @@ use std::time::Duration;
 use clap::Subcommand;
 
 use super::{emit, print_error, write_json};
-use crate::account::{AccountView, SignInError};
+use crate::backend::command::Command;
+use crate::backend::event::{Event, Output};
 use crate::backend::{Backend, BackendError, EventReceiver};
-use crate::command::Command;
-use crate::event::{Event, Output};
-use crate::instance::{self, Claim};
+use crate::domain::instance::{self, Claim};
+use crate::domain::signin::{AccountView, SignInError};
 
 #[derive(Debug, Subcommand)]
 pub enum AuthVerb {
@@ -62,19 +62,19 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AuthVerb) -> i32 {
 
 /// Starts the embedded auth server in this process unless `ANYON_AUTH_URL` names another; the
 /// handle keeps it running.
-fn ensure_server(backend: &Backend) -> Result<Option<crate::auth::ServerHandle>, BackendError> {
+fn ensure_server(backend: &Backend) -> Result<Option<crate::domain::auth_server::ServerHandle>, BackendError> {
     if backend.auth_server().is_ok() {
         return Ok(None);
     }
     // The server tells this process of a completed sign-in directly, as it tells the window.
-    let (links, mut link_rx) = tokio::sync::mpsc::unbounded_channel::<crate::auth::LoginLink>();
+    let (links, mut link_rx) = tokio::sync::mpsc::unbounded_channel::<crate::domain::auth_server::LoginLink>();
     let sink = backend.sink();
     backend.runtime().spawn(async move {
         while let Some(link) = link_rx.recv().await {
             sink.send(Event::SignInLink { url: link.url() }).await;
         }
     });
-    let handle = crate::auth::start_embedded_with(backend.runtime(), backend.paths(), Some(links));
+    let handle = crate::domain::auth_server::start_embedded_with(backend.runtime(), backend.paths(), Some(links));
     backend.auth_server().map(|_| handle)
 }
 
@@ -224,7 +224,7 @@ pub fn register_scheme(json: bool) -> i32 {
             return 1;
         }
     };
-    match crate::account::scheme::register(&exe) {
+    match crate::domain::signin::scheme::register(&exe) {
         Ok(registered) => emit(|out| {
             if json {
                 return write_json(out, &registered);

@@ -11,10 +11,10 @@ use clap::Args;
 use serde_json::json;
 
 use super::{print_error, write_json_line};
+use crate::backend::command::{ClaudeRunRequest, Command};
+use crate::backend::event::{Event, Output};
 use crate::backend::{Backend, BackendError, EventReceiver};
-use crate::claude::stream::{ContentBlock, StreamMessage, SystemMessage};
-use crate::command::{ClaudeRunRequest, Command};
-use crate::event::{Event, Output};
+use crate::domain::claude::stream::{ContentBlock, StreamMessage, SystemMessage};
 
 #[derive(Debug, Args)]
 pub struct ChatArgs {

@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 
 use super::{finish, write_json};
 use crate::backend::Backend;
-use crate::command::Command;
-use crate::event::Output;
+use crate::backend::command::Command;
+use crate::backend::event::Output;
 
 /// The project and session a checkpoint command works on.
 #[derive(Debug, Args)]
@@ -101,7 +101,7 @@ fn latest_session(backend: &Backend, project: &std::path::Path) -> Option<String
         project_path: project.to_path_buf(),
     };
     match backend.runtime().block_on(backend.execute(command)) {
-        Ok(crate::event::Output::Sessions(sessions)) => sessions.first().map(|s| s.session_id.clone()),
+        Ok(crate::backend::event::Output::Sessions(sessions)) => sessions.first().map(|s| s.session_id.clone()),
         _ => None,
     }
 }

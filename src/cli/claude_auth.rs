@@ -6,10 +6,10 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use clap::{Args, Subcommand};
 
 use super::{finish, print_error, write_json};
+use crate::backend::command::{Command, Secret};
+use crate::backend::event::Output;
 use crate::backend::{Backend, BackendError};
-use crate::claude::auth::KeyError;
-use crate::command::{Command, Secret};
-use crate::event::Output;
+use crate::domain::claude::credentials::KeyError;
 
 #[derive(Debug, Args)]
 pub struct JsonFlag {

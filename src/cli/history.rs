@@ -7,9 +7,9 @@ use clap::{Args, Subcommand};
 
 use super::{finish, write_json};
 use crate::backend::Backend;
-use crate::command::{Command, UsageRange};
-use crate::event::Output;
-use crate::history::report::{self, ReportKind};
+use crate::backend::command::{Command, UsageRange};
+use crate::backend::event::Output;
+use crate::domain::transcripts::report::{self, ReportKind};
 
 #[derive(Debug, Subcommand)]
 pub enum ProjectsVerb {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use clap::{Subcommand, ValueEnum};
 
 use super::{Place, emit, finish, print_error, write_json};
+use crate::backend::command::{Command, McpImportSource, McpScope, McpServerSpec};
+use crate::backend::event::Output;
 use crate::backend::{Backend, BackendError};
-use crate::command::{Command, McpImportSource, McpScope, McpServerSpec};
-use crate::event::Output;
-use crate::mcp::{self, McpError, McpServer, McpServerRef, Transport};
+use crate::domain::mcp::{self, McpError, McpServer, McpServerRef, Transport};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ScopeArg {

@@ -29,10 +29,10 @@ pub use mcp::McpVerb;
 pub use serve::ServeArgs;
 pub use storage::{SqlFormat, StorageVerb};
 
+use crate::backend::command::Command;
+use crate::backend::event::Output;
 use crate::backend::{Backend, BackendError, EventReceiver};
-use crate::command::Command;
-use crate::event::Output;
-use crate::nav::Screen;
+use crate::state::nav::Screen;
 
 /// ANYON: a native desktop home for Claude Code.
 ///

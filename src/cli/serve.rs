@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
-use crate::auth::{self, AuthConfig, Mode};
 use crate::backend::Backend;
+use crate::domain::auth_server::{self, AuthConfig, Mode};
 
 /// Where to listen.
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ pub fn run(backend: &Backend, args: ServeArgs) -> i32 {
         }
     };
     backend.runtime().block_on(async {
-        let server = match auth::start(config, backend.paths()).await {
+        let server = match auth_server::start(config, backend.paths()).await {
             Ok(server) => server,
             Err(error) => {
                 eprintln!("error: {error}");

@@ -6,9 +6,9 @@ use clap::Subcommand;
 
 use super::{emit, finish, print_error, write_json};
 use crate::backend::Backend;
-use crate::command::Command;
-use crate::db::storage::{self, ExportFormat, QueryResult, SqlValue, TableInfo, TableSchema};
-use crate::event::Output;
+use crate::backend::command::Command;
+use crate::backend::event::Output;
+use crate::domain::db::console::{self, ExportFormat, QueryResult, SqlValue, TableInfo, TableSchema};
 
 #[derive(Debug, Subcommand)]
 pub enum StorageVerb {
@@ -83,7 +83,7 @@ pub fn run(backend: &Backend, verb: StorageVerb) -> i32 {
                     Output::Query(result) => match format {
                         SqlFormat::Json => write_json(out, &result),
                         SqlFormat::Table => write_query(out, &result),
-                        SqlFormat::Csv => storage::write_result(&result, ExportFormat::Csv, out)
+                        SqlFormat::Csv => console::write_result(&result, ExportFormat::Csv, out)
                             .map_err(|error| std::io::Error::other(error.to_string())),
                     },
                     other => write_json(out, &other),

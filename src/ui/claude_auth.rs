@@ -8,8 +8,8 @@ use egui::RichText;
 use super::ScreenContext;
 use super::theme;
 use super::widgets::error_line;
-use crate::claude::auth::{ClaudeAuthReport, CliAuthStatus, KeyInUse};
-use crate::command::{Command, Secret};
+use crate::backend::command::{Command, Secret};
+use crate::domain::claude::credentials::{ClaudeAuthReport, CliAuthStatus, KeyInUse};
 
 pub fn section_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     let store = &mut cx.stores.claude_auth;

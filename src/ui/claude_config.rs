@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use super::widgets::{dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
-use crate::claude_config::commands::CommandScope;
-use crate::claude_config::{HOOK_EVENTS, SettingsEdit, SettingsScope, SettingsView, Version};
-use crate::command::Command;
-use crate::nav::Screen;
-use crate::store::{ClaudeConfigStore, CommandEditor, ConfigTab, HookForm};
+use crate::backend::command::Command;
+use crate::domain::claude_config::commands::CommandScope;
+use crate::domain::claude_config::{HOOK_EVENTS, SettingsEdit, SettingsScope, SettingsView, Version};
+use crate::state::nav::Screen;
+use crate::state::{ClaudeConfigStore, CommandEditor, ConfigTab, HookForm};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::ClaudeConfig.heading());
@@ -28,8 +28,8 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     toolbar_ui(ui, store, backend);
     if let Some(snapshot) = store.snapshot.value()
         && let (Some(user), Some(project)) = (
-            snapshot.file(crate::claude_config::SettingsScope::User),
-            snapshot.file(crate::claude_config::SettingsScope::Project),
+            snapshot.file(crate::domain::claude_config::SettingsScope::User),
+            snapshot.file(crate::domain::claude_config::SettingsScope::Project),
         )
         && user.path == project.path
     {

@@ -10,8 +10,8 @@ use egui::{Modal, RichText, Ui};
 use super::widgets::error_line;
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
-use crate::command::Command;
-use crate::store::{MemoryState, Stores, memory_draft_key, merge_text};
+use crate::backend::command::Command;
+use crate::state::{MemoryState, Stores, memory_draft_key, merge_text};
 
 /// How often the open file is compared with the disk.
 const CHECK_EVERY: Duration = Duration::from_secs(2);

@@ -9,11 +9,11 @@ use egui::{Modal, RichText, Ui};
 use super::widgets::{EmptyState, dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
-use crate::command::{Command, McpImportSource, McpScope, McpServerSpec};
-use crate::mcp::probe::DEFAULT_TIMEOUT;
-use crate::mcp::{McpServer, Transport, mask};
-use crate::nav::Screen;
-use crate::store::{McpEditor, McpImportDialog, McpStore, TestStatus, mcp_key};
+use crate::backend::command::{Command, McpImportSource, McpScope, McpServerSpec};
+use crate::domain::mcp::probe::DEFAULT_TIMEOUT;
+use crate::domain::mcp::{McpServer, Transport, mask};
+use crate::state::nav::Screen;
+use crate::state::{McpEditor, McpImportDialog, McpStore, TestStatus, mcp_key};
 
 /// Connection tests started by the screen give up after this long.
 const TEST_TIMEOUT: Duration = DEFAULT_TIMEOUT;
@@ -122,7 +122,7 @@ fn toolbar_ui(ui: &mut Ui, store: &mut McpStore, backend: &Backend) {
     ui.add_space(6.0);
 }
 
-fn export(store: &mut McpStore, backend: &Backend, servers: Vec<crate::mcp::McpServerRef>) {
+fn export(store: &mut McpStore, backend: &Backend, servers: Vec<crate::domain::mcp::McpServerRef>) {
     let project = (!store.project.trim().is_empty()).then(|| PathBuf::from(store.project.trim()));
     store.exporting = Some(backend.dispatch(Command::McpExport {
         path: PathBuf::from(store.export_path.trim()),

@@ -17,8 +17,8 @@ pub mod usage;
 pub mod widgets;
 
 use crate::backend::Backend;
-use crate::nav::Screen;
-use crate::store::Stores;
+use crate::state::Stores;
+use crate::state::nav::Screen;
 
 /// What a screen may use while it draws.
 pub struct ScreenContext<'a> {

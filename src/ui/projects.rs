@@ -5,10 +5,10 @@ use egui::{RichText, Ui};
 
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::command::Command;
-use crate::history::catalog::{Catalog, ProjectSummary, SessionSummary};
-use crate::nav::Screen;
-use crate::store::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer};
+use crate::backend::command::Command;
+use crate::domain::transcripts::catalog::{Catalog, ProjectSummary, SessionSummary};
+use crate::state::nav::Screen;
+use crate::state::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     if cx.stores.history.viewer.is_some() {
@@ -514,7 +514,7 @@ fn bytes(n: u64) -> String {
 
 /// `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`, as the person would type it.
 fn claude_projects_dir() -> String {
-    crate::history::projects_root()
+    crate::domain::transcripts::projects_root()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "~/.claude/projects".to_string())
 }

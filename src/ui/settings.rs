@@ -4,11 +4,11 @@ use egui::RichText;
 
 use super::widgets::{screen_heading, shortcut_text};
 use super::{ScreenContext, theme};
+use crate::backend::command::Command;
 use crate::backend::{GRACE_KEY, KEEP_DAYS_KEY, KEEP_LAST_KEY};
-use crate::command::Command;
-use crate::nav::Screen;
-use crate::store::THEME_KEY;
-use crate::store::ThemeChoice;
+use crate::state::THEME_KEY;
+use crate::state::ThemeChoice;
+use crate::state::nav::Screen;
 
 pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Settings.heading());
@@ -178,7 +178,9 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
 
 /// The proxy and extra variables every Claude process ANYON starts gets; edited as a draft, saved together.
 fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
-    use crate::claude_config::child_env::{EXTRA_ENV_KEY, HTTP_PROXY_KEY, HTTPS_PROXY_KEY, NO_PROXY_KEY, parse_extra};
+    use crate::domain::claude_config::child_env::{
+        EXTRA_ENV_KEY, HTTP_PROXY_KEY, HTTPS_PROXY_KEY, NO_PROXY_KEY, parse_extra,
+    };
     const FIELDS: [(&str, &str); 4] = [
         (HTTP_PROXY_KEY, "HTTP proxy"),
         (HTTPS_PROXY_KEY, "HTTPS proxy"),

@@ -6,8 +6,8 @@ use egui::{RichText, Ui};
 use super::ScreenContext;
 use super::theme;
 use super::widgets::error_line;
-use crate::account::AccountView;
-use crate::command::Command;
+use crate::backend::command::Command;
+use crate::domain::signin::AccountView;
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let busy = cx.stores.account.busy.is_some();

@@ -8,11 +8,11 @@ use egui_plot::{Bar, BarChart, Plot};
 use super::projects::{money, tokens};
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::command::{Command, UsageRange};
-use crate::history::prices::PriceTable;
-use crate::history::report::{Group, Report};
-use crate::nav::Screen;
-use crate::store::{HistoryStore, UsageTab};
+use crate::backend::command::{Command, UsageRange};
+use crate::domain::transcripts::prices::PriceTable;
+use crate::domain::transcripts::report::{Group, Report};
+use crate::state::nav::Screen;
+use crate::state::{HistoryStore, UsageTab};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Usage.heading());

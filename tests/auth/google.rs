@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyon::auth::{AuthConfig, GoogleConfig, LoginLink, Mode};
+use anyon::domain::auth_server::{AuthConfig, GoogleConfig, LoginLink, Mode};
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -175,7 +175,7 @@ fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
     let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state}));
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
-    assert!(body["expires_at"].as_i64().unwrap() > anyon::auth::now());
+    assert!(body["expires_at"].as_i64().unwrap() > anyon::domain::auth_server::now());
     let (status, again) = login.exchange(&json!({"code": link.code, "state": link.state}));
     assert_eq!((status, again["error"].as_str()), (400, Some("invalid_code")));
 

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{ADMIN, Reply, Server, raw};
-use anyon::auth::{self, AuthConfig, Mode};
+use anyon::domain::auth_server::{self as auth, AuthConfig, Mode};
 
 #[test]
 fn only_an_authoritative_caller_changes_a_plan() {

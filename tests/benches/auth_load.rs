@@ -12,10 +12,10 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::Command;
 
-use anyon::auth::store::{self, User};
-use anyon::auth::{self, AuthConfig, Mode, TokenKeys};
-use anyon::db::Db;
-use anyon::paths::DataPaths;
+use anyon::domain::auth_server::accounts::{self, User};
+use anyon::domain::auth_server::{self, AuthConfig, Mode, TokenKeys};
+use anyon::domain::db::Db;
+use anyon::util::paths::DataPaths;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response};
@@ -55,7 +55,9 @@ fn main() {
     config.jwt_secret = Some(SECRET.as_bytes().to_vec());
     let issuer = config.issuer.clone();
     let audience = config.audience.clone();
-    let server = runtime.block_on(auth::start(config, &paths)).expect("auth server");
+    let server = runtime
+        .block_on(auth_server::start(config, &paths))
+        .expect("auth server");
     let token = {
         let db = Db::open(&paths.database()).expect("database");
         let user = User {
@@ -65,9 +67,9 @@ fn main() {
             name: Some("Bench User".into()),
             picture: None,
         };
-        store::upsert_user(&db.writer(), &user, auth::now()).expect("user");
+        accounts::upsert_user(&db.writer(), &user, auth_server::now()).expect("user");
         let keys = TokenKeys::new(SECRET.as_bytes(), &issuer, &audience).expect("keys");
-        keys.issue("bench-user", auth::now()).expect("token").0
+        keys.issue("bench-user", auth_server::now()).expect("token").0
     };
     let baseline = runtime.block_on(constant_server());
 

@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use anyon::checkpoint::{self, Blobs, CreateRequest};
-use anyon::db::Db;
+use anyon::domain::checkpoint::{self, Blobs, CreateRequest};
+use anyon::domain::db::Db;
 
 fn main() {
     let files: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);

@@ -26,13 +26,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyon::backend::command::{Command, UsageRange};
+use anyon::backend::event::{Event, Output};
 use anyon::backend::{Backend, EventReceiver};
-use anyon::command::{Command, UsageRange};
-use anyon::event::{Event, Output};
-use anyon::history::catalog::Catalog;
-use anyon::history::index::ScanStats;
-use anyon::history::report::Report;
-use anyon::paths::DataPaths;
+use anyon::domain::transcripts::catalog::Catalog;
+use anyon::domain::transcripts::index::ScanStats;
+use anyon::domain::transcripts::report::Report;
+use anyon::util::paths::DataPaths;
 
 const CCUSAGE_VERSION: &str = "20.0.24";
 const DEFAULT_SESSIONS: usize = 10_000;
@@ -446,18 +446,18 @@ fn warm_start(data: &Path, projects: &Path) -> Warm {
 /// The warm start's catalog, phase by phase: loading the index, counting (deduplication), the usage
 /// report and the rest of the catalog. Each phase runs alone, one thread, on the index just built.
 fn breakdown(data: &Path, projects: &Path) {
-    use anyon::history::report::{Range, Zone};
-    use anyon::history::{index, prices::PriceTable, report};
+    use anyon::domain::transcripts::report::{Range, Zone};
+    use anyon::domain::transcripts::{index, prices::PriceTable, report};
     let prices = PriceTable::load(&data.join("prices.json")).unwrap_or_else(|_| PriceTable::built_in());
     let conn = rusqlite::Connection::open(DataPaths::at(data.to_path_buf()).database()).expect("the index");
     let started = Instant::now();
     let fingerprint = index::fingerprint(&conn).expect("the index's fingerprint");
-    let key = anyon::history::snapshot::key(&fingerprint, &prices);
+    let key = anyon::domain::transcripts::snapshot::key(&fingerprint, &prices);
     let fingerprinted = started.elapsed();
-    let snapshot_path = data.join(anyon::history::snapshot::FILE_NAME);
+    let snapshot_path = data.join(anyon::domain::transcripts::snapshot::FILE_NAME);
     let snapshot_bytes = std::fs::metadata(&snapshot_path).map_or(0, |m| m.len());
     let started = Instant::now();
-    let saved = anyon::history::snapshot::load(&snapshot_path, &key, &prices);
+    let saved = anyon::domain::transcripts::snapshot::load(&snapshot_path, &key, &prices);
     let snapshot = started.elapsed();
     println!(
         "breakdown (one thread): index fingerprint {:.0} ms, saved snapshot ({}) read {:.0} ms{}",

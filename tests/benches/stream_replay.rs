@@ -8,11 +8,11 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use anyon::backend::command::{ClaudeRunRequest, Command};
+use anyon::backend::event::{Event, Output};
 use anyon::backend::{Backend, CLAUDE_PATH_KEY};
-use anyon::command::{ClaudeRunRequest, Command};
-use anyon::event::{Event, Output};
-use anyon::paths::DataPaths;
-use anyon::store::{ActiveRun, ChatSession, Stores};
+use anyon::state::{ActiveRun, ChatSession, Stores};
+use anyon::util::paths::DataPaths;
 
 fn main() {
     let lines: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(200_000);

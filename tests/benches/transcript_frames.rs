@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyon::app::{AnyonApp, StartOptions};
 use anyon::backend::Backend;
-use anyon::paths::DataPaths;
-use anyon::store::{ChatItem, ChatSession, ToolCall, ToolOutcome};
+use anyon::state::{ChatItem, ChatSession, ToolCall, ToolOutcome};
+use anyon::util::paths::DataPaths;
 use egui_kittest::Harness;
 
 fn main() {

@@ -117,7 +117,7 @@ impl Sandbox {
         bin: &Path,
         api: &MockApi,
     ) {
-        let save = anyon::command::Command::SaveSetting {
+        let save = anyon::backend::command::Command::SaveSetting {
             key: anyon::backend::CLAUDE_PATH_KEY.into(),
             value: bin.display().to_string(),
         };

@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use anyon::backend::{Backend, EventReceiver};
-use anyon::paths::DataPaths;
+use anyon::util::paths::DataPaths;
 
 /// A temporary ANYON data folder, removed when dropped.
 pub struct TempHome {

@@ -87,8 +87,8 @@ impl OidcProvider {
 
 impl OidcProvider {
     /// ANYON's Google settings pointed at this provider, with its registered client.
-    pub fn google_config(&self) -> anyon::auth::GoogleConfig {
-        anyon::auth::GoogleConfig {
+    pub fn google_config(&self) -> anyon::domain::auth_server::GoogleConfig {
+        anyon::domain::auth_server::GoogleConfig {
             auth_url: self.auth_url.clone(),
             token_url: self.token_url.clone(),
             userinfo_url: self.userinfo_url.clone(),
@@ -99,13 +99,19 @@ impl OidcProvider {
     }
 
     /// An ANYON auth server on a free loopback port signing in with this provider (its data in `home`).
-    pub fn auth_server(&self, runtime: &tokio::runtime::Runtime, home: &super::TempHome) -> anyon::auth::ServerHandle {
+    pub fn auth_server(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        home: &super::TempHome,
+    ) -> anyon::domain::auth_server::ServerHandle {
         home.paths().ensure().unwrap();
         let bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let mut config = anyon::auth::AuthConfig::new(anyon::auth::Mode::Embedded, bind);
+        let mut config = anyon::domain::auth_server::AuthConfig::new(anyon::domain::auth_server::Mode::Embedded, bind);
         config.jwt_secret = Some(b"oidc-test-secret-0123456789abcdef-012345".to_vec());
         config.google = self.google_config();
-        runtime.block_on(anyon::auth::start(config, &home.paths())).unwrap()
+        runtime
+            .block_on(anyon::domain::auth_server::start(config, &home.paths()))
+            .unwrap()
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
 use anyon::backend::{Backend, EventReceiver};
-use anyon::nav::Screen;
+use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;

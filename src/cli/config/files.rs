@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 
 use crate::backend::Backend;
-use crate::claude_config::commands::{self, CommandScope};
+use crate::backend::command::Command;
+use crate::backend::event::Output;
 use crate::cli::Place;
 use crate::cli::{finish, print_error, write_json};
-use crate::command::Command;
-use crate::event::Output;
+use crate::domain::claude_config::commands::{self, CommandScope};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CommandScopeArg {
@@ -134,7 +134,10 @@ pub(super) fn run_memory(backend: &Backend, verb: MemoryVerb) -> i32 {
                 Ok(text) => text,
                 Err(source) => {
                     let path = file.unwrap_or_else(|| PathBuf::from("<stdin>"));
-                    print_error(&crate::claude_config::ConfigError::Read { path, source }.into(), json);
+                    print_error(
+                        &crate::domain::claude_config::ConfigError::Read { path, source }.into(),
+                        json,
+                    );
                     return 1;
                 }
             };
@@ -210,7 +213,7 @@ pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
             });
             if !found {
                 print_error(
-                    &crate::claude_config::ConfigError::NotFound(format!("command {name:?}")).into(),
+                    &crate::domain::claude_config::ConfigError::NotFound(format!("command {name:?}")).into(),
                     place.json,
                 );
                 return 1;
@@ -231,7 +234,7 @@ pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
                 Some(path) => match std::fs::read_to_string(&path) {
                     Ok(text) => text,
                     Err(source) => {
-                        let error = crate::claude_config::ConfigError::Read { path, source };
+                        let error = crate::domain::claude_config::ConfigError::Read { path, source };
                         print_error(&error.into(), place.json);
                         return 1;
                     }

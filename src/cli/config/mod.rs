@@ -12,9 +12,9 @@ pub use files::{CommandsVerb, MemoryVerb};
 
 use super::{Place, finish, write_json};
 use crate::backend::Backend;
-use crate::claude_config::{ConfigSnapshot, EnvEntry, SettingsEdit, SettingsScope};
-use crate::command::Command;
-use crate::event::Output;
+use crate::backend::command::Command;
+use crate::backend::event::Output;
+use crate::domain::claude_config::{ConfigSnapshot, EnvEntry, SettingsEdit, SettingsScope};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ScopeArg {

@@ -2,8 +2,8 @@
 
 use egui::{Modal, RichText};
 
-use crate::agents::files::Conflict;
-use crate::command::Command;
+use crate::backend::command::Command;
+use crate::domain::agents::files::Conflict;
 use crate::ui::{ScreenContext, theme};
 
 pub fn run_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
@@ -102,7 +102,7 @@ pub fn import_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
                 };
                 ui.label(format!(
                     "{} {} · {}{note}",
-                    crate::agents::icon_glyph(&item.record.draft.icon),
+                    crate::domain::agents::icon_glyph(&item.record.draft.icon),
                     item.record.draft.name,
                     item.record.draft.model
                 ));

@@ -2,8 +2,8 @@
 
 use egui::{Modal, RichText};
 
-use crate::agents::{ICONS, PERMISSION_MODES, PromptMode, parse_tools};
-use crate::command::Command;
+use crate::backend::command::Command;
+use crate::domain::agents::{ICONS, PERMISSION_MODES, PromptMode, parse_tools};
 use crate::ui::{ScreenContext, theme};
 
 pub fn editor_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {

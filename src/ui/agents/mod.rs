@@ -8,10 +8,10 @@ use egui::RichText;
 
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::agents::icon_glyph;
-use crate::command::Command;
-use crate::nav::Screen;
-use crate::store::{AgentEditor, AgentsView, ImportDialog, RunDialog};
+use crate::backend::command::Command;
+use crate::domain::agents::icon_glyph;
+use crate::state::nav::Screen;
+use crate::state::{AgentEditor, AgentsView, ImportDialog, RunDialog};
 
 pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Agents.heading());

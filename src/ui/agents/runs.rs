@@ -3,10 +3,10 @@
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
-use crate::agents::icon_glyph;
-use crate::agents::store::AgentRun;
-use crate::command::Command;
-use crate::store::{AgentsView, RunDialog};
+use crate::backend::command::Command;
+use crate::domain::agents::icon_glyph;
+use crate::domain::agents::table::AgentRun;
+use crate::state::{AgentsView, RunDialog};
 use crate::ui::chat::{permission, transcript};
 use crate::ui::widgets::error_line;
 use crate::ui::{ScreenContext, theme};

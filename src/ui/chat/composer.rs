@@ -4,8 +4,8 @@
 use egui::{Key, Modifiers, RichText};
 
 use crate::backend::Backend;
-use crate::command::Command;
-use crate::store::{Attachment, ChatSession, SlashPicker, image_media_type};
+use crate::backend::command::Command;
+use crate::state::{Attachment, ChatSession, SlashPicker, image_media_type};
 use crate::ui::theme;
 
 /// Model choices offered besides typing any id.
@@ -190,7 +190,7 @@ fn options_ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession) {
 fn paste_image(session: &mut ChatSession, say_why: bool) {
     let image = arboard::Clipboard::new().and_then(|mut clipboard| clipboard.get_image());
     match image {
-        Ok(image) => match crate::store::rgba_to_png(image.width as u32, image.height as u32, &image.bytes) {
+        Ok(image) => match crate::state::rgba_to_png(image.width as u32, image.height as u32, &image.bytes) {
             Ok(bytes) => session.attachments.push(Attachment {
                 name: format!("pasted-{}.png", session.attachments.len() + 1),
                 media_type: "image/png".into(),

@@ -21,8 +21,8 @@ use egui::RichText;
 
 use super::widgets::screen_heading;
 use super::{ScreenContext, theme};
-use crate::command::Command;
-use crate::store::ChatSession;
+use crate::backend::command::Command;
+use crate::state::ChatSession;
 
 /// UI state of the chat tabs that is not part of any conversation (layout caches).
 #[derive(Default)]
@@ -121,7 +121,7 @@ fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backen
 /// The project's "checkpoint before prompts and file-changing tools" switch.
 fn auto_checkpoints_ui(
     ui: &mut egui::Ui,
-    settings: &mut crate::store::SettingsStore,
+    settings: &mut crate::state::SettingsStore,
     project: &str,
     backend: &crate::backend::Backend,
 ) {
@@ -181,7 +181,7 @@ pub(super) fn send_prompt(
         .into_iter()
         .map(|a| (a.media_type, a.bytes))
         .collect();
-    let request = crate::command::ClaudeRunRequest {
+    let request = crate::backend::command::ClaudeRunRequest {
         project_path: std::path::PathBuf::from(session.project.trim()),
         prompt: text.clone(),
         images,
@@ -193,10 +193,10 @@ pub(super) fn send_prompt(
     };
     let request_id = backend.dispatch(Command::ExecuteClaudeCode(request));
     backend.dispatch(Command::SaveSetting {
-        key: crate::store::LAST_PROJECT_KEY.into(),
+        key: crate::state::LAST_PROJECT_KEY.into(),
         value: session.project.trim().to_owned(),
     });
-    session.run = Some(crate::store::ActiveRun {
+    session.run = Some(crate::state::ActiveRun {
         request_id,
         run_id: None,
         stopping: false,

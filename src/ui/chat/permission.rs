@@ -4,9 +4,9 @@
 use egui::RichText;
 
 use crate::backend::Backend;
-use crate::claude::run::PermissionAnswer;
-use crate::command::Command;
-use crate::store::ChatSession;
+use crate::backend::command::Command;
+use crate::domain::claude::run::PermissionAnswer;
+use crate::state::ChatSession;
 use crate::ui::theme;
 
 pub fn cards_ui(ui: &mut egui::Ui, session: &mut ChatSession, backend: &Backend) {

@@ -4,8 +4,8 @@
 use egui::{Key, Modifiers, RichText};
 
 use crate::backend::Backend;
-use crate::command::Command;
-use crate::store::{ChatSession, SlashPicker};
+use crate::backend::command::Command;
+use crate::state::{ChatSession, SlashPicker};
 use crate::ui::theme;
 
 /// Handles the picker's keys before the text box sees them. Returns true when it is open (so Enter

@@ -4,8 +4,8 @@
 use egui::{Modal, RichText};
 
 use crate::backend::Backend;
-use crate::command::Command;
-use crate::store::{CheckpointsStore, PendingRestore, Requested};
+use crate::backend::command::Command;
+use crate::state::{CheckpointsStore, PendingRestore, Requested};
 use crate::ui::theme;
 
 pub fn timeline_ui(
@@ -133,7 +133,7 @@ fn inline_ui(ui: &mut egui::Ui, unified: &str) {
 
 /// Old on the left, new on the right; changed lines tinted, removed or added lines facing a blank.
 fn side_by_side_ui(ui: &mut egui::Ui, path: &str, unified: &str) {
-    use crate::checkpoint::diff::{SideBySide, side_by_side};
+    use crate::domain::checkpoint::diff::{SideBySide, side_by_side};
     let (removed, added) = (theme::error(ui.visuals()), theme::success(ui.visuals()));
     let muted = theme::muted(ui.visuals());
     let half = (ui.available_width() - 16.0) / 2.0;

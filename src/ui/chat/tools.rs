@@ -4,7 +4,7 @@ use egui::RichText;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use crate::store::ToolCall;
+use crate::state::ToolCall;
 use crate::ui::theme;
 
 /// Characters of a tool result shown before "show more" would be needed.

@@ -5,7 +5,7 @@ use egui::{RichText, UiBuilder};
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
 
 use super::tools;
-use crate::store::{ChatItem, ChatSession, RunFooter};
+use crate::state::{ChatItem, ChatSession, RunFooter};
 use crate::ui::theme;
 
 /// The height assumed for an item not drawn yet.

@@ -5,9 +5,9 @@ use egui::RichText;
 
 use super::confirm::default_export_path;
 use super::grid::{Grid, grid_ui, human_bytes};
-use crate::command::Command;
-use crate::db::storage::{SortOrder, SqlValue, quote_identifier};
-use crate::store::PAGE_SIZES;
+use crate::backend::command::Command;
+use crate::domain::db::console::{SortOrder, SqlValue, quote_identifier};
+use crate::state::PAGE_SIZES;
 use crate::ui::widgets::error_line;
 use crate::ui::{ScreenContext, theme};
 

@@ -2,8 +2,8 @@
 
 use egui::{Modal, RichText};
 
-use crate::command::Command;
-use crate::db::storage::{ExportFormat, WriteRisk};
+use crate::backend::command::Command;
+use crate::domain::db::console::{ExportFormat, WriteRisk};
 use crate::ui::{ScreenContext, theme};
 
 /// Shows the statement of a pending write; runs it only on explicit confirmation.

@@ -4,8 +4,8 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::confirm::default_export_path;
 use super::grid::{Grid, grid_ui};
-use crate::command::Command;
-use crate::store::{EDITOR_MAX_ROWS, StorageStore};
+use crate::backend::command::Command;
+use crate::state::{EDITOR_MAX_ROWS, StorageStore};
 use crate::ui::widgets::{error_line, shortcut_text};
 use crate::ui::{ScreenContext, theme};
 

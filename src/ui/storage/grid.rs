@@ -4,7 +4,7 @@
 use egui::{Align, Layout, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
-use crate::db::storage::{SortOrder, SqlValue};
+use crate::domain::db::console::{SortOrder, SqlValue};
 use crate::ui::theme;
 
 /// Row height of the grid.

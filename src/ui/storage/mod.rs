@@ -10,9 +10,9 @@ use egui::RichText;
 
 use super::widgets::{error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::command::Command;
-use crate::nav::Screen;
-use crate::store::StorageView;
+use crate::backend::command::Command;
+use crate::state::StorageView;
+use crate::state::nav::Screen;
 
 pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Storage.heading());

@@ -1,0 +1,493 @@
+//! Every action a person can take, as one enum: the design's command table.
+//!
+//! The window and the headless CLI both build [`Command`]s and hand them to the
+//! [`Backend`](crate::backend::Backend); neither touches a database, a process or a socket itself.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::agents::AgentDraft;
+use crate::domain::agents::files::Conflict;
+use crate::domain::claude::run::PermissionAnswer;
+use crate::domain::db::console::{ExportFormat, PageRequest, RowKey, SqlValue};
+use crate::domain::process::RunId;
+
+/// Identifies one dispatched command, so its completion can be matched to the request.
+pub type RequestId = u64;
+
+pub use crate::domain::secrets::Secret;
+
+/// Where an MCP server's configuration lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum McpScope {
+    /// `.claude.json` → `projects[<path>].mcpServers`.
+    Local,
+    /// `<project>/.mcp.json`.
+    Project,
+    /// `.claude.json` → `mcpServers`.
+    User,
+}
+
+/// One chat turn to run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClaudeRunRequest {
+    pub project_path: PathBuf,
+    pub prompt: String,
+    /// Pasted or dropped images: (media type, bytes).
+    pub images: Vec<(String, Vec<u8>)>,
+    /// An alias (`sonnet`), a full id, or empty for Claude's default.
+    pub model: String,
+    /// `default`, `acceptEdits`, `plan`, ... or empty for Claude's default.
+    pub permission_mode: String,
+    /// Added to Claude's system prompt; empty for none.
+    pub append_system_prompt: String,
+    /// Continue this session (`--resume`); None starts a new one.
+    pub resume_session: Option<String>,
+    /// With `resume_session`: branch off it as a new session (`--fork-session`).
+    pub fork_session: bool,
+}
+
+/// An MCP server to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpServerSpec {
+    pub name: String,
+    pub scope: McpScope,
+    /// The server's JSON as Claude stores it (`{"type":"stdio","command":...}`).
+    pub config: serde_json::Value,
+    /// The project the `local` and `project` scopes refer to.
+    pub project_path: Option<PathBuf>,
+    /// Replace a server of the same name in that scope instead of refusing.
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// Where MCP servers are imported from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum McpImportSource {
+    /// A JSON file: `mcpServers`, an object of servers, or one server (named `name`, else by the file).
+    File { path: PathBuf, name: Option<String> },
+    /// Claude Desktop's `claude_desktop_config.json` (this platform's place, or `path`).
+    ClaudeDesktop { path: Option<PathBuf> },
+}
+
+/// The days a usage report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UsageRange {
+    /// `YYYYMMDD` or `YYYY-MM-DD`, inclusive.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// An IANA zone name; None for the system's zone.
+    pub timezone: Option<String>,
+    /// Scan the transcripts before counting (the CLI); the window relies on the watcher.
+    pub fresh: bool,
+}
+
+/// Every command of the design's table, plus the app's own settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    ListProjects,
+    CreateProject {
+        path: PathBuf,
+    },
+    GetProjectSessions {
+        project_path: PathBuf,
+    },
+    /// Scans Claude's transcripts for changes now.
+    RefreshHistory,
+    /// Usage over a date range, every grouping.
+    UsageReport(UsageRange),
+    /// The price table in use and whether it is the person's own.
+    LoadPrices,
+    /// Saves the person's price table (None: back to the built-in one).
+    SavePrices(Option<crate::domain::transcripts::prices::PriceTable>),
+    /// Writes one usage table as CSV or JSON into `dir`.
+    ExportUsage {
+        range: UsageRange,
+        grouping: crate::domain::transcripts::report::Grouping,
+        json: bool,
+        dir: PathBuf,
+    },
+    /// Lines of a transcript file (relative to `projects/`) from a byte offset.
+    ReadSessionPage {
+        file: String,
+        offset: u64,
+        max_lines: usize,
+    },
+    ExecuteClaudeCode(ClaudeRunRequest),
+    ContinueClaudeCode(ClaudeRunRequest),
+    /// Stops a chat run: interrupt, then SIGTERM, then SIGKILL after the grace period.
+    CancelClaudeExecution {
+        run_id: RunId,
+    },
+    /// Answers a run's permission prompt.
+    ClaudeRespondPermission {
+        run_id: RunId,
+        request_id: String,
+        answer: PermissionAnswer,
+    },
+    /// Every live Claude and agent process.
+    ListProcesses,
+    /// Stops any registered process by its run id (interrupt, SIGTERM, SIGKILL).
+    KillProcess {
+        run_id: RunId,
+    },
+    /// Finds the Claude installations (again, with `refresh`).
+    ClaudeFindInstallations {
+        refresh: bool,
+    },
+    /// Saves the `claude` binary to use (empty: search again) and finds the installations anew.
+    ClaudeUseBinary {
+        path: String,
+    },
+    ListAgents,
+    CreateAgent(AgentDraft),
+    /// Saves an agent's edited fields (hooks and unknown fields are kept).
+    UpdateAgent {
+        id: i64,
+        draft: AgentDraft,
+    },
+    DuplicateAgent {
+        id: i64,
+    },
+    DeleteAgent {
+        id: i64,
+    },
+    /// Runs an agent in a project. `interactive`: ask the window before tools (else the CLI denies
+    /// what is not allowed).
+    ExecuteAgent {
+        agent_id: i64,
+        project_path: PathBuf,
+        task: String,
+        /// Another model for this run only.
+        model: Option<String>,
+        interactive: bool,
+    },
+    /// Stops an agent run (by its history id): interrupt, SIGTERM, then SIGKILL.
+    KillAgentSession {
+        agent_run_id: i64,
+    },
+    /// The run history, newest first.
+    ListAgentRuns {
+        agent_id: Option<i64>,
+        status: Option<String>,
+    },
+    /// The recorded output of an agent run (its stream-json lines).
+    ReadAgentRunOutput {
+        agent_run_id: i64,
+    },
+    /// Writes agents (all when `ids` is None) to a file in ANYON's format.
+    ExportAgents {
+        ids: Option<Vec<i64>>,
+        path: PathBuf,
+    },
+    /// Reads an agent file and says which names are taken.
+    PreviewAgentImport {
+        path: PathBuf,
+    },
+    ImportAgents {
+        path: PathBuf,
+        conflict: Conflict,
+    },
+    /// Takes a checkpoint of a project for a session.
+    CheckpointCreate {
+        project_path: PathBuf,
+        session_id: String,
+        trigger: String,
+        description: Option<String>,
+    },
+    CheckpointList {
+        project_path: PathBuf,
+        session_id: Option<String>,
+    },
+    /// Differences from checkpoint `from` to checkpoint `to`, or to the working tree when None.
+    CheckpointDiff {
+        project_path: PathBuf,
+        from: String,
+        to: Option<String>,
+    },
+    /// What restoring would write and delete.
+    CheckpointRestorePlan {
+        project_path: PathBuf,
+        id: String,
+    },
+    CheckpointRestore {
+        project_path: PathBuf,
+        id: String,
+    },
+    /// Deletes stored contents no checkpoint refers to.
+    CheckpointGc,
+    /// Every MCP server of every scope (`project`: also read that folder's `.mcp.json`).
+    McpList {
+        project: Option<PathBuf>,
+    },
+    McpAdd(McpServerSpec),
+    /// Replaces one server (rename and change of scope included).
+    McpUpdate {
+        previous: crate::domain::mcp::McpServerRef,
+        spec: McpServerSpec,
+    },
+    McpRemove(crate::domain::mcp::McpServerRef),
+    /// A real handshake with one server.
+    McpTestConnection {
+        name: String,
+        config: serde_json::Value,
+        /// Where a stdio server runs.
+        project_path: Option<PathBuf>,
+        timeout: std::time::Duration,
+    },
+    /// What an import would add to `scope`, before anything is written.
+    McpImportPreview {
+        source: McpImportSource,
+        scope: McpScope,
+        project_path: Option<PathBuf>,
+    },
+    /// Adds each server (as previewed, perhaps renamed).
+    McpImport {
+        servers: Vec<McpServerSpec>,
+    },
+    /// Writes `{"mcpServers":{...}}` with the given servers (all when empty).
+    McpExport {
+        path: PathBuf,
+        servers: Vec<crate::domain::mcp::McpServerRef>,
+        project: Option<PathBuf>,
+    },
+    StorageListTables,
+    /// Columns, keys and indexes of one table or view.
+    StorageTableSchema {
+        table: String,
+    },
+    /// One page of a table or view.
+    StorageReadTable(PageRequest),
+    /// Sets one cell (`dry_run`: only describe the statement).
+    StorageUpdateCell {
+        table: String,
+        key: RowKey,
+        column: String,
+        value: SqlValue,
+        dry_run: bool,
+    },
+    /// Deletes one row (`dry_run`: only describe the statement).
+    StorageDeleteRow {
+        table: String,
+        key: RowKey,
+        dry_run: bool,
+    },
+    /// Interrupts the running `StorageExecuteSql` dispatched as `request_id`.
+    StorageCancel {
+        request_id: RequestId,
+    },
+    /// Streams a read-only query's rows to a file.
+    StorageExport {
+        sql: String,
+        format: ExportFormat,
+        path: PathBuf,
+    },
+    /// The SQL editor's history, newest first.
+    StorageHistory,
+    /// Runs one statement. `record` adds it to the editor's history when it succeeds.
+    StorageExecuteSql {
+        sql: String,
+        allow_write: bool,
+        max_rows: Option<usize>,
+        record: bool,
+    },
+    /// Who is signed in to ANYON (checked with the auth server), or the sign-in in progress.
+    AccountStatus,
+    /// Starts a Google sign-in: asks the auth server for the provider page and opens the browser.
+    SignInStart {
+        open_browser: bool,
+    },
+    /// Forgets the sign-in in progress.
+    SignInCancel,
+    /// Completes the sign-in in progress with the `anyon://auth/callback` link the browser opened.
+    SignInLink {
+        url: String,
+    },
+    /// Revokes the token at the auth server and forgets it.
+    SignOut,
+    /// How Claude is authenticated: every source and its state.
+    ClaudeAuthCheck,
+    /// Checks an Anthropic API key's form, optionally asks the API whether it is accepted, then keeps it in
+    /// the secrets store; every Claude process ANYON starts gets it as `ANTHROPIC_API_KEY`.
+    ClaudeAuthSaveApiKey {
+        api_key: Secret,
+        /// Ask the API (`GET /v1/models`) before saving.
+        verify: bool,
+        /// The API to ask; None: `ANTHROPIC_BASE_URL`, else Anthropic's.
+        base_url: Option<String>,
+    },
+    /// Forgets the saved API key.
+    ClaudeAuthRemoveApiKey,
+    /// Claude's settings of every scope (`project`: also that folder's project and local files) and
+    /// their effective merge.
+    ClaudeConfigRead {
+        project: Option<PathBuf>,
+    },
+    /// Changes one settings file; refused when it is no longer the `expected` version (when given).
+    ClaudeConfigEdit {
+        scope: crate::domain::claude_config::SettingsScope,
+        project: Option<PathBuf>,
+        edit: crate::domain::claude_config::SettingsEdit,
+        expected: Option<crate::domain::claude_config::Version>,
+    },
+    /// The slash commands of the user and (with `project`) of that project.
+    SlashCommandsList {
+        project: Option<PathBuf>,
+    },
+    /// Creates (`expected` None) or rewrites a slash command file with `text`.
+    SlashCommandSave {
+        scope: crate::domain::claude_config::commands::CommandScope,
+        project: Option<PathBuf>,
+        name: String,
+        text: String,
+        expected: Option<crate::domain::claude_config::Version>,
+        overwrite: bool,
+    },
+    SlashCommandDelete {
+        scope: crate::domain::claude_config::commands::CommandScope,
+        project: Option<PathBuf>,
+        name: String,
+    },
+    /// The memory files (`CLAUDE.md`) of the user and, with `project`, of that project.
+    MemoryList {
+        project: Option<PathBuf>,
+    },
+    MemoryRead {
+        path: PathBuf,
+    },
+    /// Writes a memory file; refused when it is no longer the `expected` version (when given).
+    MemorySave {
+        path: PathBuf,
+        text: String,
+        expected: Option<crate::domain::claude_config::Version>,
+    },
+    /// Reads every row of `app_settings`.
+    LoadSettings,
+    /// Writes one row of `app_settings`.
+    SaveSetting {
+        key: String,
+        value: String,
+    },
+}
+
+impl Command {
+    /// Commands whose effects must land in the order they were dispatched (later writes of the
+    /// same setting win). The backend runs these one after another on a single lane.
+    pub fn is_ordered(&self) -> bool {
+        // Finding Claude again must see a path saved just before it.
+        matches!(
+            self,
+            Command::SaveSetting { .. }
+                | Command::ClaudeFindInstallations { .. }
+                | Command::McpAdd(_)
+                | Command::McpUpdate { .. }
+                | Command::McpRemove(_)
+                | Command::McpImport { .. }
+                | Command::ClaudeAuthSaveApiKey { .. }
+                | Command::ClaudeAuthRemoveApiKey
+                | Command::ClaudeConfigEdit { .. }
+                | Command::SlashCommandSave { .. }
+                | Command::SlashCommandDelete { .. }
+                | Command::MemorySave { .. }
+        )
+    }
+
+    /// The command's name in the design's table (snake_case), for messages and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::ListProjects => "list_projects",
+            Command::CreateProject { .. } => "create_project",
+            Command::GetProjectSessions { .. } => "get_project_sessions",
+            Command::RefreshHistory => "refresh_history",
+            Command::UsageReport(_) => "usage_report",
+            Command::LoadPrices => "load_prices",
+            Command::SavePrices(_) => "save_prices",
+            Command::ReadSessionPage { .. } => "read_session_page",
+            Command::ExportUsage { .. } => "export_usage",
+            Command::ExecuteClaudeCode(_) => "execute_claude_code",
+            Command::ContinueClaudeCode(_) => "continue_claude_code",
+            Command::CancelClaudeExecution { .. } => "cancel_claude_execution",
+            Command::ClaudeRespondPermission { .. } => "claude_respond_permission",
+            Command::ClaudeFindInstallations { .. } => "claude_find_installations",
+            Command::ClaudeUseBinary { .. } => "claude_use_binary",
+            Command::ListProcesses => "list_processes",
+            Command::KillProcess { .. } => "kill_process",
+            Command::ListAgents => "list_agents",
+            Command::CreateAgent(_) => "create_agent",
+            Command::UpdateAgent { .. } => "update_agent",
+            Command::DuplicateAgent { .. } => "duplicate_agent",
+            Command::DeleteAgent { .. } => "delete_agent",
+            Command::ExecuteAgent { .. } => "execute_agent",
+            Command::KillAgentSession { .. } => "kill_agent_session",
+            Command::ListAgentRuns { .. } => "list_agent_runs",
+            Command::ReadAgentRunOutput { .. } => "read_agent_run_output",
+            Command::ExportAgents { .. } => "export_agents",
+            Command::PreviewAgentImport { .. } => "preview_agent_import",
+            Command::ImportAgents { .. } => "import_agents",
+            Command::CheckpointCreate { .. } => "checkpoint_create",
+            Command::CheckpointList { .. } => "checkpoint_list",
+            Command::CheckpointDiff { .. } => "checkpoint_diff",
+            Command::CheckpointRestorePlan { .. } => "checkpoint_restore_plan",
+            Command::CheckpointRestore { .. } => "checkpoint_restore",
+            Command::CheckpointGc => "checkpoint_gc",
+            Command::McpList { .. } => "mcp_list",
+            Command::McpAdd(_) => "mcp_add",
+            Command::McpUpdate { .. } => "mcp_update",
+            Command::McpRemove(_) => "mcp_remove",
+            Command::McpTestConnection { .. } => "mcp_test_connection",
+            Command::McpImportPreview { .. } => "mcp_import_preview",
+            Command::McpImport { .. } => "mcp_import",
+            Command::McpExport { .. } => "mcp_export",
+            Command::StorageListTables => "storage_list_tables",
+            Command::StorageExecuteSql { .. } => "storage_execute_sql",
+            Command::StorageTableSchema { .. } => "storage_table_schema",
+            Command::StorageReadTable(_) => "storage_read_table",
+            Command::StorageUpdateCell { .. } => "storage_update_cell",
+            Command::StorageDeleteRow { .. } => "storage_delete_row",
+            Command::StorageCancel { .. } => "storage_cancel",
+            Command::StorageExport { .. } => "storage_export",
+            Command::StorageHistory => "storage_history",
+            Command::AccountStatus => "account_status",
+            Command::SignInStart { .. } => "sign_in_start",
+            Command::SignInCancel => "sign_in_cancel",
+            Command::SignInLink { .. } => "sign_in_link",
+            Command::SignOut => "sign_out",
+            Command::ClaudeAuthCheck => "claude_auth_check",
+            Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
+            Command::ClaudeAuthRemoveApiKey => "claude_auth_remove_api_key",
+            Command::ClaudeConfigRead { .. } => "claude_config_read",
+            Command::ClaudeConfigEdit { .. } => "claude_config_edit",
+            Command::SlashCommandsList { .. } => "slash_commands_list",
+            Command::SlashCommandSave { .. } => "slash_command_save",
+            Command::SlashCommandDelete { .. } => "slash_command_delete",
+            Command::MemoryList { .. } => "memory_list",
+            Command::MemoryRead { .. } => "memory_read",
+            Command::MemorySave { .. } => "memory_save",
+            Command::LoadSettings => "load_settings",
+            Command::SaveSetting { .. } => "save_setting",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print_whole() {
+        let key = Secret::new("sk-ant-api03-abcdefghijklmnopqrstuvwxyz-SECRET");
+        let shown = format!(
+            "{:?}",
+            Command::ClaudeAuthSaveApiKey {
+                api_key: key.clone(),
+                verify: true,
+                base_url: None,
+            }
+        );
+        assert!(!shown.contains("SECRET") && !shown.contains("klmnop"), "{shown}");
+        assert_eq!(key.masked(), "sk-ant-…CRET");
+        assert_eq!(Secret::new("short").masked(), "•••••");
+    }
+}

@@ -1,0 +1,200 @@
+//! The Storage commands: the app's tables, paging, edits, SQL with cancel, export, history.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::InterruptHandle;
+
+use super::{Backend, BackendError};
+use crate::backend::command::{Command, RequestId};
+use crate::backend::event::Output;
+use crate::domain::db::{self, console};
+
+/// `app_settings` key of the SQL editor's history (a JSON array, newest first).
+pub const HISTORY_KEY: &str = "storage.sql_history";
+/// How many statements the history keeps.
+pub const HISTORY_LIMIT: usize = 100;
+
+/// A running statement, or a cancel that arrived before the statement started.
+pub(super) enum SqlSlot {
+    Running(InterruptHandle),
+    CancelRequested,
+}
+
+impl Backend {
+    pub(super) async fn storage(&self, request_id: RequestId, command: Command) -> Result<Output, BackendError> {
+        match command {
+            Command::StorageListTables => {
+                self.blocking(|db| Ok(Output::Tables(console::list_tables(&db.open_read_only()?)?)))
+                    .await
+            }
+            Command::StorageTableSchema { table } => {
+                self.blocking(move |db| Ok(Output::Schema(console::table_schema(&db.open_read_only()?, &table)?)))
+                    .await
+            }
+            Command::StorageReadTable(request) => {
+                self.blocking(move |db| Ok(Output::Page(console::read_page(&db.open_read_only()?, &request)?)))
+                    .await
+            }
+            Command::StorageUpdateCell {
+                table,
+                key,
+                column,
+                value,
+                dry_run,
+            } => {
+                self.blocking(move |db| {
+                    let conn = if dry_run {
+                        db.open_read_only()?
+                    } else {
+                        db.open_read_write()?
+                    };
+                    let statement = console::update_cell(&conn, &table, &key, &column, &value, dry_run)?;
+                    Ok(Output::RowChanged { statement, dry_run })
+                })
+                .await
+            }
+            Command::StorageDeleteRow { table, key, dry_run } => {
+                self.blocking(move |db| {
+                    let conn = if dry_run {
+                        db.open_read_only()?
+                    } else {
+                        db.open_read_write()?
+                    };
+                    let statement = console::delete_row(&conn, &table, &key, dry_run)?;
+                    Ok(Output::RowChanged { statement, dry_run })
+                })
+                .await
+            }
+            Command::StorageCancel { request_id: target } => Ok(Output::Cancelled {
+                request_id: target,
+                found: self.cancel_sql(target),
+            }),
+            Command::StorageExport { sql, format, path } => {
+                self.blocking(move |db| {
+                    let conn = db.open_read_only()?;
+                    let rows = export_to_file(&path, |out| console::export_query(&conn, &sql, format, out))?;
+                    Ok(Output::Exported { path, rows })
+                })
+                .await
+            }
+            Command::StorageHistory => {
+                self.blocking(|db| Ok(Output::SqlHistory(load_history(&db.writer()))))
+                    .await
+            }
+            Command::StorageExecuteSql {
+                sql,
+                allow_write,
+                max_rows,
+                record,
+            } => {
+                let backend = self.clone();
+                self.blocking(move |db| {
+                    let conn = if allow_write {
+                        db.open_read_write()?
+                    } else {
+                        db.open_read_only()?
+                    };
+                    if !backend.register_sql(request_id, conn.get_interrupt_handle()) {
+                        return Err(console::StorageError::Cancelled.into());
+                    }
+                    let result = console::execute_sql(&conn, &sql, allow_write, max_rows);
+                    backend.unregister_sql(request_id);
+                    let result = result?;
+                    if record && let Err(error) = record_history(&db.writer(), &sql) {
+                        tracing::warn!(%error, "could not save the SQL history");
+                    }
+                    Ok(Output::Query(result))
+                })
+                .await
+            }
+            other => Err(BackendError::NotAvailable { command: other.name() }),
+        }
+    }
+
+    /// Records a running statement; false when a cancel for it already arrived.
+    fn register_sql(&self, request_id: RequestId, handle: InterruptHandle) -> bool {
+        let mut running = self.inner.running_sql.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(running.remove(&request_id), Some(SqlSlot::CancelRequested)) {
+            return false;
+        }
+        running.insert(request_id, SqlSlot::Running(handle));
+        true
+    }
+
+    fn unregister_sql(&self, request_id: RequestId) {
+        self.inner
+            .running_sql
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&request_id);
+    }
+
+    /// Interrupts a running statement, or marks it to stop as soon as it starts.
+    fn cancel_sql(&self, request_id: RequestId) -> bool {
+        let mut running = self.inner.running_sql.lock().unwrap_or_else(|p| p.into_inner());
+        match running.get(&request_id) {
+            Some(SqlSlot::Running(handle)) => {
+                handle.interrupt();
+                true
+            }
+            Some(SqlSlot::CancelRequested) => false,
+            None => {
+                // Only requests that were issued can be waiting to start.
+                if request_id < self.inner.next_request.load(std::sync::atomic::Ordering::Relaxed) {
+                    running.insert(request_id, SqlSlot::CancelRequested);
+                }
+                false
+            }
+        }
+    }
+}
+
+/// Writes through a temporary file beside `path` and renames it into place, so a failed export
+/// never leaves a half-written file under the chosen name.
+fn export_to_file<T>(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<T, console::StorageError>,
+) -> Result<T, BackendError> {
+    let partial = partial_path(path);
+    let result = (|| {
+        let file = std::fs::File::create(&partial).map_err(console::StorageError::Io)?;
+        let mut out = std::io::BufWriter::new(file);
+        let value = write(&mut out)?;
+        out.flush().map_err(console::StorageError::Io)?;
+        out.get_ref().sync_all().map_err(console::StorageError::Io)?;
+        std::fs::rename(&partial, path).map_err(console::StorageError::Io)?;
+        Ok(value)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result.map_err(BackendError::Storage)
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// The history, newest first; an unreadable value counts as empty.
+pub fn load_history(conn: &rusqlite::Connection) -> Vec<String> {
+    db::get_setting(conn, HISTORY_KEY)
+        .ok()
+        .flatten()
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// Puts `sql` first in the history (once), keeping at most [`HISTORY_LIMIT`] statements.
+fn record_history(conn: &rusqlite::Connection, sql: &str) -> Result<(), BackendError> {
+    let sql = sql.trim();
+    let mut history = load_history(conn);
+    history.retain(|past| past != sql);
+    history.insert(0, sql.to_owned());
+    history.truncate(HISTORY_LIMIT);
+    let json = serde_json::to_string(&history).map_err(|e| BackendError::Task(e.to_string()))?;
+    db::set_setting(conn, HISTORY_KEY, &json)?;
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Everything the backend tells the front ends, as one enum: the design's events plus
+//! command completions and errors.
+
+use std::collections::BTreeMap;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::domain::agents::Agent;
+use crate::domain::agents::files::ImportPreview;
+use crate::domain::agents::table::AgentRun;
+use crate::domain::checkpoint::diff::FileDiff;
+use crate::domain::checkpoint::restore::{RestorePlan, Restored};
+use crate::domain::checkpoint::{Checkpoint, Created};
+use crate::domain::claude::discovery::Discovery;
+use crate::domain::claude::run::RunOutcome;
+use crate::domain::claude::stream::StreamMessage;
+use crate::domain::process::{RunId, RunKind};
+
+use crate::backend::command::RequestId;
+use crate::domain::db::console::{QueryResult, TableInfo, TablePage, TableSchema, WriteRisk};
+
+/// The typed result of a command that completed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Output {
+    Tables(Vec<TableInfo>),
+    Query(QueryResult),
+    Schema(TableSchema),
+    Page(TablePage),
+    /// A row edit ran (or, for a dry run, would run) this statement.
+    RowChanged {
+        statement: String,
+        dry_run: bool,
+    },
+    /// A cancel request reached a running query (false: it had already finished).
+    Cancelled {
+        request_id: RequestId,
+        found: bool,
+    },
+    Exported {
+        path: std::path::PathBuf,
+        rows: u64,
+    },
+    SqlHistory(Vec<String>),
+    Processes(Vec<crate::domain::process::ProcessInfo>),
+    /// A chat run started.
+    RunStarted {
+        run_id: RunId,
+        pid: u32,
+    },
+    /// A cancel or permission answer was delivered.
+    Delivered,
+    /// The Claude installations found, and which one runs.
+    Installations(Arc<Discovery>),
+    Agents(Vec<Agent>),
+    Agent(Agent),
+    AgentDeleted {
+        id: i64,
+    },
+    /// An agent run started: its history id and its process's run id.
+    AgentRunStarted {
+        agent_run_id: i64,
+        run_id: RunId,
+        pid: u32,
+    },
+    AgentRuns(Vec<AgentRun>),
+    /// An agent run's recorded stream-json lines.
+    AgentRunOutput {
+        agent_run_id: i64,
+        lines: Vec<String>,
+    },
+    AgentsExported {
+        path: std::path::PathBuf,
+        count: usize,
+    },
+    AgentImportPreview(Vec<ImportPreview>),
+    AgentsImported(Vec<Agent>),
+    Projects(Vec<crate::domain::transcripts::catalog::ProjectSummary>),
+    Sessions(Vec<crate::domain::transcripts::catalog::SessionSummary>),
+    ProjectCreated(crate::domain::transcripts::catalog::ProjectSummary),
+    HistoryScanned(crate::domain::transcripts::index::ScanStats),
+    Usage(Arc<crate::domain::transcripts::report::Report>),
+    Prices {
+        table: crate::domain::transcripts::prices::PriceTable,
+        /// The person's own table (else the built-in one).
+        custom: bool,
+    },
+    SessionPage(Arc<crate::domain::transcripts::page::SessionPage>),
+    CheckpointTaken(Created),
+    Checkpoints(Vec<Checkpoint>),
+    CheckpointDiff(Vec<FileDiff>),
+    RestorePlan(RestorePlan),
+    Restored(Restored),
+    CheckpointGc {
+        removed: usize,
+    },
+    McpServers(Vec<crate::domain::mcp::McpServer>),
+    McpSaved(crate::domain::mcp::McpServer),
+    McpRemoved(crate::domain::mcp::McpServerRef),
+    McpTested(crate::domain::mcp::probe::ProbeReport),
+    McpImportPreview {
+        /// The file read.
+        source: std::path::PathBuf,
+        entries: Vec<crate::domain::mcp::import::ImportEntry>,
+    },
+    McpImported(Vec<crate::domain::mcp::McpServer>),
+    McpExported {
+        path: std::path::PathBuf,
+        count: usize,
+    },
+    /// How Claude is authenticated (`claude_auth_check`).
+    ClaudeAuth(Box<crate::domain::claude::credentials::ClaudeAuthReport>),
+    /// The API key was saved (masked) there; `verified`: the API accepted it first.
+    ApiKeySaved {
+        key: crate::domain::claude::credentials::SavedKey,
+        verified: bool,
+    },
+    /// The saved API key was removed (`removed`: there was one).
+    ApiKeyRemoved {
+        removed: bool,
+    },
+    Settings(BTreeMap<String, String>),
+    /// Claude's settings files and what they add up to.
+    ClaudeConfig(std::sync::Arc<crate::domain::claude_config::ConfigSnapshot>),
+    /// A settings file as written.
+    ClaudeSettingsSaved(Box<crate::domain::claude_config::SettingsView>),
+    SlashCommands(Vec<crate::domain::claude_config::commands::SlashCommand>),
+    SlashCommandSaved(Box<crate::domain::claude_config::commands::SlashCommand>),
+    SlashCommandDeleted {
+        path: std::path::PathBuf,
+    },
+    MemoryFiles(Vec<crate::domain::claude_config::memory::MemoryFile>),
+    MemoryDoc(crate::domain::claude_config::memory::MemoryDoc),
+    MemorySaved(crate::domain::claude_config::memory::MemoryDoc),
+    /// The ANYON account after a sign-in step.
+    Account(crate::domain::signin::AccountView),
+    SettingSaved {
+        key: String,
+        value: String,
+    },
+}
+
+/// Structured facts about a failure that a screen can act on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ErrorDetail {
+    #[default]
+    None,
+    /// SQLite located the error at this byte offset of the statement.
+    SqlOffset(usize),
+    /// The statement would write and writes were not allowed.
+    WriteRefused(WriteRisk),
+    /// The request was cancelled.
+    Cancelled,
+    /// The file changed on disk since it was read: its text now (None: it was deleted).
+    ChangedOnDisk(Option<String>),
+}
+
+/// What the backend sends to the window (and, line by line, to the CLI).
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A line of Claude's stream-json output from a chat run (`claude-output:{session_id}`); the
+    /// session id is known from the run's `init` line on.
+    ClaudeOutput {
+        run_id: RunId,
+        session_id: Option<String>,
+        message: Arc<StreamMessage>,
+        /// The line as the CLI wrote it (for `anyon chat --json` and copying as JSONL).
+        raw: Arc<str>,
+    },
+    /// A line of output from an agent run (`agent-output:{run_id}`).
+    AgentOutput {
+        run_id: RunId,
+        session_id: Option<String>,
+        message: Arc<StreamMessage>,
+        raw: Arc<str>,
+    },
+    /// An error from an agent run (`agent-error:{run_id}`).
+    AgentError { run_id: RunId, message: String },
+    /// An agent run's history row changed (started running, ended).
+    AgentRunUpdated { run: AgentRun },
+    /// A chat or agent process ended.
+    RunFinished { kind: RunKind, outcome: RunOutcome },
+    /// A checkpoint was written (`checkpoint-created`).
+    CheckpointCreated {
+        checkpoint_id: String,
+        session_id: String,
+        project_path: String,
+    },
+    /// The transcript index changed: projects, sessions and all-time usage as they now are.
+    HistoryUpdated(Arc<crate::domain::transcripts::catalog::Catalog>),
+    /// A transcript scan is reading files.
+    HistoryProgress(crate::domain::transcripts::index::Progress),
+    /// A command finished and produced `output`.
+    Completed {
+        request_id: RequestId,
+        command: &'static str,
+        output: Output,
+    },
+    /// A command failed; `error` is written for the person, `detail` is for the screen to act on.
+    Failed {
+        request_id: RequestId,
+        command: &'static str,
+        error: String,
+        detail: ErrorDetail,
+    },
+    /// The number of live Claude and agent processes changed.
+    ProcessCount { running: usize },
+    /// Another `anyon` started and handed over its arguments.
+    InstanceArgs { args: Vec<String> },
+    /// The embedded auth server saw a sign-in complete: the link its page opens.
+    SignInLink { url: String },
+    /// The signed-in person's picture, fetched after the profile.
+    AccountPicture {
+        url: String,
+        image: std::sync::Arc<egui::ColorImage>,
+    },
+}

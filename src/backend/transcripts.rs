@@ -1,0 +1,409 @@
+//! Projects, sessions and usage: the transcript index kept current in the background.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{Backend, BackendError};
+use crate::backend::command::{Command, UsageRange};
+use crate::backend::event::{Event, Output};
+use crate::domain::transcripts::catalog::Catalog;
+use crate::domain::transcripts::index::{self, ScanStats};
+use crate::domain::transcripts::prices::PriceTable;
+use crate::domain::transcripts::report::{self, Range, Zone};
+use crate::domain::transcripts::snapshot;
+use crate::domain::transcripts::watch::TranscriptWatcher;
+
+/// The index's state inside the backend.
+pub(super) struct HistoryState {
+    root: Mutex<Option<PathBuf>>,
+    catalog: Mutex<Option<Arc<Catalog>>>,
+    /// Held while a scan runs: one at a time.
+    scanning: Mutex<()>,
+    /// Held while the snapshot is written (one at a time), with the key of the one on disk.
+    saving: Arc<Mutex<Option<String>>>,
+    /// A change arrived during a scan: scan again after it.
+    dirty: AtomicBool,
+    stop: AtomicBool,
+    watcher: Mutex<Option<TranscriptWatcher>>,
+}
+
+impl HistoryState {
+    pub(super) fn new() -> Self {
+        Self {
+            root: Mutex::new(crate::domain::transcripts::projects_root()),
+            catalog: Mutex::new(None),
+            scanning: Mutex::new(()),
+            saving: Arc::default(),
+            dirty: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            watcher: Mutex::new(None),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Backend {
+    /// Reads Claude's transcripts from `root` instead of `$CLAUDE_CONFIG_DIR/projects` (tests).
+    pub fn set_projects_root(&self, root: PathBuf) {
+        *lock(&self.inner.history.root) = Some(root);
+        *lock(&self.inner.history.catalog) = None;
+    }
+
+    /// The folder the index reads.
+    pub fn projects_root(&self) -> Option<PathBuf> {
+        lock(&self.inner.history.root).clone()
+    }
+
+    /// The person's price table file.
+    pub fn prices_path(&self) -> PathBuf {
+        self.paths().root().join("prices.json")
+    }
+
+    fn prices(&self) -> PriceTable {
+        PriceTable::load(&self.prices_path()).unwrap_or_else(|error| {
+            tracing::warn!(%error, "using the built-in prices");
+            PriceTable::built_in()
+        })
+    }
+
+    /// The window's start: shows what the last run knew, then brings it up to date in the background and
+    /// keeps it current with a file watcher. Never blocks the caller.
+    pub fn start_history(&self, watch: bool) {
+        let backend = self.clone();
+        self.runtime().spawn_blocking(move || {
+            backend.show_saved();
+            if watch && let Some(root) = backend.projects_root() {
+                let again = backend.clone();
+                match crate::domain::transcripts::watch::watch(&root, Duration::from_millis(300), move || {
+                    if let Err(error) = again.refresh_history() {
+                        tracing::warn!(%error, "transcript rescan failed");
+                    }
+                }) {
+                    Ok(watcher) => *lock(&backend.inner.history.watcher) = Some(watcher),
+                    Err(error) => tracing::warn!(%error, root = %root.display(), "cannot watch the transcripts"),
+                }
+            }
+            // After a snapshot, the scan also loads the index (the catalog is partial until then). The watcher
+            // is already on: a file changed while this scan runs makes it scan again, never goes unseen.
+            if let Err(error) = backend.refresh_history() {
+                tracing::warn!(%error, "transcript scan failed");
+            }
+        });
+    }
+
+    /// Shows what the last run indexed: its saved first screen when it matches the index (milliseconds),
+    /// else the index itself. A first start shows nothing here: it waits for its scan (with progress)
+    /// rather than showing an empty list.
+    fn show_saved(&self) {
+        let started = std::time::Instant::now();
+        let conn = match self.index_connection() {
+            Ok(conn) => conn,
+            Err(error) => {
+                tracing::warn!(%error, "could not open the transcript index");
+                return;
+            }
+        };
+        let prices = self.prices();
+        let key = index::fingerprint(&conn).map(|fingerprint| snapshot::key(&fingerprint, &prices));
+        if let Ok(key) = key
+            && let Some(catalog) = snapshot::load(&self.snapshot_path(), &key, &prices)
+        {
+            tracing::debug!(elapsed = ?started.elapsed(), "catalog shown from the snapshot");
+            *lock(&self.inner.history.saving) = Some(key);
+            let catalog = Arc::new(catalog);
+            *lock(&self.inner.history.catalog) = Some(catalog.clone());
+            self.sink().try_send(Event::HistoryUpdated(catalog));
+            return;
+        }
+        match index::load(&conn) {
+            Ok(loaded) if !loaded.files.is_empty() || !loaded.added_projects.is_empty() => {
+                if let Err(error) = self.publish(loaded) {
+                    tracing::warn!(%error, "could not show the transcript index");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not load the transcript index"),
+        }
+    }
+
+    fn snapshot_path(&self) -> PathBuf {
+        self.paths().root().join(snapshot::FILE_NAME)
+    }
+
+    /// Stops a running scan (app exit).
+    pub fn stop_history(&self) {
+        self.inner.history.stop.store(true, Ordering::Relaxed);
+        lock(&self.inner.history.watcher).take();
+    }
+
+    fn index_connection(&self) -> Result<rusqlite::Connection, BackendError> {
+        let db = self.inner.db.clone().map_err(BackendError::DatabaseUnavailable)?;
+        let conn = db.open_read_write()?;
+        // The index is rebuilt from the transcripts at any time: WAL's NORMAL (no sync per commit) is enough.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| BackendError::History(e.to_string()))?;
+        Ok(conn)
+    }
+
+    /// Builds the catalog from the index as it stands and tells the window.
+    fn publish_from_index(&self) -> Result<Arc<Catalog>, BackendError> {
+        let conn = self.index_connection()?;
+        let started = std::time::Instant::now();
+        let loaded = index::load(&conn).map_err(|e| BackendError::History(e.to_string()))?;
+        tracing::debug!(elapsed = ?started.elapsed(), records = loaded.entries.len(), "index loaded");
+        self.publish(loaded)
+    }
+
+    fn publish(&self, loaded: index::Loaded) -> Result<Arc<Catalog>, BackendError> {
+        let started = std::time::Instant::now();
+        let prices = self.prices();
+        let key = snapshot::key(&loaded.fingerprint, &prices);
+        let catalog = Arc::new(Catalog::build(loaded, &prices));
+        tracing::debug!(elapsed = ?started.elapsed(), "catalog built");
+        *lock(&self.inner.history.catalog) = Some(catalog.clone());
+        self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
+        // The next start shows this at once; written off this thread (tens of milliseconds).
+        let (saved, path) = (catalog.clone(), self.snapshot_path());
+        let saving = self.inner.history.saving.clone();
+        self.runtime().spawn_blocking(move || {
+            let mut on_disk = lock(&saving);
+            // A start with nothing changed publishes what its snapshot already says.
+            if on_disk.as_deref() == Some(key.as_str()) {
+                return;
+            }
+            match snapshot::save(&path, &saved, &key) {
+                Ok(()) => *on_disk = Some(key),
+                Err(error) => tracing::warn!(%error, path = %path.display(), "could not save the history snapshot"),
+            }
+        });
+        Ok(catalog)
+    }
+
+    /// Scans for changes (one scan at a time; a request during a scan runs one more afterwards) and
+    /// republishes the catalog when anything changed.
+    pub(crate) fn refresh_history(&self) -> Result<ScanStats, BackendError> {
+        let state = &self.inner.history;
+        let Ok(_guard) = state.scanning.try_lock() else {
+            state.dirty.store(true, Ordering::Relaxed);
+            let _wait = lock(&state.scanning);
+            return Ok(ScanStats::default());
+        };
+        let mut total = ScanStats::default();
+        loop {
+            state.dirty.store(false, Ordering::Relaxed);
+            let Some(root) = self.projects_root() else {
+                return Err(BackendError::History("no home folder: set CLAUDE_CONFIG_DIR".into()));
+            };
+            let mut conn = self.index_connection()?;
+            let sink = self.sink();
+            // None yet, or only the snapshot: the index is loaded after the scan.
+            let partial = lock(&state.catalog).as_ref().is_none_or(|c| c.partial);
+            let (stats, kept) = index::scan(&mut conn, &root, &state.stop, true, |progress| {
+                sink.try_send(Event::HistoryProgress(progress));
+            })
+            .map_err(|e| BackendError::History(e.to_string()))?;
+            tracing::debug!(?stats, "transcript scan");
+            if stats.changed() || partial {
+                match kept {
+                    // A first scan: what it read is the whole index.
+                    Some(loaded) => self.publish(loaded)?,
+                    None => self.publish_from_index()?,
+                };
+            }
+            total.files = stats.files;
+            total.unchanged = stats.unchanged;
+            total.new += stats.new;
+            total.appended += stats.appended;
+            total.reindexed += stats.reindexed;
+            total.removed += stats.removed;
+            total.bytes_read += stats.bytes_read;
+            total.lines_read += stats.lines_read;
+            total.malformed += stats.malformed;
+            total.unreadable += stats.unreadable;
+            if !state.dirty.load(Ordering::Relaxed) {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// The current catalog, scanning first when asked (the CLI) or when there is none yet.
+    fn catalog(&self, fresh: bool) -> Result<Arc<Catalog>, BackendError> {
+        if fresh || lock(&self.inner.history.catalog).is_none() {
+            self.refresh_history()?;
+        }
+        match lock(&self.inner.history.catalog).clone() {
+            Some(c) => Ok(c),
+            None => self.publish_from_index(),
+        }
+    }
+
+    /// The usage report over `range`: the catalog's own for all time (a saved first screen has it), else
+    /// counted from the loaded index.
+    fn usage_report(&self, range: &UsageRange) -> Result<Arc<report::Report>, BackendError> {
+        let catalog = self.catalog(range.fresh)?;
+        let prices = self.prices();
+        let range = to_range(range)?;
+        let catalog = if catalog.can_report(&prices, &range) {
+            catalog
+        } else {
+            self.publish_from_index()?
+        };
+        Ok(catalog.report_for(&prices, &range))
+    }
+
+    pub(super) async fn history(&self, command: Command) -> Result<Output, BackendError> {
+        let backend = self.clone();
+        tokio::task::spawn_blocking(move || backend.history_blocking(command))
+            .await
+            .map_err(|e| BackendError::Task(e.to_string()))?
+    }
+
+    fn history_blocking(&self, command: Command) -> Result<Output, BackendError> {
+        match command {
+            Command::ListProjects => Ok(Output::Projects(self.catalog(true)?.projects.clone())),
+            Command::GetProjectSessions { project_path } => {
+                let catalog = self.catalog(true)?;
+                let key = project_path.to_string_lossy();
+                catalog
+                    .sessions_of(&key)
+                    .map(|s| Output::Sessions(s.to_vec()))
+                    .ok_or_else(|| BackendError::History(format!("no project at {key}")))
+            }
+            Command::CreateProject { path } => {
+                let path = create_project_dir(&path)?;
+                let conn = self.index_connection()?;
+                index::add_project(&conn, &path.to_string_lossy()).map_err(|e| BackendError::History(e.to_string()))?;
+                let catalog = self.publish_from_index()?;
+                let project = catalog
+                    .projects
+                    .iter()
+                    .find(|p| Path::new(&p.path) == path)
+                    .cloned()
+                    .ok_or_else(|| BackendError::History("the project was not recorded".into()))?;
+                Ok(Output::ProjectCreated(project))
+            }
+            Command::RefreshHistory => Ok(Output::HistoryScanned(self.refresh_history()?)),
+            Command::UsageReport(range) => Ok(Output::Usage(self.usage_report(&range)?)),
+            Command::ExportUsage {
+                range,
+                grouping,
+                json,
+                dir,
+            } => {
+                let report = self.usage_report(&range)?;
+                let text = if json {
+                    serde_json::to_string_pretty(&report::to_json(&report, grouping))
+                        .map_err(|e| BackendError::History(e.to_string()))?
+                } else {
+                    report::to_csv(&report, grouping).map_err(|e| BackendError::History(e.to_string()))?
+                };
+                if dir.as_os_str().is_empty() || !dir.is_dir() {
+                    return Err(BackendError::History(format!("{} is not a folder", dir.display())));
+                }
+                let name = format!(
+                    "anyon-usage-{}-{}.{}",
+                    grouping.file_stem(),
+                    chrono::Local::now().format("%Y%m%d-%H%M%S"),
+                    if json { "json" } else { "csv" }
+                );
+                let path = dir.join(name);
+                crate::util::fs::write_atomic(&path, text.as_bytes())
+                    .map_err(|e| BackendError::History(format!("cannot write {}: {e}", path.display())))?;
+                Ok(Output::Exported {
+                    path,
+                    rows: grouping.rows(&report).len() as u64,
+                })
+            }
+            Command::LoadPrices => {
+                let custom = self.prices_path().exists();
+                let table = PriceTable::load(&self.prices_path()).map_err(|e| BackendError::History(e.to_string()))?;
+                Ok(Output::Prices { table, custom })
+            }
+            Command::SavePrices(table) => {
+                let path = self.prices_path();
+                match table {
+                    Some(table) => {
+                        table.validate().map_err(|e| BackendError::History(e.to_string()))?;
+                        let text =
+                            serde_json::to_string_pretty(&table).map_err(|e| BackendError::History(e.to_string()))?;
+                        crate::util::fs::write_atomic(&path, text.as_bytes())
+                            .map_err(|e| BackendError::History(format!("cannot save {}: {e}", path.display())))?;
+                    }
+                    None => match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(BackendError::History(format!("cannot remove {}: {e}", path.display()))),
+                    },
+                }
+                // Costs changed: publish again.
+                self.publish_from_index()?;
+                let table = PriceTable::load(&path).map_err(|e| BackendError::History(e.to_string()))?;
+                Ok(Output::Prices {
+                    custom: path.exists(),
+                    table,
+                })
+            }
+            Command::ReadSessionPage {
+                file,
+                offset,
+                max_lines,
+            } => {
+                let root = self
+                    .projects_root()
+                    .ok_or_else(|| BackendError::History("no projects folder".into()))?;
+                let page = crate::domain::transcripts::page::read(&root, &file, offset, max_lines)
+                    .map_err(|e| BackendError::History(e.to_string()))?;
+                Ok(Output::SessionPage(Arc::new(page)))
+            }
+            other => Err(BackendError::NotAvailable { command: other.name() }),
+        }
+    }
+}
+
+/// Checks (and if needed creates) the folder of a new project; returns it absolute and canonical.
+fn create_project_dir(path: &Path) -> Result<PathBuf, BackendError> {
+    if path.as_os_str().is_empty() {
+        return Err(BackendError::History("choose a folder for the project".into()));
+    }
+    if !path.is_absolute() {
+        return Err(BackendError::History(format!(
+            "{} is not an absolute path",
+            path.display()
+        )));
+    }
+    if path.exists() && !path.is_dir() {
+        return Err(BackendError::History(format!(
+            "{} is a file, not a folder",
+            path.display()
+        )));
+    }
+    std::fs::create_dir_all(path)
+        .map_err(|e| BackendError::History(format!("cannot create {}: {e}", path.display())))?;
+    path.canonicalize()
+        .map_err(|e| BackendError::History(format!("cannot open {}: {e}", path.display())))
+}
+
+/// The command's date range to a report range.
+pub fn to_range(range: &UsageRange) -> Result<Range, BackendError> {
+    let zone = match range.timezone.as_deref().filter(|z| !z.is_empty()) {
+        Some(name) => Zone::parse(name).map_err(BackendError::History)?,
+        None => Zone::Local,
+    };
+    let day = |d: &Option<String>| -> Result<_, BackendError> {
+        d.as_deref()
+            .filter(|d| !d.is_empty())
+            .map(report::parse_day)
+            .transpose()
+            .map_err(BackendError::History)
+    };
+    Ok(Range {
+        since: day(&range.since)?,
+        until: day(&range.until)?,
+        zone,
+    })
+}

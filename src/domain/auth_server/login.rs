@@ -1,0 +1,244 @@
+//! The sign-in endpoints: `GET /auth/google/url`, `GET /auth/google/callback` (HTML for the browser) and
+//! `POST /auth/exchange`, which redeems the callback page's one-time code for a token, once.
+//!
+//! The callback page opens `anyon://auth/callback?code=CODE&state=STATE`. The code lives
+//! [`CODE_LIFETIME`], is single-use and bound to the sign-in's `state`; the token itself never appears in a
+//! URL. The running app can skip the OS round trip: [`super::AuthConfig::login_links`] receives the same
+//! [`LoginLink`] the page carries.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use oauth2::url::form_urlencoded;
+use serde_json::{Value, json};
+
+use super::google::{LoginError, Pending};
+use super::http::{ApiError, AuthServer, Body, constant_time_eq, json_response, read_json};
+use super::{accounts, now, pages, random_token};
+
+/// How long a sign-in may take between `/auth/google/url` and the callback.
+pub const STATE_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// How long the callback page's one-time code can be redeemed.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
+/// Longest `login_hint` passed on to the provider.
+const MAX_HINT_LEN: usize = 256;
+
+/// What the callback page hands to the app: the one-time code and the sign-in's `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginLink {
+    pub code: String,
+    pub state: String,
+}
+
+impl LoginLink {
+    /// The deep link the page opens.
+    pub fn url(&self) -> String {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("code", &self.code)
+            .append_pair("state", &self.state)
+            .finish();
+        format!("anyon://auth/callback?{query}")
+    }
+}
+
+/// A one-time code's binding: who signed in, in which sign-in.
+pub(super) struct Redeem {
+    sub: String,
+    state: String,
+}
+
+/// The sign-ins in progress and the unredeemed codes.
+pub(super) struct Logins {
+    pending: super::ephemeral::Ephemeral<Pending>,
+    codes: super::ephemeral::Ephemeral<Redeem>,
+}
+
+impl Default for Logins {
+    fn default() -> Self {
+        Self {
+            pending: super::ephemeral::Ephemeral::new(STATE_LIFETIME),
+            codes: super::ephemeral::Ephemeral::new(CODE_LIFETIME),
+        }
+    }
+}
+
+fn query(request: &Request<Incoming>) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    for (key, value) in form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()) {
+        params.entry(key.into_owned()).or_insert_with(|| value.into_owned());
+    }
+    params
+}
+
+fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "too many sign-ins in progress; try again shortly",
+    )
+}
+
+impl AuthServer {
+    /// Where the provider sends the browser back: `ANYON_AUTH_PUBLIC_URL` or this server's address.
+    fn redirect_uri(&self) -> String {
+        let base = match &self.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.local_addr()),
+        };
+        format!("{base}/auth/google/callback")
+    }
+
+    /// `GET /auth/google/url[?login_hint=...]`: a new sign-in's authorization URL and its `state`, which
+    /// the app can keep to accept only the links of sign-ins it started.
+    pub(super) fn google_url(&self, request: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+        if !self.google.configured() {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_configured",
+                "Google sign-in is not configured (GOOGLE_CLIENT_ID)",
+            ));
+        }
+        let params = query(request);
+        let hint = params.get("login_hint").map(String::as_str);
+        if hint.is_some_and(|hint| hint.len() > MAX_HINT_LEN) {
+            return Err(ApiError::bad_request("login_hint is too long"));
+        }
+        let started = self
+            .google
+            .start(&self.redirect_uri(), hint)
+            .map_err(ApiError::internal)?;
+        let answer = json!({"url": started.url, "state": started.state});
+        self.logins
+            .pending
+            .insert(started.state, started.pending)
+            .map_err(|_| busy())?;
+        Ok(json_response(StatusCode::OK, &answer))
+    }
+
+    /// `GET /auth/google/callback`: always an HTML page, never a JSON error or a panic.
+    pub(super) async fn google_callback(&self, request: &Request<Incoming>) -> Response<Body> {
+        let params = query(request);
+        let Some(state) = params.get("state").filter(|state| !state.is_empty()) else {
+            return pages::error(
+                StatusCode::BAD_REQUEST,
+                "missing_state",
+                "This sign-in address is incomplete",
+                "The address the browser came back with has no state, so it cannot belong to a sign-in.",
+            );
+        };
+        let Some(pending) = self.logins.pending.take(state) else {
+            return pages::error(
+                StatusCode::BAD_REQUEST,
+                "unknown_state",
+                "This sign-in has expired or was already used",
+                "Each sign-in works once and for 15 minutes. This one is unknown, finished or too old.",
+            );
+        };
+        if let Some(error) = params.get("error") {
+            let detail = params
+                .get("error_description")
+                .map(|text| format!(" ({text})"))
+                .unwrap_or_default();
+            return if error == "access_denied" {
+                pages::error(
+                    StatusCode::FORBIDDEN,
+                    "access_denied",
+                    "Sign-in was cancelled",
+                    &format!("Google did not sign you in: access was denied{detail}."),
+                )
+            } else {
+                pages::error(
+                    StatusCode::BAD_REQUEST,
+                    "provider_error",
+                    "Google refused the sign-in",
+                    &format!("Google answered “{error}”{detail}."),
+                )
+            };
+        }
+        let Some(code) = params.get("code").filter(|code| !code.is_empty()) else {
+            return pages::error(
+                StatusCode::BAD_REQUEST,
+                "missing_code",
+                "This sign-in address is incomplete",
+                "Google sent the browser back without a sign-in code.",
+            );
+        };
+        match self.google.finish(pending, code).await {
+            Ok(user) => self.signed_in(user, state).await,
+            Err(error) => {
+                tracing::warn!(%error, "Google sign-in failed");
+                login_error_page(&error)
+            }
+        }
+    }
+
+    async fn signed_in(&self, user: accounts::User, state: &str) -> Response<Body> {
+        let email = user.email.clone();
+        let sub = user.sub.clone();
+        if let Err(error) = self
+            .blocking(move |conn| accounts::upsert_user(conn, &user, now()))
+            .await
+        {
+            tracing::error!(?error, "cannot record the signed-in user");
+            return pages::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong",
+                "ANYON could not record your account.",
+            );
+        }
+        let link = LoginLink {
+            code: random_token(32),
+            state: state.to_owned(),
+        };
+        let redeem = Redeem {
+            sub,
+            state: state.to_owned(),
+        };
+        if self.logins.codes.insert(link.code.clone(), redeem).is_err() {
+            return pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too many sign-ins at once",
+                "Please try again in a moment.",
+            );
+        }
+        if let Some(links) = &self.config.login_links {
+            // The app may have stopped listening; the page still carries the link.
+            let _ = links.send(link.clone());
+        }
+        pages::signed_in(&link.url(), &email)
+    }
+
+    /// `POST /auth/exchange` with `{"code", "state"?}`: the token, once per code.
+    pub(super) async fn exchange(&self, request: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+        let body = read_json(request).await?;
+        let field = |name: &str| body.get(name).and_then(Value::as_str);
+        let code = field("code")
+            .filter(|code| !code.is_empty() && code.len() <= 128)
+            .ok_or_else(|| ApiError::bad_request("the body must be {\"code\": \"...\"}"))?;
+        let invalid = || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_code",
+                "the code is unknown, expired or used",
+            )
+        };
+        let redeem = self.logins.codes.take(code).ok_or_else(invalid)?;
+        if field("state").is_some_and(|state| !constant_time_eq(state.as_bytes(), redeem.state.as_bytes())) {
+            return Err(invalid());
+        }
+        let (token, claims) = self.keys.issue(&redeem.sub, now()).map_err(ApiError::internal)?;
+        Ok(json_response(
+            StatusCode::OK,
+            &json!({"token": token, "expires_at": claims.exp}),
+        ))
+    }
+}
+
+fn login_error_page(error: &LoginError) -> Response<Body> {
+    let (status, code, title, message) = error.page();
+    pages::error(status, code, title, &message)
+}

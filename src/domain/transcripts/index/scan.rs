@@ -1,0 +1,480 @@
+//! Reading the tree: which files changed since the last scan, and parsing what is new in them.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use super::{FileMeta, FileRow, IndexError, Kept, Loaded, META_COLUMNS, Progress, ScanStats, meta_from};
+use crate::domain::transcripts::layout::{self, FilePlace};
+use crate::domain::transcripts::line::{self, Line, UsageRecord};
+
+struct Known {
+    id: i64,
+    size: u64,
+    mtime_ns: i64,
+    offset: u64,
+    checksum: Option<Vec<u8>>,
+}
+
+enum Job {
+    /// Read from `offset` (0 for new and rewritten files).
+    Read {
+        path: String,
+        full: PathBuf,
+        place: FilePlace,
+        size: u64,
+        mtime_ns: i64,
+        offset: u64,
+        /// Existing row to extend (appended) or None (new, or rewritten: row replaced).
+        extend: Option<i64>,
+        replace: Option<i64>,
+    },
+}
+
+/// What reading one file (or its new part) produced.
+struct Parsed {
+    job: Job,
+    end_offset: u64,
+    checksum: Vec<u8>,
+    lines: u64,
+    malformed: u64,
+    meta: FileMeta,
+    records: Vec<UsageRecord>,
+    error: Option<std::io::Error>,
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+/// Hash of the first 4 KiB and of the 256 bytes before `offset`: what an append leaves alone.
+fn checksum_of(file: &mut File, offset: u64) -> std::io::Result<Vec<u8>> {
+    let mut hasher = Sha256::new();
+    let head_len = offset.min(4096);
+    let mut head = vec![0u8; head_len as usize];
+    file.seek(SeekFrom::Start(0))?;
+    file.read_exact(&mut head)?;
+    hasher.update(&head);
+    let tail_start = offset.saturating_sub(256);
+    let mut tail = vec![0u8; (offset - tail_start) as usize];
+    file.seek(SeekFrom::Start(tail_start))?;
+    file.read_exact(&mut tail)?;
+    hasher.update(&tail);
+    Ok(hasher.finalize().to_vec())
+}
+
+/// Every `.jsonl` under `root`, relative paths with '/' separators.
+fn walk(root: &Path) -> Vec<(String, PathBuf, std::fs::Metadata)> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let full = entry.path();
+            if kind.is_dir() {
+                stack.push(full);
+            } else if kind.is_file() && full.extension().and_then(|e| e.to_str()) == Some("jsonl") {
+                let Ok(meta) = entry.metadata() else { continue };
+                let Ok(rel) = full.strip_prefix(root) else { continue };
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                found.push((rel, full, meta));
+            }
+        }
+    }
+    found
+}
+
+fn read_job(job: Job) -> Parsed {
+    let Job::Read { full, offset, .. } = &job;
+    let (full, offset) = (full.clone(), *offset);
+    let mut parsed = Parsed {
+        job,
+        end_offset: offset,
+        checksum: Vec::new(),
+        lines: 0,
+        malformed: 0,
+        meta: FileMeta::default(),
+        records: Vec::new(),
+        error: None,
+    };
+    let result = (|| -> std::io::Result<()> {
+        let mut file = File::open(&full)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut reader = BufReader::with_capacity(256 * 1024, &mut file);
+        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut position = offset;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            let complete = buf.last() == Some(&b'\n');
+            // Valid UTF-8 (nearly every line) is checked by the fast validator; only a broken line pays for
+            // the lossy conversion.
+            let text = match std::str::from_utf8(&buf) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(&buf),
+            };
+            // Once the file's first prompt is known, tool results need not be searched for one.
+            let prompts = parsed.meta.first_prompt.is_none();
+            let parsed_line = line::parse_with(text.trim_end_matches(['\n', '\r']), prompts);
+            if !complete && parsed_line == Line::Malformed {
+                // A line still being written: read it again once it is whole.
+                break;
+            }
+            position += n as u64;
+            match parsed_line {
+                Line::Blank => {}
+                Line::Malformed => {
+                    parsed.lines += 1;
+                    parsed.malformed += 1;
+                }
+                Line::Facts { meta, usage } => {
+                    parsed.lines += 1;
+                    parsed.meta.add(meta);
+                    if let Some(usage) = usage {
+                        parsed.records.push(usage);
+                    }
+                }
+            }
+        }
+        drop(reader);
+        parsed.end_offset = position;
+        parsed.checksum = checksum_of(&mut file, position)?;
+        Ok(())
+    })();
+    if let Err(error) = result {
+        parsed.error = Some(error);
+    }
+    parsed
+}
+
+/// Brings the index in `conn` up to date with the files under `root`.
+///
+/// When the index was empty, everything it now holds was read by this scan: with `keep`, it is also
+/// returned as [`Loaded`] (what [`super::load`] would read back), so that the first catalog does not
+/// read it all again from the database.
+pub fn scan(
+    conn: &mut Connection,
+    root: &Path,
+    stop: &AtomicBool,
+    keep: bool,
+    mut progress: impl FnMut(Progress),
+) -> Result<(ScanStats, Option<Loaded>), IndexError> {
+    let mut stats = ScanStats::default();
+    let mut known: HashMap<String, Known> = HashMap::new();
+    {
+        let mut stmt =
+            conn.prepare("SELECT path, id, size, mtime_ns, parsed_offset, checksum FROM transcript_files")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Known {
+                    id: r.get(1)?,
+                    size: r.get::<_, i64>(2)? as u64,
+                    mtime_ns: r.get(3)?,
+                    offset: r.get::<_, i64>(4)? as u64,
+                    checksum: r.get(5)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (path, k) = row?;
+            known.insert(path, k);
+        }
+    }
+    let found = if root.is_dir() { walk(root) } else { Vec::new() };
+    stats.files = found.len();
+    let mut jobs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (rel, full, meta) in found {
+        let Some(place) = layout::place(Path::new(&rel)) else {
+            stats.files -= 1;
+            continue;
+        };
+        seen.insert(rel.clone());
+        let size = meta.len();
+        let mtime = mtime_ns(&meta);
+        match known.get(&rel) {
+            Some(k) if k.size == size && k.mtime_ns == mtime => stats.unchanged += 1,
+            Some(k) => {
+                let appended = size >= k.offset
+                    && File::open(&full)
+                        .and_then(|mut f| checksum_of(&mut f, k.offset))
+                        .ok()
+                        .is_some_and(|sum| Some(sum) == k.checksum);
+                let (offset, extend, replace) = if appended {
+                    stats.appended += 1;
+                    (k.offset, Some(k.id), None)
+                } else {
+                    stats.reindexed += 1;
+                    (0, None, Some(k.id))
+                };
+                jobs.push(Job::Read {
+                    path: rel,
+                    full,
+                    place,
+                    size,
+                    mtime_ns: mtime,
+                    offset,
+                    extend,
+                    replace,
+                });
+            }
+            None => {
+                stats.new += 1;
+                jobs.push(Job::Read {
+                    path: rel,
+                    full,
+                    place,
+                    size,
+                    mtime_ns: mtime,
+                    offset: 0,
+                    extend: None,
+                    replace: None,
+                });
+            }
+        }
+    }
+    let gone: Vec<i64> = known
+        .iter()
+        .filter(|(path, _)| !seen.contains(*path))
+        .map(|(_, k)| k.id)
+        .collect();
+    stats.removed = gone.len();
+    if !gone.is_empty() {
+        let tx = conn.transaction()?;
+        for id in &gone {
+            tx.execute("DELETE FROM transcript_files WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+    }
+    let mut kept: Option<Kept> = (keep && known.is_empty()).then(Kept::default);
+    if jobs.is_empty() {
+        let loaded = kept.map(|kept| kept.into_loaded(conn)).transpose()?;
+        return Ok((stats, loaded));
+    }
+    // Big files first, so the two readers finish together.
+    jobs.sort_by_key(|Job::Read { size, offset, .. }| std::cmp::Reverse(size - offset.min(size)));
+    let total = Progress {
+        files_done: 0,
+        files_total: jobs.len(),
+        bytes_done: 0,
+        bytes_total: jobs
+            .iter()
+            .map(|Job::Read { size, offset, .. }| size.saturating_sub(*offset))
+            .sum(),
+    };
+    progress(total);
+    let jobs: Vec<std::sync::Mutex<Option<Job>>> = jobs.into_iter().map(|j| std::sync::Mutex::new(Some(j))).collect();
+    let jobs = Arc::new(jobs);
+    let next = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::sync_channel::<Parsed>(8);
+    let readers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    std::thread::scope(|scope| -> Result<(), IndexError> {
+        for _ in 0..readers {
+            let (jobs, next, tx) = (jobs.clone(), next.clone(), tx.clone());
+            scope.spawn(move || {
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = jobs.get(i) else { break };
+                    let Some(job) = slot.lock().ok().and_then(|mut j| j.take()) else {
+                        continue;
+                    };
+                    if tx.send(read_job(job)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut done = total;
+        done.files_done = 0;
+        done.bytes_done = 0;
+        let mut batch = conn.transaction()?;
+        let mut in_batch = 0usize;
+        let mut reported = std::time::Instant::now();
+        progress(done);
+        for parsed in rx {
+            let Job::Read { size, offset, .. } = &parsed.job;
+            done.files_done += 1;
+            done.bytes_done += size.saturating_sub(*offset);
+            if parsed.error.is_some() {
+                stats.unreadable += 1;
+            } else {
+                stats.bytes_read += parsed.end_offset - offset;
+                stats.lines_read += parsed.lines;
+                stats.malformed += parsed.malformed;
+                in_batch += parsed.records.len() + 1;
+                let (row, records) = store(&batch, parsed)?;
+                if let Some(kept) = kept.as_mut() {
+                    kept.push(row, records);
+                }
+            }
+            if in_batch > 20_000 {
+                batch.commit()?;
+                batch = conn.transaction()?;
+                in_batch = 0;
+            }
+            if reported.elapsed() >= std::time::Duration::from_millis(100) {
+                reported = std::time::Instant::now();
+                progress(done);
+            }
+        }
+        batch.commit()?;
+        progress(done);
+        Ok(())
+    })?;
+    if stop.load(Ordering::Relaxed) {
+        return Err(IndexError::Stopped);
+    }
+    let loaded = kept.map(|kept| kept.into_loaded(conn)).transpose()?;
+    Ok((stats, loaded))
+}
+
+/// Writes what was read; returns the file's row as it now stands and the records read.
+fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(FileRow, Vec<UsageRecord>), IndexError> {
+    let Job::Read {
+        path,
+        place,
+        size,
+        mtime_ns,
+        extend,
+        replace,
+        ..
+    } = parsed.job;
+    if let Some(id) = replace {
+        tx.execute("DELETE FROM transcript_files WHERE id = ?1", [id])?;
+    }
+    let (file_id, meta, lines, malformed) = match extend {
+        Some(id) => {
+            let (earlier, lines, malformed) = stored_meta(tx, id)?;
+            (
+                Some(id),
+                earlier.then(parsed.meta),
+                lines + parsed.lines,
+                malformed + parsed.malformed,
+            )
+        }
+        None => (None, parsed.meta, parsed.lines, parsed.malformed),
+    };
+    let models = meta.models.iter().cloned().collect::<Vec<_>>().join("\n");
+    let values = params![
+        path,
+        place.project_dir,
+        place.session_id,
+        place.subagent,
+        size as i64,
+        mtime_ns,
+        parsed.end_offset as i64,
+        parsed.checksum,
+        lines as i64,
+        malformed as i64,
+        meta.inner_session,
+        meta.cwd,
+        meta.git_branch,
+        meta.first_ms,
+        meta.last_ms,
+        meta.messages as i64,
+        meta.first_prompt,
+        meta.custom_title,
+        meta.ai_title,
+        meta.summary,
+        models,
+    ];
+    let id = match file_id {
+        Some(id) => {
+            tx.execute(
+                "UPDATE transcript_files SET path=?1, project_dir=?2, session_id=?3, subagent=?4, size=?5, mtime_ns=?6,
+                 parsed_offset=?7, checksum=?8, lines=?9, malformed=?10, inner_session=?11, cwd=?12, git_branch=?13,
+                 first_ms=?14, last_ms=?15, messages=?16, first_prompt=?17, custom_title=?18, ai_title=?19,
+                 summary=?20, models=?21 WHERE id = ?22",
+                rusqlite::params_from_iter(
+                    values
+                        .iter()
+                        .copied()
+                        .chain(std::iter::once(&id as &dyn rusqlite::ToSql)),
+                ),
+            )?;
+            id
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO transcript_files (path, project_dir, session_id, subagent, size, mtime_ns, parsed_offset,
+                 checksum, lines, malformed, inner_session, cwd, git_branch, first_ms, last_ms, messages, first_prompt,
+                 custom_title, ai_title, summary, models)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                values,
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO usage_records (file_id, ts_ms, message_id, request_id, model, input, output, cache_write_5m,
+         cache_write_1h, cache_read, cost_usd, sidechain, fast) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for r in &parsed.records {
+        insert.execute(params![
+            id,
+            r.timestamp_ms,
+            r.message_id,
+            r.request_id,
+            r.model,
+            r.input as i64,
+            r.output as i64,
+            r.cache_write_5m as i64,
+            r.cache_write_1h as i64,
+            r.cache_read as i64,
+            r.cost_usd,
+            r.sidechain,
+            r.fast,
+        ])?;
+    }
+    let row = FileRow {
+        path,
+        project_dir: place.project_dir,
+        session_id: place.session_id,
+        subagent: place.subagent,
+        size,
+        lines,
+        malformed,
+        ..FileRow::with_meta(meta)
+    };
+    Ok((row, parsed.records))
+}
+
+fn stored_meta(tx: &rusqlite::Transaction, id: i64) -> Result<(FileMeta, u64, u64), IndexError> {
+    let row = tx
+        .query_row(
+            &format!("SELECT {META_COLUMNS}, lines, malformed FROM transcript_files WHERE id = ?1"),
+            [id],
+            |r| {
+                Ok((
+                    meta_from(r, 0)?,
+                    r.get::<_, i64>(11)? as u64,
+                    r.get::<_, i64>(12)? as u64,
+                ))
+            },
+        )
+        .optional()?;
+    Ok(row.unwrap_or_default())
+}

@@ -1,0 +1,282 @@
+//! What the Agents screen shows: the agents, the run history, live and recorded run output, and
+//! the dialogs (editor, run, import).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::backend::command::RequestId;
+use crate::backend::event::Output;
+use crate::domain::agents::files::{Conflict, ImportPreview};
+use crate::domain::agents::table::AgentRun;
+use crate::domain::agents::{Agent, AgentDraft};
+use crate::domain::claude::stream::{ParsedLine, StreamMessage, parse_line};
+use crate::domain::process::RunId;
+
+use super::{ChatSession, Requested};
+
+/// Which part of the Agents screen is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AgentsView {
+    #[default]
+    List,
+    History,
+    /// One run's output.
+    Run(i64),
+}
+
+/// The agent form: a new agent (`id` None) or an edit.
+#[derive(Debug, Clone, Default)]
+pub struct AgentEditor {
+    pub id: Option<i64>,
+    pub draft: AgentDraft,
+    /// The tool rules as typed (one per line).
+    pub allowed_text: String,
+    pub disallowed_text: String,
+    pub error: Option<String>,
+    pub saving: Option<RequestId>,
+}
+
+impl AgentEditor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn edit(agent: &Agent) -> Self {
+        Self {
+            id: Some(agent.id),
+            draft: agent.draft.clone(),
+            allowed_text: agent.draft.allowed_tools.join("\n"),
+            disallowed_text: agent.draft.disallowed_tools.join("\n"),
+            error: None,
+            saving: None,
+        }
+    }
+}
+
+/// The "run this agent" dialog.
+#[derive(Debug, Clone, Default)]
+pub struct RunDialog {
+    pub agent_id: i64,
+    pub agent_name: String,
+    pub project: String,
+    pub task: String,
+    pub model: String,
+}
+
+/// The import dialog.
+#[derive(Debug, Default)]
+pub struct ImportDialog {
+    pub path: String,
+    pub preview: Requested<Vec<ImportPreview>>,
+    pub conflict: Option<Conflict>,
+}
+
+#[derive(Debug, Default)]
+pub struct AgentsStore {
+    pub view: AgentsView,
+    pub agents: Requested<Vec<Agent>>,
+    pub runs: Requested<Vec<AgentRun>>,
+    /// Filters of the history.
+    pub filter_agent: Option<i64>,
+    pub filter_status: Option<String>,
+    pub editor: Option<AgentEditor>,
+    pub run_dialog: Option<RunDialog>,
+    pub import: Option<ImportDialog>,
+    /// The export dialog: which agents (None: all) and the file.
+    pub export: Option<(Option<Vec<i64>>, String)>,
+    pub confirm_delete: Option<Agent>,
+    /// Output of runs, live or read back, as conversations.
+    pub outputs: HashMap<i64, ChatSession>,
+    /// Live runs: process run id to history id.
+    live: HashMap<RunId, i64>,
+    /// The agent list or history changed and should be read again.
+    pub stale: bool,
+}
+
+impl AgentsStore {
+    pub fn agent(&self, id: i64) -> Option<&Agent> {
+        self.agents.value()?.iter().find(|a| a.id == id)
+    }
+
+    pub fn run(&self, id: i64) -> Option<&AgentRun> {
+        self.runs.value()?.iter().find(|r| r.id == id)
+    }
+
+    pub fn is_live(&self, agent_run_id: i64) -> bool {
+        self.live.values().any(|id| *id == agent_run_id)
+    }
+
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+        match output {
+            Output::Agents(agents) => self.agents.finish(request_id, agents.clone()),
+            Output::AgentRuns(runs) => self.runs.finish(request_id, runs.clone()),
+            Output::Agent(_) | Output::AgentDeleted { .. } | Output::AgentsImported(_) => {
+                if self.editor.as_ref().is_some_and(|e| e.saving == Some(request_id)) {
+                    self.editor = None;
+                }
+                if let Output::AgentsImported(_) = output {
+                    self.import = None;
+                }
+                self.stale = true;
+                true
+            }
+            Output::AgentsExported { .. } => {
+                self.export = None;
+                true
+            }
+            Output::AgentImportPreview(preview) => self
+                .import
+                .as_mut()
+                .is_some_and(|dialog| dialog.preview.finish(request_id, preview.clone())),
+            Output::AgentRunStarted {
+                agent_run_id, run_id, ..
+            } => {
+                self.live.insert(*run_id, *agent_run_id);
+                let mut session = ChatSession::new(format!("Run #{agent_run_id}"), String::new());
+                session.run = Some(super::ActiveRun {
+                    request_id,
+                    run_id: Some(*run_id),
+                    stopping: false,
+                });
+                self.outputs.insert(*agent_run_id, session);
+                self.view = AgentsView::Run(*agent_run_id);
+                self.stale = true;
+                true
+            }
+            Output::AgentRunOutput { agent_run_id, lines } => {
+                let mut session = ChatSession::new(format!("Run #{agent_run_id}"), String::new());
+                for line in lines {
+                    if let ParsedLine::Message(message) = parse_line(line) {
+                        session.apply_message(0, &message, Arc::from(line.as_str()));
+                    }
+                }
+                // A recorded run has no one left to answer.
+                session.permissions.clear();
+                self.outputs.insert(*agent_run_id, session);
+                self.view = AgentsView::Run(*agent_run_id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A failed request: the dialog that waits for it shows why.
+    pub fn apply_failure(&mut self, request_id: RequestId, error: &str) -> bool {
+        if let Some(editor) = self.editor.as_mut().filter(|e| e.saving == Some(request_id)) {
+            editor.saving = None;
+            editor.error = Some(error.to_owned());
+            return true;
+        }
+        if let Some(dialog) = self.import.as_mut()
+            && dialog.preview.fail(request_id, error.to_owned())
+        {
+            return true;
+        }
+        self.agents.fail(request_id, error.to_owned()) || self.runs.fail(request_id, error.to_owned())
+    }
+
+    pub fn apply_agent_output(&mut self, run_id: RunId, message: Arc<StreamMessage>, raw: Arc<str>) {
+        if let Some(session) = self.live.get(&run_id).and_then(|id| self.outputs.get_mut(id)) {
+            session.apply_message(run_id, &message, raw);
+        }
+    }
+
+    pub fn apply_agent_error(&mut self, run_id: RunId, message: String) {
+        if let Some(session) = self.live.get(&run_id).and_then(|id| self.outputs.get_mut(id)) {
+            session.error = Some(message);
+        }
+    }
+
+    /// A history row changed: replace it in the list (newest first) and end a finished live run.
+    pub fn apply_run(&mut self, run: AgentRun) {
+        if !matches!(run.status.as_str(), "pending" | "running") {
+            self.live.retain(|_, id| *id != run.id);
+            if let Some(session) = self.outputs.get_mut(&run.id) {
+                session.run = None;
+                session.permissions.clear();
+            }
+        }
+        let mut runs = self.runs.value().cloned().unwrap_or_default();
+        match runs.iter_mut().find(|r| r.id == run.id) {
+            Some(existing) => *existing = run,
+            None => runs.insert(0, run),
+        }
+        self.runs.replace(runs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: i64, status: &str) -> AgentRun {
+        AgentRun {
+            id,
+            agent_id: Some(1),
+            agent_name: "A".into(),
+            agent_icon: "bot".into(),
+            task: "t".into(),
+            model: "sonnet".into(),
+            project_path: "/p".into(),
+            session_id: None,
+            status: status.into(),
+            pid: None,
+            exit_code: None,
+            error: None,
+            started_at: "2026-01-01".into(),
+            finished_at: None,
+            duration_ms: None,
+            num_turns: None,
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_creation_tokens: 0,
+            cache_read_tokens: 0,
+            total_cost_usd: None,
+        }
+    }
+
+    #[test]
+    fn live_output_goes_to_its_run_until_it_ends() {
+        let mut store = AgentsStore::default();
+        store.apply_output(
+            3,
+            &Output::AgentRunStarted {
+                agent_run_id: 7,
+                run_id: 40,
+                pid: 1,
+            },
+        );
+        assert_eq!(store.view, AgentsView::Run(7));
+        let line = r#"{"type":"assistant","message":{"content":[{"type":"text","text":"hi"}]}}"#;
+        let ParsedLine::Message(message) = parse_line(line) else {
+            panic!()
+        };
+        store.apply_agent_output(40, Arc::new(message), Arc::from(line));
+        assert_eq!(store.outputs[&7].items.len(), 1);
+        store.apply_run(run(7, "running"));
+        assert!(store.is_live(7));
+        store.apply_run(run(7, "completed"));
+        assert!(!store.is_live(7));
+        assert!(!store.outputs[&7].is_busy());
+        assert_eq!(
+            store.runs.value().unwrap().len(),
+            1,
+            "the row was replaced, not added twice"
+        );
+    }
+
+    #[test]
+    fn editor_errors_stay_in_the_editor() {
+        let mut store = AgentsStore {
+            editor: Some(AgentEditor {
+                saving: Some(5),
+                ..AgentEditor::new()
+            }),
+            ..Default::default()
+        };
+        assert!(store.apply_failure(5, "an agent named \"A\" already exists"));
+        let editor = store.editor.as_ref().unwrap();
+        assert!(editor.error.as_deref().unwrap().contains("already exists"));
+        assert!(editor.saving.is_none());
+    }
+}

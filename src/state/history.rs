@@ -1,0 +1,335 @@
+//! What the Projects and Usage screens show: the transcript catalog the backend pushes, the scan's
+//! progress, the usage report for the chosen range, the price table, and a session opened read-only.
+
+use std::sync::Arc;
+
+use crate::backend::command::RequestId;
+use crate::backend::event::Output;
+use crate::domain::claude::stream::{ParsedLine, parse_line};
+use crate::domain::transcripts::catalog::{Catalog, SessionSummary};
+use crate::domain::transcripts::index::Progress;
+use crate::domain::transcripts::page::SessionPage;
+use crate::domain::transcripts::prices::PriceTable;
+use crate::domain::transcripts::report::Report;
+
+use super::{ChatSession, Requested};
+
+/// Lines read per page when a session is opened read-only.
+pub const PAGE_LINES: usize = 400;
+
+/// The grouping the Usage screen's table shows.
+pub use crate::domain::transcripts::report::Grouping as UsageTab;
+
+/// A session opened read-only: its files are read page by page, never whole.
+#[derive(Debug, Clone, Default)]
+pub struct SessionViewer {
+    pub session: Option<SessionSummary>,
+    /// Which of the session's files is shown (its own first, then subagents).
+    pub file: String,
+    /// Raw JSONL lines read so far, in order.
+    pub lines: Vec<String>,
+    pub next_offset: u64,
+    pub file_size: u64,
+    pub eof: bool,
+    pub pending: Option<RequestId>,
+    pub error: Option<String>,
+    /// Bumped whenever `lines` changes.
+    pub generation: u64,
+    /// The conversation as the chat view draws it, built from the lines read so far.
+    pub view: ChatSession,
+}
+
+impl SessionViewer {
+    pub fn open(session: SessionSummary) -> Self {
+        let file = session.files.first().cloned().unwrap_or_default();
+        let project = session.cwd.clone().unwrap_or_default();
+        SessionViewer {
+            view: ChatSession::new(session.title.clone(), project),
+            session: Some(session),
+            file,
+            ..Default::default()
+        }
+    }
+
+    /// Shows another of the session's files from its start.
+    pub fn switch_file(&mut self, file: String) {
+        self.file = file;
+        self.lines.clear();
+        self.next_offset = 0;
+        self.file_size = 0;
+        self.eof = false;
+        self.pending = None;
+        self.error = None;
+        self.generation += 1;
+        let (title, project) = (self.view.title.clone(), self.view.project.clone());
+        self.view = ChatSession::new(title, project);
+    }
+
+    /// Whether another page should be asked for.
+    pub fn wants_more(&self) -> bool {
+        !self.eof && self.pending.is_none() && self.error.is_none() && !self.file.is_empty()
+    }
+
+    fn apply_page(&mut self, page: &SessionPage) {
+        if page.file != self.file || page.offset != self.next_offset {
+            return;
+        }
+        for line in &page.lines {
+            feed(&mut self.view, line);
+        }
+        self.lines.extend(page.lines.iter().cloned());
+        self.next_offset = page.next_offset;
+        self.file_size = page.file_size;
+        self.eof = page.eof;
+        self.generation += 1;
+    }
+}
+
+/// Folds one transcript line into a read-only conversation: prompts the person typed, then whatever the
+/// chat view shows of Claude's messages (text, thinking, tool calls and their results).
+fn feed(view: &mut ChatSession, line: &str) {
+    if let crate::domain::transcripts::line::Line::Facts { meta, .. } = crate::domain::transcripts::line::parse(line)
+        && let Some(prompt) = meta.prompt
+    {
+        view.push_prompt(&prompt);
+        return;
+    }
+    if let ParsedLine::Message(message) = parse_line(line) {
+        view.apply_message(0, &message, Arc::from(line));
+    }
+}
+
+/// A chat tab the Projects screen asks the window to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenChat {
+    pub title: String,
+    pub project: String,
+    /// The session to resume; None for a new conversation.
+    pub resume: Option<String>,
+}
+
+/// The transcript-backed state of the window.
+#[derive(Debug, Default)]
+pub struct HistoryStore {
+    /// The latest catalog the backend pushed.
+    pub catalog: Option<Arc<Catalog>>,
+    /// The running scan's progress, until the next catalog arrives.
+    pub progress: Option<Progress>,
+    pub project_search: String,
+    pub session_search: String,
+    /// The selected project's folder under `projects/`, or its path when it has no folder yet.
+    pub selected_project: Option<String>,
+    /// The folder typed into "New project".
+    pub new_project_path: String,
+    pub creating: Option<RequestId>,
+    pub viewer: Option<SessionViewer>,
+    /// The usage report for the Usage screen's range.
+    pub usage: Requested<Arc<Report>>,
+    /// False when the report should be asked for again (range changed, catalog changed).
+    pub usage_current: bool,
+    pub usage_since: String,
+    pub usage_until: String,
+    pub usage_zone: String,
+    pub usage_tab: UsageTab,
+    pub usage_filter: String,
+    /// The price table in use and whether it is the person's own.
+    pub prices: Requested<(PriceTable, bool)>,
+    /// The price table's JSON while the person edits it.
+    pub price_editor: Option<String>,
+    pub price_error: Option<String>,
+    pub saving_prices: Option<RequestId>,
+    /// A chat tab to open after this frame.
+    pub open_chat: Option<OpenChat>,
+    /// The folder usage exports are written to (typed by the person).
+    pub export_dir: String,
+    pub exporting: Option<RequestId>,
+}
+
+impl HistoryStore {
+    pub fn apply_catalog(&mut self, catalog: Arc<Catalog>) {
+        self.catalog = Some(catalog);
+        self.progress = None;
+        self.usage_current = false;
+        if let (Some(viewer), Some(catalog)) = (&mut self.viewer, &self.catalog)
+            && let Some(open) = &viewer.session
+            && let Some(now) = catalog
+                .sessions
+                .get(&open.folder)
+                .and_then(|list| list.iter().find(|s| s.session_id == open.session_id))
+        {
+            // The open session grew: let the view read on from where it stopped.
+            if now.bytes != open.bytes {
+                viewer.eof = false;
+            }
+            viewer.session = Some(now.clone());
+        }
+    }
+
+    pub fn apply_progress(&mut self, progress: Progress) {
+        self.progress = Some(progress);
+    }
+
+    /// Takes the answers addressed to this store; false when `output` is someone else's.
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+        match output {
+            Output::Usage(report) => self.usage.finish(request_id, report.clone()),
+            Output::Prices { table, custom } => {
+                if self.saving_prices == Some(request_id) {
+                    self.saving_prices = None;
+                    self.price_editor = None;
+                    self.price_error = None;
+                    self.usage_current = false;
+                    self.prices.replace((table.clone(), *custom));
+                    return true;
+                }
+                self.prices.finish(request_id, (table.clone(), *custom))
+            }
+            Output::SessionPage(page) => match &mut self.viewer {
+                Some(viewer) if viewer.pending == Some(request_id) => {
+                    viewer.pending = None;
+                    viewer.apply_page(page);
+                    true
+                }
+                _ => false,
+            },
+            Output::ProjectCreated(project) if self.creating == Some(request_id) => {
+                self.creating = None;
+                self.new_project_path.clear();
+                self.selected_project = Some(if project.folder.is_empty() {
+                    project.path.clone()
+                } else {
+                    project.folder.clone()
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes a failure addressed to this store; false when it is someone else's.
+    pub fn apply_failure(&mut self, request_id: RequestId, error: &str) -> bool {
+        if self.usage.fail(request_id, error.to_string()) || self.prices.fail(request_id, error.to_string()) {
+            return true;
+        }
+        if self.saving_prices == Some(request_id) {
+            self.saving_prices = None;
+            self.price_error = Some(error.to_string());
+            return true;
+        }
+        if let Some(viewer) = &mut self.viewer
+            && viewer.pending == Some(request_id)
+        {
+            viewer.pending = None;
+            viewer.error = Some(error.to_string());
+            return true;
+        }
+        false
+    }
+
+    /// Whether a create-project request failed (the notice says why; the typed path stays).
+    pub fn create_failed(&mut self, request_id: RequestId) -> bool {
+        if self.creating == Some(request_id) {
+            self.creating = None;
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(file: &str, offset: u64, next: u64, lines: &[&str], eof: bool) -> Arc<SessionPage> {
+        Arc::new(SessionPage {
+            file: file.to_string(),
+            offset,
+            next_offset: next,
+            file_size: 100,
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            eof,
+        })
+    }
+
+    #[test]
+    fn pages_append_in_order_and_stale_answers_are_dropped() {
+        let mut store = HistoryStore {
+            viewer: Some(SessionViewer {
+                file: "p/s.jsonl".into(),
+                pending: Some(7),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(store.apply_output(7, &Output::SessionPage(page("p/s.jsonl", 0, 40, &["a", "b"], false))));
+        let v = store.viewer.as_ref().unwrap();
+        assert_eq!(v.lines, ["a", "b"]);
+        assert!(v.wants_more());
+        // An answer nobody waits for changes nothing.
+        assert!(!store.apply_output(8, &Output::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
+        store.viewer.as_mut().unwrap().pending = Some(9);
+        // A page of another offset (the file was switched meanwhile) is ignored.
+        assert!(store.apply_output(9, &Output::SessionPage(page("p/s.jsonl", 10, 80, &["x"], true))));
+        assert_eq!(store.viewer.as_ref().unwrap().lines.len(), 2);
+        store.viewer.as_mut().unwrap().pending = Some(10);
+        assert!(store.apply_output(10, &Output::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
+        let v = store.viewer.as_ref().unwrap();
+        assert_eq!(v.lines, ["a", "b", "c"]);
+        assert!(!v.wants_more());
+    }
+
+    #[test]
+    fn pages_become_a_read_only_conversation() {
+        let mut store = HistoryStore {
+            viewer: Some(SessionViewer {
+                file: "p/s.jsonl".into(),
+                pending: Some(1),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let prompt = r#"{"type":"user","message":{"role":"user","content":"fix the build"}}"#;
+        let answer = r#"{"type":"assistant","message":{"id":"m","role":"assistant","model":"claude-opus-4-6","content":[{"type":"text","text":"Done."}]}}"#;
+        assert!(store.apply_output(
+            1,
+            &Output::SessionPage(page("p/s.jsonl", 0, 10, &[prompt, "not json", answer], true))
+        ));
+        let items = &store.viewer.as_ref().unwrap().view.items;
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(matches!(&items[0], crate::state::ChatItem::Prompt { text } if text == "fix the build"));
+        assert!(matches!(&items[1], crate::state::ChatItem::Text { text, .. } if text == "Done."));
+    }
+
+    #[test]
+    fn a_failed_page_stops_paging_with_the_reason() {
+        let mut store = HistoryStore {
+            viewer: Some(SessionViewer {
+                file: "p/s.jsonl".into(),
+                pending: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(store.apply_failure(3, "file is gone"));
+        let v = store.viewer.as_ref().unwrap();
+        assert_eq!(v.error.as_deref(), Some("file is gone"));
+        assert!(!v.wants_more());
+    }
+
+    #[test]
+    fn a_new_catalog_marks_usage_stale_and_clears_progress() {
+        let mut store = HistoryStore {
+            usage_current: true,
+            ..Default::default()
+        };
+        store.apply_progress(Progress {
+            files_done: 1,
+            files_total: 2,
+            bytes_done: 3,
+            bytes_total: 4,
+        });
+        store.apply_catalog(Arc::new(Catalog::default()));
+        assert!(!store.usage_current);
+        assert!(store.progress.is_none());
+    }
+}

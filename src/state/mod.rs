@@ -1,0 +1,239 @@
+//! State stores fed by backend events.
+//!
+//! Each store's `apply` is a pure function of the event, so it is unit-tested without a window.
+//! The window drains events into [`Stores::apply`] once per frame.
+
+mod account;
+mod agents;
+mod attachments;
+mod chat;
+mod checkpoints;
+mod claude_auth;
+mod claude_config;
+mod history;
+mod mcp;
+mod memory;
+pub mod nav;
+mod notices;
+mod requested;
+mod settings;
+mod storage;
+
+pub use account::AccountStore;
+pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
+pub use attachments::{Attachment, image_media_type, rgba_to_png};
+pub use chat::{
+    ActiveRun, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
+};
+pub use checkpoints::{CheckpointsStore, PendingRestore};
+pub use claude_auth::ClaudeAuthStore;
+pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};
+pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
+pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
+pub use memory::{MemoryEditor, MemoryState, draft_key as memory_draft_key, merge_text};
+pub use notices::{Notice, NoticeLevel, Notices};
+pub use requested::Requested;
+pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
+pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
+
+use crate::backend::event::{Event, Output};
+
+/// Every store the window reads.
+#[derive(Debug, Default)]
+pub struct Stores {
+    pub settings: SettingsStore,
+    pub storage: StorageStore,
+    pub chat: ChatStore,
+    pub agents: AgentsStore,
+    pub checkpoints: CheckpointsStore,
+    pub history: HistoryStore,
+    pub mcp: McpStore,
+    pub notices: Notices,
+    pub account: AccountStore,
+    /// Claude's authentication (Account screen).
+    pub claude_auth: ClaudeAuthStore,
+    /// Claude's own settings and slash commands (Claude config screen).
+    pub claude_config: ClaudeConfigStore,
+    /// The CLAUDE.md editor (Claude config screen).
+    pub memory: MemoryState,
+    /// Live Claude and agent processes.
+    pub running_processes: usize,
+    /// The process list, while its popup is open.
+    pub processes: Requested<Vec<crate::domain::process::ProcessInfo>>,
+    pub show_processes: bool,
+    pub processes_stale: bool,
+    /// The Claude installations found (Settings).
+    pub claude: Requested<std::sync::Arc<crate::domain::claude::discovery::Discovery>>,
+    /// The path typed in Settings to locate `claude` by hand.
+    pub claude_path_input: String,
+    /// Arguments handed over by later `anyon` starts, oldest first, until the shell handles them.
+    pub forwarded_args: Vec<Vec<String>>,
+}
+
+impl Stores {
+    /// Folds one event into the stores.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Completed {
+                request_id,
+                command,
+                output,
+            } => {
+                let confirmation = match &output {
+                    Output::Exported { path, rows } => Some(format!("Exported {rows} rows to {}", path.display())),
+                    Output::RowChanged {
+                        statement,
+                        dry_run: false,
+                    } => Some(format!("Done: {statement}")),
+                    _ => None,
+                };
+                let handled = match &output {
+                    Output::RunStarted { run_id, .. } => self.chat.run_started(request_id, *run_id),
+                    Output::Installations(found) => self.claude.finish(request_id, found.clone()),
+                    Output::Processes(list) => self.processes.finish(request_id, list.clone()),
+                    Output::Agents(_)
+                    | Output::Agent(_)
+                    | Output::AgentDeleted { .. }
+                    | Output::AgentRuns(_)
+                    | Output::AgentRunStarted { .. }
+                    | Output::AgentRunOutput { .. }
+                    | Output::AgentImportPreview(_)
+                    | Output::AgentsImported(_)
+                    | Output::AgentsExported { .. } => self.agents.apply_output(request_id, &output),
+                    Output::Checkpoints(_)
+                    | Output::CheckpointDiff(_)
+                    | Output::RestorePlan(_)
+                    | Output::Restored(_)
+                    | Output::CheckpointTaken(_) => self.checkpoints.apply_output(request_id, &output),
+                    Output::McpServers(_)
+                    | Output::McpSaved(_)
+                    | Output::McpRemoved(_)
+                    | Output::McpTested(_)
+                    | Output::McpImportPreview { .. }
+                    | Output::McpImported(_)
+                    | Output::McpExported { .. } => self.mcp.apply_output(request_id, &output),
+                    Output::ClaudeConfig(_)
+                    | Output::ClaudeSettingsSaved(_)
+                    | Output::SlashCommands(_)
+                    | Output::SlashCommandSaved(_)
+                    | Output::SlashCommandDeleted { .. } => self.claude_config.apply_output(request_id, &output),
+                    Output::MemoryFiles(_) | Output::MemoryDoc(_) | Output::MemorySaved(_) => {
+                        let raw = &self.settings.raw;
+                        self.memory
+                            .apply_output(request_id, &output, |path| raw.get(&memory::draft_key(path)).cloned())
+                    }
+                    Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
+                        self.claude_auth.apply_output(request_id, &output)
+                    }
+                    Output::Exported { .. } if self.history.exporting == Some(request_id) => {
+                        self.history.exporting = None;
+                        true
+                    }
+                    Output::Account(_) => self.account.apply_output(request_id, &output),
+                    Output::Usage(_) | Output::Prices { .. } | Output::SessionPage(_) | Output::ProjectCreated(_) => {
+                        self.history.apply_output(request_id, &output)
+                    }
+                    _ => {
+                        self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
+                    }
+                };
+                match (handled, confirmation) {
+                    (true, Some(text)) => self.notices.push(NoticeLevel::Info, text),
+                    (true, None) => {}
+                    (false, _) => tracing::debug!(command, request_id, "completion nobody waited for"),
+                }
+            }
+            Event::Failed {
+                request_id,
+                command,
+                error,
+                detail,
+            } => {
+                if !self.storage.apply_failure(request_id, &error, &detail)
+                    && !self.chat.run_failed(request_id, &error)
+                    && !self.history.apply_failure(request_id, &error)
+                    && !self.mcp.apply_failure(request_id, &error)
+                    && !self.claude_config.apply_failure(request_id, &error, &detail)
+                    && !self.memory.apply_failure(request_id, &error, &detail)
+                    && !self.claude_auth.apply_failure(request_id, &error)
+                    && !self.account.apply_failure(command, request_id, &error)
+                {
+                    self.history.create_failed(request_id);
+                    if self.history.exporting == Some(request_id) {
+                        self.history.exporting = None;
+                    }
+                    self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
+                }
+            }
+            Event::ProcessCount { running } => {
+                self.running_processes = running;
+                self.processes_stale = true;
+            }
+            Event::InstanceArgs { args } => self.forwarded_args.push(args),
+            // The embedded server's word travels the same way as a link from `anyon open-url`.
+            Event::SignInLink { url } => self.forwarded_args.push(vec!["open-url".into(), url]),
+            Event::AccountPicture { url, image } => self.account.apply_picture(url, image),
+            Event::ClaudeOutput {
+                run_id,
+                session_id,
+                message,
+                raw,
+            } => {
+                // A tool result may follow a checkpoint the hook process took: read the timeline again.
+                if let (Some(session_id), crate::domain::claude::stream::StreamMessage::User(_)) =
+                    (&session_id, &*message)
+                {
+                    self.checkpoints.created(session_id);
+                }
+                self.chat.apply_output(run_id, message, raw)
+            }
+            Event::RunFinished { outcome, .. } => self.chat.apply_finished(outcome),
+            Event::AgentRunUpdated { run } => self.agents.apply_run(run),
+            Event::AgentOutput {
+                run_id, message, raw, ..
+            } => self.agents.apply_agent_output(run_id, message, raw),
+            Event::AgentError { run_id, message } => self.agents.apply_agent_error(run_id, message),
+            Event::CheckpointCreated { session_id, .. } => {
+                self.checkpoints.created(&session_id);
+                self.notices.push(NoticeLevel::Info, "Checkpoint saved");
+            }
+            Event::HistoryUpdated(catalog) => self.history.apply_catalog(catalog),
+            Event::HistoryProgress(progress) => self.history.apply_progress(progress),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_nobody_waits_for_become_notices() {
+        let mut stores = Stores::default();
+        stores.apply(Event::Failed {
+            request_id: 7,
+            command: "list_agents",
+            error: "not there yet".into(),
+            detail: Default::default(),
+        });
+        assert_eq!(stores.notices.iter().count(), 1);
+        assert!(
+            stores
+                .notices
+                .iter()
+                .next()
+                .unwrap()
+                .text
+                .contains("list_agents: not there yet")
+        );
+        stores.apply(Event::ProcessCount { running: 3 });
+        assert_eq!(stores.running_processes, 3);
+        stores.apply(Event::InstanceArgs {
+            args: vec!["--screen".into(), "usage".into()],
+        });
+        assert_eq!(
+            stores.forwarded_args,
+            vec![vec!["--screen".to_string(), "usage".to_string()]]
+        );
+    }
+}
