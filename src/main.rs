@@ -8,11 +8,14 @@ use anyon::backend::Backend;
 use anyon::backend::command::Command;
 use anyon::backend::event::Output;
 use anyon::cli::Cli;
+use anyon::domain::auth_server::OnLogin;
 use anyon::domain::instance::{self, Claim};
 use anyon::domain::process::TerminateOnDrop;
 use anyon::state::SettingsStore;
+use anyon::state::handover::{self, Handover};
 use anyon::util::paths::DataPaths;
 use clap::Parser;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,23 +48,18 @@ fn main() -> ExitCode {
     };
     match cli.command {
         // A link from the browser goes to the window (started here when none runs).
-        Some(anyon::cli::Noun::OpenUrl { .. }) => run_window(&runtime, paths, Some(anyon::state::nav::Screen::Account)),
+        Some(anyon::cli::Noun::OpenUrl { .. }) => run_window(&runtime, paths, cli.handover()),
         Some(noun) => {
             let (backend, events) = Backend::open(runtime.handle().clone(), paths);
             let _terminate = TerminateOnDrop(backend.processes().clone());
             ExitCode::from(anyon::cli::run(&backend, events, noun).clamp(0, 255) as u8)
         }
-        None => run_window(&runtime, paths, cli.screen),
+        None => run_window(&runtime, paths, cli.handover()),
     }
 }
 
-fn run_window(
-    runtime: &tokio::runtime::Runtime,
-    paths: DataPaths,
-    screen: Option<anyon::state::nav::Screen>,
-) -> ExitCode {
-    let forwarded_args: Vec<String> = std::env::args().skip(1).collect();
-    let listener = match instance::claim(&paths, &forwarded_args) {
+fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, handover: Handover) -> ExitCode {
+    let listener = match instance::claim(&paths, &handover) {
         Ok(Claim::Forwarded) => {
             tracing::info!("handed the arguments to the running ANYON");
             return ExitCode::SUCCESS;
@@ -73,7 +71,12 @@ fn run_window(
         }
     };
     let (backend, events) = Backend::open(runtime.handle().clone(), paths.clone());
-    let _instance = listener.and_then(|listener| match listener.serve(runtime.handle(), backend.sink()) {
+    let (handovers, inbox) = handover::channel();
+    let deliver = handovers.clone();
+    let deliver: instance::Deliver<Handover> = Arc::new(move |handover| {
+        deliver.deliver(handover);
+    });
+    let _instance = listener.and_then(|listener| match listener.serve(runtime.handle(), deliver) {
         Ok(guard) => Some(guard),
         Err(error) => {
             tracing::warn!(%error, "cannot serve the single-instance socket");
@@ -81,22 +84,18 @@ fn run_window(
         }
     });
     let _terminate = TerminateOnDrop(backend.processes().clone());
-    if forwarded_args.first().is_some_and(|verb| verb == "open-url") {
-        // Nobody was running to take the link: this window handles it as if it had been handed over.
-        backend
-            .sink()
-            .try_send(anyon::backend::event::Event::InstanceArgs { args: forwarded_args });
+    let screen = handover.screen;
+    if handover.action.is_some() {
+        // Nobody was running to take it: this window handles it as if it had been handed over.
+        handovers.deliver(handover);
     }
     // The embedded auth server (its address shows on the Account screen); the window works without it.
-    let (links, mut link_rx) = tokio::sync::mpsc::unbounded_channel::<anyon::domain::auth_server::LoginLink>();
-    let _auth = anyon::domain::auth_server::start_embedded_with(runtime.handle(), &paths, Some(links));
-    let sink = backend.sink();
-    runtime.spawn(async move {
-        while let Some(link) = link_rx.recv().await {
-            sink.send(anyon::backend::event::Event::SignInLink { url: link.url() })
-                .await;
-        }
+    // It tells the window of a finished sign-in directly, as a handover.
+    let links = handovers.clone();
+    let on_login = OnLogin::new(move |link| {
+        links.deliver(Handover::sign_in_link(link.url()));
     });
+    let _auth = anyon::domain::auth_server::start_embedded_with(runtime.handle(), &paths, Some(on_login));
     let settings = match runtime.block_on(backend.execute(Command::LoadSettings)) {
         Ok(Output::Settings(rows)) => SettingsStore::from_rows(rows),
         _ => SettingsStore::default(),
@@ -105,6 +104,7 @@ fn run_window(
         settings,
         screen,
         bench_first_frame: std::env::var_os("ANYON_BENCH_FIRST_FRAME").is_some_and(|v| v == "1"),
+        handovers: Some(inbox),
     };
     let native_options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -122,6 +122,8 @@ fn run_window(
         native_options,
         Box::new(move |cc| {
             close_on_signals(backend.runtime().clone(), cc.egui_ctx.clone());
+            let ctx = cc.egui_ctx.clone();
+            handovers.set_wake(move || ctx.request_repaint());
             Ok(Box::new(AnyonApp::new(cc, backend, events, options)))
         }),
     );

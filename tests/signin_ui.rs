@@ -1,9 +1,11 @@
 //! The Account screen's sign-in in the real window (headless): waiting for the browser, the link
 //! arriving as `anyon open-url` delivers it, the signed-in person with their plan, and sign-out.
 
+use anyon::app::StartOptions;
 use anyon::backend::command::Command;
-use anyon::backend::event::{Event, Output};
+use anyon::backend::event::Output;
 use anyon::domain::secrets::{SecretStore, StoreMode};
+use anyon::state::handover::{self, Handover};
 use anyon::state::nav::Screen;
 
 use crate::support::oidc::{self, OidcProvider};
@@ -29,7 +31,13 @@ fn account_screen_signs_in_through_a_deep_link_and_out_again() {
     };
 
     let for_app = backend.clone();
-    let mut harness = ui::window(for_app, events, Screen::Account, egui::vec2(1200.0, 800.0));
+    let (handovers, inbox) = handover::channel();
+    let options = StartOptions {
+        screen: Some(Screen::Account),
+        handovers: Some(inbox),
+        ..StartOptions::default()
+    };
+    let mut harness = ui::window_with(for_app, events, options, egui::vec2(1200.0, 800.0));
     settle(&mut harness, "the waiting state", "Finish signing in in your browser");
     assert!(shows(&harness, "Cancel"));
 
@@ -44,9 +52,10 @@ fn account_screen_signs_in_through_a_deep_link_and_out_again() {
         let page = oidc::follow_to_callback(&http, &authorize, &callback).await;
         oidc::page_link(&http.get(page).send().await.unwrap().text().await.unwrap())
     });
-    assert!(backend.sink().try_send(Event::InstanceArgs {
-        args: vec!["open-url".into(), link]
-    }));
+    // What `anyon open-url LINK` hands over, read by the same parser.
+    let cli = <anyon::cli::Cli as clap::Parser>::try_parse_from(["anyon", "open-url", &link]).unwrap();
+    assert_eq!(cli.handover(), Handover::sign_in_link(link.clone()));
+    assert!(handovers.deliver(cli.handover()));
     settle(&mut harness, "the signed-in person", "verified@example.test");
     assert!(shows(&harness, "Vera <Verified> & Co"));
     assert!(shows(&harness, "free"), "the plan shows");

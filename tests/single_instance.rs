@@ -1,9 +1,10 @@
-//! Single instance across real processes: a second `anyon` hands its arguments over and exits 0.
+//! Single instance across real processes: a second `anyon` hands its request over and exits 0.
 
 use std::time::Duration;
 
-use anyon::backend::event::Event;
 use anyon::domain::instance::{self, Claim};
+use anyon::state::handover::{self, Handover};
+use anyon::state::nav::Screen;
 
 use crate::support::{self, TempHome};
 
@@ -12,11 +13,14 @@ use crate::support::{self, TempHome};
 fn a_second_process_forwards_its_arguments_and_exits() {
     let home = TempHome::new();
     let runtime = support::runtime();
-    let Claim::Primary(listener) = instance::claim(&home.paths(), &[]).unwrap() else {
+    let Claim::Primary(listener) = instance::claim(&home.paths(), &Handover::default()).unwrap() else {
         panic!("the test process should be the first instance");
     };
-    let (backend, mut events) = support::backend(&runtime, &home);
-    let _guard = listener.serve(runtime.handle(), backend.sink()).unwrap();
+    let (handovers, mut inbox) = handover::channel();
+    let deliver: instance::Deliver<Handover> = std::sync::Arc::new(move |handover| {
+        handovers.deliver(handover);
+    });
+    let _guard = listener.serve(runtime.handle(), deliver).unwrap();
 
     // No display is set: the second process must not try to open a window, only forward.
     let output = home.anyon(&["--screen", "usage"]);
@@ -27,16 +31,14 @@ fn a_second_process_forwards_its_arguments_and_exits() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let args = support::wait_for("the forwarded arguments", Duration::from_secs(10), || {
-        let mut received = None;
-        events.drain(Duration::from_millis(5), |event| {
-            if let Event::InstanceArgs { args } = event {
-                received = Some(args);
-            }
-        });
-        received
-    });
-    assert_eq!(args, ["--screen", "usage"]);
+    let received = support::wait_for("the handover", Duration::from_secs(10), || inbox.try_recv());
+    assert_eq!(
+        received,
+        Handover {
+            screen: Some(Screen::Usage),
+            action: None
+        }
+    );
 }
 
 #[cfg(unix)]

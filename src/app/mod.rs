@@ -5,35 +5,19 @@ pub mod icon;
 
 use std::time::{Duration, Instant};
 
-use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use egui::{KeyboardShortcut, RichText};
 
 use crate::backend::command::Command;
 use crate::backend::{Backend, EventReceiver};
-use crate::cli::{Cli, Noun};
+use crate::state::handover::{HandoverAction, HandoverInbox};
 use crate::state::nav::Screen;
 use crate::state::{LAST_SCREEN_KEY, NoticeLevel, SettingsStore, Stores, ThemeChoice};
 use crate::ui::chat::{self, ChatTabs, ChatUiState, TabAction};
+use crate::ui::shortcuts::{CLOSE_TAB, NEW_TAB, NEXT_TAB, PREVIOUS_TAB};
 use crate::ui::{self, ScreenContext, theme, widgets};
 
 /// Time per frame the window spends applying events before it draws.
 const EVENT_BUDGET: Duration = Duration::from_millis(8);
-
-/// Opens a new chat tab.
-pub const NEW_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::T);
-/// Closes the shown chat tab.
-pub const CLOSE_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::W);
-/// Shows the next chat tab.
-pub const NEXT_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::CTRL, Key::Tab);
-/// Shows the previous chat tab.
-pub const PREVIOUS_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::CTRL.plus(Modifiers::SHIFT), Key::Tab);
-
-/// The chat-tab shortcuts with what they do, for the Settings screen.
-pub const TAB_SHORTCUTS: [(KeyboardShortcut, &str); 4] = [
-    (NEW_TAB, "New chat tab"),
-    (CLOSE_TAB, "Close the chat tab"),
-    (NEXT_TAB, "Next chat tab"),
-    (PREVIOUS_TAB, "Previous chat tab"),
-];
 
 /// What the window starts with.
 #[derive(Debug, Default)]
@@ -44,6 +28,8 @@ pub struct StartOptions {
     pub screen: Option<Screen>,
     /// Print when the first frame is on screen, then close (the startup benchmark).
     pub bench_first_frame: bool,
+    /// What later `anyon` starts and the embedded auth server hand to this window.
+    pub handovers: Option<HandoverInbox>,
 }
 
 /// The eframe application.
@@ -57,6 +43,7 @@ pub struct AnyonApp {
     applied_theme: Option<ThemeChoice>,
     frames: u64,
     bench_first_frame: bool,
+    handovers: Option<HandoverInbox>,
 }
 
 impl AnyonApp {
@@ -95,6 +82,7 @@ impl AnyonApp {
             applied_theme: None,
             frames: 0,
             bench_first_frame: options.bench_first_frame,
+            handovers: options.handovers,
         }
     }
 
@@ -186,32 +174,23 @@ impl AnyonApp {
         }
     }
 
-    /// Arguments from a later `anyon` start: bring the window forward and honour `--screen`.
-    fn handle_forwarded(&mut self, ctx: &egui::Context) {
-        for args in std::mem::take(&mut self.stores.forwarded_args) {
-            let argv = std::iter::once("anyon".to_string()).chain(args);
-            match <Cli as clap::Parser>::try_parse_from(argv) {
-                Ok(cli) => {
-                    if let Some(screen) = cli.screen {
-                        self.open_screen(screen);
-                    }
-                    match cli.command {
-                        Some(Noun::OpenUrl { url }) => {
-                            self.open_screen(Screen::Account);
-                            // Not marked busy: a duplicate delivery of the link answers nothing to wait for.
-                            self.backend.dispatch(Command::SignInLink { url });
-                        }
-                        Some(Noun::Auth {
-                            verb: crate::cli::AuthVerb::Login { .. },
-                        }) => {
-                            self.open_screen(Screen::Account);
-                            let request = self.backend.dispatch(Command::SignInStart { open_browser: true });
-                            self.stores.account.started(request);
-                        }
-                        _ => {}
-                    }
+    /// Requests from a later `anyon` start or the embedded auth server: bring the window forward, show the
+    /// screen asked for, and start or finish a sign-in.
+    fn handle_handovers(&mut self, ctx: &egui::Context) {
+        while let Some(handover) = self.handovers.as_mut().and_then(HandoverInbox::try_recv) {
+            if let Some(screen) = handover.screen {
+                self.open_screen(screen);
+            }
+            match handover.action {
+                Some(HandoverAction::SignInLink { url }) => {
+                    // Not marked busy: a duplicate delivery of the link answers nothing to wait for.
+                    self.backend.dispatch(Command::SignInLink { url });
                 }
-                Err(error) => tracing::warn!(%error, "ignoring arguments from another start"),
+                Some(HandoverAction::SignIn) => {
+                    let request = self.backend.dispatch(Command::SignInStart { open_browser: true });
+                    self.stores.account.started(request);
+                }
+                None => {}
             }
             ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
             ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
@@ -399,7 +378,7 @@ impl eframe::App for AnyonApp {
             ctx.set_theme(self.stores.settings.theme.preference());
             self.applied_theme = Some(self.stores.settings.theme);
         }
-        self.handle_forwarded(ctx);
+        self.handle_handovers(ctx);
         self.handle_shortcuts(ctx);
         ui::claude_memory::may_close(ctx, &mut self.stores);
     }

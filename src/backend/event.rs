@@ -207,10 +207,6 @@ pub enum Event {
     },
     /// The number of live Claude and agent processes changed.
     ProcessCount { running: usize },
-    /// Another `anyon` started and handed over its arguments.
-    InstanceArgs { args: Vec<String> },
-    /// The embedded auth server saw a sign-in complete: the link its page opens.
-    SignInLink { url: String },
     /// The signed-in person's picture, fetched after the profile.
     AccountPicture {
         url: String,

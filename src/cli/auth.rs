@@ -8,10 +8,13 @@ use clap::Subcommand;
 
 use super::{emit, print_error, write_json};
 use crate::backend::command::Command;
-use crate::backend::event::{Event, Output};
+use crate::backend::event::Output;
 use crate::backend::{Backend, BackendError, EventReceiver};
+use crate::domain::auth_server::OnLogin;
 use crate::domain::instance::{self, Claim};
 use crate::domain::signin::{AccountView, SignInError};
+use crate::state::handover::{self, Handover, HandoverAction, HandoverInbox, HandoverSender};
+use crate::state::nav::Screen;
 
 #[derive(Debug, Subcommand)]
 pub enum AuthVerb {
@@ -39,10 +42,13 @@ pub enum AuthVerb {
 }
 
 pub fn run(backend: &Backend, events: EventReceiver, verb: AuthVerb) -> i32 {
+    // Nothing here waits on the backend's events; holding the receiver keeps their senders working.
+    let _events = events;
     let json = match &verb {
         AuthVerb::Status { json } | AuthVerb::Login { json, .. } | AuthVerb::Logout { json } => *json,
     };
-    let _server = match ensure_server(backend) {
+    let (handovers, inbox) = handover::channel();
+    let _server = match ensure_server(backend, &handovers) {
         Ok(server) => server,
         Err(error) => {
             print_error(&error, json);
@@ -56,25 +62,31 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AuthVerb) -> i32 {
             json,
             no_browser,
             timeout,
-        } => login(backend, events, json, !no_browser, Duration::from_secs(timeout.max(1))),
+        } => login(
+            backend,
+            (handovers, inbox),
+            json,
+            !no_browser,
+            Duration::from_secs(timeout.max(1)),
+        ),
     }
 }
 
 /// Starts the embedded auth server in this process unless `ANYON_AUTH_URL` names another; the
 /// handle keeps it running.
-fn ensure_server(backend: &Backend) -> Result<Option<crate::domain::auth_server::ServerHandle>, BackendError> {
+fn ensure_server(
+    backend: &Backend,
+    handovers: &HandoverSender,
+) -> Result<Option<crate::domain::auth_server::ServerHandle>, BackendError> {
     if backend.auth_server().is_ok() {
         return Ok(None);
     }
     // The server tells this process of a completed sign-in directly, as it tells the window.
-    let (links, mut link_rx) = tokio::sync::mpsc::unbounded_channel::<crate::domain::auth_server::LoginLink>();
-    let sink = backend.sink();
-    backend.runtime().spawn(async move {
-        while let Some(link) = link_rx.recv().await {
-            sink.send(Event::SignInLink { url: link.url() }).await;
-        }
+    let links = handovers.clone();
+    let on_login = OnLogin::new(move |link| {
+        links.deliver(Handover::sign_in_link(link.url()));
     });
-    let handle = crate::domain::auth_server::start_embedded_with(backend.runtime(), backend.paths(), Some(links));
+    let handle = crate::domain::auth_server::start_embedded_with(backend.runtime(), backend.paths(), Some(on_login));
     backend.auth_server().map(|_| handle)
 }
 
@@ -114,9 +126,22 @@ fn print_view(out: &mut dyn Write, view: &AccountView, json: bool) -> std::io::R
 
 /// The browser flow from a terminal: this process takes the single-instance socket, so the
 /// `anyon open-url` the browser's link starts hands the link here.
-fn login(backend: &Backend, mut events: EventReceiver, json: bool, open_browser: bool, timeout: Duration) -> i32 {
-    let _guard = match instance::claim(backend.paths(), &["auth".into(), "login".into()]) {
-        Ok(Claim::Primary(listener)) => match listener.serve(backend.runtime(), backend.sink()) {
+fn login(
+    backend: &Backend,
+    (handovers, mut inbox): (HandoverSender, HandoverInbox),
+    json: bool,
+    open_browser: bool,
+    timeout: Duration,
+) -> i32 {
+    let ask = Handover {
+        screen: Some(Screen::Account),
+        action: Some(HandoverAction::SignIn),
+    };
+    let deliver: instance::Deliver<Handover> = std::sync::Arc::new(move |handover| {
+        handovers.deliver(handover);
+    });
+    let _guard = match instance::claim(backend.paths(), &ask) {
+        Ok(Claim::Primary(listener)) => match listener.serve(backend.runtime(), deliver) {
             Ok(guard) => guard,
             Err(error) => {
                 print_error(
@@ -159,9 +184,9 @@ fn login(backend: &Backend, mut events: EventReceiver, json: bool, open_browser:
     }
     let outcome = runtime.block_on(async {
         tokio::time::timeout(timeout, async {
-            while let Some(event) = events.recv().await {
-                let Some(link) = deep_link(&event) else { continue };
-                match backend.execute(Command::SignInLink { url: link }).await {
+            while let Some(handover) = inbox.recv().await {
+                let Some(link) = handover.link() else { continue };
+                match backend.execute(Command::SignInLink { url: link.to_owned() }).await {
                     Ok(output) => return Ok(output),
                     // A link for some other sign-in changes nothing: keep waiting for ours.
                     Err(BackendError::SignIn(
@@ -190,25 +215,6 @@ fn login(backend: &Backend, mut events: EventReceiver, json: bool, open_browser:
             print_error(&error, json);
             1
         }
-    }
-}
-
-/// The sign-in link an event carries: a forwarded `anyon open-url URL`, or the embedded server's word.
-pub(crate) fn deep_link(event: &Event) -> Option<String> {
-    match event {
-        // Read as the window reads handed-over arguments, so both accept the same forms.
-        Event::InstanceArgs { args } => {
-            let argv = std::iter::once("anyon").chain(args.iter().map(String::as_str));
-            match <super::Cli as clap::Parser>::try_parse_from(argv) {
-                Ok(super::Cli {
-                    command: Some(super::Noun::OpenUrl { url }),
-                    ..
-                }) => Some(url),
-                _ => None,
-            }
-        }
-        Event::SignInLink { url } => Some(url.clone()),
-        _ => None,
     }
 }
 

@@ -32,6 +32,7 @@ pub use storage::{SqlFormat, StorageVerb};
 use crate::backend::command::Command;
 use crate::backend::event::Output;
 use crate::backend::{Backend, BackendError, EventReceiver};
+use crate::state::handover::{Handover, HandoverAction};
 use crate::state::nav::Screen;
 
 /// ANYON: a native desktop home for Claude Code.
@@ -46,6 +47,27 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Noun>,
+}
+
+impl Cli {
+    /// What this start asks of a window that already runs (or of the one it opens).
+    pub fn handover(&self) -> Handover {
+        let mut handover = Handover {
+            screen: self.screen,
+            action: None,
+        };
+        match &self.command {
+            Some(Noun::OpenUrl { url }) => handover = Handover::sign_in_link(url.clone()),
+            Some(Noun::Auth {
+                verb: AuthVerb::Login { .. },
+            }) => {
+                handover.screen = Some(Screen::Account);
+                handover.action = Some(HandoverAction::SignIn);
+            }
+            _ => {}
+        }
+        handover
+    }
 }
 
 /// The headless nouns.

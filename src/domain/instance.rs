@@ -1,14 +1,16 @@
-//! Single instance: the first `anyon` window listens on a local socket; a later `anyon` hands its
-//! arguments to it and exits. Unix uses a domain socket in the (owner-only) data directory;
-//! Windows a named pipe derived from the data directory.
+//! Single instance: the first `anyon` window listens on a local socket; a later `anyon` hands it a
+//! message and exits. Unix uses a domain socket in the (owner-only) data directory; Windows a named
+//! pipe derived from the data directory.
+//!
+//! The message is whatever serde type the caller chooses (the window's typed handover); this module
+//! only carries it, as one bounded JSON line, and hands each one received to a callback.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::backend::EventSink;
-use crate::backend::event::Event;
 use crate::util::paths::DataPaths;
 
 /// The longest message a client may send (arguments of one start).
@@ -16,10 +18,8 @@ const MAX_MESSAGE: usize = 64 * 1024;
 /// How long a client waits for the running instance to answer.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Handover {
-    args: Vec<String>,
-}
+/// What a served socket does with each message received.
+pub type Deliver<M> = std::sync::Arc<dyn Fn(M) + Send + Sync>;
 
 /// The outcome of trying to become the one running instance.
 pub enum Claim {
@@ -61,8 +61,8 @@ mod platform {
         path: PathBuf,
     }
 
-    /// Becomes the instance for `paths`, or forwards `args` to the one that already is.
-    pub fn claim(paths: &DataPaths, args: &[String]) -> std::io::Result<Claim> {
+    /// Becomes the instance for `paths`, or forwards `message` to the one that already is.
+    pub fn claim(paths: &DataPaths, message: &impl Serialize) -> std::io::Result<Claim> {
         let path = socket_path(paths);
         for _ in 0..2 {
             match UnixListener::bind(&path) {
@@ -70,7 +70,7 @@ mod platform {
                     restrict(&path);
                     return Ok(Claim::Primary(Listener { listener, path }));
                 }
-                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => match forward(&path, args) {
+                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => match forward(&path, message) {
                     Ok(()) => return Ok(Claim::Forwarded),
                     Err(forward_error) if is_stale(&forward_error) => {
                         tracing::info!(path = %path.display(), "removing a stale instance socket");
@@ -102,13 +102,13 @@ mod platform {
         }
     }
 
-    fn forward(path: &Path, args: &[String]) -> std::io::Result<()> {
+    fn forward(path: &Path, message: &impl Serialize) -> std::io::Result<()> {
         let mut stream = UnixStream::connect(path)?;
         stream.set_read_timeout(Some(FORWARD_TIMEOUT))?;
         stream.set_write_timeout(Some(FORWARD_TIMEOUT))?;
-        let mut message = serde_json::to_vec(&Handover { args: args.to_vec() })?;
-        message.push(b'\n');
-        stream.write_all(&message)?;
+        let mut line = serde_json::to_vec(message)?;
+        line.push(b'\n');
+        stream.write_all(&line)?;
         let mut answer = String::new();
         BufReader::new(stream).read_line(&mut answer)?;
         if answer.trim() == "ok" {
@@ -121,8 +121,12 @@ mod platform {
     }
 
     impl Listener {
-        /// Accepts handovers on the runtime until the process ends, sending each as an event.
-        pub fn serve(self, runtime: &tokio::runtime::Handle, sink: EventSink) -> std::io::Result<InstanceGuard> {
+        /// Accepts handovers on the runtime until the process ends, giving each message to `deliver`.
+        pub fn serve<M: DeserializeOwned + Send + 'static>(
+            self,
+            runtime: &tokio::runtime::Handle,
+            deliver: Deliver<M>,
+        ) -> std::io::Result<InstanceGuard> {
             self.listener.set_nonblocking(true)?;
             let _guard = runtime.enter();
             let listener = tokio::net::UnixListener::from_std(self.listener)?;
@@ -131,14 +135,14 @@ mod platform {
                 loop {
                     match listener.accept().await {
                         Ok((stream, _)) => {
-                            let sink = sink.clone();
+                            let deliver = deliver.clone();
                             tokio::spawn(async move {
                                 let (read, mut write) = stream.into_split();
-                                match super::read_handover(read).await {
-                                    Ok(args) => {
+                                match super::read_handover::<M>(read).await {
+                                    Ok(message) => {
                                         use tokio::io::AsyncWriteExt;
                                         let _ = write.write_all(b"ok\n").await;
-                                        sink.send(Event::InstanceArgs { args }).await;
+                                        deliver(message);
                                     }
                                     Err(error) => tracing::warn!(%error, "bad instance handover"),
                                 }
@@ -171,7 +175,7 @@ mod platform {
         format!(r"\\.\pipe\anyon-{:016x}", stable_hash(paths.root()))
     }
 
-    pub fn claim(paths: &DataPaths, args: &[String]) -> std::io::Result<Claim> {
+    pub fn claim(paths: &DataPaths, message: &impl Serialize) -> std::io::Result<Claim> {
         let name = pipe_name(paths);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let _guard = runtime.enter();
@@ -180,9 +184,9 @@ mod platform {
             Err(_) => runtime.block_on(async {
                 let client = ClientOptions::new().open(&name)?;
                 let (read, mut write) = tokio::io::split(client);
-                let mut message = serde_json::to_vec(&Handover { args: args.to_vec() })?;
-                message.push(b'\n');
-                write.write_all(&message).await?;
+                let mut line = serde_json::to_vec(message)?;
+                line.push(b'\n');
+                write.write_all(&line).await?;
                 let mut answer = String::new();
                 tokio::time::timeout(FORWARD_TIMEOUT, BufReader::new(read).read_line(&mut answer))
                     .await
@@ -193,7 +197,11 @@ mod platform {
     }
 
     impl Listener {
-        pub fn serve(self, runtime: &tokio::runtime::Handle, sink: EventSink) -> std::io::Result<InstanceGuard> {
+        pub fn serve<M: DeserializeOwned + Send + 'static>(
+            self,
+            runtime: &tokio::runtime::Handle,
+            deliver: Deliver<M>,
+        ) -> std::io::Result<InstanceGuard> {
             let Listener { name, first } = self;
             runtime.spawn(async move {
                 let mut server = first;
@@ -209,12 +217,12 @@ mod platform {
                             return;
                         }
                     };
-                    let sink = sink.clone();
+                    let deliver = deliver.clone();
                     tokio::spawn(async move {
                         let (read, mut write) = tokio::io::split(connected);
-                        if let Ok(args) = super::read_handover(read).await {
+                        if let Ok(message) = super::read_handover::<M>(read).await {
                             let _ = write.write_all(b"ok\n").await;
-                            sink.send(Event::InstanceArgs { args }).await;
+                            deliver(message);
                         }
                     });
                 }
@@ -239,15 +247,14 @@ impl Drop for InstanceGuard {
 }
 
 /// Reads one bounded JSON line from a client.
-async fn read_handover(read: impl tokio::io::AsyncRead + Unpin) -> std::io::Result<Vec<String>> {
+async fn read_handover<M: DeserializeOwned>(read: impl tokio::io::AsyncRead + Unpin) -> std::io::Result<M> {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
     let mut line = Vec::new();
     let mut limited = BufReader::new(read.take(MAX_MESSAGE as u64));
     tokio::time::timeout(FORWARD_TIMEOUT, limited.read_until(b'\n', &mut line))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "client sent nothing"))??;
-    let handover: Handover = serde_json::from_slice(&line).map_err(std::io::Error::other)?;
-    Ok(handover.args)
+    serde_json::from_slice(&line).map_err(std::io::Error::other)
 }
 
 #[cfg(all(test, unix))]
@@ -265,26 +272,22 @@ mod tests {
         let paths = DataPaths::at(dir.path().to_path_buf());
         // A socket file nobody listens on (a crashed instance) must not block a new start.
         drop(std::os::unix::net::UnixListener::bind(socket_path(&paths)).unwrap());
-        let Claim::Primary(listener) = claim(&paths, &[]).unwrap() else {
+        let Claim::Primary(listener) = claim(&paths, &Vec::<String>::new()).unwrap() else {
             panic!("expected primary")
         };
-        let (backend, mut events) = crate::backend::Backend::open(runtime.handle().clone(), paths.clone());
-        let _guard = listener.serve(runtime.handle(), backend.sink()).unwrap();
-        let args = vec!["--screen".to_string(), "usage".to_string()];
-        assert!(matches!(claim(&paths, &args).unwrap(), Claim::Forwarded));
-        let mut received = None;
-        for _ in 0..200 {
-            events.drain(Duration::from_millis(5), |event| {
-                if let Event::InstanceArgs { args } = event {
-                    received = Some(args);
-                }
-            });
-            if received.is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_eq!(received, Some(args));
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<String>>();
+        let tx = std::sync::Mutex::new(tx);
+        let deliver: Deliver<Vec<String>> = std::sync::Arc::new(move |message| {
+            let _ = tx.lock().unwrap().send(message);
+        });
+        let _guard = listener.serve(runtime.handle(), deliver).unwrap();
+        let message = vec!["--screen".to_string(), "usage".to_string()];
+        assert!(matches!(claim(&paths, &message).unwrap(), Claim::Forwarded));
+        let received = rx.recv_timeout(Duration::from_secs(5)).ok();
+        assert_eq!(received, Some(message));
+        // A message of another shape is refused, not delivered.
+        assert!(claim(&paths, &serde_json::json!({"unexpected": 1})).is_err());
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod chat;
 mod checkpoints;
 mod claude_auth;
 mod claude_config;
+pub mod handover;
 mod history;
 mod mcp;
 mod memory;
@@ -66,8 +67,6 @@ pub struct Stores {
     pub claude: Requested<std::sync::Arc<crate::domain::claude::discovery::Discovery>>,
     /// The path typed in Settings to locate `claude` by hand.
     pub claude_path_input: String,
-    /// Arguments handed over by later `anyon` starts, oldest first, until the shell handles them.
-    pub forwarded_args: Vec<Vec<String>>,
 }
 
 impl Stores {
@@ -169,9 +168,6 @@ impl Stores {
                 self.running_processes = running;
                 self.processes_stale = true;
             }
-            Event::InstanceArgs { args } => self.forwarded_args.push(args),
-            // The embedded server's word travels the same way as a link from `anyon open-url`.
-            Event::SignInLink { url } => self.forwarded_args.push(vec!["open-url".into(), url]),
             Event::AccountPicture { url, image } => self.account.apply_picture(url, image),
             Event::ClaudeOutput {
                 run_id,
@@ -228,12 +224,5 @@ mod tests {
         );
         stores.apply(Event::ProcessCount { running: 3 });
         assert_eq!(stores.running_processes, 3);
-        stores.apply(Event::InstanceArgs {
-            args: vec!["--screen".into(), "usage".into()],
-        });
-        assert_eq!(
-            stores.forwarded_args,
-            vec![vec!["--screen".to_string(), "usage".to_string()]]
-        );
     }
 }

@@ -10,6 +10,7 @@ pub mod claude_memory;
 pub mod mcp;
 pub mod projects;
 pub mod settings;
+pub mod shortcuts;
 pub mod signin;
 pub mod storage;
 pub mod theme;

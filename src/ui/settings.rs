@@ -67,7 +67,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                     ui.label(format!("Open {}", screen.heading()));
                     ui.end_row();
                 }
-                for (shortcut, what) in crate::app::TAB_SHORTCUTS {
+                for (shortcut, what) in crate::ui::shortcuts::TAB_SHORTCUTS {
                     ui.label(RichText::new(shortcut_text(&ctx, &shortcut)).monospace());
                     ui.label(what);
                     ui.end_row();

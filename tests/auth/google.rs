@@ -55,7 +55,9 @@ impl Login {
         let (sender, links) = mpsc::unbounded_channel();
         let server = Server::start_with(Mode::Embedded, 0, None, |config: &mut AuthConfig| {
             config.google = google;
-            config.login_links = Some(sender);
+            config.login_links = Some(anyon::domain::auth_server::OnLogin::new(move |link| {
+                let _ = sender.send(link);
+            }));
         });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

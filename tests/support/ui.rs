@@ -36,6 +36,16 @@ pub fn window(backend: Backend, events: EventReceiver, screen: Screen, size: egu
         screen: Some(screen),
         ..StartOptions::default()
     };
+    window_with(backend, events, options, size)
+}
+
+/// The real window started with `options`, headless, `size` points large.
+pub fn window_with(
+    backend: Backend,
+    events: EventReceiver,
+    options: StartOptions,
+    size: egui::Vec2,
+) -> Harness<'static, AnyonApp> {
     Harness::builder()
         .with_size(size)
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, options))

@@ -207,7 +207,7 @@ impl AuthServer {
         }
         if let Some(links) = &self.config.login_links {
             // The app may have stopped listening; the page still carries the link.
-            let _ = links.send(link.clone());
+            (links.0)(link.clone());
         }
         pages::signed_in(&link.url(), &email)
     }

@@ -94,7 +94,23 @@ pub struct AuthConfig {
     pub google: GoogleConfig,
     /// Told of every successful sign-in with the code and state its callback page carries, so the running
     /// app can finish signing in without the OS opening the `anyon://` link.
-    pub login_links: Option<tokio::sync::mpsc::UnboundedSender<LoginLink>>,
+    pub login_links: Option<OnLogin>,
+}
+
+/// Told of each finished sign-in's link (it must not block: it runs on the server's task).
+#[derive(Clone)]
+pub struct OnLogin(pub std::sync::Arc<dyn Fn(LoginLink) + Send + Sync>);
+
+impl OnLogin {
+    pub fn new(deliver: impl Fn(LoginLink) + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(deliver))
+    }
+}
+
+impl std::fmt::Debug for OnLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnLogin")
+    }
 }
 
 impl AuthConfig {
@@ -292,7 +308,7 @@ pub fn start_embedded(runtime: &tokio::runtime::Handle, paths: &DataPaths) -> Op
 pub fn start_embedded_with(
     runtime: &tokio::runtime::Handle,
     paths: &DataPaths,
-    login_links: Option<tokio::sync::mpsc::UnboundedSender<LoginLink>>,
+    login_links: Option<OnLogin>,
 ) -> Option<ServerHandle> {
     let result = AuthConfig::from_env(Mode::Embedded, None)
         .map(|mut config| {

@@ -136,7 +136,7 @@ pub fn tab_strip_ui(ui: &mut egui::Ui, tabs: &ChatTabs) -> Option<TabAction> {
         }
         let new = ui.button("+ New chat").on_hover_text(format!(
             "Open a new chat ({})",
-            crate::ui::widgets::shortcut_text(ui.ctx(), &crate::app::NEW_TAB)
+            crate::ui::widgets::shortcut_text(ui.ctx(), &crate::ui::shortcuts::NEW_TAB)
         ));
         if new.clicked() {
             action = Some(TabAction::New);
