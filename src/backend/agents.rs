@@ -193,7 +193,7 @@ impl Backend {
                     RunKind::Agent,
                     &env,
                     &self.inner.processes,
-                    self.sink(),
+                    self.sink().run_events(),
                     extras,
                 )
                 .await

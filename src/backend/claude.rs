@@ -155,7 +155,7 @@ impl Backend {
             RunKind::Chat,
             &env,
             &self.inner.processes,
-            self.sink(),
+            self.sink().run_events(),
             extras,
         )
         .await?;

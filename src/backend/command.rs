@@ -5,30 +5,17 @@
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::agents::AgentDraft;
 use crate::domain::agents::files::Conflict;
 use crate::domain::claude::run::PermissionAnswer;
 use crate::domain::db::console::{ExportFormat, PageRequest, RowKey, SqlValue};
+pub use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
 use crate::domain::process::RunId;
 
 /// Identifies one dispatched command, so its completion can be matched to the request.
 pub type RequestId = u64;
 
 pub use crate::domain::secrets::Secret;
-
-/// Where an MCP server's configuration lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum McpScope {
-    /// `.claude.json` → `projects[<path>].mcpServers`.
-    Local,
-    /// `<project>/.mcp.json`.
-    Project,
-    /// `.claude.json` → `mcpServers`.
-    User,
-}
 
 /// One chat turn to run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -47,29 +34,6 @@ pub struct ClaudeRunRequest {
     pub resume_session: Option<String>,
     /// With `resume_session`: branch off it as a new session (`--fork-session`).
     pub fork_session: bool,
-}
-
-/// An MCP server to add.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct McpServerSpec {
-    pub name: String,
-    pub scope: McpScope,
-    /// The server's JSON as Claude stores it (`{"type":"stdio","command":...}`).
-    pub config: serde_json::Value,
-    /// The project the `local` and `project` scopes refer to.
-    pub project_path: Option<PathBuf>,
-    /// Replace a server of the same name in that scope instead of refusing.
-    #[serde(default)]
-    pub overwrite: bool,
-}
-
-/// Where MCP servers are imported from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum McpImportSource {
-    /// A JSON file: `mcpServers`, an object of servers, or one server (named `name`, else by the file).
-    File { path: PathBuf, name: Option<String> },
-    /// Claude Desktop's `claude_desktop_config.json` (this platform's place, or `path`).
-    ClaudeDesktop { path: Option<PathBuf> },
 }
 
 /// The days a usage report covers.

@@ -213,3 +213,36 @@ pub enum Event {
         image: std::sync::Arc<egui::ColorImage>,
     },
 }
+
+impl From<crate::domain::claude::run::RunEvent> for Event {
+    fn from(event: crate::domain::claude::run::RunEvent) -> Self {
+        use crate::domain::claude::run::RunEvent;
+        match event {
+            RunEvent::Output {
+                run_id,
+                kind: RunKind::Chat,
+                session_id,
+                message,
+                raw,
+            } => Event::ClaudeOutput {
+                run_id,
+                session_id,
+                message,
+                raw,
+            },
+            RunEvent::Output {
+                run_id,
+                kind: RunKind::Agent,
+                session_id,
+                message,
+                raw,
+            } => Event::AgentOutput {
+                run_id,
+                session_id,
+                message,
+                raw,
+            },
+            RunEvent::Finished { kind, outcome } => Event::RunFinished { kind, outcome },
+        }
+    }
+}

@@ -38,6 +38,17 @@ impl EventSink {
         delivered
     }
 
+    /// The events of a Claude run, sent on as app events.
+    pub fn run_events(&self) -> crate::domain::claude::run::RunEvents {
+        let sink = self.clone();
+        crate::domain::claude::run::RunEvents::new(move |event| {
+            let sink = sink.clone();
+            async move {
+                sink.send(event.into()).await;
+            }
+        })
+    }
+
     fn request_repaint(&self) {
         let repaint = self
             .repaint

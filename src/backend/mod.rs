@@ -151,7 +151,10 @@ impl Backend {
             secrets: RwLock::new(secrets),
             claude_config_dir: RwLock::new(crate::domain::claude_config::config_dir()),
         };
-        inner.processes.set_sink(inner.sink.clone());
+        let sink = inner.sink.clone();
+        inner.processes.set_on_count(move |running| {
+            sink.try_send(Event::ProcessCount { running });
+        });
         let backend = Self { inner: Arc::new(inner) };
         if let Some(grace) = grace {
             backend.apply_grace(&grace);

@@ -18,8 +18,40 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-pub use crate::backend::command::McpScope;
-use crate::backend::command::McpServerSpec;
+/// Where an MCP server's configuration lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum McpScope {
+    /// `.claude.json` → `projects[<path>].mcpServers`.
+    Local,
+    /// `<project>/.mcp.json`.
+    Project,
+    /// `.claude.json` → `mcpServers`.
+    User,
+}
+
+/// An MCP server to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpServerSpec {
+    pub name: String,
+    pub scope: McpScope,
+    /// The server's JSON as Claude stores it (`{"type":"stdio","command":...}`).
+    pub config: serde_json::Value,
+    /// The project the `local` and `project` scopes refer to.
+    pub project_path: Option<PathBuf>,
+    /// Replace a server of the same name in that scope instead of refusing.
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// Where MCP servers are imported from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum McpImportSource {
+    /// A JSON file: `mcpServers`, an object of servers, or one server (named `name`, else by the file).
+    File { path: PathBuf, name: Option<String> },
+    /// Claude Desktop's `claude_desktop_config.json` (this platform's place, or `path`).
+    ClaudeDesktop { path: Option<PathBuf> },
+}
 
 /// Why an MCP configuration could not be read or changed.
 #[derive(Debug, thiserror::Error)]

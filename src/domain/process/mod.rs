@@ -17,9 +17,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
-use crate::backend::EventSink;
-use crate::backend::event::Event;
-
 pub use signal::{is_alive, signal_group};
 
 /// Identifies one run (one process) for its whole life.
@@ -93,8 +90,11 @@ struct Inner {
     runs: Mutex<HashMap<RunId, Entry>>,
     next_run: AtomicU64,
     grace: Mutex<Duration>,
-    sink: Mutex<Option<EventSink>>,
+    on_count: Mutex<Option<OnCount>>,
 }
+
+/// Told the number of live processes whenever it changes (it must not block).
+pub type OnCount = Arc<dyn Fn(usize) + Send + Sync>;
 
 /// Every live process ANYON started. Cheap to clone.
 #[derive(Clone)]
@@ -115,14 +115,14 @@ impl ProcessRegistry {
                 runs: Mutex::new(HashMap::new()),
                 next_run: AtomicU64::new(1),
                 grace: Mutex::new(DEFAULT_GRACE),
-                sink: Mutex::new(None),
+                on_count: Mutex::new(None),
             }),
         }
     }
 
-    /// Where process-count changes are reported.
-    pub fn set_sink(&self, sink: EventSink) {
-        *lock(&self.inner.sink) = Some(sink);
+    /// Who is told of process-count changes.
+    pub fn set_on_count(&self, on_count: impl Fn(usize) + Send + Sync + 'static) {
+        *lock(&self.inner.on_count) = Some(Arc::new(on_count));
     }
 
     /// The time between SIGTERM and SIGKILL.
@@ -182,8 +182,9 @@ impl ProcessRegistry {
 
     fn report_count(&self) {
         let running = lock(&self.inner.runs).len();
-        if let Some(sink) = lock(&self.inner.sink).as_ref() {
-            sink.try_send(Event::ProcessCount { running });
+        let on_count = lock(&self.inner.on_count).clone();
+        if let Some(on_count) = on_count {
+            on_count(running);
         }
     }
 

@@ -17,9 +17,9 @@ mod owner;
 
 use owner::{Owner, open_record, write_message};
 
-use super::stream::{InputBlock, OutgoingMessage};
-use crate::backend::EventSink;
+use super::stream::{InputBlock, OutgoingMessage, StreamMessage};
 use crate::domain::process::{ProcessRegistry, RunId, RunKind, RunStatus};
+use std::sync::Arc;
 
 /// How much of stderr is kept for the error banner.
 const STDERR_TAIL_BYTES: usize = 16 * 1024;
@@ -232,6 +232,43 @@ pub enum RunError {
     Stdin(std::io::Error),
 }
 
+/// What a run reports as it goes.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// One line of Claude's stream-json output; the session id is known from the run's `init` line on.
+    Output {
+        run_id: RunId,
+        kind: RunKind,
+        session_id: Option<String>,
+        message: Arc<StreamMessage>,
+        /// The line as the CLI wrote it.
+        raw: Arc<str>,
+    },
+    /// The process ended.
+    Finished { kind: RunKind, outcome: RunOutcome },
+}
+
+type SendFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Where a run's events go. Sending is awaited, so a slow reader slows the run down instead of
+/// letting memory grow.
+#[derive(Clone)]
+pub struct RunEvents(Arc<dyn Fn(RunEvent) -> SendFuture + Send + Sync>);
+
+impl RunEvents {
+    pub fn new<F, Fut>(send: F) -> Self
+    where
+        F: Fn(RunEvent) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        Self(Arc::new(move |event| Box::pin(send(event))))
+    }
+
+    pub async fn send(&self, event: RunEvent) {
+        (self.0)(event).await
+    }
+}
+
 /// A started run.
 pub struct StartedRun {
     pub run_id: RunId,
@@ -256,7 +293,7 @@ pub async fn start(
     kind: RunKind,
     env: &[(OsString, OsString)],
     registry: &ProcessRegistry,
-    sink: EventSink,
+    events: RunEvents,
     extras: RunExtras,
 ) -> Result<StartedRun, RunError> {
     if !options.project.is_dir() {
@@ -313,7 +350,7 @@ pub async fn start(
     let owner = Owner {
         run_id,
         kind,
-        sink,
+        events,
         registry: registry.clone(),
         stdin,
         pending: HashMap::new(),

@@ -9,9 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
-use super::{PermissionAnswer, RunInput, RunMetrics, RunOutcome, STDERR_TAIL_BYTES};
-use crate::backend::EventSink;
-use crate::backend::event::Event;
+use super::{PermissionAnswer, RunEvent, RunEvents, RunInput, RunMetrics, RunOutcome, STDERR_TAIL_BYTES};
 use crate::domain::claude::stream::{
     CanUseTool, IncomingRequest, OutgoingMessage, ParsedLine, StreamMessage, SystemMessage, parse_line,
 };
@@ -21,7 +19,7 @@ use crate::domain::process::{ProcessRegistry, RunHandle, RunId, RunKind, RunStat
 pub(super) struct Owner {
     pub(super) run_id: RunId,
     pub(super) kind: RunKind,
-    pub(super) sink: EventSink,
+    pub(super) events: RunEvents,
     pub(super) registry: ProcessRegistry,
     pub(super) stdin: Option<ChildStdin>,
     /// Permission requests waiting for the person, by request id.
@@ -101,8 +99,8 @@ impl Owner {
         if let Some(finished) = self.finished.take() {
             let _ = finished.send(outcome.clone());
         }
-        self.sink
-            .send(Event::RunFinished {
+        self.events
+            .send(RunEvent::Finished {
                 kind: self.kind,
                 outcome,
             })
@@ -162,23 +160,14 @@ impl Owner {
             }
             _ => {}
         }
-        let (run_id, session_id, message) = (self.run_id, self.session_id.clone(), Arc::new(message));
-        let raw: Arc<str> = Arc::from(text.trim_end());
-        let event = match self.kind {
-            RunKind::Chat => Event::ClaudeOutput {
-                run_id,
-                session_id,
-                message,
-                raw,
-            },
-            RunKind::Agent => Event::AgentOutput {
-                run_id,
-                session_id,
-                message,
-                raw,
-            },
+        let event = RunEvent::Output {
+            run_id: self.run_id,
+            kind: self.kind,
+            session_id: self.session_id.clone(),
+            message: Arc::new(message),
+            raw: Arc::from(text.trim_end()),
         };
-        self.sink.send(event).await;
+        self.events.send(event).await;
     }
 
     async fn input(&mut self, input: RunInput) {
