@@ -210,7 +210,7 @@ pub enum Event {
     /// The signed-in person's picture, fetched after the profile.
     AccountPicture {
         url: String,
-        image: std::sync::Arc<egui::ColorImage>,
+        image: std::sync::Arc<crate::domain::signin::client::Picture>,
     },
 }
 

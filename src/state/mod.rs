@@ -168,7 +168,10 @@ impl Stores {
                 self.running_processes = running;
                 self.processes_stale = true;
             }
-            Event::AccountPicture { url, image } => self.account.apply_picture(url, image),
+            Event::AccountPicture { url, image } => {
+                let image = egui::ColorImage::from_rgba_unmultiplied([image.width, image.height], &image.rgba);
+                self.account.apply_picture(url, std::sync::Arc::new(image))
+            }
             Event::ClaudeOutput {
                 run_id,
                 session_id,

@@ -221,9 +221,17 @@ const MAX_PICTURE: usize = 2 * 1024 * 1024;
 /// Pictures are drawn at this size (pixels, both sides at most).
 const PICTURE_SIDE: u32 = 128;
 
+/// A decoded picture: unpremultiplied RGBA, row by row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub width: usize,
+    pub height: usize,
+    pub rgba: Vec<u8>,
+}
+
 /// Fetches and decodes the person's picture (PNG or JPEG over http(s)), scaled down to at most
 /// [`PICTURE_SIDE`] pixels a side.
-pub async fn fetch_picture(url: &str) -> Result<egui::ColorImage, ClientError> {
+pub async fn fetch_picture(url: &str) -> Result<Picture, ClientError> {
     let parsed = Url::parse(url).map_err(|error| ClientError::Protocol(format!("picture address: {error}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(ClientError::Protocol("the picture is not a web address".into()));
@@ -257,7 +265,7 @@ pub async fn fetch_picture(url: &str) -> Result<egui::ColorImage, ClientError> {
 }
 
 /// Decodes PNG or JPEG bytes into a picture no larger than [`PICTURE_SIDE`] a side.
-pub fn decode_picture(bytes: &[u8]) -> Result<egui::ColorImage, ClientError> {
+pub fn decode_picture(bytes: &[u8]) -> Result<Picture, ClientError> {
     let image = image::load_from_memory(bytes)
         .map_err(|error| ClientError::Protocol(format!("the picture cannot be read: {error}")))?;
     let image = if image.width() > PICTURE_SIDE || image.height() > PICTURE_SIDE {
@@ -266,8 +274,11 @@ pub fn decode_picture(bytes: &[u8]) -> Result<egui::ColorImage, ClientError> {
         image
     };
     let rgba = image.to_rgba8();
-    let size = [rgba.width() as usize, rgba.height() as usize];
-    Ok(egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
+    Ok(Picture {
+        width: rgba.width() as usize,
+        height: rgba.height() as usize,
+        rgba: rgba.into_raw(),
+    })
 }
 
 #[cfg(test)]
@@ -285,10 +296,11 @@ mod tests {
     #[test]
     fn pictures_are_decoded_and_scaled_down() {
         let small = decode_picture(&png(40, 30)).unwrap();
-        assert_eq!(small.size, [40, 30]);
-        assert_eq!(small.pixels[0], egui::Color32::from_rgb(200, 30, 40));
+        assert_eq!((small.width, small.height), (40, 30));
+        assert_eq!(small.rgba.len(), 40 * 30 * 4);
+        assert_eq!(small.rgba[..4], [200, 30, 40, 255]);
         let large = decode_picture(&png(512, 256)).unwrap();
-        assert_eq!(large.size, [128, 64]);
+        assert_eq!((large.width, large.height), (128, 64));
         assert!(matches!(
             decode_picture(b"<html>not a picture"),
             Err(ClientError::Protocol(_))
@@ -327,7 +339,7 @@ mod tests {
             .build()
             .unwrap();
         let image = runtime.block_on(fetch_picture(&serve("200 OK", png(64, 64)))).unwrap();
-        assert_eq!(image.size, [64, 64]);
+        assert_eq!((image.width, image.height), (64, 64));
         let missing = runtime.block_on(fetch_picture(&serve("404 Not Found", Vec::new())));
         assert!(matches!(missing, Err(ClientError::Refused(_))), "{missing:?}");
         let html = runtime.block_on(fetch_picture(&serve("200 OK", b"<html></html>".to_vec())));
