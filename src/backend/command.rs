@@ -327,6 +327,11 @@ pub enum Command {
         text: String,
         expected: Option<crate::domain::claude_config::Version>,
     },
+    /// Reads a file a person dropped on the window, refusing one larger than `max_bytes`.
+    ReadDroppedFile {
+        path: PathBuf,
+        max_bytes: u64,
+    },
     /// Reads every row of `app_settings`.
     LoadSettings,
     /// Writes one row of `app_settings`.
@@ -429,6 +434,7 @@ impl Command {
             Command::MemoryList { .. } => "memory_list",
             Command::MemoryRead { .. } => "memory_read",
             Command::MemorySave { .. } => "memory_save",
+            Command::ReadDroppedFile { .. } => "read_dropped_file",
             Command::LoadSettings => "load_settings",
             Command::SaveSetting { .. } => "save_setting",
         }

@@ -44,6 +44,11 @@ pub enum BackendError {
     SignIn(#[from] crate::domain::signin::SignInError),
     #[error(transparent)]
     ClaudeConfig(#[from] crate::domain::claude_config::ConfigError),
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl BackendError {
@@ -85,6 +90,7 @@ impl BackendError {
             BackendError::Account(_) => "account",
             BackendError::SignIn(_) => "sign_in",
             BackendError::ClaudeConfig(error) => error.kind(),
+            BackendError::ReadFile { .. } => "io",
             BackendError::Mcp(error) => match error {
                 crate::domain::mcp::McpError::NotFound { .. } => "not_found",
                 crate::domain::mcp::McpError::Exists { .. } => "exists",

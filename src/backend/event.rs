@@ -140,6 +140,11 @@ pub enum Output {
         key: String,
         value: String,
     },
+    /// A dropped file's bytes.
+    FileRead {
+        path: std::path::PathBuf,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Structured facts about a failure that a screen can act on.

@@ -428,6 +428,17 @@ impl Backend {
             | Command::MemoryList { .. }
             | Command::MemoryRead { .. }
             | Command::MemorySave { .. }) => self.claude_config(command).await,
+            Command::ReadDroppedFile { path, max_bytes } => {
+                let read = path.clone();
+                let bytes = tokio::task::spawn_blocking(move || read_bounded(&read, max_bytes))
+                    .await
+                    .map_err(|error| BackendError::Task(error.to_string()))?
+                    .map_err(|source| BackendError::ReadFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                Ok(Output::FileRead { path, bytes })
+            }
             Command::AccountStatus => self.account_status().await.map(Output::Account),
             Command::SignInStart { open_browser } => self.sign_in_start(open_browser).await.map(Output::Account),
             Command::SignInCancel => {
@@ -454,6 +465,21 @@ impl Backend {
             .await
             .map_err(|error| BackendError::Task(error.to_string()))?
     }
+}
+
+/// Reads a whole file of at most `max_bytes` (checked while reading, so a file that grows is still bounded).
+fn read_bounded(path: &std::path::Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("it is larger than {} KiB", max_bytes / 1024),
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -112,3 +112,35 @@ fn drain_stops_at_the_budget_and_reports_what_remains() {
     assert_eq!(seen, 100);
     assert!(!more);
 }
+
+#[test]
+fn dropped_files_are_read_whole_or_refused_when_too_large() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+    let image = dir.path().join("shot.png");
+    std::fs::write(&image, vec![7u8; 4096]).unwrap();
+    let read = runtime.block_on(backend.execute(Command::ReadDroppedFile {
+        path: image.clone(),
+        max_bytes: 4096,
+    }));
+    match read {
+        Ok(Output::FileRead { path, bytes }) => assert_eq!((path, bytes.len()), (image.clone(), 4096)),
+        other => panic!("unexpected {other:?}"),
+    }
+    let refused = runtime
+        .block_on(backend.execute(Command::ReadDroppedFile {
+            path: image.clone(),
+            max_bytes: 4095,
+        }))
+        .unwrap_err();
+    assert!(refused.to_string().contains("larger than"), "{refused}");
+    assert!(refused.to_string().contains("shot.png"), "{refused}");
+    let missing = runtime
+        .block_on(backend.execute(Command::ReadDroppedFile {
+            path: dir.path().join("gone.png"),
+            max_bytes: 10,
+        }))
+        .unwrap_err();
+    assert_eq!(missing.kind(), "io");
+}

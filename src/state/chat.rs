@@ -123,6 +123,8 @@ pub struct ChatSession {
     pub dropped: usize,
     /// Images to send with the next prompt.
     pub attachments: Vec<Attachment>,
+    /// Dropped images being read, by the request reading each.
+    pub reading: Vec<RequestId>,
     /// The checkpoint timeline is open beside the conversation.
     pub show_timeline: bool,
     /// The session this tab branches off: its first prompt forks it (`--fork-session`).
@@ -357,6 +359,36 @@ impl ChatStore {
     }
 
     /// A run could not start.
+    /// A dropped image was read: it becomes an attachment of the tab that asked for it.
+    pub fn image_read(&mut self, request_id: RequestId, path: &std::path::Path, bytes: Vec<u8>) -> bool {
+        let Some(session) = self.sessions.values_mut().find(|s| s.reading.contains(&request_id)) else {
+            return false;
+        };
+        session.reading.retain(|r| *r != request_id);
+        match super::image_media_type(path) {
+            Some(media_type) => session.attachments.push(Attachment {
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                media_type: media_type.to_owned(),
+                bytes,
+            }),
+            None => session.error = Some(format!("{} is not a PNG, JPEG, GIF or WebP image", path.display())),
+        }
+        true
+    }
+
+    /// A dropped image could not be read: the tab says why.
+    pub fn image_failed(&mut self, request_id: RequestId, error: &str) -> bool {
+        let Some(session) = self.sessions.values_mut().find(|s| s.reading.contains(&request_id)) else {
+            return false;
+        };
+        session.reading.retain(|r| *r != request_id);
+        session.error = Some(error.to_owned());
+        true
+    }
+
     pub fn run_failed(&mut self, request_id: RequestId, error: &str) -> bool {
         let Some(session) = self
             .sessions
@@ -423,6 +455,33 @@ mod tests {
 
     fn feed(store: &mut ChatStore, run_id: RunId, json: &str) {
         store.apply_output(run_id, message(json), Arc::from(json));
+    }
+
+    #[test]
+    fn a_read_image_reaches_the_tab_that_dropped_it() {
+        let mut store = ChatStore::default();
+        let mut shown = ChatSession::new("New chat", "/p");
+        shown.reading = vec![4, 5];
+        store.sessions.insert(1, shown);
+        store.sessions.insert(2, ChatSession::new("Other", "/q"));
+        assert!(store.image_read(4, std::path::Path::new("/d/shot.PNG"), vec![1, 2, 3]));
+        assert!(store.image_failed(5, "cannot read /d/b.png: it is larger than 5120 KiB"));
+        assert!(
+            !store.image_read(4, std::path::Path::new("/d/shot.png"), vec![]),
+            "answered once"
+        );
+        let session = &store.sessions[&1];
+        assert_eq!(session.attachments.len(), 1);
+        assert_eq!(
+            (
+                session.attachments[0].name.as_str(),
+                session.attachments[0].media_type.as_str()
+            ),
+            ("shot.PNG", "image/png")
+        );
+        assert!(session.error.as_deref().is_some_and(|e| e.contains("larger than")));
+        assert!(session.reading.is_empty());
+        assert!(store.sessions[&2].attachments.is_empty());
     }
 
     fn store_with_run() -> ChatStore {

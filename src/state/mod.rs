@@ -88,6 +88,7 @@ impl Stores {
                 };
                 let handled = match &output {
                     Output::RunStarted { run_id, .. } => self.chat.run_started(request_id, *run_id),
+                    Output::FileRead { path, bytes } => self.chat.image_read(request_id, path, bytes.clone()),
                     Output::Installations(found) => self.claude.finish(request_id, found.clone()),
                     Output::Processes(list) => self.processes.finish(request_id, list.clone()),
                     Output::Agents(_)
@@ -150,6 +151,7 @@ impl Stores {
             } => {
                 if !self.storage.apply_failure(request_id, &error, &detail)
                     && !self.chat.run_failed(request_id, &error)
+                    && !self.chat.image_failed(request_id, &error)
                     && !self.history.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
                     && !self.claude_config.apply_failure(request_id, &error, &detail)

@@ -39,7 +39,7 @@ pub fn ui(
     backend: &Backend,
 ) -> Option<String> {
     let mut retitle = None;
-    take_dropped_images(ui.ctx(), session);
+    take_dropped_images(ui.ctx(), session, backend);
     // Queued prompts go out, in order, once the turn before them ended.
     if !session.is_busy()
         && let Some(next) = session.queue.pop_front()
@@ -214,31 +214,18 @@ fn stop_run(session: &mut ChatSession, backend: &Backend) {
     }
 }
 
-/// Image files dropped on the window become attachments of the shown chat.
-fn take_dropped_images(ctx: &egui::Context, session: &mut ChatSession) {
+/// Image files dropped on the window become attachments of the shown chat (the backend reads them).
+fn take_dropped_images(ctx: &egui::Context, session: &mut ChatSession, backend: &Backend) {
     let dropped = ctx.input(|i| i.raw.dropped_files.clone());
     for file in dropped {
         let path = file.path().to_path_buf();
-        let Some(media_type) = image_media_type(&path) else {
-            continue;
-        };
-        let too_big = std::fs::metadata(&path)
-            .map(|m| m.len() > MAX_IMAGE_BYTES)
-            .unwrap_or(true);
-        if too_big {
-            session.error = Some(format!("{} is larger than 5 MB or unreadable", path.display()));
+        if image_media_type(&path).is_none() {
             continue;
         }
-        match std::fs::read(&path) {
-            Ok(bytes) => session.attachments.push(Attachment {
-                name: path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                media_type: media_type.to_owned(),
-                bytes,
-            }),
-            Err(error) => session.error = Some(format!("Cannot read {}: {error}", path.display())),
-        }
+        let request = backend.dispatch(Command::ReadDroppedFile {
+            path,
+            max_bytes: MAX_IMAGE_BYTES,
+        });
+        session.reading.push(request);
     }
 }
