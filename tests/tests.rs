@@ -4,6 +4,7 @@ mod support;
 
 mod agents;
 mod agents_ui;
+mod architecture;
 mod auth;
 mod chat;
 mod chat_ui;
