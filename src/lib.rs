@@ -1,19 +1,37 @@
 //! ANYON: a native desktop home for Claude Code.
 //!
-//! The shape: `main` parses the command line, builds the tokio runtime and either runs a headless
-//! subcommand ([`cli`]) or opens the window ([`app`]). Both front ends drive one [`backend::Backend`]:
-//! every action is a [`command::Command`], every result or stream line an [`event::Event`]. The window
-//! folds events into [`store`]s once per frame and draws [`ui`] screens from them; screens never touch
-//! the database, a process or a socket.
+//! `main` parses the command line, builds the tokio runtime and either runs a headless subcommand
+//! ([`cli`]) or opens the window ([`app`]). Both front ends drive one [`backend::Backend`]: every action
+//! is a [`backend::command::Command`], every result or stream line a [`backend::event::Event`]. The
+//! window folds events into the [`state`] stores once per frame and draws the [`ui`] screens from them.
 //!
-//! - [`claude`]: finding the Claude Code CLI and reading its stream-json.
-//! - [`db`]: SQLite (WAL, foreign keys), migrations from `migrations/`, storage queries.
-//! - [`instance`]: one running window; later starts hand their arguments to it.
-//! - [`paths`]: where data lives (`ANYON_HOME`).
-//! - [`mcp`]: Claude's MCP servers in its own files, and a real connection test.
-//! - [`logging`]: `tracing` to stderr and a rotating file.
-//! - [`auth`]: the auth server (accounts, tokens, per-user settings), embedded or `anyon serve`.
-//! - [`secrets`]: named secrets in the OS keychain, or an owner-only file without one.
+//! # Layers
+//!
+//! Each layer uses only those below it; `tests/architecture.rs` reads `src/` and fails when one does not.
+//!
+//! ```text
+//!   app  (the window)            cli  (the command line)     side by side; neither names the other
+//!    |                            |
+//!   ui   (screens)                |                          draw from stores, send requests; no I/O
+//!    |                            |
+//!   state  (stores fed by events; typed handovers)           no I/O
+//!    |
+//!   backend  (runs requests on the runtime; Command, Event)  maps domain reports onto app events
+//!    |
+//!   domain   claude, transcripts, agents, mcp, checkpoint,   own their types, errors and reports;
+//!            claude_config, db, auth_server, signin,         never name a layer above, nor egui;
+//!            secrets, process, instance                      no cycles between them
+//!    |
+//!   util     fs (atomic writes), paths, logging, net         names nothing else of the crate
+//! ```
+//!
+//! - [`app`]: the eframe application: drains events into stores, draws the shell, applies handovers.
+//! - [`cli`]: headless subcommands over the same backend, with `--json` output.
+//! - [`ui`]: one module per screen, plus the theme, widgets and shortcuts.
+//! - [`state`]: the window's stores, folded from events (pure, unit-tested); the screen list; handovers.
+//! - [`backend`]: executes commands on the tokio runtime and reports events.
+//! - [`domain`]: what ANYON knows and does (see its modules).
+//! - [`util`]: the foundation every layer may use.
 
 pub mod app;
 pub mod backend;
