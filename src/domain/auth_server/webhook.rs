@@ -28,10 +28,7 @@ pub enum WebhookError {
 /// The header value signing `body` at `timestamp` with `secret` (for senders and tests).
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let tag = mac(secret, timestamp, body).finalize().into_bytes();
-    format!(
-        "sha256={}",
-        tag.iter().map(|byte| format!("{byte:02x}")).collect::<String>()
-    )
+    format!("sha256={}", crate::util::hex::encode(&tag))
 }
 
 /// Checks the headers' values against `body` at `now`; the comparison takes constant time.

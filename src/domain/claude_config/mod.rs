@@ -144,7 +144,7 @@ impl Version {
     pub fn of(bytes: Option<&[u8]>) -> Self {
         match bytes {
             None => Version("absent".into()),
-            Some(bytes) => Version(Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()),
+            Some(bytes) => Version(crate::util::hex::encode(&Sha256::digest(bytes))),
         }
     }
 }
