@@ -403,8 +403,8 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                     format!(
                         "{} lines read · {} of {}",
                         viewer.lines.len(),
-                        bytes(viewer.next_offset),
-                        bytes(viewer.file_size)
+                        crate::util::fmt::bytes(viewer.next_offset),
+                        crate::util::fmt::bytes(viewer.file_size)
                     )
                 } else {
                     format!("{} lines read", viewer.lines.len())
@@ -501,14 +501,6 @@ pub fn money(cost: f64) -> String {
         "<$0.01".into()
     } else {
         format!("${cost:.2}")
-    }
-}
-
-fn bytes(n: u64) -> String {
-    match n {
-        0..1024 => format!("{n} B"),
-        1024..1_048_576 => format!("{:.0} KB", n as f64 / 1024.0),
-        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
     }
 }
 
