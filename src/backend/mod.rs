@@ -19,6 +19,7 @@ mod transcripts;
 
 pub use transcripts::to_range as to_usage_range;
 
+use crate::util::sync::RwLockExt;
 pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
 pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
 pub use error::BackendError;
@@ -175,7 +176,7 @@ impl Backend {
 
     /// Called by every sender after it sends, so the window wakes up for new events.
     pub fn set_repaint(&self, repaint: impl Fn() + Send + Sync + 'static) {
-        let mut slot = self.inner.sink.repaint.write().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.inner.sink.repaint.write_or_recover();
         *slot = Some(Arc::new(repaint));
     }
 
@@ -196,21 +197,14 @@ impl Backend {
 
     /// Sets variables added to the environment of every Claude process started from now on.
     pub fn set_child_env(&self, env: Vec<(OsString, OsString)>) {
-        *self.inner.child_env.write().unwrap_or_else(|p| p.into_inner()) = env;
+        *self.inner.child_env.write_or_recover() = env;
     }
 
     /// The variables for a Claude process: those set with [`Backend::set_child_env`], then the proxy and
     /// extra variables of ANYON's settings.
     pub(crate) fn child_env(&self) -> Vec<(OsString, OsString)> {
-        let mut env = self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone();
-        env.extend(
-            self.inner
-                .settings_env
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .cloned(),
-        );
+        let mut env = self.inner.child_env.read_or_recover().clone();
+        env.extend(self.inner.settings_env.read_or_recover().iter().cloned());
         env
     }
 
@@ -233,7 +227,7 @@ impl Backend {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        *self.inner.settings_env.write().unwrap_or_else(|p| p.into_inner()) = vars;
+        *self.inner.settings_env.write_or_recover() = vars;
     }
 
     /// Sets the SIGTERM-to-SIGKILL grace period from its setting (whole seconds).
@@ -246,11 +240,11 @@ impl Backend {
 
     /// Sets the `anyon` binary that hooks run (tests, where the running executable is the test binary).
     pub fn set_self_exe(&self, path: PathBuf) {
-        *self.inner.self_exe.write().unwrap_or_else(|p| p.into_inner()) = Some(path);
+        *self.inner.self_exe.write_or_recover() = Some(path);
     }
 
     pub(crate) fn self_exe(&self) -> Option<PathBuf> {
-        self.inner.self_exe.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner.self_exe.read_or_recover().clone()
     }
 
     /// Every Claude and agent process this backend started.

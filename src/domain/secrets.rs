@@ -15,6 +15,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::util::sync::LockExt;
 use serde::{Deserialize, Serialize};
 
 /// The environment variable choosing the store: `file`, or `auto` / `keychain` (the default).
@@ -235,7 +236,7 @@ impl SecretStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.file_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.file_lock.lock_or_recover()
     }
 
     fn remove_from_file(&self, name: &str) -> Result<bool, SecretError> {

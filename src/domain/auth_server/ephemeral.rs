@@ -2,6 +2,7 @@
 //! codes the callback page hands to the app (60 s). Bounded, so a flood of sign-in starts cannot grow it
 //! without end; taking an entry deletes it, and expired entries are never returned.
 
+use crate::util::sync::LockExt;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -30,7 +31,7 @@ impl<V> Ephemeral<V> {
     /// Keeps `value` under `key` for the map's lifetime; refuses when [`CAPACITY`] live entries are kept.
     pub fn insert(&self, key: String, value: V) -> Result<(), Full> {
         let now = Instant::now();
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock_or_recover();
         if entries.len() >= CAPACITY {
             entries.retain(|_, (deadline, _)| *deadline > now);
             if entries.len() >= CAPACITY {
@@ -43,7 +44,7 @@ impl<V> Ephemeral<V> {
 
     /// Removes and returns the value under `key` if it has not expired.
     pub fn take(&self, key: &str) -> Option<V> {
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock_or_recover();
         let (deadline, value) = entries.remove(key)?;
         (deadline > Instant::now()).then_some(value)
     }

@@ -9,6 +9,7 @@
 //! Everything the search reads from the environment comes in through [`DiscoveryInputs`], so tests run it
 //! against temporary directories. [`discover`] blocks (it runs processes): call it off the UI thread.
 
+use crate::util::sync::LockExt;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -542,6 +543,6 @@ impl ClaudeBinaryCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Discovery>>> {
         // A panic while searching leaves at worst a stale or empty slot: keep using it.
-        self.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slot.lock_or_recover()
     }
 }

@@ -14,6 +14,7 @@ pub mod scheme;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::util::sync::LockExt;
 pub use client::{AuthClient, ClientError, LoginStart, Plan, Profile};
 pub use link::{CallbackLink, LinkError};
 
@@ -164,7 +165,7 @@ impl SignIn {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
-        self.attempt.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.attempt.lock_or_recover()
     }
 }
 
