@@ -228,15 +228,9 @@ pub fn install_secret(dir: &Path) -> Result<Vec<u8>, AuthError> {
         Err(source) if source.kind() == std::io::ErrorKind::NotFound => {}
         Err(source) => return Err(error(source)),
     }
-    let secret = random_token(32);
+    let secret = crate::util::hex::random(32).map_err(error)?;
     crate::util::fs::write_atomic_private(&path, secret.as_bytes()).map_err(error)?;
     Ok(secret.into_bytes())
-}
-
-/// `bytes` random bytes from the OS, hex-encoded.
-pub fn random_token(bytes: usize) -> String {
-    // The OS generator failing leaves no safe fallback; abort loudly rather than hand out weak secrets.
-    crate::util::hex::random(bytes).expect("the operating system's random number generator failed")
 }
 
 /// Seconds since the Unix epoch.
