@@ -247,7 +247,10 @@ async fn probe_stdio(server: &McpServer, cwd: Option<&Path>, timeout: Duration) 
 async fn stop(child: &mut tokio::process::Child) {
     #[cfg(unix)]
     if let (Some(pid), Ok(None)) = (child.id(), child.try_wait()) {
-        // SAFETY: kill(2) with a negative pid signals the process group the child leads (process_group(0)).
+        // SAFETY: kill(2) takes no pointers and has no memory-safety preconditions; a negative pid signals
+        // the process group the child leads (spawned with process_group(0)), and the child is not yet reaped,
+        // so the group id cannot have been reused.
+        #[allow(unsafe_code)]
         unsafe {
             libc::kill(-(pid as i32), libc::SIGKILL);
         }
@@ -515,6 +518,7 @@ async fn sse_handshake(url: &str, headers: http::HeaderMap) -> Result<Found, Pro
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
