@@ -280,6 +280,7 @@ fn not_found_message(discovery: &Discovery) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod hook_tests {
     use super::hook_command;
 

@@ -251,6 +251,7 @@ async fn read_handover(read: impl tokio::io::AsyncRead + Unpin) -> std::io::Resu
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

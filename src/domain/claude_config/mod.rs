@@ -436,4 +436,5 @@ fn set_path(root: &mut Map<String, Value>, key: &str, value: Option<Value>) -> R
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

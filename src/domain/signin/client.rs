@@ -271,6 +271,7 @@ pub fn decode_picture(bytes: &[u8]) -> Result<egui::ColorImage, ClientError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

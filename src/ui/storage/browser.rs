@@ -279,6 +279,7 @@ fn with_dry_run(command: &Command, dry_run: bool) -> Command {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

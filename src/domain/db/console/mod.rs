@@ -274,6 +274,7 @@ pub(crate) fn read_row(row: &rusqlite::Row<'_>, width: usize) -> rusqlite::Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
