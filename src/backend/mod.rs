@@ -19,7 +19,6 @@ mod transcripts;
 
 pub use transcripts::to_range as to_usage_range;
 
-use crate::util::sync::RwLockExt;
 pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
 pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
 pub use error::BackendError;
@@ -45,6 +44,7 @@ use crate::domain::claude::run::RunInput;
 use crate::domain::db::{self, Db};
 use crate::domain::process::{ProcessRegistry, RunId};
 use crate::util::paths::DataPaths;
+use crate::util::sync::RwLockExt;
 
 /// How many events may wait for the window before senders have to wait: a chatty child
 /// process then slows down instead of growing memory without bound.

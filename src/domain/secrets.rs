@@ -15,8 +15,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::util::sync::LockExt;
 use serde::{Deserialize, Serialize};
+
+use crate::util::sync::LockExt;
 
 /// The environment variable choosing the store: `file`, or `auto` / `keychain` (the default).
 pub const SECRET_STORE_ENV: &str = "ANYON_SECRET_STORE";

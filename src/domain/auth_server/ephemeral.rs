@@ -2,10 +2,11 @@
 //! codes the callback page hands to the app (60 s). Bounded, so a flood of sign-in starts cannot grow it
 //! without end; taking an entry deletes it, and expired entries are never returned.
 
-use crate::util::sync::LockExt;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::util::sync::LockExt;
 
 /// Entries one map holds at most.
 pub const CAPACITY: usize = 10_000;

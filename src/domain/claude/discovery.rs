@@ -9,12 +9,13 @@
 //! Everything the search reads from the environment comes in through [`DiscoveryInputs`], so tests run it
 //! against temporary directories. [`discover`] blocks (it runs processes): call it off the UI thread.
 
-use crate::util::sync::LockExt;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::util::sync::LockExt;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

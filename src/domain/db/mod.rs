@@ -13,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::util::sync::LockExt;
+
 pub use migrate::{MIGRATIONS, Migration, latest_version, migrate};
 
 /// How long a connection waits for another one's lock before giving up.

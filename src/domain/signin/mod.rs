@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::util::sync::LockExt;
+
 pub use client::{AuthClient, ClientError, LoginStart, Plan, Profile};
 pub use link::{CallbackLink, LinkError};
 
