@@ -274,7 +274,9 @@ fn contains_path(text: &str, needle: &str) -> bool {
     text.match_indices(needle).any(|(at, _)| {
         let before = text[..at].chars().last();
         let after = text[at + needle.len()..].chars().next();
-        !before.is_some_and(|c| word(c) || c == ':') && !(needle.ends_with(word) && after.is_some_and(word))
+        let starts_a_name = !before.is_some_and(|c| word(c) || c == ':');
+        let ends_a_name = !needle.ends_with(word) || !after.is_some_and(word);
+        starts_a_name && ends_a_name
     })
 }
 

@@ -1,4 +1,5 @@
 //! ANYON's integration tests, in one binary to keep link time low.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -48,6 +48,7 @@ pub fn icon_data() -> egui::IconData {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     #[test]
     fn icon_has_transparent_corners_and_an_opaque_middle() {

@@ -12,6 +12,7 @@ use crate::domain::agents::{Agent, PromptMode};
 use crate::domain::claude::run::{self, RunExtras, RunOptions};
 use crate::domain::claude::stream::InputBlock;
 use crate::domain::process::RunKind;
+use crate::util::sync::LockExt;
 
 /// Lines of a recorded run read back at most.
 const MAX_OUTPUT_LINES: usize = 50_000;
@@ -63,13 +64,7 @@ impl Backend {
                 interactive,
             } => self.start_agent(agent_id, project_path, task, model, interactive).await,
             Command::KillAgentSession { agent_run_id } => {
-                let run_id = self
-                    .inner
-                    .agent_runs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(&agent_run_id)
-                    .copied();
+                let run_id = self.inner.agent_runs.lock_or_recover().get(&agent_run_id).copied();
                 match run_id {
                     Some(run_id) if self.inner.processes.cancel(run_id).await => Ok(Output::Delivered),
                     _ => Err(BackendError::NoSuchRun(agent_run_id as u64)),
@@ -214,15 +209,10 @@ impl Backend {
         self.blocking(move |db| Ok(table::mark_running(&db.writer(), agent_run_id, pid)?))
             .await?;
         self.publish_run(agent_run_id).await;
-        self.inner
-            .agent_runs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(agent_run_id, run_id);
+        self.inner.agent_runs.lock_or_recover().insert(agent_run_id, run_id);
         self.inner
             .run_inputs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_or_recover()
             .insert(run_id, started.input.clone());
         let backend = self.clone();
         let finished = started.finished;
@@ -256,18 +246,8 @@ impl Backend {
                     outcome.metrics.clone(),
                 )
                 .await;
-            backend
-                .inner
-                .agent_runs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&agent_run_id);
-            backend
-                .inner
-                .run_inputs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&run_id);
+            backend.inner.agent_runs.lock_or_recover().remove(&agent_run_id);
+            backend.inner.run_inputs.lock_or_recover().remove(&run_id);
         });
         Ok(Output::AgentRunStarted {
             agent_run_id,

@@ -11,6 +11,7 @@ use crate::domain::claude::run::{self, RunInput, RunOptions, SessionChoice};
 use crate::domain::claude::stream::InputBlock;
 use crate::domain::db;
 use crate::domain::process::RunKind;
+use crate::util::sync::LockExt;
 
 /// `app_settings` key of the `claude` binary the person picked.
 pub const CLAUDE_PATH_KEY: &str = "claude.binary_path";
@@ -21,7 +22,7 @@ impl Backend {
             Command::ExecuteClaudeCode(request) => {
                 let session = match &request.resume_session {
                     Some(id) => SessionChoice::Resume(id.clone()),
-                    None => SessionChoice::NewWithId(run::new_session_id()),
+                    None => SessionChoice::NewWithId(run::new_session_id()?),
                 };
                 self.start_chat(request, session).await
             }
@@ -76,7 +77,7 @@ impl Backend {
     }
 
     fn run_input(&self, run_id: u64) -> Result<tokio::sync::mpsc::Sender<RunInput>, BackendError> {
-        let inputs = self.inner.run_inputs.lock().unwrap_or_else(|p| p.into_inner());
+        let inputs = self.inner.run_inputs.lock_or_recover();
         inputs.get(&run_id).cloned().ok_or(BackendError::NoSuchRun(run_id))
     }
 
@@ -161,8 +162,7 @@ impl Backend {
         .await?;
         self.inner
             .run_inputs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_or_recover()
             .insert(started.run_id, started.input.clone());
         // The owner drops its receiver when the run ends; then the route is no longer needed.
         let backend = self.clone();
@@ -179,11 +179,7 @@ impl Backend {
 
     /// Forgets the input channel of a run that ended.
     fn forget_run(&self, run_id: u64) {
-        self.inner
-            .run_inputs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&run_id);
+        self.inner.run_inputs.lock_or_recover().remove(&run_id);
     }
 }
 
@@ -284,6 +280,7 @@ fn not_found_message(discovery: &Discovery) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod hook_tests {
     use super::hook_command;
 

@@ -8,21 +8,17 @@ use crate::backend::event::Output;
 use crate::domain::claude_config::commands::{self, CommandScope, SlashCommand};
 use crate::domain::claude_config::memory;
 use crate::domain::claude_config::{ConfigError, ConfigSnapshot, SettingsFile, SettingsView, settings_path};
+use crate::util::sync::RwLockExt;
 
 impl Backend {
     /// Reads and writes Claude's user settings, commands and memory in this folder instead of
     /// `$CLAUDE_CONFIG_DIR` or `~/.claude` (tests).
     pub fn set_claude_config_dir(&self, path: PathBuf) {
-        *self.inner.claude_config_dir.write().unwrap_or_else(|p| p.into_inner()) = Some(path);
+        *self.inner.claude_config_dir.write_or_recover() = Some(path);
     }
 
     pub(crate) fn claude_config_dir(&self) -> Result<PathBuf, ConfigError> {
-        let dir = self
-            .inner
-            .claude_config_dir
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let dir = self.inner.claude_config_dir.read_or_recover().clone();
         dir.ok_or(ConfigError::NoHome)
     }
 

@@ -1,7 +1,6 @@
 //! The Storage commands: the app's tables, paging, edits, SQL with cancel, export, history.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::InterruptHandle;
 
@@ -9,6 +8,7 @@ use super::{Backend, BackendError};
 use crate::backend::command::{Command, RequestId};
 use crate::backend::event::Output;
 use crate::domain::db::{self, console};
+use crate::util::sync::LockExt;
 
 /// `app_settings` key of the SQL editor's history (a JSON array, newest first).
 pub const HISTORY_KEY: &str = "storage.sql_history";
@@ -114,7 +114,7 @@ impl Backend {
 
     /// Records a running statement; false when a cancel for it already arrived.
     fn register_sql(&self, request_id: RequestId, handle: InterruptHandle) -> bool {
-        let mut running = self.inner.running_sql.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = self.inner.running_sql.lock_or_recover();
         if matches!(running.remove(&request_id), Some(SqlSlot::CancelRequested)) {
             return false;
         }
@@ -123,16 +123,12 @@ impl Backend {
     }
 
     fn unregister_sql(&self, request_id: RequestId) {
-        self.inner
-            .running_sql
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&request_id);
+        self.inner.running_sql.lock_or_recover().remove(&request_id);
     }
 
     /// Interrupts a running statement, or marks it to stop as soon as it starts.
     fn cancel_sql(&self, request_id: RequestId) -> bool {
-        let mut running = self.inner.running_sql.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = self.inner.running_sql.lock_or_recover();
         match running.get(&request_id) {
             Some(SqlSlot::Running(handle)) => {
                 handle.interrupt();
@@ -156,26 +152,7 @@ fn export_to_file<T>(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<T, console::StorageError>,
 ) -> Result<T, BackendError> {
-    let partial = partial_path(path);
-    let result = (|| {
-        let file = std::fs::File::create(&partial).map_err(console::StorageError::Io)?;
-        let mut out = std::io::BufWriter::new(file);
-        let value = write(&mut out)?;
-        out.flush().map_err(console::StorageError::Io)?;
-        out.get_ref().sync_all().map_err(console::StorageError::Io)?;
-        std::fs::rename(&partial, path).map_err(console::StorageError::Io)?;
-        Ok(value)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result.map_err(BackendError::Storage)
-}
-
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
+    crate::util::fs::write_atomic_with(path, crate::util::fs::Mode::Keep, write).map_err(BackendError::Storage)
 }
 
 /// The history, newest first; an unreadable value counts as empty.

@@ -16,6 +16,7 @@ use crate::domain::claude::credentials::{
     self, API_KEY_ENV, API_KEY_SECRET, CHECK_TIMEOUT, ClaudeAuthReport, CliAuthStatus, KeyInUse, SavedKey,
 };
 use crate::domain::secrets::{Secret, SecretError, SecretStore, Stored};
+use crate::util::sync::RwLockExt;
 
 /// Limit for one call to the secrets store.
 const STORE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -23,12 +24,12 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(15);
 impl Backend {
     /// The secrets store (keychain or file) this backend keeps keys in.
     pub fn secrets(&self) -> Arc<SecretStore> {
-        self.inner.secrets.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner.secrets.read_or_recover().clone()
     }
 
     /// Replaces the secrets store (tests, which must not touch the person's keychain).
     pub fn set_secret_store(&self, store: SecretStore) {
-        *self.inner.secrets.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(store);
+        *self.inner.secrets.write_or_recover() = Arc::new(store);
     }
 
     pub(super) async fn claude_auth(&self, command: Command) -> Result<Output, BackendError> {

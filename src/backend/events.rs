@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::backend::event::Event;
+use crate::util::sync::RwLockExt;
 
 pub(super) type RepaintFn = Arc<dyn Fn() + Send + Sync>;
 
@@ -50,11 +51,7 @@ impl EventSink {
     }
 
     fn request_repaint(&self) {
-        let repaint = self
-            .repaint
-            .read()
-            .map(|guard| guard.clone())
-            .unwrap_or_else(|p| p.into_inner().clone());
+        let repaint = self.repaint.read_or_recover().clone();
         if let Some(repaint) = repaint {
             repaint();
         }

@@ -6,15 +6,16 @@ use super::{Backend, BackendError};
 use crate::backend::command::{Command, McpImportSource, McpScope};
 use crate::backend::event::Output;
 use crate::domain::mcp::{self, McpError, McpFiles, import};
+use crate::util::sync::RwLockExt;
 
 impl Backend {
     /// Reads and writes MCP servers in this `.claude.json` instead of Claude's (tests).
     pub fn set_claude_json(&self, path: PathBuf) {
-        *self.inner.claude_json.write().unwrap_or_else(|p| p.into_inner()) = Some(path);
+        *self.inner.claude_json.write_or_recover() = Some(path);
     }
 
     fn mcp_files(&self) -> Result<McpFiles, BackendError> {
-        let path = self.inner.claude_json.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let path = self.inner.claude_json.read_or_recover().clone();
         Ok(McpFiles::new(path.ok_or(McpError::NoHome)?))
     }
 

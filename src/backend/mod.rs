@@ -44,6 +44,7 @@ use crate::domain::claude::run::RunInput;
 use crate::domain::db::{self, Db};
 use crate::domain::process::{ProcessRegistry, RunId};
 use crate::util::paths::DataPaths;
+use crate::util::sync::RwLockExt;
 
 /// How many events may wait for the window before senders have to wait: a chatty child
 /// process then slows down instead of growing memory without bound.
@@ -178,7 +179,7 @@ impl Backend {
 
     /// Called by every sender after it sends, so the window wakes up for new events.
     pub fn set_repaint(&self, repaint: impl Fn() + Send + Sync + 'static) {
-        let mut slot = self.inner.sink.repaint.write().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.inner.sink.repaint.write_or_recover();
         *slot = Some(Arc::new(repaint));
     }
 
@@ -199,21 +200,14 @@ impl Backend {
 
     /// Sets variables added to the environment of every Claude process started from now on.
     pub fn set_child_env(&self, env: Vec<(OsString, OsString)>) {
-        *self.inner.child_env.write().unwrap_or_else(|p| p.into_inner()) = env;
+        *self.inner.child_env.write_or_recover() = env;
     }
 
     /// The variables for a Claude process: those set with [`Backend::set_child_env`], then the proxy and
     /// extra variables of ANYON's settings.
     pub(crate) fn child_env(&self) -> Vec<(OsString, OsString)> {
-        let mut env = self.inner.child_env.read().unwrap_or_else(|p| p.into_inner()).clone();
-        env.extend(
-            self.inner
-                .settings_env
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .iter()
-                .cloned(),
-        );
+        let mut env = self.inner.child_env.read_or_recover().clone();
+        env.extend(self.inner.settings_env.read_or_recover().iter().cloned());
         env
     }
 
@@ -236,7 +230,7 @@ impl Backend {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        *self.inner.settings_env.write().unwrap_or_else(|p| p.into_inner()) = vars;
+        *self.inner.settings_env.write_or_recover() = vars;
     }
 
     /// Sets the SIGTERM-to-SIGKILL grace period from its setting (whole seconds).
@@ -249,11 +243,11 @@ impl Backend {
 
     /// Sets the `anyon` binary that hooks run (tests, where the running executable is the test binary).
     pub fn set_self_exe(&self, path: PathBuf) {
-        *self.inner.self_exe.write().unwrap_or_else(|p| p.into_inner()) = Some(path);
+        *self.inner.self_exe.write_or_recover() = Some(path);
     }
 
     pub(crate) fn self_exe(&self) -> Option<PathBuf> {
-        self.inner.self_exe.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner.self_exe.read_or_recover().clone()
     }
 
     /// Every Claude and agent process this backend started.
@@ -483,4 +477,5 @@ fn read_bounded(path: &std::path::Path, max_bytes: u64) -> std::io::Result<Vec<u
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

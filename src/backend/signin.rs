@@ -4,6 +4,7 @@
 use super::{Backend, BackendError};
 use crate::domain::secrets::Secret;
 use crate::domain::signin::{AccountView, AuthClient, ClientError};
+use crate::util::sync::RwLockExt;
 
 /// The name the sign-in token is kept under in the secret store.
 pub const TOKEN_SECRET: &str = "anyon-auth-token";
@@ -13,12 +14,12 @@ pub const AUTH_URL_ENV: &str = "ANYON_AUTH_URL";
 impl Backend {
     /// Talks to the auth server at `url` instead of `ANYON_AUTH_URL` or the embedded one (tests).
     pub fn set_auth_server(&self, url: &str) {
-        *self.inner.auth_server.write().unwrap_or_else(|p| p.into_inner()) = Some(url.trim_end_matches('/').to_owned());
+        *self.inner.auth_server.write_or_recover() = Some(url.trim_end_matches('/').to_owned());
     }
 
     /// The auth server this app talks to: `ANYON_AUTH_URL`, else the embedded one.
     pub fn auth_server(&self) -> Result<String, BackendError> {
-        if let Some(url) = self.inner.auth_server.read().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(url) = self.inner.auth_server.read_or_recover().clone() {
             return Ok(url);
         }
         if let Some(url) = std::env::var(AUTH_URL_ENV).ok().filter(|url| !url.trim().is_empty()) {

@@ -14,6 +14,7 @@ use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{self, Range, Zone};
 use crate::domain::transcripts::snapshot;
 use crate::domain::transcripts::watch::TranscriptWatcher;
+use crate::util::sync::LockExt;
 
 /// The index's state inside the backend.
 pub(super) struct HistoryState {
@@ -43,20 +44,16 @@ impl HistoryState {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl Backend {
     /// Reads Claude's transcripts from `root` instead of `$CLAUDE_CONFIG_DIR/projects` (tests).
     pub fn set_projects_root(&self, root: PathBuf) {
-        *lock(&self.inner.history.root) = Some(root);
-        *lock(&self.inner.history.catalog) = None;
+        *self.inner.history.root.lock_or_recover() = Some(root);
+        *self.inner.history.catalog.lock_or_recover() = None;
     }
 
     /// The folder the index reads.
     pub fn projects_root(&self) -> Option<PathBuf> {
-        lock(&self.inner.history.root).clone()
+        self.inner.history.root.lock_or_recover().clone()
     }
 
     /// The person's price table file.
@@ -84,7 +81,7 @@ impl Backend {
                         tracing::warn!(%error, "transcript rescan failed");
                     }
                 }) {
-                    Ok(watcher) => *lock(&backend.inner.history.watcher) = Some(watcher),
+                    Ok(watcher) => *backend.inner.history.watcher.lock_or_recover() = Some(watcher),
                     Err(error) => tracing::warn!(%error, root = %root.display(), "cannot watch the transcripts"),
                 }
             }
@@ -114,9 +111,9 @@ impl Backend {
             && let Some(catalog) = snapshot::load(&self.snapshot_path(), &key, &prices)
         {
             tracing::debug!(elapsed = ?started.elapsed(), "catalog shown from the snapshot");
-            *lock(&self.inner.history.saving) = Some(key);
+            *self.inner.history.saving.lock_or_recover() = Some(key);
             let catalog = Arc::new(catalog);
-            *lock(&self.inner.history.catalog) = Some(catalog.clone());
+            *self.inner.history.catalog.lock_or_recover() = Some(catalog.clone());
             self.sink().try_send(Event::HistoryUpdated(catalog));
             return;
         }
@@ -138,7 +135,7 @@ impl Backend {
     /// Stops a running scan (app exit).
     pub fn stop_history(&self) {
         self.inner.history.stop.store(true, Ordering::Relaxed);
-        lock(&self.inner.history.watcher).take();
+        self.inner.history.watcher.lock_or_recover().take();
     }
 
     fn index_connection(&self) -> Result<rusqlite::Connection, BackendError> {
@@ -165,13 +162,13 @@ impl Backend {
         let key = snapshot::key(&loaded.fingerprint, &prices);
         let catalog = Arc::new(Catalog::build(loaded, &prices));
         tracing::debug!(elapsed = ?started.elapsed(), "catalog built");
-        *lock(&self.inner.history.catalog) = Some(catalog.clone());
+        *self.inner.history.catalog.lock_or_recover() = Some(catalog.clone());
         self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
         // The next start shows this at once; written off this thread (tens of milliseconds).
         let (saved, path) = (catalog.clone(), self.snapshot_path());
         let saving = self.inner.history.saving.clone();
         self.runtime().spawn_blocking(move || {
-            let mut on_disk = lock(&saving);
+            let mut on_disk = saving.lock_or_recover();
             // A start with nothing changed publishes what its snapshot already says.
             if on_disk.as_deref() == Some(key.as_str()) {
                 return;
@@ -190,7 +187,7 @@ impl Backend {
         let state = &self.inner.history;
         let Ok(_guard) = state.scanning.try_lock() else {
             state.dirty.store(true, Ordering::Relaxed);
-            let _wait = lock(&state.scanning);
+            let _wait = state.scanning.lock_or_recover();
             return Ok(ScanStats::default());
         };
         let mut total = ScanStats::default();
@@ -202,7 +199,7 @@ impl Backend {
             let mut conn = self.index_connection()?;
             let sink = self.sink();
             // None yet, or only the snapshot: the index is loaded after the scan.
-            let partial = lock(&state.catalog).as_ref().is_none_or(|c| c.partial);
+            let partial = state.catalog.lock_or_recover().as_ref().is_none_or(|c| c.partial);
             let (stats, kept) = index::scan(&mut conn, &root, &state.stop, true, |progress| {
                 sink.try_send(Event::HistoryProgress(progress));
             })
@@ -233,10 +230,10 @@ impl Backend {
 
     /// The current catalog, scanning first when asked (the CLI) or when there is none yet.
     fn catalog(&self, fresh: bool) -> Result<Arc<Catalog>, BackendError> {
-        if fresh || lock(&self.inner.history.catalog).is_none() {
+        if fresh || self.inner.history.catalog.lock_or_recover().is_none() {
             self.refresh_history()?;
         }
-        match lock(&self.inner.history.catalog).clone() {
+        match self.inner.history.catalog.lock_or_recover().clone() {
             Some(c) => Ok(c),
             None => self.publish_from_index(),
         }

@@ -147,8 +147,11 @@ struct EchoOff {
 impl EchoOff {
     fn new() -> Self {
         #[cfg(unix)]
+        #[allow(unsafe_code)]
         {
-            // SAFETY: tcgetattr/tcsetattr on stdin with a termios the call fills in; failure leaves echo on.
+            // SAFETY: `termios` is plain C data, so all zeroes is a valid value; tcgetattr and tcsetattr
+            // only read and write the local `attrs` through a pointer valid for the call, on stdin, which
+            // the process owns for its whole life. A failure returns early and leaves echo on.
             unsafe {
                 let mut attrs: libc::termios = std::mem::zeroed();
                 if libc::tcgetattr(libc::STDIN_FILENO, &mut attrs) != 0 {
@@ -170,8 +173,10 @@ impl EchoOff {
 impl Drop for EchoOff {
     fn drop(&mut self) {
         #[cfg(unix)]
+        #[allow(unsafe_code)]
         if let Some(saved) = &self.saved {
-            // SAFETY: restores the attributes read in `new`.
+            // SAFETY: restores the attributes read in `new`: `saved` is a valid termios that tcsetattr only
+            // reads, through a reference that outlives the call.
             unsafe {
                 libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
             }

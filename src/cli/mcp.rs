@@ -371,23 +371,24 @@ fn here(servers: Vec<McpServer>, place: &Place) -> Vec<McpServer> {
 
 /// The one server named `name` that applies here (in `scope` when given).
 fn find_one(backend: &Backend, name: &str, scope: Option<McpScope>, place: &Place) -> Result<McpServer, BackendError> {
-    let found: Vec<McpServer> = here(servers(backend, place)?, place)
+    let mut found: Vec<McpServer> = here(servers(backend, place)?, place)
         .into_iter()
         .filter(|s| s.name == name && scope.is_none_or(|scope| s.scope == scope))
         .collect();
-    match found.len() {
-        0 => Err(McpError::NotFound {
-            name: name.to_owned(),
-            scope: scope.unwrap_or(McpScope::Local),
-        }
-        .into()),
-        1 => Ok(found.into_iter().next().expect("one")),
-        _ => Err(McpError::Import(format!(
+    if found.len() > 1 {
+        return Err(McpError::Import(format!(
             "{name} exists in more than one scope ({}); choose one with --scope",
             found.iter().map(|s| s.scope.as_str()).collect::<Vec<_>>().join(", ")
         ))
-        .into()),
+        .into());
     }
+    found.pop().ok_or_else(|| {
+        McpError::NotFound {
+            name: name.to_owned(),
+            scope: scope.unwrap_or(McpScope::Local),
+        }
+        .into()
+    })
 }
 
 fn list(backend: &Backend, place: &Place, name: Option<String>, reveal: bool) -> i32 {

@@ -237,6 +237,7 @@ pub(crate) fn write_json_line(out: &mut dyn Write, value: &impl serde::Serialize
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -199,6 +199,7 @@ fn plain_cell(value: &SqlValue) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -258,6 +258,7 @@ async fn read_handover<M: DeserializeOwned>(read: impl tokio::io::AsyncRead + Un
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

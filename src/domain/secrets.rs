@@ -17,6 +17,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::util::sync::LockExt;
+
 /// The environment variable choosing the store: `file`, or `auto` / `keychain` (the default).
 pub const SECRET_STORE_ENV: &str = "ANYON_SECRET_STORE";
 
@@ -235,7 +237,7 @@ impl SecretStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.file_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.file_lock.lock_or_recover()
     }
 
     fn remove_from_file(&self, name: &str) -> Result<bool, SecretError> {
@@ -340,6 +342,7 @@ mod keychain {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

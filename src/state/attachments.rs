@@ -38,6 +38,7 @@ pub fn image_media_type(path: &std::path::Path) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -441,6 +441,7 @@ pub fn default_project(last: Option<&str>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::domain::claude::stream::ParsedLine;

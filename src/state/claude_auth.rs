@@ -63,6 +63,7 @@ impl ClaudeAuthStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::domain::claude::credentials::SavedKey;

@@ -262,6 +262,7 @@ impl McpStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::domain::mcp::probe::ProbeFailure;

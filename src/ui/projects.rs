@@ -403,8 +403,8 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                     format!(
                         "{} lines read · {} of {}",
                         viewer.lines.len(),
-                        bytes(viewer.next_offset),
-                        bytes(viewer.file_size)
+                        crate::util::fmt::bytes(viewer.next_offset),
+                        crate::util::fmt::bytes(viewer.file_size)
                     )
                 } else {
                     format!("{} lines read", viewer.lines.len())
@@ -504,14 +504,6 @@ pub fn money(cost: f64) -> String {
     }
 }
 
-fn bytes(n: u64) -> String {
-    match n {
-        0..1024 => format!("{n} B"),
-        1024..1_048_576 => format!("{:.0} KB", n as f64 / 1024.0),
-        _ => format!("{:.1} MB", n as f64 / 1_048_576.0),
-    }
-}
-
 /// `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`, as the person would type it.
 fn claude_projects_dir() -> String {
     crate::domain::transcripts::projects_root()
@@ -520,6 +512,7 @@ fn claude_projects_dir() -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

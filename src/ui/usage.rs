@@ -333,9 +333,7 @@ fn table_ui(ui: &mut Ui, store: &HistoryStore, rows: &[Group]) {
 
 fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Backend) {
     if store.export_dir.is_empty() {
-        store.export_dir = directories::UserDirs::new()
-            .and_then(|d| d.download_dir().map(|p| p.to_path_buf()))
-            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()))
+        store.export_dir = crate::util::paths::downloads_dir()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
     }

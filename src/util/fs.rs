@@ -1,77 +1,165 @@
 //! File writes that a crash or a full disk cannot leave half done.
+//!
+//! Every write goes the same way: a temporary file with a random name is created (exclusively) beside
+//! the target, written, flushed and synced, given its mode, renamed over the target, and then the folder
+//! is synced (Unix) so the rename itself survives a crash. Readers see the old file or the new one, never
+//! part of one. On failure the temporary file is removed and the target is untouched.
 
-use std::io::Write;
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` through a temporary file beside it, flushed to disk, then renamed over
-/// `path`: readers see the old file or the new one, never part of one. On failure the temporary file
-/// is removed and `path` is untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_through_partial(path, bytes, &std::fs::OpenOptions::new(), |_| Ok(()))
+/// Which permissions the written file ends up with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// An existing file's mode is kept; a new file gets the process default (the umask decides).
+    Keep,
+    /// An existing file's mode is kept; a new file gets this mode (Unix), e.g. 0o600 for a file someone
+    /// else owns that may hold secrets.
+    KeepOr(u32),
+    /// Always this mode (Unix), whatever the old file had: secrets (0o600), restored checkpoints.
+    Set(u32),
 }
 
-/// [`write_atomic`] for secrets: the temporary file is created owner-only (0600) on Unix, so the bytes are
-/// never readable by others, not even between creating the file and changing its mode.
+/// Writes `bytes` to `path` atomically; an existing file's mode is kept.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, Mode::Keep, |out| out.write_all(bytes))
+}
+
+/// [`write_atomic`] for secrets: the file is owner-only (0600) on Unix, and so is the temporary file from
+/// the moment it exists, so the bytes are never readable by others.
 pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    write_through_partial(path, bytes, &options, |_| Ok(()))
+    write_atomic_with(path, Mode::Set(0o600), |out| out.write_all(bytes))
 }
 
 /// [`write_atomic`] for a file someone else owns (Claude's `.claude.json`): the new file gets the old one's
-/// permissions, or owner-only (0600) when there was none, before it replaces the old one.
+/// permissions, or owner-only (0600) when there was none.
 pub fn write_atomic_keep_mode(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let old = std::fs::metadata(path).ok().map(|m| m.permissions());
-    write_through_partial(path, bytes, &std::fs::OpenOptions::new(), |file| match old {
-        Some(permissions) => file.set_permissions(permissions),
-        None => set_private(file),
-    })
+    write_atomic_with(path, Mode::KeepOr(0o600), |out| out.write_all(bytes))
 }
 
-/// The temporary file beside `path`, created with `options`, `prepare`d, written, synced and renamed over
-/// `path`; removed on failure.
-fn write_through_partial(
+/// The streaming form: `write` fills the temporary file through a buffer (an export, a snapshot), then
+/// the file is synced and renamed over `path` as in [`write_atomic`]. When `write` fails, or anything
+/// after it, the temporary file is removed, `path` is untouched and the error is returned.
+pub fn write_atomic_with<T, E>(
     path: &Path,
-    bytes: &[u8],
-    options: &std::fs::OpenOptions,
-    prepare: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    // Unique per process and per call, so concurrent writers never share a partial file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let call = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    name.push(format!(".{}.{call}.partial", std::process::id()));
-    let partial = path.with_file_name(name);
+    mode: Mode,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<std::io::Error>,
+{
+    let old = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions());
+    let (temp, file) = create_temp(path, mode, old.is_some())?;
     let result = (|| {
-        // A leftover of a crashed writer with the same name is replaced, never reused with its old mode.
-        let _ = std::fs::remove_file(&partial);
-        let mut file = options.clone().write(true).create_new(true).open(&partial)?;
-        prepare(&file)?;
-        file.write_all(bytes)?;
+        let mut out = BufWriter::with_capacity(64 * 1024, file);
+        let value = write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        finish_mode(&file, mode, old)?;
         file.sync_all()?;
-        std::fs::rename(&partial, path)
+        drop(file);
+        std::fs::rename(&temp, path)?;
+        sync_dir(path)?;
+        Ok(value)
     })();
     if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_file(&temp);
     }
     result
 }
 
-#[cfg(unix)]
-fn set_private(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+/// The folder `path` is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
+/// A new temporary file beside `path`, `.<name>.<random>.partial`: hidden, unique, never an old one
+/// reused (created exclusively), owner-only on Unix whenever its final mode is set afterwards.
+fn create_temp(path: &Path, mode: Mode, target_exists: bool) -> std::io::Result<(PathBuf, File)> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match mode {
+            Mode::Keep if !target_exists => {}
+            Mode::KeepOr(new) if !target_exists => {
+                options.mode(new & 0o777);
+            }
+            _ => {
+                options.mode(0o600);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (mode, target_exists);
+    let mut attempt = 0;
+    loop {
+        let temp = parent_of(path).join(format!(".{name}.{}.partial", super::hex::random(8)?));
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            // A name that is taken already (one chance in 2^64) is never opened; another is drawn.
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 3 => attempt += 1,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Gives the temporary file its final permissions before it replaces the target.
+fn finish_mode(file: &File, mode: Mode, old: Option<std::fs::Permissions>) -> std::io::Result<()> {
+    match (mode, old) {
+        #[cfg(unix)]
+        (Mode::Set(bits), _) => {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(bits & 0o7777))
+        }
+        #[cfg(not(unix))]
+        (Mode::Set(bits), _) => {
+            let mut permissions = file.metadata()?.permissions();
+            permissions.set_readonly(bits & 0o200 == 0);
+            file.set_permissions(permissions)
+        }
+        (Mode::Keep | Mode::KeepOr(_), Some(permissions)) => file.set_permissions(permissions),
+        // A new file: created with its mode already.
+        (Mode::Keep | Mode::KeepOr(_), None) => Ok(()),
+    }
+}
+
+/// Syncs the folder holding `path`, so the rename is on disk too.
+#[cfg(unix)]
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    File::open(parent_of(path))?.sync_all()
+}
+
+/// Windows cannot open a folder as a file; its renames are journaled by NTFS.
 #[cfg(not(unix))]
-fn set_private(_file: &std::fs::File) -> std::io::Result<()> {
+fn sync_dir(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
 
     #[test]
     fn replaces_whole_and_leaves_no_partial_file() {
@@ -80,35 +168,111 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(names(dir.path()), ["a.json"]);
         let missing = dir.path().join("no/such/dir/a.json");
         assert!(write_atomic(&missing, b"x").is_err());
+    }
+
+    #[test]
+    fn a_failing_writer_leaves_the_old_file_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        std::fs::write(&path, b"old").unwrap();
+        let result: std::io::Result<()> = write_atomic_with(&path, Mode::Keep, |out| {
+            out.write_all(&[b'x'; 300 * 1024])?;
+            Err(std::io::Error::other("the query failed half way"))
+        });
+        assert_eq!(result.unwrap_err().to_string(), "the query failed half way");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["export.csv"]);
+    }
+
+    #[test]
+    fn a_failed_rename_removes_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a non-empty folder: everything works up to the rename.
+        let target = dir.path().join("busy");
+        std::fs::create_dir_all(target.join("inner")).unwrap();
+        assert!(write_atomic(&target, b"new").is_err());
+        assert_eq!(names(dir.path()), ["busy"]);
+        assert_eq!(names(&target), ["inner"]);
+    }
+
+    #[test]
+    fn the_streaming_form_hands_back_the_writers_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.txt");
+        let rows = write_atomic_with(&path, Mode::Keep, |out| -> std::io::Result<usize> {
+            for row in 0..3 {
+                writeln!(out, "row {row}")?;
+            }
+            Ok(3)
+        })
+        .unwrap();
+        assert_eq!(rows, 3);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "row 0\nrow 1\nrow 2\n");
+    }
+
+    #[cfg(unix)]
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    fn chmod(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn plain_writes_keep_the_old_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("script.sh");
+        std::fs::write(&path, b"old").unwrap();
+        chmod(&path, 0o751);
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(mode_of(&path), 0o751);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
     }
 
     #[cfg(unix)]
     #[test]
     fn private_writes_create_owner_only_files() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("secrets.json");
         write_atomic_private(&path, b"one").unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(mode_of(&path), 0o600);
+        chmod(&path, 0o644);
         write_atomic_private(&path, b"two").unwrap();
+        assert_eq!(mode_of(&path), 0o600);
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(names(dir.path()), ["secrets.json"]);
     }
 
     #[cfg(unix)]
     #[test]
     fn keep_mode_keeps_the_old_mode_and_makes_new_files_private() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.json");
         write_atomic_keep_mode(&path, b"one").unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(mode_of(&path), 0o600);
+        chmod(&path, 0o640);
         write_atomic_keep_mode(&path, b"two").unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(mode_of(&path), 0o640);
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn set_mode_applies_even_to_read_only_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("restored.txt");
+        write_atomic_with(&path, Mode::Set(0o444), |out| out.write_all(b"content")).unwrap();
+        assert_eq!(mode_of(&path), 0o444);
+        write_atomic_with(&path, Mode::Set(0o755), |out| out.write_all(b"again")).unwrap();
+        assert_eq!(mode_of(&path), 0o755);
+        assert_eq!(std::fs::read(&path).unwrap(), b"again");
     }
 }

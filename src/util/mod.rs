@@ -1,7 +1,10 @@
-//! The foundation every layer may use: files written safely, where data lives, logging, network set-up.
-//! It names nothing else of the crate.
+//! The foundation every layer may use: files written safely, where data lives, logging, network set-up,
+//! hex and random ids, sizes as text, locks that survive a panic. It names nothing else of the crate.
 
+pub mod fmt;
 pub mod fs;
+pub mod hex;
 pub mod logging;
 pub mod net;
 pub mod paths;
+pub mod sync;

@@ -64,6 +64,13 @@ impl DataPaths {
     }
 }
 
+/// Where exports go by default: the person's downloads folder, else their home folder; `None` when the
+/// platform knows neither.
+pub fn downloads_dir() -> Option<PathBuf> {
+    let dirs = directories::UserDirs::new()?;
+    Some(dirs.download_dir().unwrap_or(dirs.home_dir()).to_path_buf())
+}
+
 /// Keeps the data directory private to its owner: it will hold tokens, transcripts and keys.
 fn restrict_dir(path: &Path) {
     #[cfg(unix)]

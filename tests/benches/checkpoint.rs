@@ -2,6 +2,7 @@
 //! compressed and stored) and a second with nothing changed (answered from the size+mtime cache).
 //!
 //!     cargo bench --bench checkpoint [-- FILES]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
 

@@ -17,6 +17,7 @@
 //! A smaller SESSIONS scales the tree down (110 kB per session unless MEGABYTES is given). ccusage is
 //! installed with npm into `<target>/tmp/peers/ccusage` on first use (or `$ANYON_TEST_PEERS/ccusage`);
 //! without npm only ANYON's figures are printed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[allow(dead_code)]
 #[path = "../support/transcripts.rs"]
@@ -624,10 +625,12 @@ fn run_ccusage(bin: &Path, config: &Path) -> Result<CcusageRun, String> {
 /// Waits for `pid`; its exit status and peak resident memory in KiB.
 fn wait4(pid: libc::pid_t) -> Result<(i32, i64), String> {
     let mut status = 0;
-    // SAFETY: `rusage` is plain data, written by the kernel.
+    // SAFETY: `rusage` is plain C data, for which all zeroes is a valid value; the kernel writes it.
+    #[allow(unsafe_code)]
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     loop {
-        // SAFETY: valid pointers to locals; `pid` is our own child, not yet reaped.
+        // SAFETY: valid pointers to locals that outlive the call; `pid` is our own child, not yet reaped.
+        #[allow(unsafe_code)]
         let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
         if r == pid {
             return Ok((status, usage.ru_maxrss));
@@ -644,7 +647,9 @@ fn wait4(pid: libc::pid_t) -> Result<(i32, i64), String> {
 /// that each run starts as a new process would rather than on top of the previous runs' leftovers.
 fn reset_peak() -> f64 {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: no arguments besides the padding to keep; only returns free heap memory to the system.
+    // SAFETY: no pointers, only the padding to keep; glibc returns free heap memory to the system under its
+    // own lock, which is safe at any time.
+    #[allow(unsafe_code)]
     unsafe {
         libc::malloc_trim(0);
     }
@@ -681,8 +686,12 @@ fn dir_bytes(dir: &Path) -> u64 {
 }
 
 fn sync() {
-    // SAFETY: no arguments; flushes written files so the measurements do not pay for it.
-    unsafe { libc::sync() };
+    // SAFETY: sync(2) takes no arguments and has no preconditions; it flushes written files so the
+    // measurements do not pay for it.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::sync()
+    };
 }
 
 fn cores() -> usize {

@@ -3,6 +3,7 @@
 //! store, as the window does. Prints lines per second and the process's peak resident memory.
 //!
 //!     cargo bench --bench stream_replay [-- LINES]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 use std::path::Path;

@@ -2,6 +2,7 @@
 //! window run headless (layout and tessellation, no GPU), timing each frame.
 //!
 //!     cargo bench --bench transcript_frames [-- ITEMS]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
+use anyon::util::sync::LockExt;
+
 /// Installs `package@version` into `peers/<dir>` under Cargo's test scratch folder (or `$ANYON_TEST_PEERS/<dir>`)
 /// and returns `node_modules/.bin/<bin>`. A file lock keeps concurrent test processes from installing twice.
 pub fn install(dir: &str, package: &str, version: &str, bin: &str) -> Result<PathBuf, String> {
@@ -22,7 +24,7 @@ pub fn install_library(dir: &str, package: &str, version: &str) -> Result<PathBu
 fn install_once(dir: &str, package: &str, version: &str, expect: &Path) -> Result<PathBuf, String> {
     static DONE: OnceLock<Mutex<std::collections::HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
     let done = DONE.get_or_init(Default::default);
-    let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
+    let mut done = done.lock_or_recover();
     let key = format!("{dir}/{package}@{version}/{}", expect.display());
     if let Some(result) = done.get(&key) {
         return result.clone();

@@ -186,6 +186,7 @@ pub fn import(conn: &Connection, records: Vec<AgentRecord>, conflict: Conflict) 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

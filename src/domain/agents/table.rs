@@ -315,6 +315,7 @@ pub fn list_runs(conn: &Connection, agent_id: Option<i64>, status: Option<&str>)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -174,6 +174,7 @@ pub fn revoked(conn: &Connection, now: i64) -> rusqlite::Result<Vec<String>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::util::sync::LockExt;
+
 /// Entries one map holds at most.
 pub const CAPACITY: usize = 10_000;
 
@@ -30,7 +32,7 @@ impl<V> Ephemeral<V> {
     /// Keeps `value` under `key` for the map's lifetime; refuses when [`CAPACITY`] live entries are kept.
     pub fn insert(&self, key: String, value: V) -> Result<(), Full> {
         let now = Instant::now();
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock_or_recover();
         if entries.len() >= CAPACITY {
             entries.retain(|_, (deadline, _)| *deadline > now);
             if entries.len() >= CAPACITY {
@@ -43,13 +45,14 @@ impl<V> Ephemeral<V> {
 
     /// Removes and returns the value under `key` if it has not expired.
     pub fn take(&self, key: &str) -> Option<V> {
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock_or_recover();
         let (deadline, value) = entries.remove(key)?;
         (deadline > Instant::now()).then_some(value)
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -163,6 +163,8 @@ pub enum LoginError {
     NoEmail,
     #[error("the email address is not verified")]
     Unverified(String),
+    #[error("cannot make the sign-in's random values: {0}")]
+    Random(String),
 }
 
 impl LoginError {
@@ -211,6 +213,12 @@ impl LoginError {
                 "email_unverified",
                 "Your email address is not verified",
                 format!("Google has not verified {email}. Verify it with Google, then sign in again."),
+            ),
+            Self::Random(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong",
+                format!("ANYON could not start the sign-in ({self}). {retry}"),
             ),
         }
     }
@@ -307,9 +315,12 @@ impl Google {
         let client = self.client.as_ref().ok_or(LoginError::NotConfigured)?;
         let redirect = RedirectUrl::new(redirect.to_owned()).map_err(|e| LoginError::Garbage(e.to_string()))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let nonce = super::random_token(16);
+        // The OS generator failing leaves no safe fallback: the sign-in fails rather than use weak values.
+        let random = |bytes| crate::util::hex::random(bytes).map_err(|e| LoginError::Random(e.to_string()));
+        let nonce = random(16)?;
+        let state = random(32)?;
         let mut request = client
-            .authorize_url(|| CsrfToken::new(super::random_token(32)))
+            .authorize_url(|| CsrfToken::new(state))
             .add_scopes(SCOPES.map(|scope| Scope::new(scope.into())))
             .set_pkce_challenge(challenge)
             .set_redirect_uri(Cow::Borrowed(&redirect))
@@ -485,6 +496,7 @@ fn user_from(body: &[u8], id_sub: Option<&str>) -> Result<User, LoginError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

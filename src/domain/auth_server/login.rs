@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::google::{LoginError, Pending};
 use super::http::{ApiError, AuthServer, Body, constant_time_eq, json_response, read_json};
-use super::{accounts, now, pages, random_token};
+use super::{accounts, now, pages};
 
 /// How long a sign-in may take between `/auth/google/url` and the callback.
 pub const STATE_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -189,8 +189,20 @@ impl AuthServer {
                 "ANYON could not record your account.",
             );
         }
+        let code = match crate::util::hex::random(32) {
+            Ok(code) => code,
+            Err(error) => {
+                tracing::error!(%error, "cannot make a sign-in code");
+                return pages::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong",
+                    "ANYON could not finish your sign-in.",
+                );
+            }
+        };
         let link = LoginLink {
-            code: random_token(32),
+            code,
             state: state.to_owned(),
         };
         let redeem = Redeem {

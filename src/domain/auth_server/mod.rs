@@ -244,34 +244,9 @@ pub fn install_secret(dir: &Path) -> Result<Vec<u8>, AuthError> {
         Err(source) if source.kind() == std::io::ErrorKind::NotFound => {}
         Err(source) => return Err(error(source)),
     }
-    let secret = random_token(32);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    use std::io::Write;
-    let mut file = options.open(&path).map_err(error)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(error)?;
-    }
-    file.write_all(secret.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(error)?;
+    let secret = crate::util::hex::random(32).map_err(error)?;
+    crate::util::fs::write_atomic_private(&path, secret.as_bytes()).map_err(error)?;
     Ok(secret.into_bytes())
-}
-
-/// `bytes` random bytes from the OS, hex-encoded.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // The OS generator failing leaves no safe fallback; abort loudly rather than hand out weak secrets.
-    getrandom::fill(&mut buf).expect("the operating system's random number generator failed");
-    buf.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Seconds since the Unix epoch.

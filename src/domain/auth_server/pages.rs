@@ -80,6 +80,7 @@ fn page(status: StatusCode, html: String) -> Response<Full<Bytes>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -110,7 +110,7 @@ impl TokenKeys {
             sub: sub.to_owned(),
             iat: now,
             exp: now + TOKEN_LIFETIME_SECS,
-            jti: super::random_token(16),
+            jti: crate::util::hex::random(16).map_err(|error| TokenError::Sign(error.to_string()))?,
             nbf: None,
         };
         let token = self.sign(&claims)?;
@@ -204,6 +204,7 @@ impl TokenKeys {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -15,7 +15,7 @@ pub struct Blobs {
 
 /// The hex SHA-256 of `bytes`.
 pub fn hash(bytes: &[u8]) -> String {
-    crate::domain::db::console::hex(&Sha256::digest(bytes))
+    crate::util::hex::encode(&Sha256::digest(bytes))
 }
 
 impl Blobs {
@@ -41,23 +41,13 @@ impl Blobs {
         }
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir)?;
-        let temp = dir.join(format!(
-            ".{}.partial-{}",
-            &hash[..8.min(hash.len())],
-            std::process::id()
-        ));
-        let result = (|| {
-            let file = std::fs::File::create(&temp)?;
-            let mut encoder = flate2::write::DeflateEncoder::new(file, flate2::Compression::fast());
+        // The temporary file's name starts with a dot, so a concurrent `gc` never takes it for a blob.
+        crate::util::fs::write_atomic_with(&path, crate::util::fs::Mode::Keep, |out| {
+            let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
             encoder.write_all(bytes)?;
-            let file = encoder.finish()?;
-            file.sync_all()?;
-            std::fs::rename(&temp, &path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result.map(|()| hash)
+            encoder.finish().map(drop)
+        })?;
+        Ok(hash)
     }
 
     /// The bytes of a blob, checked against their hash.
@@ -102,6 +92,7 @@ impl Blobs {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

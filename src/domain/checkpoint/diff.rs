@@ -226,6 +226,7 @@ pub fn side_by_side(unified: &str) -> Vec<SideBySide<'_>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod side_by_side_tests {
     use super::*;
 

@@ -15,7 +15,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::util::sync::LockExt;
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
 
 /// Environment variable that points ANYON at a specific `claude` binary.
@@ -542,6 +545,6 @@ impl ClaudeBinaryCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Discovery>>> {
         // A panic while searching leaves at worst a stale or empty slot: keep using it.
-        self.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slot.lock_or_recover()
     }
 }

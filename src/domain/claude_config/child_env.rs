@@ -64,6 +64,7 @@ pub fn from_settings(settings: &BTreeMap<String, String>) -> Vec<(String, String
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -105,6 +105,7 @@ pub fn save(path: &Path, text: &str, expected: Option<&Version>) -> Result<Memor
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

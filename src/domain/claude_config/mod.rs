@@ -144,7 +144,7 @@ impl Version {
     pub fn of(bytes: Option<&[u8]>) -> Self {
         match bytes {
             None => Version("absent".into()),
-            Some(bytes) => Version(Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()),
+            Some(bytes) => Version(crate::util::hex::encode(&Sha256::digest(bytes))),
         }
     }
 }
@@ -436,4 +436,5 @@ fn set_path(root: &mut Map<String, Value>, key: &str, value: Option<Value>) -> R
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

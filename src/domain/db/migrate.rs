@@ -73,6 +73,7 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), DbError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::util::sync::LockExt;
+
 pub use migrate::{MIGRATIONS, Migration, latest_version, migrate};
 
 /// How long a connection waits for another one's lock before giving up.
@@ -71,7 +73,7 @@ impl Db {
     /// The writer connection. A poisoned lock (a panic elsewhere) still yields the connection:
     /// SQLite's own transactions keep the data consistent.
     pub fn writer(&self) -> MutexGuard<'_, Connection> {
-        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.writer.lock_or_recover()
     }
 
     /// A new connection that SQLite itself refuses to write through.

@@ -10,6 +10,7 @@ use super::{
     McpError, McpScope, McpServer, McpServerRef, McpServerSpec, local_key, mcp_json_path, validate_config,
     validate_name,
 };
+use crate::util::sync::LockExt;
 
 /// One writer at a time within ANYON: every change is read, modify, write.
 static WRITE_LOCK: Mutex<()> = Mutex::new(());
@@ -67,7 +68,7 @@ impl McpFiles {
     pub fn add(&self, spec: &McpServerSpec) -> Result<McpServer, McpError> {
         validate_name(&spec.name)?;
         validate_config(&spec.name, &spec.config)?;
-        let _guard = WRITE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = WRITE_LOCK.lock_or_recover();
         self.edit(spec.scope, spec.project_path.as_deref(), |servers| {
             if servers.contains_key(&spec.name) && !spec.overwrite {
                 return Err(McpError::Exists {
@@ -88,7 +89,7 @@ impl McpFiles {
 
     /// Removes one server.
     pub fn remove(&self, target: &McpServerRef) -> Result<(), McpError> {
-        let _guard = WRITE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = WRITE_LOCK.lock_or_recover();
         self.edit(target.scope, target.project_path.as_deref(), |servers| {
             servers
                 .shift_remove(&target.name)
@@ -108,7 +109,7 @@ impl McpFiles {
             && self.project_of(previous.scope, previous.project_path.as_deref())
                 == self.project_of(spec.scope, spec.project_path.as_deref());
         if same_place {
-            let _guard = WRITE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+            let _guard = WRITE_LOCK.lock_or_recover();
             self.edit(spec.scope, spec.project_path.as_deref(), |servers| {
                 if previous.name != spec.name && servers.contains_key(&spec.name) && !spec.overwrite {
                     return Err(McpError::Exists {

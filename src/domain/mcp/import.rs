@@ -99,6 +99,7 @@ pub fn export(servers: &[McpServer]) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -380,6 +380,7 @@ fn pairs_to_object(pairs: &[(String, String)]) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::io::AsyncReadExt;
 
 use super::{McpServer, Transport, validate_config};
+use crate::util::sync::LockExt;
 
 /// How much of a server's stderr a failure report keeps (the end of it).
 const STDERR_TAIL: usize = 2000;
@@ -198,7 +199,7 @@ async fn probe_stdio(server: &McpServer, cwd: Option<&Path>, timeout: Duration) 
                 if n == 0 {
                     break;
                 }
-                let mut buf = buf.lock().unwrap_or_else(|p| p.into_inner());
+                let mut buf = buf.lock_or_recover();
                 buf.extend_from_slice(&chunk[..n]);
                 if buf.len() > STDERR_TAIL * 2 {
                     let cut = buf.len() - STDERR_TAIL;
@@ -208,7 +209,7 @@ async fn probe_stdio(server: &McpServer, cwd: Option<&Path>, timeout: Duration) 
         })
     });
     let stderr_now = |buf: &Arc<Mutex<Vec<u8>>>| {
-        let buf = buf.lock().unwrap_or_else(|p| p.into_inner());
+        let buf = buf.lock_or_recover();
         let start = buf.len().saturating_sub(STDERR_TAIL);
         String::from_utf8_lossy(&buf[start..]).into_owned()
     };
@@ -246,7 +247,10 @@ async fn probe_stdio(server: &McpServer, cwd: Option<&Path>, timeout: Duration) 
 async fn stop(child: &mut tokio::process::Child) {
     #[cfg(unix)]
     if let (Some(pid), Ok(None)) = (child.id(), child.try_wait()) {
-        // SAFETY: kill(2) with a negative pid signals the process group the child leads (process_group(0)).
+        // SAFETY: kill(2) takes no pointers and has no memory-safety preconditions; a negative pid signals
+        // the process group the child leads (spawned with process_group(0)), and the child is not yet reaped,
+        // so the group id cannot have been reused.
+        #[allow(unsafe_code)]
         unsafe {
             libc::kill(-(pid as i32), libc::SIGKILL);
         }
@@ -514,6 +518,7 @@ async fn sse_handshake(url: &str, headers: http::HeaderMap) -> Result<Found, Pro
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -17,6 +17,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
+use crate::util::sync::LockExt;
+
 pub use signal::{is_alive, signal_group};
 
 /// Identifies one run (one process) for its whole life.
@@ -264,7 +266,7 @@ async fn wait_exit(exited: &mut watch::Receiver<bool>, timeout: Duration) -> boo
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
+    mutex.lock_or_recover()
 }
 
 /// Ends every process of the registry when dropped: keep one alive for the app's lifetime so that a

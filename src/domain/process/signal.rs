@@ -18,7 +18,9 @@ pub fn signal_group(pid: u32, signal: Signal) {
         Signal::Term => libc::SIGTERM,
         Signal::Kill => libc::SIGKILL,
     };
-    // SAFETY: kill(2) with a negative pid signals the group; it has no memory-safety preconditions.
+    // SAFETY: kill(2) takes no pointers and has no memory-safety preconditions; a negative pid signals the
+    // group, and `pgid > 1` keeps it from meaning "every process" (-1) or our own group (0).
+    #[allow(unsafe_code)]
     unsafe {
         libc::kill(-pgid, number);
     }
@@ -30,8 +32,11 @@ pub fn is_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
-    // SAFETY: kill(2) with signal 0 only checks for existence.
-    unsafe { libc::kill(pid, 0) == 0 }
+    // SAFETY: kill(2) takes no pointers and has no memory-safety preconditions; signal 0 sends nothing and
+    // only checks that the process exists.
+    #[allow(unsafe_code)]
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0
 }
 
 #[cfg(windows)]

@@ -282,6 +282,7 @@ pub fn decode_picture(bytes: &[u8]) -> Result<Picture, ClientError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

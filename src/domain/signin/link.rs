@@ -78,6 +78,7 @@ pub fn parse(link: &str) -> Result<CallbackLink, LinkError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -14,6 +14,8 @@ pub mod scheme;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::util::sync::LockExt;
+
 pub use client::{AuthClient, ClientError, LoginStart, Plan, Profile};
 pub use link::{CallbackLink, LinkError};
 
@@ -164,7 +166,7 @@ impl SignIn {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
-        self.attempt.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.attempt.lock_or_recover()
     }
 }
 
@@ -174,6 +176,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

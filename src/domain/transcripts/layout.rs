@@ -61,6 +61,7 @@ pub fn place(relative: &Path) -> Option<FilePlace> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

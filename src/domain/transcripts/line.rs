@@ -464,6 +464,7 @@ fn typed_prompt(content: &RawValue) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -74,6 +74,7 @@ pub fn read(root: &Path, file: &str, offset: u64, max_lines: usize) -> Result<Se
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -80,19 +80,9 @@ pub fn save(path: &Path, catalog: &Catalog, key: &str) -> std::io::Result<()> {
         files: catalog.files,
         malformed_lines: catalog.malformed_lines,
     };
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".{}.partial", std::process::id()));
-    let partial = path.with_file_name(name);
-    let result = (|| {
-        let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::fs::File::create(&partial)?);
-        serde_json::to_writer(&mut out, &snapshot).map_err(std::io::Error::other)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&partial, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result
+    crate::util::fs::write_atomic_with(path, crate::util::fs::Mode::Keep, |out| {
+        serde_json::to_writer(out, &snapshot).map_err(std::io::Error::other)
+    })
 }
 
 /// The saved catalog, when it was built from what `key` describes. Its `entries` are not loaded.

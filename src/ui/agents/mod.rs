@@ -80,13 +80,7 @@ fn toolbar_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
 
 /// A file in the person's home (or downloads) folder for an export.
 pub(super) fn default_file(what: &str) -> String {
-    let dir = directories::UserDirs::new()
-        .and_then(|d| {
-            d.download_dir()
-                .map(|p| p.to_path_buf())
-                .or_else(|| Some(d.home_dir().to_path_buf()))
-        })
-        .unwrap_or_else(std::env::temp_dir);
+    let dir = crate::util::paths::downloads_dir().unwrap_or_else(std::env::temp_dir);
     let name: String = what
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '-' })

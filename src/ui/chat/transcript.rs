@@ -178,6 +178,7 @@ fn footer_ui(ui: &mut egui::Ui, footer: &RunFooter) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use super::confirm::default_export_path;
-use super::grid::{Grid, grid_ui, human_bytes};
+use super::grid::{Grid, grid_ui};
 use crate::backend::command::Command;
 use crate::domain::db::console::{SortOrder, SqlValue, quote_identifier};
 use crate::state::PAGE_SIZES;
@@ -174,7 +174,7 @@ fn detail_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, table: &str, columns
         SqlValue::Integer(_) => "integer".to_string(),
         SqlValue::Real(_) => "real".to_string(),
         SqlValue::Text(text) => format!("text, {} characters", text.chars().count()),
-        SqlValue::Blob(bytes) => format!("blob, {}", human_bytes(bytes.len())),
+        SqlValue::Blob(bytes) => format!("blob, {}", crate::util::fmt::bytes(bytes.len() as u64)),
     };
     ui.label(RichText::new(kind).color(theme::muted(ui.visuals())));
     let key = store.selected_key().cloned();
@@ -279,6 +279,7 @@ fn with_dry_run(command: &Command, dry_run: bool) -> Command {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

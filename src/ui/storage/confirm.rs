@@ -138,17 +138,12 @@ pub fn default_export_path(what: &str) -> String {
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '-' })
         .collect();
-    let dir = directories::UserDirs::new()
-        .and_then(|dirs| {
-            dirs.download_dir()
-                .map(|d| d.to_path_buf())
-                .or_else(|| Some(dirs.home_dir().to_path_buf()))
-        })
-        .unwrap_or_else(std::env::temp_dir);
+    let dir = crate::util::paths::downloads_dir().unwrap_or_else(std::env::temp_dir);
     dir.join(format!("anyon-{name}-{stamp}.csv")).display().to_string()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -111,9 +111,8 @@ fn cell_ui(ui: &mut egui::Ui, value: &SqlValue, visuals: &egui::Visuals) {
         SqlValue::Integer(v) => RichText::new(v.to_string()).monospace().color(theme::number(visuals)),
         SqlValue::Real(v) => RichText::new(v.to_string()).monospace().color(theme::number(visuals)),
         SqlValue::Text(v) => RichText::new(preview(v)),
-        SqlValue::Blob(bytes) => {
-            RichText::new(format!("‹blob, {}›", human_bytes(bytes.len()))).color(theme::muted(visuals))
-        }
+        SqlValue::Blob(bytes) => RichText::new(format!("‹blob, {}›", crate::util::fmt::bytes(bytes.len() as u64)))
+            .color(theme::muted(visuals)),
     };
     ui.add(egui::Label::new(text).truncate().selectable(false));
 }
@@ -129,16 +128,8 @@ fn preview(text: &str) -> String {
     }
 }
 
-/// "512 B", "3.4 KiB", "1.2 MiB".
-pub fn human_bytes(bytes: usize) -> String {
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
-        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
-    }
-}
-
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -147,7 +138,5 @@ mod tests {
         assert_eq!(preview("short"), "short");
         assert_eq!(preview("line one\nline two"), "line one…");
         assert_eq!(preview(&"x".repeat(500)).chars().count(), CELL_PREVIEW_CHARS + 1);
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(2048), "2.0 KiB");
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use anyon::util::sync::LockExt;
 use serde_json::{Value, json};
 
 use super::script::Script;
@@ -123,7 +124,7 @@ impl Shared {
 
     /// Records never hold a half-updated state, so a panic elsewhere must not hide them: ignore poisoning.
     pub(super) fn lock(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
-        self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.records.lock_or_recover()
     }
 
     pub(super) fn record(&self, request: RecordedRequest) -> usize {

@@ -139,30 +139,20 @@ impl RunOptions {
     }
 }
 
-/// A random version-4 UUID, as `--session-id` requires.
-pub fn new_session_id() -> String {
-    let mut bytes = [0u8; 16];
-    let seed = format!(
-        "{:?}|{}|{:?}",
-        std::time::SystemTime::now(),
-        std::process::id(),
-        std::thread::current().id()
-    );
-    let digest = crate::domain::checkpoint::blobs::hash(seed.as_bytes());
-    for (index, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&digest[index * 2..index * 2 + 2], 16).unwrap_or(0);
-    }
+/// A random version-4 UUID, as `--session-id` requires, from the operating system's random generator.
+pub fn new_session_id() -> Result<String, RunError> {
+    let mut bytes = crate::util::hex::random_bytes::<16>().map_err(RunError::SessionId)?;
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = crate::domain::db::console::hex(&bytes);
-    format!(
+    let hex = crate::util::hex::encode(&bytes);
+    Ok(format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],
         &hex[8..12],
         &hex[12..16],
         &hex[16..20],
         &hex[20..]
-    )
+    ))
 }
 
 /// The person's answer to a permission prompt.
@@ -230,6 +220,8 @@ pub enum RunError {
     Spawn { bin: PathBuf, source: std::io::Error },
     #[error("cannot send the prompt to Claude: {0}")]
     Stdin(std::io::Error),
+    #[error("cannot make a session id: {0}")]
+    SessionId(std::io::Error),
 }
 
 /// What a run reports as it goes.
@@ -372,6 +364,7 @@ pub async fn start(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -424,10 +417,11 @@ mod tests {
             assert!(joined.contains(expected), "{expected} missing from {joined}");
         }
         assert!(!joined.contains("dangerously"), "never relies on skipping permissions");
-        let id = new_session_id();
+        let id = new_session_id().unwrap();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4", "version 4: {id}");
-        assert_ne!(id, new_session_id());
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "RFC 4122 variant: {id}");
+        assert_ne!(id, new_session_id().unwrap());
         let fixed = strings(
             RunOptions {
                 session: SessionChoice::NewWithId(id.clone()),

@@ -14,6 +14,7 @@ mod message;
 mod result;
 mod system;
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
 
 use serde::Deserialize;

@@ -380,6 +380,7 @@ pub fn delete_row(conn: &Connection, table: &str, key: &RowKey, dry_run: bool) -
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -122,6 +122,7 @@ fn csv_error(error: csv::Error) -> StorageError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

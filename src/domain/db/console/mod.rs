@@ -21,6 +21,8 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
 use serde::Serialize;
 
+use crate::util::hex;
+
 /// A table or view with its row count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableInfo {
@@ -50,7 +52,7 @@ impl Serialize for SqlValue {
             SqlValue::Text(value) => serializer.serialize_str(value),
             SqlValue::Blob(bytes) => {
                 let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("blob_hex", &hex(bytes))?;
+                map.serialize_entry("blob_hex", &hex::encode(bytes))?;
                 map.serialize_entry("bytes", &bytes.len())?;
                 map.end()
             }
@@ -78,7 +80,7 @@ impl SqlValue {
             SqlValue::Integer(v) => v.to_string(),
             SqlValue::Real(v) => v.to_string(),
             SqlValue::Text(v) => format!("'{}'", v.replace('\'', "''")),
-            SqlValue::Blob(v) => format!("x'{}'", hex(v)),
+            SqlValue::Blob(v) => format!("x'{}'", hex::encode(v)),
         }
     }
 
@@ -89,7 +91,7 @@ impl SqlValue {
             SqlValue::Integer(v) => v.to_string(),
             SqlValue::Real(v) => v.to_string(),
             SqlValue::Text(v) => v.clone(),
-            SqlValue::Blob(v) => format!("0x{}", hex(v)),
+            SqlValue::Blob(v) => format!("0x{}", hex::encode(v)),
         }
     }
 }
@@ -104,16 +106,6 @@ impl From<ValueRef<'_>> for SqlValue {
             ValueRef::Blob(bytes) => SqlValue::Blob(bytes.to_vec()),
         }
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
 }
 
 /// What a statement gave back.
@@ -282,6 +274,7 @@ pub(crate) fn read_row(row: &rusqlite::Row<'_>, width: usize) -> rusqlite::Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

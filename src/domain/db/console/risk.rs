@@ -175,6 +175,7 @@ fn tokens(sql: &str) -> Vec<Token> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -420,6 +420,7 @@ pub fn add_project(conn: &Connection, path: &str) -> Result<(), IndexError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

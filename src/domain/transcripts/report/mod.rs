@@ -327,11 +327,14 @@ pub fn build_counted(entries: &[Entry], counted: &[u32], prices: &PriceTable, ra
     let mut monthly: Vec<Group> = Vec::new();
     for (day, group) in &daily {
         let month = day.format("%Y-%m").to_string();
-        if monthly.last().is_none_or(|m| m.key != month) {
-            monthly.push(Group::new(month, ""));
+        match monthly.last_mut() {
+            Some(target) if target.key == month => merge(target, group),
+            _ => {
+                let mut target = Group::new(month, "");
+                merge(&mut target, group);
+                monthly.push(target);
+            }
         }
-        let target = monthly.last_mut().expect("pushed above");
-        merge(target, group);
     }
     report.daily = daily.into_iter().map(|(_, g)| g).collect();
     report.monthly = monthly;
@@ -374,6 +377,7 @@ fn merge(target: &mut Group, source: &Group) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::domain::transcripts::line::{Line, parse};
