@@ -4,8 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyon::backend::command::Command;
-use anyon::backend::event::{Event, Output};
+use anyon::backend::event::Event;
 use anyon::backend::{Backend, EventReceiver};
 use anyon::domain::agents::AgentDraft;
 use serde_json::Value;
@@ -13,6 +12,7 @@ use serde_json::Value;
 use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{ApiError, MockApi, RequestKind, Script};
 use crate::support::{self, TempHome};
+use anyon::domain::agents::requests::{CreateAgent, ExecuteAgent, KillAgentSession, ReadAgentRunOutput};
 
 /// `anyon agents ...` as a process, talking to `api` in `sandbox`.
 fn agents_cli(home: &TempHome, sandbox: &Sandbox, bin: &Path, api: &MockApi, args: &[&str]) -> std::process::Output {
@@ -162,26 +162,22 @@ impl Rig {
     }
 
     fn agent(&self, draft: AgentDraft) -> i64 {
-        match self.runtime.block_on(self.backend.execute(Command::CreateAgent(draft))) {
-            Ok(Output::Agent(agent)) => agent.id,
-            other => panic!("{other:?}"),
-        }
+        self.runtime
+            .block_on(self.backend.call(CreateAgent { draft }))
+            .unwrap()
+            .id
     }
 
     fn run(&self, agent_id: i64, task: &str) -> (i64, u64) {
-        let command = Command::ExecuteAgent {
+        let command = ExecuteAgent {
             agent_id,
             project_path: self.sandbox.project.clone(),
             task: task.into(),
             model: None,
             interactive: false,
         };
-        match self.runtime.block_on(self.backend.execute(command)) {
-            Ok(Output::AgentRunStarted {
-                agent_run_id, run_id, ..
-            }) => (agent_run_id, run_id),
-            other => panic!("{other:?}"),
-        }
+        let started = self.runtime.block_on(self.backend.call(command)).unwrap();
+        (started.agent_run_id, started.run_id)
     }
 
     /// Waits until the history rows of `ids` are all final; returns them.
@@ -230,7 +226,7 @@ fn a_killed_run_is_cancelled_and_two_run_at_once() {
         (api.messages_requests(RequestKind::Main).len() >= 2).then_some(())
     });
     rig.runtime
-        .block_on(rig.backend.execute(Command::KillAgentSession { agent_run_id: run_a }))
+        .block_on(rig.backend.execute(KillAgentSession { agent_run_id: run_a }))
         .expect("killed");
     let runs = rig.wait_final(&[run_a, run_b]);
     assert_eq!(runs[0].status, "cancelled");
@@ -287,11 +283,9 @@ fn allowed_and_disallowed_tools_reach_the_cli() {
     );
     let output = rig
         .runtime
-        .block_on(rig.backend.execute(Command::ReadAgentRunOutput { agent_run_id: run }))
+        .block_on(rig.backend.call(ReadAgentRunOutput { agent_run_id: run }))
         .unwrap();
-    let Output::AgentRunOutput { lines, .. } = output else {
-        panic!("output")
-    };
+    let lines = output.lines;
     assert!(
         lines
             .iter()

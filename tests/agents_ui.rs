@@ -13,6 +13,7 @@ use egui_kittest::kittest::Queryable;
 use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{MockApi, Script};
 use crate::support::{self, TempHome};
+use anyon::domain::agents::requests::{CreateAgent, ExecuteAgent, ListAgentRuns};
 
 fn shows(harness: &Harness<'_, AnyonApp>, part: &str) -> bool {
     harness
@@ -112,20 +113,20 @@ fn the_process_list_stops_an_agent_run() {
     let (backend, events) = support::backend(&runtime, &home);
     sandbox.wire(&runtime, &backend, &bin, &api);
     let driver = backend.clone();
-    let Ok(anyon::backend::event::Output::Agent(agent)) = runtime.block_on(driver.execute(
-        anyon::backend::command::Command::CreateAgent(anyon::domain::agents::AgentDraft {
-            name: "Slow".into(),
-            ..Default::default()
-        }),
-    )) else {
-        panic!("agent")
-    };
+    let agent = runtime
+        .block_on(driver.call(CreateAgent {
+            draft: anyon::domain::agents::AgentDraft {
+                name: "Slow".into(),
+                ..Default::default()
+            },
+        }))
+        .unwrap();
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 900.0))
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
     harness.run_ok();
     let started = runtime
-        .block_on(driver.execute(anyon::backend::command::Command::ExecuteAgent {
+        .block_on(driver.call(ExecuteAgent {
             agent_id: agent.id,
             project_path: sandbox.project.clone(),
             task: "count".into(),
@@ -133,9 +134,7 @@ fn the_process_list_stops_an_agent_run() {
             interactive: false,
         }))
         .unwrap();
-    let anyon::backend::event::Output::AgentRunStarted { agent_run_id, .. } = started else {
-        panic!("started")
-    };
+    let agent_run_id = started.agent_run_id;
     settle(&mut harness, "the running process", "1 Claude process running");
     harness
         .get_by(|n| n.role() == Role::Label && n.value().as_deref() == Some("1 Claude process running"))
@@ -144,16 +143,12 @@ fn the_process_list_stops_an_agent_run() {
     harness.get_by_label("⏹ Stop").click();
     settle(&mut harness, "the process to end", "No Claude processes running");
     let runs = support::wait_for("the run to be recorded", Duration::from_secs(20), || {
-        let output = runtime.block_on(driver.execute(anyon::backend::command::Command::ListAgentRuns {
+        let output = runtime.block_on(driver.call(ListAgentRuns {
             agent_id: None,
             status: None,
         }));
         match output {
-            Ok(anyon::backend::event::Output::AgentRuns(runs))
-                if runs.iter().any(|r| r.id == agent_run_id && r.status == "cancelled") =>
-            {
-                Some(runs)
-            }
+            Ok(runs) if runs.iter().any(|r| r.id == agent_run_id && r.status == "cancelled") => Some(runs),
             _ => None,
         }
     });

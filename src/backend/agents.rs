@@ -4,73 +4,83 @@
 use std::path::PathBuf;
 
 use super::{Backend, BackendError};
-use crate::backend::command::Command;
-use crate::backend::event::{Event, Output};
+use crate::backend::event::Event;
 use crate::domain::agents::files::{self, Conflict};
+use crate::domain::agents::requests::{Deleted, Exported, Reply, Request, RunOutput, RunStarted};
 use crate::domain::agents::table::{self, StoreError};
 use crate::domain::agents::{Agent, PromptMode};
 use crate::domain::claude::run::{self, RunExtras, RunOptions};
 use crate::domain::claude::stream::InputBlock;
 use crate::domain::process::RunKind;
+use crate::util::request::Ask;
 use crate::util::sync::LockExt;
 
 /// Lines of a recorded run read back at most.
 const MAX_OUTPUT_LINES: usize = 50_000;
 
 impl Backend {
-    pub(super) async fn agents(&self, command: Command) -> Result<Output, BackendError> {
-        match command {
-            Command::ListAgents => {
-                self.blocking(|db| Ok(Output::Agents(table::list_agents(&db.writer())?)))
-                    .await
+    pub(super) async fn agents(&self, request: Request) -> Result<Reply, BackendError> {
+        match request {
+            Request::ListAgents(q) => {
+                let agents = self.blocking(|db| Ok(table::list_agents(&db.writer())?)).await?;
+                Ok(q.answer(agents))
             }
-            Command::CreateAgent(draft) => {
-                self.blocking(move |db| {
-                    let agent = table::create_agent(&db.writer(), draft, None, &Default::default())?;
-                    Ok(Output::Agent(agent))
-                })
-                .await
+            Request::CreateAgent(q) => {
+                let draft = q.draft.clone();
+                let agent = self
+                    .blocking(move |db| Ok(table::create_agent(&db.writer(), draft, None, &Default::default())?))
+                    .await?;
+                Ok(q.answer(agent))
             }
-            Command::UpdateAgent { id, draft } => {
-                self.blocking(move |db| Ok(Output::Agent(table::update_agent(&db.writer(), id, draft)?)))
-                    .await
+            Request::UpdateAgent(q) => {
+                let (id, draft) = (q.id, q.draft.clone());
+                let agent = self
+                    .blocking(move |db| Ok(table::update_agent(&db.writer(), id, draft)?))
+                    .await?;
+                Ok(q.answer(agent))
             }
-            Command::DuplicateAgent { id } => {
-                self.blocking(move |db| Ok(Output::Agent(table::duplicate_agent(&db.writer(), id)?)))
-                    .await
+            Request::DuplicateAgent(q) => {
+                let id = q.id;
+                let agent = self
+                    .blocking(move |db| Ok(table::duplicate_agent(&db.writer(), id)?))
+                    .await?;
+                Ok(q.answer(agent))
             }
-            Command::DeleteAgent { id } => {
-                self.blocking(move |db| {
-                    table::delete_agent(&db.writer(), id)?;
-                    Ok(Output::AgentDeleted { id })
-                })
-                .await
+            Request::DeleteAgent(q) => {
+                let id = q.id;
+                self.blocking(move |db| Ok(table::delete_agent(&db.writer(), id)?))
+                    .await?;
+                Ok(q.answer(Deleted { id }))
             }
-            Command::ListAgentRuns { agent_id, status } => {
-                self.blocking(move |db| {
-                    Ok(Output::AgentRuns(table::list_runs(
-                        &db.writer(),
-                        agent_id,
-                        status.as_deref(),
-                    )?))
-                })
-                .await
+            Request::ListAgentRuns(q) => {
+                let (agent_id, status) = (q.agent_id, q.status.clone());
+                let runs = self
+                    .blocking(move |db| Ok(table::list_runs(&db.writer(), agent_id, status.as_deref())?))
+                    .await?;
+                Ok(q.answer(runs))
             }
-            Command::ExecuteAgent {
-                agent_id,
-                project_path,
-                task,
-                model,
-                interactive,
-            } => self.start_agent(agent_id, project_path, task, model, interactive).await,
-            Command::KillAgentSession { agent_run_id } => {
+            Request::ExecuteAgent(q) => {
+                let started = self
+                    .start_agent(
+                        q.agent_id,
+                        q.project_path.clone(),
+                        q.task.clone(),
+                        q.model.clone(),
+                        q.interactive,
+                    )
+                    .await?;
+                Ok(q.answer(started))
+            }
+            Request::KillAgentSession(q) => {
+                let agent_run_id = q.agent_run_id;
                 let run_id = self.inner.agent_runs.lock_or_recover().get(&agent_run_id).copied();
                 match run_id {
-                    Some(run_id) if self.inner.processes.cancel(run_id).await => Ok(Output::Delivered),
+                    Some(run_id) if self.inner.processes.cancel(run_id).await => Ok(q.answer(())),
                     _ => Err(BackendError::NoSuchRun(agent_run_id as u64)),
                 }
             }
-            Command::ReadAgentRunOutput { agent_run_id } => {
+            Request::ReadAgentRunOutput(q) => {
+                let agent_run_id = q.agent_run_id;
                 let path = self.run_record_path(agent_run_id);
                 let text = tokio::fs::read_to_string(&path).await.map_err(|error| {
                     BackendError::Task(format!(
@@ -79,38 +89,46 @@ impl Backend {
                     ))
                 })?;
                 let lines = text.lines().take(MAX_OUTPUT_LINES).map(str::to_owned).collect();
-                Ok(Output::AgentRunOutput { agent_run_id, lines })
+                Ok(q.answer(RunOutput { agent_run_id, lines }))
             }
-            Command::ExportAgents { ids, path } => {
-                self.blocking(move |db| {
-                    let all = table::list_agents(&db.writer())?;
-                    let chosen: Vec<Agent> = match &ids {
-                        Some(ids) => all.into_iter().filter(|a| ids.contains(&a.id)).collect(),
-                        None => all,
-                    };
-                    write_atomically(&path, files::export(&chosen).as_bytes())?;
-                    Ok(Output::AgentsExported {
-                        path,
-                        count: chosen.len(),
+            Request::ExportAgents(q) => {
+                let (ids, path) = (q.ids.clone(), q.path.clone());
+                let exported = self
+                    .blocking(move |db| {
+                        let all = table::list_agents(&db.writer())?;
+                        let chosen: Vec<Agent> = match &ids {
+                            Some(ids) => all.into_iter().filter(|a| ids.contains(&a.id)).collect(),
+                            None => all,
+                        };
+                        write_atomically(&path, files::export(&chosen).as_bytes())?;
+                        Ok(Exported {
+                            path,
+                            count: chosen.len(),
+                        })
                     })
-                })
-                .await
+                    .await?;
+                Ok(q.answer(exported))
             }
-            Command::PreviewAgentImport { path } => {
-                self.blocking(move |db| {
-                    let records = files::parse(&read_file(&path)?)?;
-                    Ok(Output::AgentImportPreview(files::preview(&db.writer(), records)?))
-                })
-                .await
+            Request::PreviewAgentImport(q) => {
+                let path = q.path.clone();
+                let preview = self
+                    .blocking(move |db| {
+                        let records = files::parse(&read_file(&path)?)?;
+                        Ok(files::preview(&db.writer(), records)?)
+                    })
+                    .await?;
+                Ok(q.answer(preview))
             }
-            Command::ImportAgents { path, conflict } => {
-                self.blocking(move |db| {
-                    let records = files::parse(&read_file(&path)?)?;
-                    Ok(Output::AgentsImported(import_all(&db.writer(), records, conflict)?))
-                })
-                .await
+            Request::ImportAgents(q) => {
+                let (path, conflict) = (q.path.clone(), q.conflict);
+                let imported = self
+                    .blocking(move |db| {
+                        let records = files::parse(&read_file(&path)?)?;
+                        import_all(&db.writer(), records, conflict)
+                    })
+                    .await?;
+                Ok(q.answer(imported))
             }
-            other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
 
@@ -126,7 +144,7 @@ impl Backend {
         task: String,
         model: Option<String>,
         interactive: bool,
-    ) -> Result<Output, BackendError> {
+    ) -> Result<RunStarted, BackendError> {
         let project_text = project.display().to_string();
         let (agent, agent_run_id, model) = self
             .blocking(move |db| {
@@ -249,7 +267,7 @@ impl Backend {
             backend.inner.agent_runs.lock_or_recover().remove(&agent_run_id);
             backend.inner.run_inputs.lock_or_recover().remove(&run_id);
         });
-        Ok(Output::AgentRunStarted {
+        Ok(RunStarted {
             agent_run_id,
             run_id,
             pid,

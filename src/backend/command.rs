@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 
-use crate::domain::agents::AgentDraft;
-use crate::domain::agents::files::Conflict;
+use crate::domain::agents::requests as agents;
 use crate::domain::claude::run::PermissionAnswer;
 use crate::domain::db::console::{ExportFormat, PageRequest, RowKey, SqlValue};
 pub use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
 use crate::domain::process::RunId;
+use crate::util::request::Ask;
 
 /// Identifies one dispatched command, so its completion can be matched to the request.
 pub type RequestId = u64;
@@ -105,55 +105,8 @@ pub enum Command {
     ClaudeUseBinary {
         path: String,
     },
-    ListAgents,
-    CreateAgent(AgentDraft),
-    /// Saves an agent's edited fields (hooks and unknown fields are kept).
-    UpdateAgent {
-        id: i64,
-        draft: AgentDraft,
-    },
-    DuplicateAgent {
-        id: i64,
-    },
-    DeleteAgent {
-        id: i64,
-    },
-    /// Runs an agent in a project. `interactive`: ask the window before tools (else the CLI denies
-    /// what is not allowed).
-    ExecuteAgent {
-        agent_id: i64,
-        project_path: PathBuf,
-        task: String,
-        /// Another model for this run only.
-        model: Option<String>,
-        interactive: bool,
-    },
-    /// Stops an agent run (by its history id): interrupt, SIGTERM, then SIGKILL.
-    KillAgentSession {
-        agent_run_id: i64,
-    },
-    /// The run history, newest first.
-    ListAgentRuns {
-        agent_id: Option<i64>,
-        status: Option<String>,
-    },
-    /// The recorded output of an agent run (its stream-json lines).
-    ReadAgentRunOutput {
-        agent_run_id: i64,
-    },
-    /// Writes agents (all when `ids` is None) to a file in ANYON's format.
-    ExportAgents {
-        ids: Option<Vec<i64>>,
-        path: PathBuf,
-    },
-    /// Reads an agent file and says which names are taken.
-    PreviewAgentImport {
-        path: PathBuf,
-    },
-    ImportAgents {
-        path: PathBuf,
-        conflict: Conflict,
-    },
+    /// The agents domain: definitions, runs, history, files.
+    Agents(agents::Request),
     /// Takes a checkpoint of a project for a session.
     CheckpointCreate {
         project_path: PathBuf,
@@ -345,6 +298,9 @@ impl Command {
     /// Commands whose effects must land in the order they were dispatched (later writes of the
     /// same setting win). The backend runs these one after another on a single lane.
     pub fn is_ordered(&self) -> bool {
+        if let Command::Agents(request) = self {
+            return request.is_ordered();
+        }
         // Finding Claude again must see a path saved just before it.
         matches!(
             self,
@@ -366,6 +322,7 @@ impl Command {
     /// The command's name in the design's table (snake_case), for messages and logs.
     pub fn name(&self) -> &'static str {
         match self {
+            Command::Agents(request) => request.name(),
             Command::ListProjects => "list_projects",
             Command::CreateProject { .. } => "create_project",
             Command::GetProjectSessions { .. } => "get_project_sessions",
@@ -383,18 +340,6 @@ impl Command {
             Command::ClaudeUseBinary { .. } => "claude_use_binary",
             Command::ListProcesses => "list_processes",
             Command::KillProcess { .. } => "kill_process",
-            Command::ListAgents => "list_agents",
-            Command::CreateAgent(_) => "create_agent",
-            Command::UpdateAgent { .. } => "update_agent",
-            Command::DuplicateAgent { .. } => "duplicate_agent",
-            Command::DeleteAgent { .. } => "delete_agent",
-            Command::ExecuteAgent { .. } => "execute_agent",
-            Command::KillAgentSession { .. } => "kill_agent_session",
-            Command::ListAgentRuns { .. } => "list_agent_runs",
-            Command::ReadAgentRunOutput { .. } => "read_agent_run_output",
-            Command::ExportAgents { .. } => "export_agents",
-            Command::PreviewAgentImport { .. } => "preview_agent_import",
-            Command::ImportAgents { .. } => "import_agents",
             Command::CheckpointCreate { .. } => "checkpoint_create",
             Command::CheckpointList { .. } => "checkpoint_list",
             Command::CheckpointDiff { .. } => "checkpoint_diff",
@@ -438,6 +383,22 @@ impl Command {
             Command::LoadSettings => "load_settings",
             Command::SaveSetting { .. } => "save_setting",
         }
+    }
+}
+
+impl From<agents::Request> for Command {
+    fn from(request: agents::Request) -> Self {
+        Command::Agents(request)
+    }
+}
+
+impl<Q> From<Q> for Command
+where
+    Q: Ask,
+    Command: From<Q::Request>,
+{
+    fn from(request: Q) -> Self {
+        Command::from(Q::Request::from(request))
     }
 }
 

@@ -9,6 +9,9 @@ use crate::domain::db::console::StorageError;
 pub enum BackendError {
     #[error("`{command}` is not available in this version of ANYON yet")]
     NotAvailable { command: &'static str },
+    /// A reply of another request's type: a bug in the backend's routing.
+    #[error("`{command}` was answered with another request's reply")]
+    WrongReply { command: &'static str },
     #[error("the database is unavailable: {0}")]
     DatabaseUnavailable(String),
     #[error(transparent)]
@@ -71,6 +74,7 @@ impl BackendError {
     pub fn kind(&self) -> &'static str {
         match self {
             BackendError::NotAvailable { .. } => "not_available",
+            BackendError::WrongReply { .. } => "internal",
             BackendError::DatabaseUnavailable(_) | BackendError::Db(_) => "database",
             BackendError::Storage(error) => error.kind(),
             BackendError::Sqlite(_) => "sql",

@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::domain::agents::Agent;
-use crate::domain::agents::files::ImportPreview;
 use crate::domain::agents::table::AgentRun;
 use crate::domain::checkpoint::diff::FileDiff;
 use crate::domain::checkpoint::restore::{RestorePlan, Restored};
@@ -54,29 +52,6 @@ pub enum Output {
     Delivered,
     /// The Claude installations found, and which one runs.
     Installations(Arc<Discovery>),
-    Agents(Vec<Agent>),
-    Agent(Agent),
-    AgentDeleted {
-        id: i64,
-    },
-    /// An agent run started: its history id and its process's run id.
-    AgentRunStarted {
-        agent_run_id: i64,
-        run_id: RunId,
-        pid: u32,
-    },
-    AgentRuns(Vec<AgentRun>),
-    /// An agent run's recorded stream-json lines.
-    AgentRunOutput {
-        agent_run_id: i64,
-        lines: Vec<String>,
-    },
-    AgentsExported {
-        path: std::path::PathBuf,
-        count: usize,
-    },
-    AgentImportPreview(Vec<ImportPreview>),
-    AgentsImported(Vec<Agent>),
     Projects(Vec<crate::domain::transcripts::catalog::ProjectSummary>),
     Sessions(Vec<crate::domain::transcripts::catalog::SessionSummary>),
     ProjectCreated(crate::domain::transcripts::catalog::ProjectSummary),
@@ -145,6 +120,27 @@ pub enum Output {
         path: std::path::PathBuf,
         bytes: Vec<u8>,
     },
+    /// The agents domain's reply.
+    #[serde(untagged)]
+    Agents(crate::domain::agents::requests::Reply),
+}
+
+/// A domain's reply enum, as carried in [`Output`].
+pub trait Replies: Sized {
+    fn into_output(self) -> Output;
+    fn from_output(output: Output) -> Option<Self>;
+}
+
+impl Replies for crate::domain::agents::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Agents(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Agents(reply) => Some(reply),
+            _ => None,
+        }
+    }
 }
 
 /// Structured facts about a failure that a screen can act on.

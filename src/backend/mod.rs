@@ -38,12 +38,13 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use crate::backend::command::{Command, RequestId};
-use crate::backend::event::{Event, Output};
+use crate::backend::event::{Event, Output, Replies};
 use crate::domain::claude::discovery::ClaudeBinaryCache;
 use crate::domain::claude::run::RunInput;
 use crate::domain::db::{self, Db};
 use crate::domain::process::{ProcessRegistry, RunId};
 use crate::util::paths::DataPaths;
+use crate::util::request::Ask;
 use crate::util::sync::RwLockExt;
 
 /// How many events may wait for the window before senders have to wait: a chatty child
@@ -282,7 +283,8 @@ impl Backend {
 
     /// Runs `command` in the background; its result arrives as [`Event::Completed`] or
     /// [`Event::Failed`] with the returned id.
-    pub fn dispatch(&self, command: Command) -> RequestId {
+    pub fn dispatch(&self, command: impl Into<Command>) -> RequestId {
+        let command = command.into();
         let request_id = self.inner.next_request.fetch_add(1, Ordering::Relaxed);
         if command.is_ordered() {
             let name = command.name();
@@ -326,9 +328,22 @@ impl Backend {
     }
 
     /// Runs `command` and returns its result.
-    pub async fn execute(&self, command: Command) -> Result<Output, BackendError> {
+    pub async fn execute(&self, command: impl Into<Command>) -> Result<Output, BackendError> {
         let request_id = self.inner.next_request.fetch_add(1, Ordering::Relaxed);
-        self.execute_request(request_id, command).await
+        self.execute_request(request_id, command.into()).await
+    }
+
+    /// Runs `request` and returns its typed reply.
+    pub async fn call<Q>(&self, request: Q) -> Result<Q::Reply, BackendError>
+    where
+        Q: Ask,
+        Command: From<Q::Request>,
+        Q::Replies: Replies,
+    {
+        let output = self.execute(Command::from(Q::Request::from(request))).await?;
+        Q::Replies::from_output(output)
+            .and_then(Q::unwrap)
+            .ok_or(BackendError::WrongReply { command: Q::NAME })
     }
 
     async fn execute_request(&self, request_id: RequestId, command: Command) -> Result<Output, BackendError> {
@@ -383,18 +398,7 @@ impl Backend {
             | Command::CheckpointRestorePlan { .. }
             | Command::CheckpointRestore { .. }
             | Command::CheckpointGc) => self.checkpoints(command).await,
-            command @ (Command::ListAgents
-            | Command::CreateAgent(_)
-            | Command::UpdateAgent { .. }
-            | Command::DuplicateAgent { .. }
-            | Command::DeleteAgent { .. }
-            | Command::ExecuteAgent { .. }
-            | Command::KillAgentSession { .. }
-            | Command::ListAgentRuns { .. }
-            | Command::ReadAgentRunOutput { .. }
-            | Command::ExportAgents { .. }
-            | Command::PreviewAgentImport { .. }
-            | Command::ImportAgents { .. }) => self.agents(command).await,
+            Command::Agents(request) => self.agents(request).await.map(Output::Agents),
             command @ (Command::ExecuteClaudeCode(_)
             | Command::ContinueClaudeCode(_)
             | Command::CancelClaudeExecution { .. }

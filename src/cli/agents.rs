@@ -5,13 +5,17 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{emit, finish, print_error, write_json, write_json_line};
-use crate::backend::command::Command;
-use crate::backend::event::{Event, Output};
+use super::{answer, answer_json, call, emit, print_error, write_json, write_json_line};
+use crate::backend::event::Event;
 use crate::backend::{Backend, BackendError, EventReceiver};
 use crate::domain::agents::files::Conflict;
+use crate::domain::agents::requests::{
+    CreateAgent, DeleteAgent, ExecuteAgent, ExportAgents, ImportAgents, KillAgentSession, ListAgentRuns, ListAgents,
+    PreviewAgentImport, RunStarted, UpdateAgent,
+};
 use crate::domain::agents::table::AgentRun;
 use crate::domain::agents::{Agent, AgentDraft, PromptMode, parse_tools};
+use crate::util::request::Ask;
 
 #[derive(Debug, Subcommand)]
 pub enum AgentsVerb {
@@ -144,9 +148,11 @@ pub struct EditFields {
 
 pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
     match verb {
-        AgentsVerb::List { json } => finish(backend, Command::ListAgents, json, |out, output| match output {
-            Output::Agents(agents) if json => write_json(out, &agents),
-            Output::Agents(agents) => {
+        AgentsVerb::List { json } => answer(backend, ListAgents, json, |out, agents| {
+            if json {
+                return write_json(out, &agents);
+            }
+            {
                 for agent in agents {
                     writeln!(
                         out,
@@ -158,7 +164,6 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
                 }
                 Ok(())
             }
-            other => write_json(out, &other),
         }),
         AgentsVerb::Show { name, json } => match find(backend, &name, json) {
             Ok(agent) => emit(|out| write_json(out, &agent)),
@@ -181,8 +186,8 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
                 allowed_tools: parse_tools(&fields.allowed_tools),
                 disallowed_tools: parse_tools(&fields.disallowed_tools),
             };
-            finish(backend, Command::CreateAgent(draft), json, |out, output| {
-                write_json(out, &output_agent(output))
+            answer(backend, CreateAgent { draft }, json, |out, agent| {
+                write_json(out, &agent)
             })
         }
         AgentsVerb::Edit { name, fields } => {
@@ -219,15 +224,12 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
             if let Some(v) = fields.disallowed_tools {
                 draft.disallowed_tools = parse_tools(&v);
             }
-            let command = Command::UpdateAgent { id: agent.id, draft };
-            finish(backend, command, json, |out, output| {
-                write_json(out, &output_agent(output))
+            answer(backend, UpdateAgent { id: agent.id, draft }, json, |out, agent| {
+                write_json(out, &agent)
             })
         }
         AgentsVerb::Delete { name, json } => match find(backend, &name, json) {
-            Ok(agent) => finish(backend, Command::DeleteAgent { id: agent.id }, json, |out, output| {
-                write_json(out, &output)
-            }),
+            Ok(agent) => answer_json(backend, DeleteAgent { id: agent.id }, json),
             Err(code) => code,
         },
         AgentsVerb::Export { file, names, json } => {
@@ -243,12 +245,7 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
                 }
                 Some(ids)
             };
-            finish(
-                backend,
-                Command::ExportAgents { ids, path: file },
-                json,
-                |out, output| write_json(out, &output),
-            )
+            answer_json(backend, ExportAgents { ids, path: file }, json)
         }
         AgentsVerb::Import {
             file,
@@ -256,12 +253,11 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
             preview,
             json,
         } => {
-            let command = if preview {
-                Command::PreviewAgentImport { path: file }
+            if preview {
+                answer_json(backend, PreviewAgentImport { path: file }, json)
             } else {
-                Command::ImportAgents { path: file, conflict }
-            };
-            finish(backend, command, json, |out, output| write_json(out, &output))
+                answer_json(backend, ImportAgents { path: file, conflict }, json)
+            }
         }
         AgentsVerb::Runs { agent, status, json } => {
             let agent_id = match agent {
@@ -271,20 +267,16 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
                 },
                 None => None,
             };
-            finish(
-                backend,
-                Command::ListAgentRuns { agent_id, status },
-                json,
-                |out, output| match output {
-                    Output::AgentRuns(runs) if !json => {
-                        for run in runs {
-                            writeln!(out, "{}", run_line(&run))?;
-                        }
-                        Ok(())
-                    }
-                    other => write_json(out, &other),
-                },
-            )
+            let request = ListAgentRuns { agent_id, status };
+            answer(backend, request, json, |out, runs| {
+                if json {
+                    return write_json(out, &ListAgentRuns::wrap(runs));
+                }
+                for run in runs {
+                    writeln!(out, "{}", run_line(&run))?;
+                }
+                Ok(())
+            })
         }
         AgentsVerb::Run {
             name,
@@ -293,13 +285,6 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
             model,
             json,
         } => run_agent(backend, events, &name, project, task, model, json),
-    }
-}
-
-fn output_agent(output: Output) -> serde_json::Value {
-    match output {
-        Output::Agent(agent) => serde_json::to_value(agent).unwrap_or_default(),
-        other => serde_json::to_value(other).unwrap_or_default(),
     }
 }
 
@@ -313,12 +298,11 @@ fn run_line(run: &AgentRun) -> String {
 
 /// The agent called `name`, or the exit status after printing why not.
 fn find(backend: &Backend, name: &str, json: bool) -> Result<Agent, i32> {
-    match backend.runtime().block_on(backend.execute(Command::ListAgents)) {
-        Ok(Output::Agents(agents)) => agents.into_iter().find(|a| a.draft.name == name.trim()).ok_or_else(|| {
+    match call(backend, ListAgents) {
+        Ok(agents) => agents.into_iter().find(|a| a.draft.name == name.trim()).ok_or_else(|| {
             print_error(&BackendError::Agents(format!("no agent named {name:?}")), json);
             1
         }),
-        Ok(_) => Err(1),
         Err(error) => {
             print_error(&error, json);
             Err(1)
@@ -341,7 +325,7 @@ fn run_agent(
         Err(code) => return code,
     };
     let project = std::fs::canonicalize(&project).unwrap_or(project);
-    let command = Command::ExecuteAgent {
+    let request = ExecuteAgent {
         agent_id: agent.id,
         project_path: project,
         task: task.unwrap_or_default(),
@@ -349,8 +333,8 @@ fn run_agent(
         interactive: false,
     };
     let runtime = backend.runtime().clone();
-    let (agent_run_id, run_id) = match runtime.block_on(backend.execute(command)) {
-        Ok(Output::AgentRunStarted {
+    let (agent_run_id, run_id) = match call(backend, request) {
+        Ok(RunStarted {
             agent_run_id,
             run_id,
             pid,
@@ -360,7 +344,6 @@ fn run_agent(
             }
             (agent_run_id, run_id)
         }
-        Ok(_) => return 1,
         Err(error) => {
             print_error(&error, json);
             return 1;
@@ -369,7 +352,7 @@ fn run_agent(
     let canceller = backend.clone();
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = canceller.execute(Command::KillAgentSession { agent_run_id }).await;
+            let _ = canceller.call(KillAgentSession { agent_run_id }).await;
         }
     });
     // The process's end and the history row's last update arrive in either order; wait for both.

@@ -30,10 +30,11 @@ pub use serve::ServeArgs;
 pub use storage::{SqlFormat, StorageVerb};
 
 use crate::backend::command::Command;
-use crate::backend::event::Output;
+use crate::backend::event::{Output, Replies};
 use crate::backend::{Backend, BackendError, EventReceiver};
 use crate::state::handover::{Handover, HandoverAction};
 use crate::state::nav::Screen;
+use crate::util::request::Ask;
 
 /// ANYON: a native desktop home for Claude Code.
 ///
@@ -187,10 +188,51 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
     }
 }
 
+/// Runs `request`, then prints its typed reply with `print` or its error (as JSON when `json`).
+pub(crate) fn answer<Q>(
+    backend: &Backend,
+    request: Q,
+    json: bool,
+    print: impl FnOnce(&mut dyn Write, Q::Reply) -> std::io::Result<()>,
+) -> i32
+where
+    Q: Ask,
+    Command: From<Q::Request>,
+    Q::Replies: Replies,
+{
+    match call(backend, request) {
+        Ok(reply) => emit(|out| print(out, reply)),
+        Err(error) => {
+            print_error(&error, json);
+            1
+        }
+    }
+}
+
+/// Runs `request` and prints its reply as the domain's tagged JSON (`{"kind": ..., "data": ...}`).
+pub(crate) fn answer_json<Q>(backend: &Backend, request: Q, json: bool) -> i32
+where
+    Q: Ask,
+    Command: From<Q::Request>,
+    Q::Replies: Replies + serde::Serialize,
+{
+    answer(backend, request, json, |out, reply| write_json(out, &Q::wrap(reply)))
+}
+
+/// Runs `request` on the runtime and waits for its typed reply.
+pub(crate) fn call<Q>(backend: &Backend, request: Q) -> Result<Q::Reply, BackendError>
+where
+    Q: Ask,
+    Command: From<Q::Request>,
+    Q::Replies: Replies,
+{
+    backend.runtime().block_on(backend.call(request))
+}
+
 /// Runs `command`, then prints its output with `print` or its error (as JSON when `json`).
 pub(crate) fn finish(
     backend: &Backend,
-    command: Command,
+    command: impl Into<Command>,
     json: bool,
     print: impl FnOnce(&mut dyn Write, Output) -> std::io::Result<()>,
 ) -> i32 {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::backend::command::RequestId;
-use crate::backend::event::Output;
 use crate::domain::agents::files::{Conflict, ImportPreview};
+use crate::domain::agents::requests::{Reply, RunOutput, RunStarted};
 use crate::domain::agents::table::AgentRun;
 use crate::domain::agents::{Agent, AgentDraft};
 use crate::domain::claude::stream::{ParsedLine, StreamMessage, parse_line};
@@ -106,31 +106,31 @@ impl AgentsStore {
         self.live.values().any(|id| *id == agent_run_id)
     }
 
-    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
-            Output::Agents(agents) => self.agents.finish(request_id, agents.clone()),
-            Output::AgentRuns(runs) => self.runs.finish(request_id, runs.clone()),
-            Output::Agent(_) | Output::AgentDeleted { .. } | Output::AgentsImported(_) => {
+            Reply::Agents(agents) => self.agents.finish(request_id, agents.clone()),
+            Reply::AgentRuns(runs) => self.runs.finish(request_id, runs.clone()),
+            Reply::Agent(_) | Reply::AgentDeleted(_) | Reply::AgentsImported(_) => {
                 if self.editor.as_ref().is_some_and(|e| e.saving == Some(request_id)) {
                     self.editor = None;
                 }
-                if let Output::AgentsImported(_) = output {
+                if let Reply::AgentsImported(_) = output {
                     self.import = None;
                 }
                 self.stale = true;
                 true
             }
-            Output::AgentsExported { .. } => {
+            Reply::AgentsExported(_) => {
                 self.export = None;
                 true
             }
-            Output::AgentImportPreview(preview) => self
+            Reply::AgentImportPreview(preview) => self
                 .import
                 .as_mut()
                 .is_some_and(|dialog| dialog.preview.finish(request_id, preview.clone())),
-            Output::AgentRunStarted {
+            Reply::AgentRunStarted(RunStarted {
                 agent_run_id, run_id, ..
-            } => {
+            }) => {
                 self.live.insert(*run_id, *agent_run_id);
                 let mut session = ChatSession::new(format!("Run #{agent_run_id}"), String::new());
                 session.run = Some(super::ActiveRun {
@@ -143,7 +143,7 @@ impl AgentsStore {
                 self.stale = true;
                 true
             }
-            Output::AgentRunOutput { agent_run_id, lines } => {
+            Reply::AgentRunOutput(RunOutput { agent_run_id, lines }) => {
                 let mut session = ChatSession::new(format!("Run #{agent_run_id}"), String::new());
                 for line in lines {
                     if let ParsedLine::Message(message) = parse_line(line) {
@@ -241,11 +241,11 @@ mod tests {
         let mut store = AgentsStore::default();
         store.apply_output(
             3,
-            &Output::AgentRunStarted {
+            &Reply::AgentRunStarted(RunStarted {
                 agent_run_id: 7,
                 run_id: 40,
                 pid: 1,
-            },
+            }),
         );
         assert_eq!(store.view, AgentsView::Run(7));
         let line = r#"{"type":"assistant","message":{"content":[{"type":"text","text":"hi"}]}}"#;

@@ -91,15 +91,7 @@ impl Stores {
                     Output::FileRead { path, bytes } => self.chat.image_read(request_id, path, bytes.clone()),
                     Output::Installations(found) => self.claude.finish(request_id, found.clone()),
                     Output::Processes(list) => self.processes.finish(request_id, list.clone()),
-                    Output::Agents(_)
-                    | Output::Agent(_)
-                    | Output::AgentDeleted { .. }
-                    | Output::AgentRuns(_)
-                    | Output::AgentRunStarted { .. }
-                    | Output::AgentRunOutput { .. }
-                    | Output::AgentImportPreview(_)
-                    | Output::AgentsImported(_)
-                    | Output::AgentsExported { .. } => self.agents.apply_output(request_id, &output),
+                    Output::Agents(reply) => self.agents.apply_output(request_id, reply),
                     Output::Checkpoints(_)
                     | Output::CheckpointDiff(_)
                     | Output::RestorePlan(_)

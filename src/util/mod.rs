@@ -7,4 +7,5 @@ pub mod hex;
 pub mod logging;
 pub mod net;
 pub mod paths;
+pub mod request;
 pub mod sync;

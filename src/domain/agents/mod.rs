@@ -5,6 +5,7 @@
 //! - [`files`]: ANYON's versioned export format, and import from older agent files.
 
 pub mod files;
+pub mod requests;
 pub mod table;
 
 use serde::{Deserialize, Serialize};

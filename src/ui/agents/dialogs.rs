@@ -2,8 +2,8 @@
 
 use egui::{Modal, RichText};
 
-use crate::backend::command::Command;
 use crate::domain::agents::files::Conflict;
+use crate::domain::agents::requests::{DeleteAgent, ExecuteAgent, ExportAgents, ImportAgents, PreviewAgentImport};
 use crate::ui::{ScreenContext, theme};
 
 pub fn run_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
@@ -54,7 +54,7 @@ pub fn run_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
         });
     });
     if run {
-        cx.backend.dispatch(Command::ExecuteAgent {
+        cx.backend.dispatch(ExecuteAgent {
             agent_id: dialog.agent_id,
             project_path: std::path::PathBuf::from(dialog.project.trim()),
             task: dialog.task.clone(),
@@ -84,9 +84,7 @@ pub fn import_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
                 .labelled_by(label.id);
             if ui.button("Preview").clicked() && !dialog.path.trim().is_empty() {
                 let path = std::path::PathBuf::from(dialog.path.trim());
-                dialog
-                    .preview
-                    .start(cx.backend.dispatch(Command::PreviewAgentImport { path }));
+                dialog.preview.start(cx.backend.dispatch(PreviewAgentImport { path }));
             }
         });
         if let Some(error) = dialog.preview.error() {
@@ -133,7 +131,7 @@ pub fn import_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
     if let Some(conflict) = import {
         let path = std::path::PathBuf::from(dialog.path.trim());
         dialog.conflict = Some(conflict);
-        cx.backend.dispatch(Command::ImportAgents { path, conflict });
+        cx.backend.dispatch(ImportAgents { path, conflict });
     } else if close || modal.should_close() {
         store.import = None;
     }
@@ -167,7 +165,7 @@ pub fn export_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
         });
     });
     if export {
-        let command = Command::ExportAgents {
+        let command = ExportAgents {
             ids: ids.clone(),
             path: std::path::PathBuf::from(path.trim()),
         };
@@ -199,7 +197,7 @@ pub fn delete_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
         });
     });
     if delete {
-        cx.backend.dispatch(Command::DeleteAgent { id: agent.id });
+        cx.backend.dispatch(DeleteAgent { id: agent.id });
         store.confirm_delete = None;
     } else if close || modal.should_close() {
         store.confirm_delete = None;

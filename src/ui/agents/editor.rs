@@ -3,6 +3,7 @@
 use egui::{Modal, RichText};
 
 use crate::backend::command::Command;
+use crate::domain::agents::requests::{CreateAgent, UpdateAgent};
 use crate::domain::agents::{ICONS, PERMISSION_MODES, PromptMode, parse_tools};
 use crate::ui::{ScreenContext, theme};
 
@@ -141,9 +142,9 @@ pub fn editor_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
         let mut draft = editor.draft.clone();
         draft.allowed_tools = parse_tools(&editor.allowed_text);
         draft.disallowed_tools = parse_tools(&editor.disallowed_text);
-        let command = match editor.id {
-            Some(id) => Command::UpdateAgent { id, draft },
-            None => Command::CreateAgent(draft),
+        let command: Command = match editor.id {
+            Some(id) => UpdateAgent { id, draft }.into(),
+            None => CreateAgent { draft }.into(),
         };
         editor.error = None;
         editor.saving = Some(cx.backend.dispatch(command));

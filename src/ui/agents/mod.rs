@@ -8,8 +8,8 @@ use egui::RichText;
 
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::backend::command::Command;
 use crate::domain::agents::icon_glyph;
+use crate::domain::agents::requests::{DuplicateAgent, ListAgentRuns, ListAgents};
 use crate::state::nav::Screen;
 use crate::state::{AgentEditor, AgentsView, ImportDialog, RunDialog};
 
@@ -17,10 +17,10 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Agents.heading());
     let store = &mut cx.stores.agents;
     if store.agents.never_requested() || (store.stale && !store.agents.is_pending()) {
-        store.agents.start(cx.backend.dispatch(Command::ListAgents));
+        store.agents.start(cx.backend.dispatch(ListAgents));
     }
     if store.runs.never_requested() || (store.stale && !store.runs.is_pending()) {
-        let command = Command::ListAgentRuns {
+        let command = ListAgentRuns {
             agent_id: store.filter_agent,
             status: store.filter_status.clone(),
         };
@@ -136,7 +136,7 @@ fn list_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                                 store.export = Some((Some(vec![agent.id]), default_file(&agent.draft.name)));
                             }
                             if ui.button("Duplicate").clicked() {
-                                cx.backend.dispatch(Command::DuplicateAgent { id: agent.id });
+                                cx.backend.dispatch(DuplicateAgent { id: agent.id });
                             }
                             if ui.button("Edit").clicked() {
                                 store.editor = Some(AgentEditor::edit(agent));

@@ -3,8 +3,8 @@
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
-use crate::backend::command::Command;
 use crate::domain::agents::icon_glyph;
+use crate::domain::agents::requests::{KillAgentSession, ListAgentRuns, ReadAgentRunOutput};
 use crate::domain::agents::table::AgentRun;
 use crate::state::{AgentsView, RunDialog};
 use crate::ui::chat::{permission, transcript};
@@ -54,7 +54,7 @@ pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             .labelled_by(label.id);
     });
     if refilter {
-        let command = Command::ListAgentRuns {
+        let command = ListAgentRuns {
             agent_id: store.filter_agent,
             status: store.filter_status.clone(),
         };
@@ -149,7 +149,7 @@ fn open_run(cx: &mut ScreenContext<'_>, agent_run_id: i64) {
     if store.outputs.contains_key(&agent_run_id) {
         store.view = AgentsView::Run(agent_run_id);
     } else {
-        cx.backend.dispatch(Command::ReadAgentRunOutput { agent_run_id });
+        cx.backend.dispatch(ReadAgentRunOutput { agent_run_id });
     }
 }
 
@@ -188,7 +188,7 @@ pub fn run_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, agent_run_id: i64) 
                 if live {
                     ui.spinner();
                     if ui.button("⏹ Kill").clicked() {
-                        backend.dispatch(Command::KillAgentSession { agent_run_id });
+                        backend.dispatch(KillAgentSession { agent_run_id });
                     }
                 } else if let Some(agent_id) = run.agent_id
                     && ui
