@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{ApiError, MockApi, Script};
 use crate::support::{self, TempHome};
+use anyon::domain::checkpoint::requests::{CheckpointList, CheckpointRestore};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -634,25 +635,23 @@ fn automatic_checkpoints_come_before_the_prompt_and_before_an_approved_write() {
     let project = rig.sandbox.project.display().to_string();
     let listed = rig
         .runtime
-        .block_on(rig.backend.execute(Command::CheckpointList {
+        .block_on(rig.backend.call(CheckpointList {
             project_path: rig.sandbox.project.clone(),
             session_id: Some(session_id),
         }))
         .unwrap();
-    let Output::Checkpoints(list) = listed else {
-        panic!("list")
-    };
+    let list = listed;
     let triggers: Vec<&str> = list.iter().map(|c| c.trigger.as_str()).collect();
     assert_eq!(triggers, ["before_prompt", "before_tool"], "{project}");
     // The checkpoint before the write does not have the file; restoring it takes the write back.
     let restored = rig
         .runtime
-        .block_on(rig.backend.execute(Command::CheckpointRestore {
+        .block_on(rig.backend.call(CheckpointRestore {
             project_path: rig.sandbox.project.clone(),
             id: list[1].id.clone(),
         }))
         .unwrap();
-    assert!(matches!(restored, Output::Restored(_)));
+    assert!(restored.plan.delete.iter().any(|p| p == "notes.txt"), "{restored:?}");
     assert!(!rig.sandbox.project.join("notes.txt").exists());
     assert!(rig.sandbox.project.join("readme.md").exists());
 }
@@ -674,14 +673,12 @@ fn a_write_allowed_without_asking_still_gets_its_checkpoint_first() {
     assert!(rig.sandbox.project.join("auto.txt").exists());
     let listed = rig
         .runtime
-        .block_on(rig.backend.execute(Command::CheckpointList {
+        .block_on(rig.backend.call(CheckpointList {
             project_path: rig.sandbox.project.clone(),
             session_id: outcome.session_id.clone(),
         }))
         .unwrap();
-    let Output::Checkpoints(list) = listed else {
-        panic!("list")
-    };
+    let list = listed;
     let triggers: Vec<&str> = list.iter().map(|c| c.trigger.as_str()).collect();
     assert_eq!(
         triggers,

@@ -7,6 +7,7 @@ use anyon::domain::checkpoint::{self, Blobs, CreateRequest, diff, restore};
 use anyon::domain::db::Db;
 
 use crate::support::TempHome;
+use anyon::domain::checkpoint::requests::{CheckpointCreate, CheckpointList, CheckpointRestore};
 
 struct Rig {
     _home: TempHome,
@@ -288,7 +289,7 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
     let runtime = crate::support::runtime();
     let (backend, _events) = crate::support::backend(&runtime, &home);
     let project = tempfile::tempdir().unwrap();
-    let run = |command| runtime.block_on(backend.execute(command)).unwrap();
+    let run = |command: anyon::backend::command::Command| runtime.block_on(backend.execute(command)).unwrap();
     run(anyon::backend::command::Command::SaveSetting {
         key: anyon::backend::KEEP_LAST_KEY.into(),
         value: "2".into(),
@@ -300,23 +301,22 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
     let mut ids = Vec::new();
     for version in 0..5 {
         std::fs::write(project.path().join("file.txt"), format!("version {version}\n")).unwrap();
-        let output = run(anyon::backend::command::Command::CheckpointCreate {
-            project_path: project.path().to_path_buf(),
-            session_id: "s".into(),
-            trigger: "manual".into(),
-            description: None,
-        });
-        let anyon::backend::event::Output::CheckpointTaken(created) = output else {
-            panic!("created")
-        };
+        let created = runtime
+            .block_on(backend.call(CheckpointCreate {
+                project_path: project.path().to_path_buf(),
+                session_id: "s".into(),
+                trigger: "manual".into(),
+                description: None,
+            }))
+            .unwrap();
         ids.push(created.checkpoint.id);
     }
-    let anyon::backend::event::Output::Checkpoints(kept) = run(anyon::backend::command::Command::CheckpointList {
-        project_path: project.path().to_path_buf(),
-        session_id: Some("s".into()),
-    }) else {
-        panic!("list")
-    };
+    let kept = runtime
+        .block_on(backend.call(CheckpointList {
+            project_path: project.path().to_path_buf(),
+            session_id: Some("s".into()),
+        }))
+        .unwrap();
     let kept: Vec<&str> = kept.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(kept, [ids[3].as_str(), ids[4].as_str()]);
     let blobs = backend.blobs();
@@ -327,10 +327,11 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
         .sum::<usize>();
     assert_eq!(stored, 2, "only the two kept versions' contents remain");
     // Both kept checkpoints still restore.
-    run(anyon::backend::command::Command::CheckpointRestore {
+    run(CheckpointRestore {
         project_path: project.path().to_path_buf(),
         id: ids[3].clone(),
-    });
+    }
+    .into());
     assert_eq!(
         std::fs::read_to_string(project.path().join("file.txt")).unwrap(),
         "version 3\n"

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::backend::command::Command;
 use anyon::state::ChatSession;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use crate::support::ui::{settle, shows};
 use crate::support::{self, TempHome};
+use anyon::domain::checkpoint::requests::CheckpointCreate;
 
 #[test]
 fn a_checkpoint_diff_shows_inline_and_side_by_side() {
@@ -21,7 +21,7 @@ fn a_checkpoint_diff_shows_inline_and_side_by_side() {
     let (backend, events) = support::backend(&runtime, &home);
     let session = "5e55i0n0-0000-4000-8000-000000000001";
     runtime
-        .block_on(backend.execute(Command::CheckpointCreate {
+        .block_on(backend.execute(CheckpointCreate {
             project_path: project.path().to_path_buf(),
             session_id: session.into(),
             trigger: "manual".into(),

@@ -1,9 +1,13 @@
 //! The checkpoint commands, on the blob store in the data folder.
 
 use super::{Backend, BackendError};
-use crate::backend::command::Command;
-use crate::backend::event::{Event, Output};
+use crate::backend::event::Event;
+use crate::domain::checkpoint::requests::{
+    CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
+    Collected, Reply, Request,
+};
 use crate::domain::checkpoint::{self, Blobs, CheckpointError, CreateRequest, diff, restore};
+use crate::util::request::Ask;
 
 /// The session's own transcript, `<projects>/<project folder>/<session id>.jsonl`.
 fn find_transcript(root: &std::path::Path, session_id: &str) -> Option<std::path::PathBuf> {
@@ -42,15 +46,15 @@ impl Backend {
         Blobs::new(self.paths().root().join("blobs"))
     }
 
-    pub(super) async fn checkpoints(&self, command: Command) -> Result<Output, BackendError> {
+    pub(super) async fn checkpoints(&self, request: Request) -> Result<Reply, BackendError> {
         let blobs = self.blobs();
-        match command {
-            Command::CheckpointCreate {
+        match request {
+            Request::CheckpointCreate(CheckpointCreate {
                 project_path,
                 session_id,
                 trigger,
                 description,
-            } => {
+            }) => {
                 let transcript = self
                     .projects_root()
                     .and_then(|root| find_transcript(&root, &session_id));
@@ -83,15 +87,15 @@ impl Backend {
                         project_path: created.checkpoint.project_path.clone(),
                     })
                     .await;
-                Ok(Output::CheckpointTaken(created))
+                Ok(CheckpointCreate::wrap(created))
             }
-            Command::CheckpointList {
+            Request::CheckpointList(CheckpointList {
                 project_path,
                 session_id,
-            } => {
+            }) => {
                 self.blocking(move |db| {
                     let project = project_path.display().to_string();
-                    Ok(Output::Checkpoints(checkpoint::list(
+                    Ok(CheckpointList::wrap(checkpoint::list(
                         &db.writer(),
                         &project,
                         session_id.as_deref(),
@@ -99,20 +103,20 @@ impl Backend {
                 })
                 .await
             }
-            Command::CheckpointDiff { project_path, from, to } => {
+            Request::CheckpointDiff(CheckpointDiff { project_path, from, to }) => {
                 self.blocking(move |db| {
                     let conn = db.writer();
                     let diffs = match to {
                         Some(to) => diff::between(&conn, &blobs, &from, &to)?,
                         None => diff::against_working_tree(&conn, &blobs, &from, &project_path)?,
                     };
-                    Ok(Output::CheckpointDiff(diffs))
+                    Ok(CheckpointDiff::wrap(diffs))
                 })
                 .await
             }
-            Command::CheckpointRestorePlan { project_path, id } => {
+            Request::CheckpointRestorePlan(CheckpointRestorePlan { project_path, id }) => {
                 self.blocking(move |db| {
-                    Ok(Output::RestorePlan(restore::plan(
+                    Ok(CheckpointRestorePlan::wrap(restore::plan(
                         &db.writer(),
                         &blobs,
                         &id,
@@ -121,9 +125,9 @@ impl Backend {
                 })
                 .await
             }
-            Command::CheckpointRestore { project_path, id } => {
+            Request::CheckpointRestore(CheckpointRestore { project_path, id }) => {
                 self.blocking(move |db| {
-                    Ok(Output::Restored(restore::restore(
+                    Ok(CheckpointRestore::wrap(restore::restore(
                         &db.writer(),
                         &blobs,
                         &id,
@@ -132,15 +136,14 @@ impl Backend {
                 })
                 .await
             }
-            Command::CheckpointGc => {
+            Request::CheckpointGc(CheckpointGc) => {
                 self.blocking(move |db| {
-                    Ok(Output::CheckpointGc {
+                    Ok(CheckpointGc::wrap(Collected {
                         removed: checkpoint::gc(&db.writer(), &blobs)?,
-                    })
+                    }))
                 })
                 .await
             }
-            other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::{Backend, BackendError};
 use crate::backend::command::{ClaudeRunRequest, Command};
 use crate::backend::event::Output;
+use crate::domain::checkpoint::requests::CheckpointCreate;
 use crate::domain::claude::discovery::{Discovery, DiscoveryInputs, PlaceOutcome};
 use crate::domain::claude::run::{self, RunInput, RunOptions, SessionChoice};
 use crate::domain::claude::stream::InputBlock;
@@ -187,13 +188,13 @@ impl Backend {
     /// Takes a checkpoint when the project has automatic checkpoints on. A failure is logged and
     /// reported, never a reason to stop the run.
     pub(super) async fn auto_checkpoint(&self, project: PathBuf, session_id: String, trigger: &str) {
-        let command = Command::CheckpointCreate {
+        let command = CheckpointCreate {
             project_path: project,
             session_id,
             trigger: trigger.to_owned(),
             description: None,
         };
-        if let Err(error) = self.checkpoints(command).await {
+        if let Err(error) = self.checkpoints(command.into()).await {
             tracing::warn!(%error, "automatic checkpoint failed");
             self.sink()
                 .send(crate::backend::event::Event::Failed {

@@ -51,6 +51,7 @@ pub struct UsageRange {
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    Checkpoints(crate::domain::checkpoint::requests::Request),
     ListProjects,
     CreateProject {
         path: PathBuf,
@@ -107,34 +108,6 @@ pub enum Command {
     },
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    /// Takes a checkpoint of a project for a session.
-    CheckpointCreate {
-        project_path: PathBuf,
-        session_id: String,
-        trigger: String,
-        description: Option<String>,
-    },
-    CheckpointList {
-        project_path: PathBuf,
-        session_id: Option<String>,
-    },
-    /// Differences from checkpoint `from` to checkpoint `to`, or to the working tree when None.
-    CheckpointDiff {
-        project_path: PathBuf,
-        from: String,
-        to: Option<String>,
-    },
-    /// What restoring would write and delete.
-    CheckpointRestorePlan {
-        project_path: PathBuf,
-        id: String,
-    },
-    CheckpointRestore {
-        project_path: PathBuf,
-        id: String,
-    },
-    /// Deletes stored contents no checkpoint refers to.
-    CheckpointGc,
     /// Every MCP server of every scope (`project`: also read that folder's `.mcp.json`).
     McpList {
         project: Option<PathBuf>,
@@ -301,6 +274,9 @@ impl Command {
         if let Command::Agents(request) = self {
             return request.is_ordered();
         }
+        if let Command::Checkpoints(request) = self {
+            return request.is_ordered();
+        }
         // Finding Claude again must see a path saved just before it.
         matches!(
             self,
@@ -323,6 +299,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::Checkpoints(request) => request.name(),
             Command::ListProjects => "list_projects",
             Command::CreateProject { .. } => "create_project",
             Command::GetProjectSessions { .. } => "get_project_sessions",
@@ -340,12 +317,6 @@ impl Command {
             Command::ClaudeUseBinary { .. } => "claude_use_binary",
             Command::ListProcesses => "list_processes",
             Command::KillProcess { .. } => "kill_process",
-            Command::CheckpointCreate { .. } => "checkpoint_create",
-            Command::CheckpointList { .. } => "checkpoint_list",
-            Command::CheckpointDiff { .. } => "checkpoint_diff",
-            Command::CheckpointRestorePlan { .. } => "checkpoint_restore_plan",
-            Command::CheckpointRestore { .. } => "checkpoint_restore",
-            Command::CheckpointGc => "checkpoint_gc",
             Command::McpList { .. } => "mcp_list",
             Command::McpAdd(_) => "mcp_add",
             Command::McpUpdate { .. } => "mcp_update",
@@ -389,6 +360,12 @@ impl Command {
 impl From<agents::Request> for Command {
     fn from(request: agents::Request) -> Self {
         Command::Agents(request)
+    }
+}
+
+impl From<crate::domain::checkpoint::requests::Request> for Command {
+    fn from(request: crate::domain::checkpoint::requests::Request) -> Self {
+        Command::Checkpoints(request)
     }
 }
 

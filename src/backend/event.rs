@@ -8,9 +8,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::domain::agents::table::AgentRun;
-use crate::domain::checkpoint::diff::FileDiff;
-use crate::domain::checkpoint::restore::{RestorePlan, Restored};
-use crate::domain::checkpoint::{Checkpoint, Created};
 use crate::domain::claude::discovery::Discovery;
 use crate::domain::claude::run::RunOutcome;
 use crate::domain::claude::stream::StreamMessage;
@@ -63,14 +60,6 @@ pub enum Output {
         custom: bool,
     },
     SessionPage(Arc<crate::domain::transcripts::page::SessionPage>),
-    CheckpointTaken(Created),
-    Checkpoints(Vec<Checkpoint>),
-    CheckpointDiff(Vec<FileDiff>),
-    RestorePlan(RestorePlan),
-    Restored(Restored),
-    CheckpointGc {
-        removed: usize,
-    },
     McpServers(Vec<crate::domain::mcp::McpServer>),
     McpSaved(crate::domain::mcp::McpServer),
     McpRemoved(crate::domain::mcp::McpServerRef),
@@ -120,6 +109,8 @@ pub enum Output {
         path: std::path::PathBuf,
         bytes: Vec<u8>,
     },
+    #[serde(untagged)]
+    Checkpoints(crate::domain::checkpoint::requests::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -244,6 +235,18 @@ impl From<crate::domain::claude::run::RunEvent> for Event {
                 raw,
             },
             RunEvent::Finished { kind, outcome } => Event::RunFinished { kind, outcome },
+        }
+    }
+}
+
+impl Replies for crate::domain::checkpoint::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Checkpoints(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Checkpoints(reply) => Some(reply),
+            _ => None,
         }
     }
 }

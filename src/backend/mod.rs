@@ -392,12 +392,7 @@ impl Backend {
             | Command::SavePrices(_)
             | Command::ReadSessionPage { .. }
             | Command::ExportUsage { .. }) => self.history(command).await,
-            command @ (Command::CheckpointCreate { .. }
-            | Command::CheckpointList { .. }
-            | Command::CheckpointDiff { .. }
-            | Command::CheckpointRestorePlan { .. }
-            | Command::CheckpointRestore { .. }
-            | Command::CheckpointGc) => self.checkpoints(command).await,
+            Command::Checkpoints(request) => self.checkpoints(request).await.map(Output::Checkpoints),
             Command::Agents(request) => self.agents(request).await.map(Output::Agents),
             command @ (Command::ExecuteClaudeCode(_)
             | Command::ContinueClaudeCode(_)

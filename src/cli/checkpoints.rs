@@ -4,10 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{finish, write_json};
+use super::{answer, answer_json, write_json};
 use crate::backend::Backend;
 use crate::backend::command::Command;
-use crate::backend::event::Output;
+use crate::domain::checkpoint::requests::{
+    CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
+};
+use crate::util::request::Ask;
 
 /// The project and session a checkpoint command works on.
 #[derive(Debug, Args)]
@@ -83,13 +86,13 @@ fn hook(backend: &Backend) -> i32 {
     if cwd.is_empty() || session_id.is_empty() {
         return 0;
     }
-    let command = Command::CheckpointCreate {
+    let command = CheckpointCreate {
         project_path: PathBuf::from(cwd),
         session_id,
         trigger: "before_tool".into(),
         description: Some(format!("Before {tool}")),
     };
-    if let Err(error) = backend.runtime().block_on(backend.execute(command)) {
+    if let Err(error) = backend.runtime().block_on(backend.call(command)) {
         tracing::warn!(%error, "checkpoint hook failed");
     }
     0
@@ -111,17 +114,36 @@ fn project(scope: &Scope) -> PathBuf {
 }
 
 pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
-    let (command, json) = match verb {
-        CheckpointsVerb::Hook => return hook(backend),
-        CheckpointsVerb::List(scope) => (
-            Command::CheckpointList {
+    match verb {
+        CheckpointsVerb::Hook => hook(backend),
+        CheckpointsVerb::List(scope) => {
+            let request = CheckpointList {
                 project_path: project(&scope),
                 session_id: scope.session.clone(),
-            },
-            scope.json,
-        ),
-        CheckpointsVerb::Create { scope, description } => (
-            Command::CheckpointCreate {
+            };
+            let json = scope.json;
+            answer(backend, request, json, |out, list| {
+                if json {
+                    return write_json(out, &CheckpointList::wrap(list));
+                }
+                for c in list {
+                    writeln!(
+                        out,
+                        "{}  {}  {:<14} {:>4} files  +{} -{}  {}",
+                        &c.id[..12.min(c.id.len())],
+                        c.created_at,
+                        c.trigger,
+                        c.files_changed,
+                        c.lines_added,
+                        c.lines_removed,
+                        c.description.unwrap_or_default()
+                    )?;
+                }
+                Ok(())
+            })
+        }
+        CheckpointsVerb::Create { scope, description } => {
+            let request = CheckpointCreate {
                 project_path: project(&scope),
                 session_id: scope
                     .session
@@ -130,55 +152,38 @@ pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
                     .unwrap_or_else(|| "manual".into()),
                 trigger: "manual".into(),
                 description,
-            },
-            scope.json,
-        ),
-        CheckpointsVerb::Diff { scope, from, to } => (
-            Command::CheckpointDiff {
+            };
+            answer_json(backend, request, scope.json)
+        }
+        CheckpointsVerb::Diff { scope, from, to } => {
+            let request = CheckpointDiff {
                 project_path: project(&scope),
                 from,
                 to,
-            },
-            scope.json,
-        ),
+            };
+            let json = scope.json;
+            answer(backend, request, json, |out, diffs| {
+                if json {
+                    return write_json(out, &CheckpointDiff::wrap(diffs));
+                }
+                for diff in diffs {
+                    if diff.binary {
+                        writeln!(out, "Binary file {} {}", diff.path, diff.change)?;
+                    } else {
+                        write!(out, "{}", diff.unified)?;
+                    }
+                }
+                Ok(())
+            })
+        }
         CheckpointsVerb::Restore { scope, id, preview } => {
             let project_path = project(&scope);
-            let command = if preview {
-                Command::CheckpointRestorePlan { project_path, id }
+            if preview {
+                answer_json(backend, CheckpointRestorePlan { project_path, id }, scope.json)
             } else {
-                Command::CheckpointRestore { project_path, id }
-            };
-            (command, scope.json)
-        }
-        CheckpointsVerb::Gc { json } => (Command::CheckpointGc, json),
-    };
-    finish(backend, command, json, |out, output| match output {
-        Output::CheckpointDiff(diffs) if !json => {
-            for diff in diffs {
-                if diff.binary {
-                    writeln!(out, "Binary file {} {}", diff.path, diff.change)?;
-                } else {
-                    write!(out, "{}", diff.unified)?;
-                }
+                answer_json(backend, CheckpointRestore { project_path, id }, scope.json)
             }
-            Ok(())
         }
-        Output::Checkpoints(list) if !json => {
-            for c in list {
-                writeln!(
-                    out,
-                    "{}  {}  {:<14} {:>4} files  +{} -{}  {}",
-                    &c.id[..12.min(c.id.len())],
-                    c.created_at,
-                    c.trigger,
-                    c.files_changed,
-                    c.lines_added,
-                    c.lines_removed,
-                    c.description.unwrap_or_default()
-                )?;
-            }
-            Ok(())
-        }
-        other => write_json(out, &other),
-    })
+        CheckpointsVerb::Gc { json } => answer_json(backend, CheckpointGc, json),
+    }
 }

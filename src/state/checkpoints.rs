@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::backend::command::RequestId;
-use crate::backend::event::Output;
 use crate::domain::checkpoint::Checkpoint;
 use crate::domain::checkpoint::diff::FileDiff;
+use crate::domain::checkpoint::requests::Reply;
 use crate::domain::checkpoint::restore::RestorePlan;
 
 use super::Requested;
@@ -37,23 +37,23 @@ pub struct CheckpointsStore {
 }
 
 impl CheckpointsStore {
-    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
-            Output::Checkpoints(list) => self.lists.values_mut().any(|r| r.finish(request_id, list.clone())),
-            Output::CheckpointDiff(diffs) => self
+            Reply::Checkpoints(list) => self.lists.values_mut().any(|r| r.finish(request_id, list.clone())),
+            Reply::CheckpointDiff(diffs) => self
                 .diff
                 .as_mut()
                 .is_some_and(|(_, d)| d.finish(request_id, diffs.clone())),
-            Output::RestorePlan(plan) => self
+            Reply::RestorePlan(plan) => self
                 .restore
                 .as_mut()
                 .is_some_and(|r| r.plan.finish(request_id, plan.clone())),
-            Output::Restored(restored) => {
+            Reply::Restored(restored) => {
                 self.stale.insert(restored.before.session_id.clone());
                 true
             }
-            Output::CheckpointTaken(_) => true,
-            _ => false,
+            Reply::CheckpointTaken(_) => true,
+            Reply::CheckpointGc(_) => false,
         }
     }
 

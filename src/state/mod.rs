@@ -92,11 +92,7 @@ impl Stores {
                     Output::Installations(found) => self.claude.finish(request_id, found.clone()),
                     Output::Processes(list) => self.processes.finish(request_id, list.clone()),
                     Output::Agents(reply) => self.agents.apply_output(request_id, reply),
-                    Output::Checkpoints(_)
-                    | Output::CheckpointDiff(_)
-                    | Output::RestorePlan(_)
-                    | Output::Restored(_)
-                    | Output::CheckpointTaken(_) => self.checkpoints.apply_output(request_id, &output),
+                    Output::Checkpoints(reply) => self.checkpoints.apply_output(request_id, reply),
                     Output::McpServers(_)
                     | Output::McpSaved(_)
                     | Output::McpRemoved(_)

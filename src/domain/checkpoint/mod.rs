@@ -11,6 +11,7 @@
 
 pub mod blobs;
 pub mod diff;
+pub mod requests;
 pub mod restore;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

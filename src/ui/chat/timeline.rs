@@ -4,7 +4,9 @@
 use egui::{Modal, RichText};
 
 use crate::backend::Backend;
-use crate::backend::command::Command;
+use crate::domain::checkpoint::requests::{
+    CheckpointCreate, CheckpointDiff, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
+};
 use crate::state::{CheckpointsStore, PendingRestore, Requested};
 use crate::ui::theme;
 
@@ -18,7 +20,7 @@ pub fn timeline_ui(
     let stale = store.stale.remove(session_id);
     let list = store.lists.entry(session_id.to_owned()).or_default();
     if list.never_requested() || (stale && !list.is_pending()) {
-        list.start(backend.dispatch(Command::CheckpointList {
+        list.start(backend.dispatch(CheckpointList {
             project_path: project.into(),
             session_id: Some(session_id.to_owned()),
         }));
@@ -30,7 +32,7 @@ pub fn timeline_ui(
             .on_hover_text("Take a checkpoint of the project now")
             .clicked()
         {
-            backend.dispatch(Command::CheckpointCreate {
+            backend.dispatch(CheckpointCreate {
                 project_path: project.into(),
                 session_id: session_id.to_owned(),
                 trigger: "manual".into(),
@@ -81,7 +83,7 @@ pub fn timeline_ui(
                     );
                     ui.horizontal(|ui| {
                         if ui.small_button("Diff with now").clicked() {
-                            let request = backend.dispatch(Command::CheckpointDiff {
+                            let request = backend.dispatch(CheckpointDiff {
                                 project_path: project.into(),
                                 from: checkpoint.id.clone(),
                                 to: None,
@@ -92,7 +94,7 @@ pub fn timeline_ui(
                         }
                         if ui.small_button("Restore…").clicked() {
                             let mut plan = Requested::default();
-                            plan.start(backend.dispatch(Command::CheckpointRestorePlan {
+                            plan.start(backend.dispatch(CheckpointRestorePlan {
                                 project_path: project.into(),
                                 id: checkpoint.id.clone(),
                             }));
@@ -267,7 +269,7 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &B
             }
         });
         if confirm {
-            backend.dispatch(Command::CheckpointRestore {
+            backend.dispatch(CheckpointRestore {
                 project_path: pending.project.clone().into(),
                 id: pending.checkpoint_id.clone(),
             });
