@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
-use anyon::backend::command::Command;
-use anyon::backend::event::Output;
 use anyon::domain::mcp::probe::{ProbeFailure, ProbeReport};
 use serde_json::{Value, json};
 
 use crate::support::{self, TempHome};
+use anyon::domain::mcp::requests::McpTestConnection;
 
 /// HOME, CLAUDE_CONFIG_DIR and a project folder for both `anyon` and `claude`.
 struct Place {
@@ -384,16 +383,13 @@ fn test_connection(config: Value, timeout: Duration) -> ProbeReport {
     let runtime = support::runtime();
     let home = TempHome::new();
     let (backend, _events) = support::backend(&runtime, &home);
-    let command = Command::McpTestConnection {
+    let command = McpTestConnection {
         name: "srv".into(),
         config,
         project_path: None,
         timeout,
     };
-    match runtime.block_on(backend.execute(command)).unwrap() {
-        Output::McpTested(report) => report,
-        other => panic!("unexpected {other:?}"),
-    }
+    runtime.block_on(backend.call(command)).unwrap()
 }
 
 #[test]

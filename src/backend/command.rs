@@ -51,6 +51,7 @@ pub struct UsageRange {
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    Mcp(crate::domain::mcp::requests::Request),
     Checkpoints(crate::domain::checkpoint::requests::Request),
     ListProjects,
     CreateProject {
@@ -108,41 +109,6 @@ pub enum Command {
     },
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    /// Every MCP server of every scope (`project`: also read that folder's `.mcp.json`).
-    McpList {
-        project: Option<PathBuf>,
-    },
-    McpAdd(McpServerSpec),
-    /// Replaces one server (rename and change of scope included).
-    McpUpdate {
-        previous: crate::domain::mcp::McpServerRef,
-        spec: McpServerSpec,
-    },
-    McpRemove(crate::domain::mcp::McpServerRef),
-    /// A real handshake with one server.
-    McpTestConnection {
-        name: String,
-        config: serde_json::Value,
-        /// Where a stdio server runs.
-        project_path: Option<PathBuf>,
-        timeout: std::time::Duration,
-    },
-    /// What an import would add to `scope`, before anything is written.
-    McpImportPreview {
-        source: McpImportSource,
-        scope: McpScope,
-        project_path: Option<PathBuf>,
-    },
-    /// Adds each server (as previewed, perhaps renamed).
-    McpImport {
-        servers: Vec<McpServerSpec>,
-    },
-    /// Writes `{"mcpServers":{...}}` with the given servers (all when empty).
-    McpExport {
-        path: PathBuf,
-        servers: Vec<crate::domain::mcp::McpServerRef>,
-        project: Option<PathBuf>,
-    },
     StorageListTables,
     /// Columns, keys and indexes of one table or view.
     StorageTableSchema {
@@ -274,6 +240,9 @@ impl Command {
         if let Command::Agents(request) = self {
             return request.is_ordered();
         }
+        if let Command::Mcp(request) = self {
+            return request.is_ordered();
+        }
         if let Command::Checkpoints(request) = self {
             return request.is_ordered();
         }
@@ -282,10 +251,6 @@ impl Command {
             self,
             Command::SaveSetting { .. }
                 | Command::ClaudeFindInstallations { .. }
-                | Command::McpAdd(_)
-                | Command::McpUpdate { .. }
-                | Command::McpRemove(_)
-                | Command::McpImport { .. }
                 | Command::ClaudeAuthSaveApiKey { .. }
                 | Command::ClaudeAuthRemoveApiKey
                 | Command::ClaudeConfigEdit { .. }
@@ -299,6 +264,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
             Command::ListProjects => "list_projects",
             Command::CreateProject { .. } => "create_project",
@@ -317,14 +283,6 @@ impl Command {
             Command::ClaudeUseBinary { .. } => "claude_use_binary",
             Command::ListProcesses => "list_processes",
             Command::KillProcess { .. } => "kill_process",
-            Command::McpList { .. } => "mcp_list",
-            Command::McpAdd(_) => "mcp_add",
-            Command::McpUpdate { .. } => "mcp_update",
-            Command::McpRemove(_) => "mcp_remove",
-            Command::McpTestConnection { .. } => "mcp_test_connection",
-            Command::McpImportPreview { .. } => "mcp_import_preview",
-            Command::McpImport { .. } => "mcp_import",
-            Command::McpExport { .. } => "mcp_export",
             Command::StorageListTables => "storage_list_tables",
             Command::StorageExecuteSql { .. } => "storage_execute_sql",
             Command::StorageTableSchema { .. } => "storage_table_schema",
@@ -366,6 +324,12 @@ impl From<agents::Request> for Command {
 impl From<crate::domain::checkpoint::requests::Request> for Command {
     fn from(request: crate::domain::checkpoint::requests::Request) -> Self {
         Command::Checkpoints(request)
+    }
+}
+
+impl From<crate::domain::mcp::requests::Request> for Command {
+    fn from(request: crate::domain::mcp::requests::Request) -> Self {
+        Command::Mcp(request)
     }
 }
 

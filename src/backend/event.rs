@@ -60,20 +60,6 @@ pub enum Output {
         custom: bool,
     },
     SessionPage(Arc<crate::domain::transcripts::page::SessionPage>),
-    McpServers(Vec<crate::domain::mcp::McpServer>),
-    McpSaved(crate::domain::mcp::McpServer),
-    McpRemoved(crate::domain::mcp::McpServerRef),
-    McpTested(crate::domain::mcp::probe::ProbeReport),
-    McpImportPreview {
-        /// The file read.
-        source: std::path::PathBuf,
-        entries: Vec<crate::domain::mcp::import::ImportEntry>,
-    },
-    McpImported(Vec<crate::domain::mcp::McpServer>),
-    McpExported {
-        path: std::path::PathBuf,
-        count: usize,
-    },
     /// How Claude is authenticated (`claude_auth_check`).
     ClaudeAuth(Box<crate::domain::claude::credentials::ClaudeAuthReport>),
     /// The API key was saved (masked) there; `verified`: the API accepted it first.
@@ -111,6 +97,8 @@ pub enum Output {
     },
     #[serde(untagged)]
     Checkpoints(crate::domain::checkpoint::requests::Reply),
+    #[serde(untagged)]
+    Mcp(crate::domain::mcp::requests::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -246,6 +234,18 @@ impl Replies for crate::domain::checkpoint::requests::Reply {
     fn from_output(output: Output) -> Option<Self> {
         match output {
             Output::Checkpoints(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::mcp::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Mcp(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Mcp(reply) => Some(reply),
             _ => None,
         }
     }

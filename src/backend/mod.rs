@@ -402,14 +402,7 @@ impl Backend {
             | Command::ClaudeUseBinary { .. }
             | Command::ListProcesses
             | Command::KillProcess { .. }) => self.claude(command).await,
-            command @ (Command::McpList { .. }
-            | Command::McpAdd(_)
-            | Command::McpUpdate { .. }
-            | Command::McpRemove(_)
-            | Command::McpTestConnection { .. }
-            | Command::McpImportPreview { .. }
-            | Command::McpImport { .. }
-            | Command::McpExport { .. }) => self.mcp(command).await,
+            Command::Mcp(request) => self.mcp(request).await.map(Output::Mcp),
             command @ (Command::ClaudeAuthCheck
             | Command::ClaudeAuthSaveApiKey { .. }
             | Command::ClaudeAuthRemoveApiKey) => self.claude_auth(command).await,

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use clap::{Subcommand, ValueEnum};
 
-use super::{Place, emit, finish, print_error, write_json};
-use crate::backend::command::{Command, McpImportSource, McpScope, McpServerSpec};
-use crate::backend::event::Output;
+use super::{Place, answer, call, emit, print_error, write_json};
 use crate::backend::{Backend, BackendError};
+use crate::domain::mcp::requests::{
+    Exported, McpAdd, McpExport, McpImport, McpImportPreview, McpList, McpRemove, McpTestConnection,
+};
 use crate::domain::mcp::{self, McpError, McpServer, McpServerRef, Transport};
+use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ScopeArg {
@@ -205,10 +207,7 @@ pub fn run(backend: &Backend, verb: McpVerb) -> i32 {
                 },
                 Err(error) => return fail(error, place.json),
             };
-            finish(backend, Command::McpRemove(target), place.json, |out, output| {
-                let Output::McpRemoved(target) = output else {
-                    return Ok(());
-                };
+            answer(backend, McpRemove { server: target }, place.json, |out, target| {
                 if place.json {
                     return write_json(out, &target);
                 }
@@ -225,17 +224,14 @@ pub fn run(backend: &Backend, verb: McpVerb) -> i32 {
                 Ok(server) => server,
                 Err(error) => return fail(error, place.json),
             };
-            let command = Command::McpTestConnection {
+            let command = McpTestConnection {
                 name,
                 config: server.config,
                 project_path: Some(place.project()),
                 timeout: Duration::from_secs_f64(timeout.clamp(0.1, 3600.0)),
             };
             let mut ok = false;
-            let status = finish(backend, command, place.json, |out, output| {
-                let Output::McpTested(report) = output else {
-                    return Ok(());
-                };
+            let status = answer(backend, command, place.json, |out, report| {
                 ok = report.ok;
                 if place.json {
                     return write_json(out, &report);
@@ -294,15 +290,12 @@ pub fn run(backend: &Backend, verb: McpVerb) -> i32 {
                 Ok(servers) => servers,
                 Err(error) => return fail(error, place.json),
             };
-            let command = Command::McpExport {
+            let command = McpExport {
                 path: std::path::absolute(&file).unwrap_or(file),
                 servers,
                 project: Some(place.project()),
             };
-            finish(backend, command, place.json, |out, output| {
-                let Output::McpExported { path, count } = output else {
-                    return Ok(());
-                };
+            answer(backend, command, place.json, |out, Exported { path, count }| {
                 if place.json {
                     return write_json(out, &serde_json::json!({"path": path, "count": count}));
                 }
@@ -327,10 +320,7 @@ fn save(
         project_path: (scope != McpScope::User).then(|| place.project()),
         overwrite,
     };
-    finish(backend, Command::McpAdd(spec), place.json, |out, output| {
-        let Output::McpSaved(server) = output else {
-            return Ok(());
-        };
+    answer(backend, McpAdd { spec }, place.json, |out, server| {
         if place.json {
             return write_json(out, &server.masked());
         }
@@ -346,12 +336,12 @@ fn save(
 }
 
 fn servers(backend: &Backend, place: &Place) -> Result<Vec<McpServer>, BackendError> {
-    match backend.runtime().block_on(backend.execute(Command::McpList {
-        project: Some(place.project()),
-    }))? {
-        Output::McpServers(servers) => Ok(servers),
-        _ => Ok(Vec::new()),
-    }
+    call(
+        backend,
+        McpList {
+            project: Some(place.project()),
+        },
+    )
 }
 
 /// Servers that apply where the command runs: user, this project's local ones, and its `.mcp.json`.
@@ -465,14 +455,16 @@ fn import(
         }
     };
     let project_path = (scope != McpScope::User).then(|| place.project());
-    let previewed = backend.runtime().block_on(backend.execute(Command::McpImportPreview {
-        source,
-        scope,
-        project_path: project_path.clone(),
-    }));
+    let previewed = call(
+        backend,
+        McpImportPreview {
+            source,
+            scope,
+            project_path: project_path.clone(),
+        },
+    );
     let entries = match previewed {
-        Ok(Output::McpImportPreview { entries, .. }) => entries,
-        Ok(_) => Vec::new(),
+        Ok(preview) => preview.entries,
         Err(error) => return fail(error, place.json),
     };
     if preview {
@@ -503,10 +495,7 @@ fn import(
             overwrite,
         })
         .collect();
-    finish(backend, Command::McpImport { servers }, place.json, |out, output| {
-        let Output::McpImported(added) = output else {
-            return Ok(());
-        };
+    answer(backend, McpImport { servers }, place.json, |out, added| {
         if place.json {
             let masked: Vec<McpServer> = added.iter().map(McpServer::masked).collect();
             return write_json(out, &masked);

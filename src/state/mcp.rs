@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::backend::command::{McpScope, RequestId};
-use crate::backend::event::Output;
 use crate::domain::mcp::import::ImportEntry;
 use crate::domain::mcp::probe::ProbeReport;
+use crate::domain::mcp::requests::{Exported, ImportPreview, Reply};
 use crate::domain::mcp::{McpServer, McpServerRef, Transport};
 
 use super::Requested;
@@ -161,9 +161,9 @@ impl McpStore {
         self.tests.insert(request_id, key);
     }
 
-    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
-            Output::McpServers(list) => {
+            Reply::McpServers(list) => {
                 if !self.servers.finish(request_id, list.clone()) {
                     return false;
                 }
@@ -171,14 +171,14 @@ impl McpStore {
                 self.statuses.retain(|k, _| keys.contains(k));
                 true
             }
-            Output::McpTested(report) => match self.tests.remove(&request_id) {
+            Reply::McpTested(report) => match self.tests.remove(&request_id) {
                 Some(key) => {
                     self.statuses.insert(key, TestStatus::Done(report.clone()));
                     true
                 }
                 None => false,
             },
-            Output::McpSaved(server) if self.saving == Some(request_id) => {
+            Reply::McpSaved(server) if self.saving == Some(request_id) => {
                 self.saving = None;
                 self.editor = None;
                 self.stale = true;
@@ -187,13 +187,13 @@ impl McpStore {
                 self.message = Some(format!("Saved {} in the {} scope", server.name, server.scope));
                 true
             }
-            Output::McpRemoved(target) if self.saving == Some(request_id) => {
+            Reply::McpRemoved(target) if self.saving == Some(request_id) => {
                 self.saving = None;
                 self.stale = true;
                 self.message = Some(format!("Removed {} from the {} scope", target.name, target.scope));
                 true
             }
-            Output::McpImportPreview { source, entries } => match &mut self.import {
+            Reply::McpImportPreview(ImportPreview { source, entries }) => match &mut self.import {
                 Some(dialog) if dialog.pending == Some(request_id) => {
                     dialog.pending = None;
                     dialog.error = None;
@@ -204,14 +204,14 @@ impl McpStore {
                 }
                 _ => false,
             },
-            Output::McpImported(added) if self.import_running == Some(request_id) => {
+            Reply::McpImported(added) if self.import_running == Some(request_id) => {
                 self.import_running = None;
                 self.import = None;
                 self.stale = true;
                 self.message = Some(format!("Imported {} servers", added.len()));
                 true
             }
-            Output::McpExported { path, count } if self.exporting == Some(request_id) => {
+            Reply::McpExported(Exported { path, count }) if self.exporting == Some(request_id) => {
                 self.exporting = None;
                 self.message = Some(format!("Exported {count} servers to {}", path.display()));
                 true
@@ -288,17 +288,17 @@ mod tests {
     fn tests_land_on_their_server_and_stale_statuses_go() {
         let mut store = McpStore::default();
         store.servers.start(1);
-        assert!(store.apply_output(1, &Output::McpServers(vec![server("a"), server("b")])));
+        assert!(store.apply_output(1, &Reply::McpServers(vec![server("a"), server("b")])));
         store.testing(2, key_of(&server("a")));
         assert_eq!(store.statuses[&key_of(&server("a"))], TestStatus::Testing);
-        assert!(store.apply_output(2, &Output::McpTested(report(true))));
+        assert!(store.apply_output(2, &Reply::McpTested(report(true))));
         assert!(matches!(&store.statuses[&key_of(&server("a"))], TestStatus::Done(r) if r.ok));
         assert!(
-            !store.apply_output(2, &Output::McpTested(report(false))),
+            !store.apply_output(2, &Reply::McpTested(report(false))),
             "answered once"
         );
         store.servers.start(3);
-        store.apply_output(3, &Output::McpServers(vec![server("b")]));
+        store.apply_output(3, &Reply::McpServers(vec![server("b")]));
         assert!(store.statuses.is_empty(), "a removed server's status goes with it");
     }
 

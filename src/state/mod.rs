@@ -93,13 +93,7 @@ impl Stores {
                     Output::Processes(list) => self.processes.finish(request_id, list.clone()),
                     Output::Agents(reply) => self.agents.apply_output(request_id, reply),
                     Output::Checkpoints(reply) => self.checkpoints.apply_output(request_id, reply),
-                    Output::McpServers(_)
-                    | Output::McpSaved(_)
-                    | Output::McpRemoved(_)
-                    | Output::McpTested(_)
-                    | Output::McpImportPreview { .. }
-                    | Output::McpImported(_)
-                    | Output::McpExported { .. } => self.mcp.apply_output(request_id, &output),
+                    Output::Mcp(reply) => self.mcp.apply_output(request_id, reply),
                     Output::ClaudeConfig(_)
                     | Output::ClaudeSettingsSaved(_)
                     | Output::SlashCommands(_)

@@ -9,8 +9,12 @@ use egui::{Modal, RichText, Ui};
 use super::widgets::{EmptyState, dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
-use crate::backend::command::{Command, McpImportSource, McpScope, McpServerSpec};
+use crate::backend::command::Command;
 use crate::domain::mcp::probe::DEFAULT_TIMEOUT;
+use crate::domain::mcp::requests::{
+    McpAdd, McpExport, McpImport, McpImportPreview, McpList, McpRemove, McpTestConnection, McpUpdate,
+};
+use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
 use crate::domain::mcp::{McpServer, Transport, mask};
 use crate::state::nav::Screen;
 use crate::state::{McpEditor, McpImportDialog, McpStore, TestStatus, mcp_key};
@@ -67,7 +71,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
 fn refresh(store: &mut McpStore, backend: &Backend) {
     store.stale = false;
     let project = (!store.project.trim().is_empty()).then(|| PathBuf::from(store.project.trim()));
-    store.servers.start(backend.dispatch(Command::McpList { project }));
+    store.servers.start(backend.dispatch(McpList { project }));
 }
 
 fn start_test(store: &mut McpStore, backend: &Backend, server: &McpServer) {
@@ -75,7 +79,7 @@ fn start_test(store: &mut McpStore, backend: &Backend, server: &McpServer) {
         McpScope::User => (!store.project.trim().is_empty()).then(|| PathBuf::from(store.project.trim())),
         _ => server.project.clone(),
     };
-    let id = backend.dispatch(Command::McpTestConnection {
+    let id = backend.dispatch(McpTestConnection {
         name: server.name.clone(),
         config: server.config.clone(),
         project_path: cwd,
@@ -124,7 +128,7 @@ fn toolbar_ui(ui: &mut Ui, store: &mut McpStore, backend: &Backend) {
 
 fn export(store: &mut McpStore, backend: &Backend, servers: Vec<crate::domain::mcp::McpServerRef>) {
     let project = (!store.project.trim().is_empty()).then(|| PathBuf::from(store.project.trim()));
-    store.exporting = Some(backend.dispatch(Command::McpExport {
+    store.exporting = Some(backend.dispatch(McpExport {
         path: PathBuf::from(store.export_path.trim()),
         servers,
         project,
@@ -147,7 +151,9 @@ fn server_ui(ui: &mut Ui, store: &mut McpStore, backend: &Backend, server: &McpS
         ui.label(RichText::new(scope_label(server)).color(theme::muted(ui.visuals())));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button("Remove").clicked() && store.saving.is_none() {
-                store.saving = Some(backend.dispatch(Command::McpRemove(server.reference())));
+                store.saving = Some(backend.dispatch(McpRemove {
+                    server: server.reference(),
+                }));
             }
             if ui.button("Edit").clicked() {
                 store.editor = Some(McpEditor::edit(server, store.project.clone()));
@@ -369,9 +375,9 @@ fn editor_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Backend) {
             project_path: editor.project_path(),
             overwrite: false,
         };
-        let command = match editor.previous.clone() {
-            Some(previous) => Command::McpUpdate { previous, spec },
-            None => Command::McpAdd(spec),
+        let command: Command = match editor.previous.clone() {
+            Some(previous) => McpUpdate { previous, spec }.into(),
+            None => McpAdd { spec }.into(),
         };
         editor.error = None;
         store.saving = Some(backend.dispatch(command));
@@ -421,7 +427,7 @@ fn import_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Backend) {
                 .add_enabled(!dialog.path.trim().is_empty(), egui::Button::new("Preview"))
                 .clicked()
             {
-                dialog.pending = Some(backend.dispatch(Command::McpImportPreview {
+                dialog.pending = Some(backend.dispatch(McpImportPreview {
                     source: McpImportSource::File {
                         path: PathBuf::from(dialog.path.trim()),
                         name: None,
@@ -432,7 +438,7 @@ fn import_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Backend) {
             }
         });
         if ui.button("From Claude Desktop").clicked() {
-            dialog.pending = Some(backend.dispatch(Command::McpImportPreview {
+            dialog.pending = Some(backend.dispatch(McpImportPreview {
                 source: McpImportSource::ClaudeDesktop { path: None },
                 scope,
                 project_path: project_path.clone(),
@@ -487,7 +493,7 @@ fn import_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Backend) {
         }
     });
     if let Some(servers) = to_import {
-        store.import_running = Some(backend.dispatch(Command::McpImport { servers }));
+        store.import_running = Some(backend.dispatch(McpImport { servers }));
     }
     if close {
         store.import = None;

@@ -10,6 +10,7 @@
 mod files;
 pub mod import;
 pub mod probe;
+pub mod requests;
 
 pub use files::{McpFiles, read_object};
 
