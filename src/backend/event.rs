@@ -69,7 +69,7 @@ pub enum Output {
     /// An agent run's recorded stream-json lines.
     AgentRunOutput {
         agent_run_id: i64,
-        lines: Vec<String>,
+        lines: Vec<crate::domain::claude::stream::RecordedLine>,
     },
     AgentsExported {
         path: std::path::PathBuf,
