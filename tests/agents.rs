@@ -289,7 +289,7 @@ fn allowed_and_disallowed_tools_reach_the_cli() {
     assert!(
         lines
             .iter()
-            .any(|l| l.contains("\"tool_result\"") && l.contains("\"is_error\":true")),
+            .any(|l| l.raw.contains("\"tool_result\"") && l.raw.contains("\"is_error\":true")),
         "the Bash call was refused"
     );
 }

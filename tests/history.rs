@@ -208,7 +208,7 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
             panic!()
         };
         assert!(page.lines.len() <= 3);
-        lines.extend(page.lines.iter().cloned());
+        lines.extend(page.lines.iter().map(|line| line.raw.to_string()));
         offset = page.next_offset;
         if page.eof {
             break;

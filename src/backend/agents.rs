@@ -10,7 +10,7 @@ use crate::domain::agents::requests::{Deleted, Exported, Reply, Request, RunOutp
 use crate::domain::agents::table::{self, StoreError};
 use crate::domain::agents::{Agent, PromptMode};
 use crate::domain::claude::run::{self, RunExtras, RunOptions};
-use crate::domain::claude::stream::InputBlock;
+use crate::domain::claude::stream::{self, InputBlock};
 use crate::domain::process::RunKind;
 use crate::util::request::Ask;
 use crate::util::sync::LockExt;
@@ -82,13 +82,18 @@ impl Backend {
             Request::ReadAgentRunOutput(q) => {
                 let agent_run_id = q.agent_run_id;
                 let path = self.run_record_path(agent_run_id);
-                let text = tokio::fs::read_to_string(&path).await.map_err(|error| {
-                    BackendError::Task(format!(
-                        "no recorded output for run {agent_run_id} ({}): {error}",
-                        path.display()
-                    ))
-                })?;
-                let lines = text.lines().take(MAX_OUTPUT_LINES).map(str::to_owned).collect();
+                // Read and parsed on the blocking pool: a run can have recorded tens of thousands of lines.
+                let lines = tokio::task::spawn_blocking(move || {
+                    let text = std::fs::read_to_string(&path).map_err(|error| {
+                        BackendError::Task(format!(
+                            "no recorded output for run {agent_run_id} ({}): {error}",
+                            path.display()
+                        ))
+                    })?;
+                    Ok::<_, BackendError>(stream::parse_recorded(&text, MAX_OUTPUT_LINES))
+                })
+                .await
+                .map_err(|error| BackendError::Task(error.to_string()))??;
                 Ok(q.answer(RunOutput { agent_run_id, lines }))
             }
             Request::ExportAgents(q) => {

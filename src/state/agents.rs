@@ -9,7 +9,7 @@ use crate::domain::agents::files::{Conflict, ImportPreview};
 use crate::domain::agents::requests::{Reply, RunOutput, RunStarted};
 use crate::domain::agents::table::AgentRun;
 use crate::domain::agents::{Agent, AgentDraft};
-use crate::domain::claude::stream::{ParsedLine, StreamMessage, parse_line};
+use crate::domain::claude::stream::StreamMessage;
 use crate::domain::process::RunId;
 
 use super::{ChatSession, Requested};
@@ -146,9 +146,7 @@ impl AgentsStore {
             Reply::AgentRunOutput(RunOutput { agent_run_id, lines }) => {
                 let mut session = ChatSession::new(format!("Run #{agent_run_id}"), String::new());
                 for line in lines {
-                    if let ParsedLine::Message(message) = parse_line(line) {
-                        session.apply_message(0, &message, Arc::from(line.as_str()));
-                    }
+                    session.apply_message(0, &line.message, line.raw.clone());
                 }
                 // A recorded run has no one left to answer.
                 session.permissions.clear();
@@ -209,6 +207,7 @@ impl AgentsStore {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::domain::claude::stream::{ParsedLine, parse_line};
 
     fn run(id: i64, status: &str) -> AgentRun {
         AgentRun {
@@ -264,6 +263,32 @@ mod tests {
             1,
             "the row was replaced, not added twice"
         );
+    }
+
+    #[test]
+    fn recorded_output_arrives_parsed_and_becomes_a_conversation() {
+        let mut store = AgentsStore::default();
+        let text = "{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}}\n\
+                    not json\n\n{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"bye\"}]}}\n";
+        let lines = crate::domain::claude::stream::parse_recorded(text, 10);
+        assert_eq!(lines.len(), 2, "garbage and blank lines are skipped");
+        assert!(store.apply_output(
+            1,
+            &Reply::AgentRunOutput(RunOutput {
+                agent_run_id: 9,
+                lines: lines.clone(),
+            })
+        ));
+        assert_eq!(store.view, AgentsView::Run(9));
+        let session = &store.outputs[&9];
+        assert_eq!(session.items.len(), 2);
+        assert_eq!(session.to_jsonl().lines().count(), 2);
+        assert_eq!(
+            serde_json::to_value(&lines[0]).unwrap(),
+            serde_json::Value::String(lines[0].raw.to_string()),
+            "serialized as the line it came from"
+        );
+        assert_eq!(crate::domain::claude::stream::parse_recorded(text, 1).len(), 1);
     }
 
     #[test]

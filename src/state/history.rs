@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use crate::backend::command::RequestId;
 use crate::backend::event::Output;
-use crate::domain::claude::stream::{ParsedLine, parse_line};
 use crate::domain::transcripts::catalog::{Catalog, SessionSummary};
 use crate::domain::transcripts::index::Progress;
-use crate::domain::transcripts::page::SessionPage;
+use crate::domain::transcripts::page::{LineContent, PageLine, SessionPage};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::Report;
 
@@ -26,14 +25,14 @@ pub struct SessionViewer {
     pub session: Option<SessionSummary>,
     /// Which of the session's files is shown (its own first, then subagents).
     pub file: String,
-    /// Raw JSONL lines read so far, in order.
-    pub lines: Vec<String>,
+    /// Lines read so far (their text is kept by `view`, for the messages it shows).
+    pub lines_read: usize,
     pub next_offset: u64,
     pub file_size: u64,
     pub eof: bool,
     pub pending: Option<RequestId>,
     pub error: Option<String>,
-    /// Bumped whenever `lines` changes.
+    /// Bumped whenever lines are read or the file changes.
     pub generation: u64,
     /// The conversation as the chat view draws it, built from the lines read so far.
     pub view: ChatSession,
@@ -54,7 +53,7 @@ impl SessionViewer {
     /// Shows another of the session's files from its start.
     pub fn switch_file(&mut self, file: String) {
         self.file = file;
-        self.lines.clear();
+        self.lines_read = 0;
         self.next_offset = 0;
         self.file_size = 0;
         self.eof = false;
@@ -77,7 +76,7 @@ impl SessionViewer {
         for line in &page.lines {
             feed(&mut self.view, line);
         }
-        self.lines.extend(page.lines.iter().cloned());
+        self.lines_read += page.lines.len();
         self.next_offset = page.next_offset;
         self.file_size = page.file_size;
         self.eof = page.eof;
@@ -85,17 +84,14 @@ impl SessionViewer {
     }
 }
 
-/// Folds one transcript line into a read-only conversation: prompts the person typed, then whatever the
-/// chat view shows of Claude's messages (text, thinking, tool calls and their results).
-fn feed(view: &mut ChatSession, line: &str) {
-    if let crate::domain::transcripts::line::Line::Facts { meta, .. } = crate::domain::transcripts::line::parse(line)
-        && let Some(prompt) = meta.prompt
-    {
-        view.push_prompt(&prompt);
-        return;
-    }
-    if let ParsedLine::Message(message) = parse_line(line) {
-        view.apply_message(0, &message, Arc::from(line));
+/// Folds one transcript line (parsed by the backend) into a read-only conversation: prompts the person
+/// typed, then whatever the chat view shows of Claude's messages (text, thinking, tool calls and their
+/// results).
+fn feed(view: &mut ChatSession, line: &PageLine) {
+    match &line.content {
+        LineContent::Prompt(prompt) => view.push_prompt(prompt),
+        LineContent::Message(message) => view.apply_message(0, message, line.raw.clone()),
+        LineContent::Nothing => {}
     }
 }
 
@@ -247,7 +243,7 @@ mod tests {
             offset,
             next_offset: next,
             file_size: 100,
-            lines: lines.iter().map(|l| l.to_string()).collect(),
+            lines: lines.iter().map(|l| PageLine::parse(l)).collect(),
             eof,
         })
     }
@@ -264,18 +260,18 @@ mod tests {
         };
         assert!(store.apply_output(7, &Output::SessionPage(page("p/s.jsonl", 0, 40, &["a", "b"], false))));
         let v = store.viewer.as_ref().unwrap();
-        assert_eq!(v.lines, ["a", "b"]);
+        assert_eq!(v.lines_read, 2);
         assert!(v.wants_more());
         // An answer nobody waits for changes nothing.
         assert!(!store.apply_output(8, &Output::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
         store.viewer.as_mut().unwrap().pending = Some(9);
         // A page of another offset (the file was switched meanwhile) is ignored.
         assert!(store.apply_output(9, &Output::SessionPage(page("p/s.jsonl", 10, 80, &["x"], true))));
-        assert_eq!(store.viewer.as_ref().unwrap().lines.len(), 2);
+        assert_eq!(store.viewer.as_ref().unwrap().lines_read, 2);
         store.viewer.as_mut().unwrap().pending = Some(10);
         assert!(store.apply_output(10, &Output::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
         let v = store.viewer.as_ref().unwrap();
-        assert_eq!(v.lines, ["a", "b", "c"]);
+        assert_eq!(v.lines_read, 3);
         assert!(!v.wants_more());
     }
 

@@ -333,7 +333,7 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let Some(viewer) = stores.history.viewer.as_mut() else {
         return;
     };
-    if viewer.wants_more() && viewer.lines.is_empty() {
+    if viewer.wants_more() && viewer.lines_read == 0 {
         viewer.pending = Some(backend.dispatch(Command::ReadSessionPage {
             file: viewer.file.clone(),
             offset: viewer.next_offset,
@@ -402,12 +402,12 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                 let read = if viewer.file_size > 0 {
                     format!(
                         "{} lines read · {} of {}",
-                        viewer.lines.len(),
+                        viewer.lines_read,
                         crate::util::fmt::bytes(viewer.next_offset),
                         crate::util::fmt::bytes(viewer.file_size)
                     )
                 } else {
-                    format!("{} lines read", viewer.lines.len())
+                    format!("{} lines read", viewer.lines_read)
                 };
                 ui.label(RichText::new(read).small().color(muted));
                 if viewer.pending.is_some() {

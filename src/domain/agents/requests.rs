@@ -43,11 +43,11 @@ pub struct RunStarted {
     pub pid: u32,
 }
 
-/// The recorded output of an agent run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The recorded output of an agent run, parsed.
+#[derive(Debug, Clone, Serialize)]
 pub struct RunOutput {
     pub agent_run_id: i64,
-    pub lines: Vec<String>,
+    pub lines: Vec<crate::domain::claude::stream::RecordedLine>,
 }
 
 /// Agents written to a file.

@@ -24,6 +24,139 @@ pub struct FileDiff {
     pub unified: String,
     pub lines_added: usize,
     pub lines_removed: usize,
+    /// `unified` split into the rows a screen draws, found once when the diff is made (see
+    /// [`FileDiff::inline_rows`] and [`FileDiff::side_by_side_rows`]).
+    #[serde(skip)]
+    rows: Rows,
+}
+
+impl FileDiff {
+    pub fn new(
+        path: String,
+        change: &'static str,
+        binary: bool,
+        unified: String,
+        lines_added: usize,
+        lines_removed: usize,
+    ) -> Self {
+        let rows = Rows::of(&unified);
+        FileDiff {
+            path,
+            change,
+            binary,
+            unified,
+            lines_added,
+            lines_removed,
+            rows,
+        }
+    }
+
+    /// Each line of the unified diff with how it is tinted.
+    pub fn inline_rows(&self) -> impl ExactSizeIterator<Item = (&str, Tone)> + '_ {
+        self.rows.inline.iter().map(|(span, tone)| (self.text(*span), *tone))
+    }
+
+    /// The rows of a two-column view (as [`side_by_side`] pairs them).
+    pub fn side_by_side_rows(&self) -> impl ExactSizeIterator<Item = SideBySide<'_>> + '_ {
+        self.rows.side.iter().map(|row| row.resolve(&self.unified))
+    }
+
+    fn text(&self, span: Span) -> &str {
+        span.of(&self.unified)
+    }
+}
+
+/// How a line of a unified diff is tinted when shown inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Added,
+    Removed,
+    Plain,
+}
+
+/// A line (or part of one) of a unified diff, by its bytes in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    fn of(self, text: &str) -> &str {
+        text.get(self.start..self.end).unwrap_or("")
+    }
+
+    /// The span without its first `bytes` bytes.
+    fn skip(self, bytes: usize) -> Span {
+        Span {
+            start: (self.start + bytes).min(self.end),
+            end: self.end,
+        }
+    }
+}
+
+/// A [`SideBySide`] row by spans of the unified text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SideSpan {
+    Hunk(Span),
+    Same(Span),
+    Changed(Option<Span>, Option<Span>),
+}
+
+impl SideSpan {
+    fn resolve(self, text: &str) -> SideBySide<'_> {
+        match self {
+            SideSpan::Hunk(span) => SideBySide::Hunk(span.of(text)),
+            SideSpan::Same(span) => SideBySide::Same(span.of(text)),
+            SideSpan::Changed(old, new) => SideBySide::Changed(old.map(|s| s.of(text)), new.map(|s| s.of(text))),
+        }
+    }
+}
+
+/// The rows of both views of a unified diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Rows {
+    inline: Vec<(Span, Tone)>,
+    side: Vec<SideSpan>,
+}
+
+impl Rows {
+    fn of(unified: &str) -> Self {
+        let inline = line_spans(unified)
+            .map(|span| {
+                let line = span.of(unified);
+                let tone = if line.starts_with('+') && !line.starts_with("+++") {
+                    Tone::Added
+                } else if line.starts_with('-') && !line.starts_with("---") {
+                    Tone::Removed
+                } else {
+                    Tone::Plain
+                };
+                (span, tone)
+            })
+            .collect();
+        Rows {
+            inline,
+            side: side_spans(unified),
+        }
+    }
+}
+
+/// The lines of `text` as [`str::lines`] splits them (`\n` or `\r\n` endings, the last one optional).
+fn line_spans(text: &str) -> impl Iterator<Item = Span> + '_ {
+    let mut start = 0;
+    text.split_inclusive('\n').map(move |piece| {
+        let begin = start;
+        start += piece.len();
+        let line = match piece.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => piece,
+        };
+        Span {
+            start: begin,
+            end: begin + line.len(),
+        }
+    })
 }
 
 /// One side of a comparison.
@@ -80,14 +213,7 @@ fn compare(path: &str, old: Option<Side<'_>>, new: Option<Side<'_>>) -> FileDiff
     let old_bytes = old.as_ref().map(bytes).unwrap_or_default();
     let new_bytes = new.as_ref().map(bytes).unwrap_or_default();
     let (binary, unified, lines_added, lines_removed) = text_diff(path, &old_bytes, &new_bytes);
-    FileDiff {
-        path: path.to_owned(),
-        change,
-        binary,
-        unified,
-        lines_added,
-        lines_removed,
-    }
+    FileDiff::new(path.to_owned(), change, binary, unified, lines_added, lines_removed)
 }
 
 /// What changed from checkpoint `from` to checkpoint `to`.
@@ -102,14 +228,14 @@ pub fn between(conn: &Connection, blobs: &Blobs, from: &str, to: &str) -> Result
         let (a, b) = (old.get(path), new.get(path));
         match (a, b) {
             (Some(a), Some(b)) if a.hash == b.hash && a.mode == b.mode => {}
-            (Some(a), Some(b)) if a.hash == b.hash => diffs.push(FileDiff {
-                path: path.clone(),
-                change: "mode",
-                binary: false,
-                unified: format!("mode {:o} -> {:o}\n", a.mode, b.mode),
-                lines_added: 0,
-                lines_removed: 0,
-            }),
+            (Some(a), Some(b)) if a.hash == b.hash => diffs.push(FileDiff::new(
+                path.clone(),
+                "mode",
+                false,
+                format!("mode {:o} -> {:o}\n", a.mode, b.mode),
+                0,
+                0,
+            )),
             _ => diffs.push(compare(
                 path,
                 a.map(|e| Side::Blob(blobs, e)),
@@ -195,29 +321,39 @@ pub enum SideBySide<'a> {
 
 /// Pairs a unified diff's removed and added lines for a two-column view.
 pub fn side_by_side(unified: &str) -> Vec<SideBySide<'_>> {
+    side_spans(unified)
+        .into_iter()
+        .map(|row| row.resolve(unified))
+        .collect()
+}
+
+fn side_spans(unified: &str) -> Vec<SideSpan> {
     let mut rows = Vec::new();
-    let (mut removed, mut added): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
-    fn flush<'a>(rows: &mut Vec<SideBySide<'a>>, removed: &mut Vec<&'a str>, added: &mut Vec<&'a str>) {
+    let (mut removed, mut added): (Vec<Span>, Vec<Span>) = (Vec::new(), Vec::new());
+    fn flush(rows: &mut Vec<SideSpan>, removed: &mut Vec<Span>, added: &mut Vec<Span>) {
         for i in 0..removed.len().max(added.len()) {
-            rows.push(SideBySide::Changed(removed.get(i).copied(), added.get(i).copied()));
+            rows.push(SideSpan::Changed(removed.get(i).copied(), added.get(i).copied()));
         }
         removed.clear();
         added.clear();
     }
-    for line in unified.lines() {
+    for span in line_spans(unified) {
+        let line = span.of(unified);
         if line.starts_with("---") || line.starts_with("+++") || line.starts_with('\\') {
             continue;
         }
-        if let Some(rest) = line.strip_prefix('-') {
-            removed.push(rest);
-        } else if let Some(rest) = line.strip_prefix('+') {
-            added.push(rest);
+        if line.starts_with('-') {
+            removed.push(span.skip(1));
+        } else if line.starts_with('+') {
+            added.push(span.skip(1));
         } else {
             flush(&mut rows, &mut removed, &mut added);
             if line.starts_with("@@") {
-                rows.push(SideBySide::Hunk(line));
+                rows.push(SideSpan::Hunk(span));
+            } else if line.starts_with(' ') {
+                rows.push(SideSpan::Same(span.skip(1)));
             } else {
-                rows.push(SideBySide::Same(line.strip_prefix(' ').unwrap_or(line)));
+                rows.push(SideSpan::Same(span));
             }
         }
     }
@@ -247,5 +383,42 @@ mod side_by_side_tests {
                 SideBySide::Changed(Some("d"), None),
             ]
         );
+    }
+
+    #[test]
+    fn rows_are_found_once_and_read_as_the_text_says() {
+        let old = "keep\r\nold\r\n--- not a header\r\nlast";
+        let new = "keep\r\nnew\r\n+++ not a header\r\nlast\\";
+        let (_, unified, added, removed) = text_diff("f.txt", old.as_bytes(), new.as_bytes());
+        let diff = FileDiff::new("f.txt".into(), "modified", false, unified.clone(), added, removed);
+        let inline: Vec<(&str, Tone)> = diff.inline_rows().collect();
+        assert_eq!(
+            inline.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            unified.lines().collect::<Vec<_>>()
+        );
+        for (line, tone) in inline {
+            let expected = if line.starts_with('+') && !line.starts_with("+++") {
+                Tone::Added
+            } else if line.starts_with('-') && !line.starts_with("---") {
+                Tone::Removed
+            } else {
+                Tone::Plain
+            };
+            assert_eq!(tone, expected, "{line:?}");
+        }
+        assert!(diff.inline_rows().any(|(_, tone)| tone == Tone::Added));
+        assert_eq!(diff.side_by_side_rows().collect::<Vec<_>>(), side_by_side(&unified));
+        let mode = FileDiff::new("m".into(), "mode", false, "mode 644 -> 755\n".into(), 0, 0);
+        assert_eq!(
+            mode.inline_rows().collect::<Vec<_>>(),
+            [("mode 644 -> 755", Tone::Plain)]
+        );
+        assert_eq!(
+            mode.side_by_side_rows().collect::<Vec<_>>(),
+            [SideBySide::Same("mode 644 -> 755")]
+        );
+        let binary = FileDiff::new("b".into(), "added", true, String::new(), 0, 0);
+        assert_eq!(binary.inline_rows().len(), 0);
+        assert_eq!(binary.side_by_side_rows().len(), 0);
     }
 }

@@ -3,10 +3,15 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Component, Path};
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-/// Lines of one file from a byte offset.
+use super::line::{Line, LineMeta};
+use crate::domain::claude::stream::{ParsedLine, StreamMessage, parse_line};
+
+/// Lines of one file from a byte offset, each already read for what the conversation shows (parsed
+/// where the page is read, so whoever shows it only appends).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionPage {
     /// The file, relative to `projects/`.
@@ -15,9 +20,56 @@ pub struct SessionPage {
     /// Where the next page starts.
     pub next_offset: u64,
     pub file_size: u64,
-    pub lines: Vec<String>,
-    /// Lines that were not valid UTF-8 JSON text (replaced characters are kept in `lines`).
+    /// The page's non-blank lines, in order (not valid UTF-8: replacement characters are kept).
+    pub lines: Vec<PageLine>,
     pub eof: bool,
+}
+
+/// One line of a transcript page: its text and what it adds to the conversation. Serialized as its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageLine {
+    /// The line as written (without its newline); shared with whatever keeps it for copying.
+    pub raw: Arc<str>,
+    pub content: LineContent,
+}
+
+/// What a transcript line adds to a read-only conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineContent {
+    /// A prompt the person typed.
+    Prompt(String),
+    /// A message of Claude's stream (text, thinking, tool calls and their results, ...).
+    Message(StreamMessage),
+    /// Not a JSON object: nothing to show.
+    Nothing,
+}
+
+impl PageLine {
+    /// Reads one line: a prompt the person typed, else whatever message it holds.
+    pub fn parse(text: &str) -> Self {
+        let content = match super::line::parse(text) {
+            Line::Facts {
+                meta: LineMeta {
+                    prompt: Some(prompt), ..
+                },
+                ..
+            } => LineContent::Prompt(prompt),
+            _ => match parse_line(text) {
+                ParsedLine::Message(message) => LineContent::Message(message),
+                ParsedLine::Blank | ParsedLine::Garbage(_) => LineContent::Nothing,
+            },
+        };
+        PageLine {
+            raw: Arc::from(text),
+            content,
+        }
+    }
+}
+
+impl Serialize for PageLine {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.raw)
+    }
 }
 
 /// Why a page could not be read.
@@ -60,7 +112,7 @@ pub fn read(root: &Path, file: &str, offset: u64, max_lines: usize) -> Result<Se
         let text = String::from_utf8_lossy(&buf);
         let text = text.trim_end_matches(['\n', '\r']);
         if !text.trim().is_empty() {
-            lines.push(text.to_string());
+            lines.push(PageLine::parse(text));
         }
     }
     Ok(SessionPage {
@@ -88,17 +140,17 @@ mod tests {
         assert_eq!(first.lines.len(), 4);
         assert!(!first.eof);
         let mut offset = first.next_offset;
-        let mut all = first.lines;
+        let mut all: Vec<Arc<str>> = first.lines.into_iter().map(|l| l.raw).collect();
         loop {
             let page = read(dir.path(), "p/s.jsonl", offset, 4).unwrap();
-            all.extend(page.lines);
+            all.extend(page.lines.into_iter().map(|l| l.raw));
             offset = page.next_offset;
             if page.eof {
                 break;
             }
         }
         assert_eq!(all.len(), 10);
-        assert_eq!(all[9], "{\"n\":9}");
+        assert_eq!(&*all[9], "{\"n\":9}");
         assert!(matches!(
             read(dir.path(), "../x.jsonl", 0, 1),
             Err(PageError::Outside(_))

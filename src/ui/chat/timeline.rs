@@ -4,6 +4,7 @@
 use egui::{Modal, RichText};
 
 use crate::backend::Backend;
+use crate::domain::checkpoint::diff::{FileDiff, SideBySide, Tone};
 use crate::domain::checkpoint::requests::{
     CheckpointCreate, CheckpointDiff, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
 };
@@ -113,39 +114,30 @@ pub fn timeline_ui(
         });
 }
 
-fn line_color(ui: &egui::Ui, line: &str) -> Option<egui::Color32> {
-    if line.starts_with('+') && !line.starts_with("+++") {
-        Some(theme::success(ui.visuals()))
-    } else if line.starts_with('-') && !line.starts_with("---") {
-        Some(theme::error(ui.visuals()))
-    } else {
-        None
-    }
-}
-
-fn inline_ui(ui: &mut egui::Ui, unified: &str) {
-    for line in unified.lines() {
+fn inline_ui(ui: &mut egui::Ui, diff: &FileDiff) {
+    let (removed, added) = (theme::error(ui.visuals()), theme::success(ui.visuals()));
+    for (line, tone) in diff.inline_rows() {
         let text = RichText::new(line).monospace();
-        ui.label(match line_color(ui, line) {
-            Some(c) => text.color(c),
-            None => text,
+        ui.label(match tone {
+            Tone::Added => text.color(added),
+            Tone::Removed => text.color(removed),
+            Tone::Plain => text,
         });
     }
 }
 
 /// Old on the left, new on the right; changed lines tinted, removed or added lines facing a blank.
-fn side_by_side_ui(ui: &mut egui::Ui, path: &str, unified: &str) {
-    use crate::domain::checkpoint::diff::{SideBySide, side_by_side};
+fn side_by_side_ui(ui: &mut egui::Ui, diff: &FileDiff) {
     let (removed, added) = (theme::error(ui.visuals()), theme::success(ui.visuals()));
     let muted = theme::muted(ui.visuals());
     let half = (ui.available_width() - 16.0) / 2.0;
-    egui::Grid::new(("side-by-side", path))
+    egui::Grid::new(("side-by-side", diff.path.as_str()))
         .num_columns(2)
         .min_col_width(half)
         .max_col_width(half)
         .spacing([8.0, 0.0])
         .show(ui, |ui| {
-            for row in side_by_side(unified) {
+            for row in diff.side_by_side_rows() {
                 let cell = |ui: &mut egui::Ui, text: Option<&str>, color: Option<egui::Color32>| {
                     let text = RichText::new(text.unwrap_or("")).monospace();
                     ui.add(
@@ -206,9 +198,9 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &B
                                 .strong(),
                             );
                             if store.side_by_side {
-                                side_by_side_ui(ui, &diff.path, &diff.unified);
+                                side_by_side_ui(ui, diff);
                             } else {
-                                inline_ui(ui, &diff.unified);
+                                inline_ui(ui, diff);
                             }
                             ui.add_space(6.0);
                         }

@@ -1,5 +1,7 @@
 //! Tool calls, each paired with its result and collapsible, with views made for the common tools.
 
+use std::sync::Arc;
+
 use egui::RichText;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
@@ -171,9 +173,38 @@ fn code_ui(ui: &mut egui::Ui, text: &str) {
         });
 }
 
+/// The lines of an edit's diff, each with the change it is.
+type EditLines = Arc<[(ChangeTag, String)]>;
+
+/// Diffs an edit's old and new text into the lines [`diff_ui`] draws.
+#[derive(Default)]
+struct EditDiff;
+
+impl<'a> egui::cache::ComputerMut<(&'a str, &'a str), EditLines> for EditDiff {
+    fn compute(&mut self, (old, new): (&'a str, &'a str)) -> EditLines {
+        TextDiff::from_lines(old, new)
+            .iter_all_changes()
+            .map(|change| {
+                let sign = match change.tag() {
+                    ChangeTag::Delete => "-",
+                    ChangeTag::Insert => "+",
+                    ChangeTag::Equal => " ",
+                };
+                (
+                    change.tag(),
+                    format!("{sign} {}", change.value().trim_end_matches('\n')),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Edits diffed for the frames that show them: an open tool call is diffed once, not every frame.
+type EditDiffCache = egui::cache::FrameCache<EditLines, EditDiff>;
+
 /// A unified, line-based diff with added and removed lines colored.
 pub fn diff_ui(ui: &mut egui::Ui, old: &str, new: &str) {
-    let diff = TextDiff::from_lines(old, new);
+    let lines = ui.memory_mut(|memory| memory.caches.cache::<EditDiffCache>().get((old, new)).clone());
     let added = theme::success(ui.visuals());
     let removed = theme::error(ui.visuals());
     egui::Frame::new()
@@ -182,13 +213,12 @@ pub fn diff_ui(ui: &mut egui::Ui, old: &str, new: &str) {
         .inner_margin(6)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            for change in diff.iter_all_changes() {
-                let (sign, color) = match change.tag() {
-                    ChangeTag::Delete => ("-", Some(removed)),
-                    ChangeTag::Insert => ("+", Some(added)),
-                    ChangeTag::Equal => (" ", None),
+            for (tag, line) in lines.iter() {
+                let color = match tag {
+                    ChangeTag::Delete => Some(removed),
+                    ChangeTag::Insert => Some(added),
+                    ChangeTag::Equal => None,
                 };
-                let line = format!("{sign} {}", change.value().trim_end_matches('\n'));
                 let text = RichText::new(line).monospace();
                 ui.label(match color {
                     Some(color) => text.color(color),

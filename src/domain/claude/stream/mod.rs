@@ -17,7 +17,9 @@ mod system;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
 
-use serde::Deserialize;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use control::{
@@ -176,4 +178,33 @@ pub fn parse_line(line: &str) -> ParsedLine {
         Ok(_) => garbage("not a JSON object".to_owned()),
         Err(error) => garbage(error.to_string()),
     }
+}
+
+/// A message of recorded stream-json output (an agent run read back), parsed, with the line it came
+/// from (kept for copying as JSONL). Serialized as that line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedLine {
+    pub message: StreamMessage,
+    pub raw: Arc<str>,
+}
+
+impl Serialize for RecordedLine {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.raw)
+    }
+}
+
+/// Reads recorded stream-json output: its first `max_lines` lines, keeping the messages (blank lines
+/// and garbage are skipped, as a run's reader skips them).
+pub fn parse_recorded(text: &str, max_lines: usize) -> Vec<RecordedLine> {
+    text.lines()
+        .take(max_lines)
+        .filter_map(|line| match parse_line(line) {
+            ParsedLine::Message(message) => Some(RecordedLine {
+                message,
+                raw: Arc::from(line),
+            }),
+            ParsedLine::Blank | ParsedLine::Garbage(_) => None,
+        })
+        .collect()
 }
