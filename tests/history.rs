@@ -8,11 +8,15 @@ use std::time::Duration;
 
 use anyon::backend::Backend;
 use anyon::backend::command::{Command, UsageRange};
-use anyon::backend::event::{Event, Output};
+use anyon::backend::event::{Event, Replies};
 use anyon::domain::transcripts::index::ScanStats;
+use anyon::util::request::Ask;
 use serde_json::Value;
 
 use crate::support::{self, TempHome, npm, transcripts};
+use anyon::domain::transcripts::requests::{
+    GetProjectSessions, ListProjects, ReadSessionPage, RefreshHistory, UsageReport,
+};
 
 const CCUSAGE_VERSION: &str = "20.0.24";
 
@@ -85,28 +89,31 @@ impl Rig {
         self.config.path().join("projects")
     }
 
-    fn run(&self, command: Command) -> Output {
+    fn run<Q>(&self, request: Q) -> Q::Reply
+    where
+        Q: Ask,
+        Command: From<Q::Request>,
+        Q::Replies: Replies,
+    {
         self.runtime
-            .block_on(self.backend.execute(command))
+            .block_on(self.backend.call(request))
             .unwrap_or_else(|e| panic!("command failed: {e}"))
     }
 
     fn scan(&self) -> ScanStats {
-        match self.run(Command::RefreshHistory) {
-            Output::HistoryScanned(stats) => stats,
-            other => panic!("unexpected {other:?}"),
-        }
+        self.run(RefreshHistory)
     }
 
     fn totals(&self) -> anyon::domain::transcripts::report::Tally {
-        match self.run(Command::UsageReport(UsageRange {
-            timezone: Some("UTC".into()),
-            fresh: true,
-            ..Default::default()
-        })) {
-            Output::Usage(report) => report.totals.clone(),
-            other => panic!("unexpected {other:?}"),
-        }
+        self.run(UsageReport {
+            range: UsageRange {
+                timezone: Some("UTC".into()),
+                fresh: true,
+                ..Default::default()
+            },
+        })
+        .totals
+        .clone()
     }
 
     /// `anyon <args>` against this rig's transcripts, parsed as JSON.
@@ -157,9 +164,7 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
     assert!(expected > 0, "the corpus has malformed lines");
     assert_eq!(stats.malformed, expected);
 
-    let Output::Projects(projects) = rig.run(Command::ListProjects) else {
-        panic!()
-    };
+    let projects = rig.run(ListProjects);
     // The real path comes from `cwd`, not from the folder name.
     let alpha = projects
         .iter()
@@ -173,11 +178,9 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
             "sorted by activity"
         );
     }
-    let Output::Sessions(sessions) = rig.run(Command::GetProjectSessions {
+    let sessions = rig.run(GetProjectSessions {
         project_path: "/home/ada/work/alpha-app".into(),
-    }) else {
-        panic!()
-    };
+    });
     let with_agent = sessions
         .iter()
         .find(|s| s.session_id == "0987728c-1b59-44fd-a3a6-d96e6881065d")
@@ -188,11 +191,9 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
     assert!(with_agent.first_activity_ms <= with_agent.last_activity_ms);
     assert!(sessions.iter().all(|s| !s.title.is_empty()));
     // A session's title is the first prompt typed when nothing better exists.
-    let Output::Sessions(spotter) = rig.run(Command::GetProjectSessions {
+    let spotter = rig.run(GetProjectSessions {
         project_path: "-home-marco-projects-spotter".into(),
-    }) else {
-        panic!()
-    };
+    });
     assert_eq!(spotter.iter().filter(|s| s.subagents > 0).count(), 2);
     assert!(spotter.iter().all(|s| s.git_branch.is_some()));
     // Paging a session reads it in order, never past the end, and refuses paths outside the folder.
@@ -200,13 +201,11 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
     let mut offset = 0;
     let mut lines = Vec::new();
     loop {
-        let Output::SessionPage(page) = rig.run(Command::ReadSessionPage {
+        let page = rig.run(ReadSessionPage {
             file: file.clone(),
             offset,
             max_lines: 3,
-        }) else {
-            panic!()
-        };
+        });
         assert!(page.lines.len() <= 3);
         lines.extend(page.lines.iter().map(|line| line.raw.to_string()));
         offset = page.next_offset;
@@ -216,7 +215,7 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
     }
     let whole = std::fs::read_to_string(rig.projects().join(&file)).unwrap();
     assert_eq!(lines, whole.lines().collect::<Vec<_>>());
-    let escape = rig.runtime.block_on(rig.backend.execute(Command::ReadSessionPage {
+    let escape = rig.runtime.block_on(rig.backend.execute(ReadSessionPage {
         file: "../../etc/passwd".into(),
         offset: 0,
         max_lines: 3,
@@ -559,11 +558,9 @@ fn the_index_reads_only_what_changed() {
         .unwrap()
         .to_string_lossy()
         .to_string();
-    let Output::Sessions(left) = rig.run(Command::GetProjectSessions {
+    let left = rig.run(GetProjectSessions {
         project_path: folder.into(),
-    }) else {
-        panic!()
-    };
+    });
     assert!(left.iter().all(|s| s.session_id != session_of_target));
     let report = rig.cli_json(&["usage", "session", "--json"]);
     assert!(
@@ -707,10 +704,7 @@ fn usage(
     backend: &Backend,
     range: UsageRange,
 ) -> std::sync::Arc<anyon::domain::transcripts::report::Report> {
-    match rig.runtime.block_on(backend.execute(Command::UsageReport(range))) {
-        Ok(Output::Usage(report)) => report,
-        other => panic!("unexpected {other:?}"),
-    }
+    rig.runtime.block_on(backend.call(UsageReport { range })).unwrap()
 }
 
 #[test]

@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::backend::command::{Command, UsageRange};
-use anyon::backend::event::Output;
+use anyon::backend::command::UsageRange;
 use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
@@ -13,6 +12,7 @@ use egui_kittest::kittest::Queryable;
 
 use crate::support::ui::{settle, shows};
 use crate::support::{self, TempHome};
+use anyon::domain::transcripts::requests::UsageReport;
 
 fn click_starting_with(harness: &mut Harness<'_, AnyonApp>, prefix: &str) {
     harness
@@ -135,12 +135,15 @@ fn usage_screen_shows_totals_tables_unpriced_models_and_exports() {
     let harness = &mut w.harness;
     settle(harness, "the totals", "Total tokens");
     // The cost card shows what the backend counts for the same (local-zone, all-time) range.
-    let Ok(Output::Usage(report)) = w.runtime.block_on(w.backend.execute(Command::UsageReport(UsageRange {
-        fresh: true,
-        ..UsageRange::default()
-    }))) else {
-        panic!("no report")
-    };
+    let report = w
+        .runtime
+        .block_on(w.backend.call(UsageReport {
+            range: UsageRange {
+                fresh: true,
+                ..UsageRange::default()
+            },
+        }))
+        .unwrap();
     settle(
         harness,
         "the total cost",

@@ -10,6 +10,7 @@ use crate::domain::claude::run::PermissionAnswer;
 use crate::domain::db::console::{ExportFormat, PageRequest, RowKey, SqlValue};
 pub use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
 use crate::domain::process::RunId;
+pub use crate::domain::transcripts::requests::UsageRange;
 use crate::util::request::Ask;
 
 /// Identifies one dispatched command, so its completion can be matched to the request.
@@ -36,51 +37,12 @@ pub struct ClaudeRunRequest {
     pub fork_session: bool,
 }
 
-/// The days a usage report covers.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UsageRange {
-    /// `YYYYMMDD` or `YYYY-MM-DD`, inclusive.
-    pub since: Option<String>,
-    pub until: Option<String>,
-    /// An IANA zone name; None for the system's zone.
-    pub timezone: Option<String>,
-    /// Scan the transcripts before counting (the CLI); the window relies on the watcher.
-    pub fresh: bool,
-}
-
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    Transcripts(crate::domain::transcripts::requests::Request),
     Mcp(crate::domain::mcp::requests::Request),
     Checkpoints(crate::domain::checkpoint::requests::Request),
-    ListProjects,
-    CreateProject {
-        path: PathBuf,
-    },
-    GetProjectSessions {
-        project_path: PathBuf,
-    },
-    /// Scans Claude's transcripts for changes now.
-    RefreshHistory,
-    /// Usage over a date range, every grouping.
-    UsageReport(UsageRange),
-    /// The price table in use and whether it is the person's own.
-    LoadPrices,
-    /// Saves the person's price table (None: back to the built-in one).
-    SavePrices(Option<crate::domain::transcripts::prices::PriceTable>),
-    /// Writes one usage table as CSV or JSON into `dir`.
-    ExportUsage {
-        range: UsageRange,
-        grouping: crate::domain::transcripts::report::Grouping,
-        json: bool,
-        dir: PathBuf,
-    },
-    /// Lines of a transcript file (relative to `projects/`) from a byte offset.
-    ReadSessionPage {
-        file: String,
-        offset: u64,
-        max_lines: usize,
-    },
     ExecuteClaudeCode(ClaudeRunRequest),
     ContinueClaudeCode(ClaudeRunRequest),
     /// Stops a chat run: interrupt, then SIGTERM, then SIGKILL after the grace period.
@@ -240,6 +202,9 @@ impl Command {
         if let Command::Agents(request) = self {
             return request.is_ordered();
         }
+        if let Command::Transcripts(request) = self {
+            return request.is_ordered();
+        }
         if let Command::Mcp(request) = self {
             return request.is_ordered();
         }
@@ -264,17 +229,9 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::Transcripts(request) => request.name(),
             Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
-            Command::ListProjects => "list_projects",
-            Command::CreateProject { .. } => "create_project",
-            Command::GetProjectSessions { .. } => "get_project_sessions",
-            Command::RefreshHistory => "refresh_history",
-            Command::UsageReport(_) => "usage_report",
-            Command::LoadPrices => "load_prices",
-            Command::SavePrices(_) => "save_prices",
-            Command::ReadSessionPage { .. } => "read_session_page",
-            Command::ExportUsage { .. } => "export_usage",
             Command::ExecuteClaudeCode(_) => "execute_claude_code",
             Command::ContinueClaudeCode(_) => "continue_claude_code",
             Command::CancelClaudeExecution { .. } => "cancel_claude_execution",
@@ -330,6 +287,12 @@ impl From<crate::domain::checkpoint::requests::Request> for Command {
 impl From<crate::domain::mcp::requests::Request> for Command {
     fn from(request: crate::domain::mcp::requests::Request) -> Self {
         Command::Mcp(request)
+    }
+}
+
+impl From<crate::domain::transcripts::requests::Request> for Command {
+    fn from(request: crate::domain::transcripts::requests::Request) -> Self {
+        Command::Transcripts(request)
     }
 }
 

@@ -49,17 +49,6 @@ pub enum Output {
     Delivered,
     /// The Claude installations found, and which one runs.
     Installations(Arc<Discovery>),
-    Projects(Vec<crate::domain::transcripts::catalog::ProjectSummary>),
-    Sessions(Vec<crate::domain::transcripts::catalog::SessionSummary>),
-    ProjectCreated(crate::domain::transcripts::catalog::ProjectSummary),
-    HistoryScanned(crate::domain::transcripts::index::ScanStats),
-    Usage(Arc<crate::domain::transcripts::report::Report>),
-    Prices {
-        table: crate::domain::transcripts::prices::PriceTable,
-        /// The person's own table (else the built-in one).
-        custom: bool,
-    },
-    SessionPage(Arc<crate::domain::transcripts::page::SessionPage>),
     /// How Claude is authenticated (`claude_auth_check`).
     ClaudeAuth(Box<crate::domain::claude::credentials::ClaudeAuthReport>),
     /// The API key was saved (masked) there; `verified`: the API accepted it first.
@@ -99,6 +88,8 @@ pub enum Output {
     Checkpoints(crate::domain::checkpoint::requests::Reply),
     #[serde(untagged)]
     Mcp(crate::domain::mcp::requests::Reply),
+    #[serde(untagged)]
+    Transcripts(crate::domain::transcripts::requests::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -246,6 +237,18 @@ impl Replies for crate::domain::mcp::requests::Reply {
     fn from_output(output: Output) -> Option<Self> {
         match output {
             Output::Mcp(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::transcripts::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Transcripts(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Transcripts(reply) => Some(reply),
             _ => None,
         }
     }

@@ -383,15 +383,7 @@ impl Backend {
             | Command::StorageExport { .. }
             | Command::StorageHistory
             | Command::StorageExecuteSql { .. }) => self.storage(request_id, command).await,
-            command @ (Command::ListProjects
-            | Command::GetProjectSessions { .. }
-            | Command::CreateProject { .. }
-            | Command::RefreshHistory
-            | Command::UsageReport(_)
-            | Command::LoadPrices
-            | Command::SavePrices(_)
-            | Command::ReadSessionPage { .. }
-            | Command::ExportUsage { .. }) => self.history(command).await,
+            Command::Transcripts(request) => self.history(request).await.map(Output::Transcripts),
             Command::Checkpoints(request) => self.checkpoints(request).await.map(Output::Checkpoints),
             Command::Agents(request) => self.agents(request).await.map(Output::Agents),
             command @ (Command::ExecuteClaudeCode(_)

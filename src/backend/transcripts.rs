@@ -6,14 +6,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{Backend, BackendError};
-use crate::backend::command::{Command, UsageRange};
-use crate::backend::event::{Event, Output};
+use crate::backend::event::Event;
 use crate::domain::transcripts::catalog::Catalog;
 use crate::domain::transcripts::index::{self, ScanStats};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{self, Range, Zone};
+use crate::domain::transcripts::requests::{
+    CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices, ReadSessionPage,
+    RefreshHistory, Reply, Request, SavePrices, UsageRange, UsageReport,
+};
 use crate::domain::transcripts::snapshot;
 use crate::domain::transcripts::watch::TranscriptWatcher;
+use crate::util::request::Ask;
 use crate::util::sync::LockExt;
 
 /// The index's state inside the backend.
@@ -253,25 +257,25 @@ impl Backend {
         Ok(catalog.report_for(&prices, &range))
     }
 
-    pub(super) async fn history(&self, command: Command) -> Result<Output, BackendError> {
+    pub(super) async fn history(&self, request: Request) -> Result<Reply, BackendError> {
         let backend = self.clone();
-        tokio::task::spawn_blocking(move || backend.history_blocking(command))
+        tokio::task::spawn_blocking(move || backend.history_blocking(request))
             .await
             .map_err(|e| BackendError::Task(e.to_string()))?
     }
 
-    fn history_blocking(&self, command: Command) -> Result<Output, BackendError> {
-        match command {
-            Command::ListProjects => Ok(Output::Projects(self.catalog(true)?.projects.clone())),
-            Command::GetProjectSessions { project_path } => {
+    fn history_blocking(&self, request: Request) -> Result<Reply, BackendError> {
+        match request {
+            Request::ListProjects(ListProjects) => Ok(ListProjects::wrap(self.catalog(true)?.projects.clone())),
+            Request::GetProjectSessions(GetProjectSessions { project_path }) => {
                 let catalog = self.catalog(true)?;
                 let key = project_path.to_string_lossy();
                 catalog
                     .sessions_of(&key)
-                    .map(|s| Output::Sessions(s.to_vec()))
+                    .map(|s| GetProjectSessions::wrap(s.to_vec()))
                     .ok_or_else(|| BackendError::History(format!("no project at {key}")))
             }
-            Command::CreateProject { path } => {
+            Request::CreateProject(CreateProject { path }) => {
                 let path = create_project_dir(&path)?;
                 let conn = self.index_connection()?;
                 index::add_project(&conn, &path.to_string_lossy()).map_err(|e| BackendError::History(e.to_string()))?;
@@ -282,16 +286,16 @@ impl Backend {
                     .find(|p| Path::new(&p.path) == path)
                     .cloned()
                     .ok_or_else(|| BackendError::History("the project was not recorded".into()))?;
-                Ok(Output::ProjectCreated(project))
+                Ok(CreateProject::wrap(project))
             }
-            Command::RefreshHistory => Ok(Output::HistoryScanned(self.refresh_history()?)),
-            Command::UsageReport(range) => Ok(Output::Usage(self.usage_report(&range)?)),
-            Command::ExportUsage {
+            Request::RefreshHistory(RefreshHistory) => Ok(RefreshHistory::wrap(self.refresh_history()?)),
+            Request::UsageReport(UsageReport { range }) => Ok(UsageReport::wrap(self.usage_report(&range)?)),
+            Request::ExportUsage(ExportUsage {
                 range,
                 grouping,
                 json,
                 dir,
-            } => {
+            }) => {
                 let report = self.usage_report(&range)?;
                 let text = if json {
                     serde_json::to_string_pretty(&report::to_json(&report, grouping))
@@ -311,17 +315,17 @@ impl Backend {
                 let path = dir.join(name);
                 crate::util::fs::write_atomic(&path, text.as_bytes())
                     .map_err(|e| BackendError::History(format!("cannot write {}: {e}", path.display())))?;
-                Ok(Output::Exported {
+                Ok(ExportUsage::wrap(Exported {
                     path,
                     rows: grouping.rows(&report).len() as u64,
-                })
+                }))
             }
-            Command::LoadPrices => {
+            Request::LoadPrices(LoadPrices) => {
                 let custom = self.prices_path().exists();
                 let table = PriceTable::load(&self.prices_path()).map_err(|e| BackendError::History(e.to_string()))?;
-                Ok(Output::Prices { table, custom })
+                Ok(LoadPrices::wrap(Prices { table, custom }))
             }
-            Command::SavePrices(table) => {
+            Request::SavePrices(SavePrices { table }) => {
                 let path = self.prices_path();
                 match table {
                     Some(table) => {
@@ -340,24 +344,23 @@ impl Backend {
                 // Costs changed: publish again.
                 self.publish_from_index()?;
                 let table = PriceTable::load(&path).map_err(|e| BackendError::History(e.to_string()))?;
-                Ok(Output::Prices {
+                Ok(SavePrices::wrap(Prices {
                     custom: path.exists(),
                     table,
-                })
+                }))
             }
-            Command::ReadSessionPage {
+            Request::ReadSessionPage(ReadSessionPage {
                 file,
                 offset,
                 max_lines,
-            } => {
+            }) => {
                 let root = self
                     .projects_root()
                     .ok_or_else(|| BackendError::History("no projects folder".into()))?;
                 let page = crate::domain::transcripts::page::read(&root, &file, offset, max_lines)
                     .map_err(|e| BackendError::History(e.to_string()))?;
-                Ok(Output::SessionPage(Arc::new(page)))
+                Ok(ReadSessionPage::wrap(Arc::new(page)))
             }
-            other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
 }

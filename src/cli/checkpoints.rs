@@ -6,10 +6,10 @@ use clap::{Args, Subcommand};
 
 use super::{answer, answer_json, write_json};
 use crate::backend::Backend;
-use crate::backend::command::Command;
 use crate::domain::checkpoint::requests::{
     CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
 };
+use crate::domain::transcripts::requests::GetProjectSessions;
 use crate::util::request::Ask;
 
 /// The project and session a checkpoint command works on.
@@ -100,13 +100,11 @@ fn hook(backend: &Backend) -> i32 {
 
 /// The project's most recent Claude session, from its transcripts (None when Claude never ran there).
 fn latest_session(backend: &Backend, project: &std::path::Path) -> Option<String> {
-    let command = Command::GetProjectSessions {
+    let command = GetProjectSessions {
         project_path: project.to_path_buf(),
     };
-    match backend.runtime().block_on(backend.execute(command)) {
-        Ok(crate::backend::event::Output::Sessions(sessions)) => sessions.first().map(|s| s.session_id.clone()),
-        _ => None,
-    }
+    let sessions = super::call(backend, command).ok()?;
+    sessions.first().map(|s| s.session_id.clone())
 }
 
 fn project(scope: &Scope) -> PathBuf {

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{finish, write_json};
+use super::{answer, write_json};
 use crate::backend::Backend;
-use crate::backend::command::{Command, UsageRange};
-use crate::backend::event::Output;
+use crate::backend::command::UsageRange;
 use crate::domain::transcripts::report::{self, ReportKind};
+use crate::domain::transcripts::requests::{CreateProject, GetProjectSessions, ListProjects, UsageReport};
 
 #[derive(Debug, Subcommand)]
 pub enum ProjectsVerb {
@@ -72,10 +72,7 @@ fn day(ms: Option<i64>) -> String {
 
 pub fn projects(backend: &Backend, verb: ProjectsVerb) -> i32 {
     match verb {
-        ProjectsVerb::List { json } => finish(backend, Command::ListProjects, json, |out, output| {
-            let Output::Projects(projects) = output else {
-                return Ok(());
-            };
+        ProjectsVerb::List { json } => answer(backend, ListProjects, json, |out, projects| {
             if json {
                 return write_json(out, &projects);
             }
@@ -93,10 +90,7 @@ pub fn projects(backend: &Backend, verb: ProjectsVerb) -> i32 {
         }),
         ProjectsVerb::Add { path, json } => {
             let path = std::path::absolute(&path).unwrap_or(path);
-            finish(backend, Command::CreateProject { path }, json, |out, output| {
-                let Output::ProjectCreated(project) = output else {
-                    return Ok(());
-                };
+            answer(backend, CreateProject { path }, json, |out, project| {
                 if json {
                     return write_json(out, &project);
                 }
@@ -108,14 +102,11 @@ pub fn projects(backend: &Backend, verb: ProjectsVerb) -> i32 {
 
 pub fn sessions(backend: &Backend, verb: SessionsVerb) -> i32 {
     let SessionsVerb::List { project, json } = verb;
-    finish(
+    answer(
         backend,
-        Command::GetProjectSessions { project_path: project },
+        GetProjectSessions { project_path: project },
         json,
-        |out, output| {
-            let Output::Sessions(sessions) = output else {
-                return Ok(());
-            };
+        |out, sessions| {
             if json {
                 return write_json(out, &sessions);
             }
@@ -148,8 +139,7 @@ pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {
         fresh: true,
     };
     let json = args.json;
-    finish(backend, Command::UsageReport(range), json, |out, output| {
-        let Output::Usage(report) = output else { return Ok(()) };
+    answer(backend, UsageReport { range }, json, |out, report| {
         if json {
             return write_json(out, &report::ccusage_json(&report, kind));
         }

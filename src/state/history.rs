@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use crate::backend::command::RequestId;
-use crate::backend::event::Output;
 use crate::domain::transcripts::catalog::{Catalog, SessionSummary};
 use crate::domain::transcripts::index::Progress;
 use crate::domain::transcripts::page::{LineContent, PageLine, SessionPage};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::Report;
+use crate::domain::transcripts::requests::{Prices, Reply};
 
 use super::{ChatSession, Requested};
 
@@ -166,10 +166,10 @@ impl HistoryStore {
     }
 
     /// Takes the answers addressed to this store; false when `output` is someone else's.
-    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
-            Output::Usage(report) => self.usage.finish(request_id, report.clone()),
-            Output::Prices { table, custom } => {
+            Reply::Usage(report) => self.usage.finish(request_id, report.clone()),
+            Reply::Prices(Prices { table, custom }) => {
                 if self.saving_prices == Some(request_id) {
                     self.saving_prices = None;
                     self.price_editor = None;
@@ -180,7 +180,11 @@ impl HistoryStore {
                 }
                 self.prices.finish(request_id, (table.clone(), *custom))
             }
-            Output::SessionPage(page) => match &mut self.viewer {
+            Reply::Exported(_) if self.exporting == Some(request_id) => {
+                self.exporting = None;
+                true
+            }
+            Reply::SessionPage(page) => match &mut self.viewer {
                 Some(viewer) if viewer.pending == Some(request_id) => {
                     viewer.pending = None;
                     viewer.apply_page(page);
@@ -188,7 +192,7 @@ impl HistoryStore {
                 }
                 _ => false,
             },
-            Output::ProjectCreated(project) if self.creating == Some(request_id) => {
+            Reply::ProjectCreated(project) if self.creating == Some(request_id) => {
                 self.creating = None;
                 self.new_project_path.clear();
                 self.selected_project = Some(if project.folder.is_empty() {
@@ -258,18 +262,18 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert!(store.apply_output(7, &Output::SessionPage(page("p/s.jsonl", 0, 40, &["a", "b"], false))));
+        assert!(store.apply_output(7, &Reply::SessionPage(page("p/s.jsonl", 0, 40, &["a", "b"], false))));
         let v = store.viewer.as_ref().unwrap();
         assert_eq!(v.lines_read, 2);
         assert!(v.wants_more());
         // An answer nobody waits for changes nothing.
-        assert!(!store.apply_output(8, &Output::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
+        assert!(!store.apply_output(8, &Reply::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
         store.viewer.as_mut().unwrap().pending = Some(9);
         // A page of another offset (the file was switched meanwhile) is ignored.
-        assert!(store.apply_output(9, &Output::SessionPage(page("p/s.jsonl", 10, 80, &["x"], true))));
+        assert!(store.apply_output(9, &Reply::SessionPage(page("p/s.jsonl", 10, 80, &["x"], true))));
         assert_eq!(store.viewer.as_ref().unwrap().lines_read, 2);
         store.viewer.as_mut().unwrap().pending = Some(10);
-        assert!(store.apply_output(10, &Output::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
+        assert!(store.apply_output(10, &Reply::SessionPage(page("p/s.jsonl", 40, 80, &["c"], true))));
         let v = store.viewer.as_ref().unwrap();
         assert_eq!(v.lines_read, 3);
         assert!(!v.wants_more());
@@ -289,7 +293,7 @@ mod tests {
         let answer = r#"{"type":"assistant","message":{"id":"m","role":"assistant","model":"claude-opus-4-6","content":[{"type":"text","text":"Done."}]}}"#;
         assert!(store.apply_output(
             1,
-            &Output::SessionPage(page("p/s.jsonl", 0, 10, &[prompt, "not json", answer], true))
+            &Reply::SessionPage(page("p/s.jsonl", 0, 10, &[prompt, "not json", answer], true))
         ));
         let items = &store.viewer.as_ref().unwrap().view.items;
         assert_eq!(items.len(), 2, "{items:?}");

@@ -38,6 +38,7 @@ pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, 
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
 
 use crate::backend::event::{Event, Output};
+use crate::domain::transcripts::requests::{Exported as TranscriptsExported, Reply as TranscriptsReply};
 
 /// Every store the window reads.
 #[derive(Debug, Default)]
@@ -79,7 +80,10 @@ impl Stores {
                 output,
             } => {
                 let confirmation = match &output {
-                    Output::Exported { path, rows } => Some(format!("Exported {rows} rows to {}", path.display())),
+                    Output::Exported { path, rows }
+                    | Output::Transcripts(TranscriptsReply::Exported(TranscriptsExported { path, rows })) => {
+                        Some(format!("Exported {rows} rows to {}", path.display()))
+                    }
                     Output::RowChanged {
                         statement,
                         dry_run: false,
@@ -107,14 +111,8 @@ impl Stores {
                     Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
                         self.claude_auth.apply_output(request_id, &output)
                     }
-                    Output::Exported { .. } if self.history.exporting == Some(request_id) => {
-                        self.history.exporting = None;
-                        true
-                    }
                     Output::Account(_) => self.account.apply_output(request_id, &output),
-                    Output::Usage(_) | Output::Prices { .. } | Output::SessionPage(_) | Output::ProjectCreated(_) => {
-                        self.history.apply_output(request_id, &output)
-                    }
+                    Output::Transcripts(reply) => self.history.apply_output(request_id, reply),
                     _ => {
                         self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
                     }

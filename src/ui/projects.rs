@@ -5,8 +5,8 @@ use egui::{RichText, Ui};
 
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::backend::command::Command;
 use crate::domain::transcripts::catalog::{Catalog, ProjectSummary, SessionSummary};
+use crate::domain::transcripts::requests::{CreateProject, ReadSessionPage};
 use crate::state::nav::Screen;
 use crate::state::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer};
 
@@ -113,7 +113,7 @@ fn new_project_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
             .on_hover_text("Create the folder if needed and list it as a project");
         if (add.clicked() || submit) && !busy && !store.new_project_path.trim().is_empty() {
             let path = expand_home(store.new_project_path.trim());
-            store.creating = Some(cx.backend.dispatch(Command::CreateProject { path }));
+            store.creating = Some(cx.backend.dispatch(CreateProject { path }));
         }
         if busy {
             ui.spinner();
@@ -334,7 +334,7 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         return;
     };
     if viewer.wants_more() && viewer.lines_read == 0 {
-        viewer.pending = Some(backend.dispatch(Command::ReadSessionPage {
+        viewer.pending = Some(backend.dispatch(ReadSessionPage {
             file: viewer.file.clone(),
             offset: viewer.next_offset,
             max_lines: PAGE_LINES,
@@ -418,7 +418,7 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                         .on_hover_text("Large sessions are read a page at a time")
                         .clicked()
                 {
-                    viewer.pending = Some(backend.dispatch(Command::ReadSessionPage {
+                    viewer.pending = Some(backend.dispatch(ReadSessionPage {
                         file: viewer.file.clone(),
                         offset: viewer.next_offset,
                         max_lines: PAGE_LINES,

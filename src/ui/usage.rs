@@ -8,7 +8,7 @@ use egui_plot::{Bar, BarChart, Plot};
 use super::projects::{money, tokens};
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::backend::command::{Command, UsageRange};
+use crate::backend::command::UsageRange;
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{Group, Report};
 use crate::state::nav::Screen;
@@ -34,10 +34,10 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         store.usage_current = true;
         store
             .usage
-            .start(backend.dispatch(Command::UsageReport(range_of(store))));
+            .start(backend.dispatch(UsageReport { range: range_of(store) }));
     }
     if store.prices.never_requested() {
-        store.prices.start(backend.dispatch(Command::LoadPrices));
+        store.prices.start(backend.dispatch(LoadPrices));
     }
     if let Some(error) = store.usage.error() {
         error_line(ui, error);
@@ -152,6 +152,7 @@ fn range_ui(ui: &mut Ui, store: &mut HistoryStore) -> bool {
     changed
 }
 
+use crate::domain::transcripts::requests::{ExportUsage, LoadPrices, SavePrices, UsageReport};
 use chrono::Datelike;
 
 fn totals_ui(ui: &mut Ui, report: &Report) {
@@ -360,7 +361,7 @@ fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Ba
     let label = ui.label("Export to");
     field.labelled_by(label.id);
     if let Some(json) = export {
-        store.exporting = Some(backend.dispatch(Command::ExportUsage {
+        store.exporting = Some(backend.dispatch(ExportUsage {
             range: range_of(store),
             grouping: store.usage_tab,
             json,
@@ -396,7 +397,7 @@ fn prices_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Ba
                 .on_hover_text("Remove your price table")
                 .clicked()
         {
-            store.saving_prices = Some(backend.dispatch(Command::SavePrices(None)));
+            store.saving_prices = Some(backend.dispatch(SavePrices { table: None }));
         }
     });
     let mut close = false;
@@ -426,7 +427,7 @@ fn prices_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Ba
                     Ok(table) => match table.validate() {
                         Ok(()) => {
                             store.price_error = None;
-                            store.saving_prices = Some(backend.dispatch(Command::SavePrices(Some(table))));
+                            store.saving_prices = Some(backend.dispatch(SavePrices { table: Some(table) }));
                         }
                         Err(e) => store.price_error = Some(e.to_string()),
                     },

@@ -27,12 +27,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyon::backend::command::{Command, UsageRange};
-use anyon::backend::event::{Event, Output};
+use anyon::backend::command::UsageRange;
+use anyon::backend::event::Event;
 use anyon::backend::{Backend, EventReceiver};
 use anyon::domain::transcripts::catalog::Catalog;
 use anyon::domain::transcripts::index::ScanStats;
 use anyon::domain::transcripts::report::Report;
+use anyon::domain::transcripts::requests::{RefreshHistory, UsageReport};
 use anyon::util::paths::DataPaths;
 
 const CCUSAGE_VERSION: &str = "20.0.24";
@@ -322,10 +323,9 @@ fn cold_index(data: &Path, projects: &Path) -> Cold {
     backend.set_projects_root(projects.to_path_buf());
     let base_mb = reset_peak();
     let started = Instant::now();
-    let stats = match runtime.block_on(backend.execute(Command::RefreshHistory)) {
-        Ok(Output::HistoryScanned(stats)) => stats,
-        other => panic!("RefreshHistory: {other:?}"),
-    };
+    let stats = runtime
+        .block_on(backend.call(RefreshHistory))
+        .unwrap_or_else(|error| panic!("RefreshHistory: {error}"));
     let scan = started.elapsed();
     let started = Instant::now();
     let report = usage(&runtime, &backend);
@@ -348,13 +348,14 @@ fn cold_index(data: &Path, projects: &Path) -> Cold {
 }
 
 fn usage(runtime: &tokio::runtime::Runtime, backend: &Backend) -> Arc<Report> {
-    match runtime.block_on(backend.execute(Command::UsageReport(UsageRange {
-        timezone: Some("UTC".into()),
-        ..Default::default()
-    }))) {
-        Ok(Output::Usage(report)) => report,
-        other => panic!("UsageReport: {other:?}"),
-    }
+    runtime
+        .block_on(backend.call(UsageReport {
+            range: UsageRange {
+                timezone: Some("UTC".into()),
+                ..Default::default()
+            },
+        }))
+        .unwrap_or_else(|error| panic!("UsageReport: {error}"))
 }
 
 struct Warm {
@@ -402,20 +403,20 @@ fn warm_start(data: &Path, projects: &Path) -> Warm {
     let catalog_at = started.elapsed();
     // The Usage screen's first data: as the screen asks once a catalog is there, its default range
     // (all time, the local zone).
-    let totals = match runtime.block_on(backend.execute(Command::UsageReport(UsageRange::default()))) {
-        Ok(Output::Usage(report)) => report,
-        other => panic!("UsageReport: {other:?}"),
-    };
+    let totals = runtime
+        .block_on(backend.call(UsageReport {
+            range: UsageRange::default(),
+        }))
+        .unwrap_or_else(|error| panic!("UsageReport: {error}"));
     let shown = started.elapsed();
     // The start scans for changes right after showing the catalog; a refresh asked meanwhile returns
     // once that scan is done (and, as it marks the index dirty, one more pass), so "idle" is an upper bound.
-    let _ = runtime.block_on(backend.execute(Command::RefreshHistory));
+    let _ = runtime.block_on(backend.execute(RefreshHistory));
     let idle = started.elapsed();
     let before = Instant::now();
-    let rescan_stats = match runtime.block_on(backend.execute(Command::RefreshHistory)) {
-        Ok(Output::HistoryScanned(stats)) => stats,
-        other => panic!("RefreshHistory: {other:?}"),
-    };
+    let rescan_stats = runtime
+        .block_on(backend.call(RefreshHistory))
+        .unwrap_or_else(|error| panic!("RefreshHistory: {error}"));
     let rescan = before.elapsed();
     let peak_mb = status_mb("VmHWM");
     let mut later_catalogs = 0;

@@ -17,6 +17,7 @@ pub mod line;
 pub mod page;
 pub mod prices;
 pub mod report;
+pub mod requests;
 pub mod snapshot;
 pub mod watch;
 

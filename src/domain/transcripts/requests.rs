@@ -1,0 +1,73 @@
+//! What can be asked of the transcripts domain (projects, sessions, usage, prices), and what each
+//! request answers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::catalog::{ProjectSummary, SessionSummary};
+use super::index::ScanStats;
+use super::page::SessionPage;
+use super::prices::PriceTable;
+use super::report::{Grouping, Report};
+
+/// The days a usage report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UsageRange {
+    /// `YYYYMMDD` or `YYYY-MM-DD`, inclusive.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// An IANA zone name; None for the system's zone.
+    pub timezone: Option<String>,
+    /// Scan the transcripts before counting (the CLI); the window relies on the watcher.
+    pub fresh: bool,
+}
+
+/// The transcripts domain's answers (as JSON: `{"kind": "projects", "data": [...]}`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Reply {
+    Projects(Vec<ProjectSummary>),
+    Sessions(Vec<SessionSummary>),
+    ProjectCreated(ProjectSummary),
+    HistoryScanned(ScanStats),
+    Usage(Arc<Report>),
+    Prices(Prices),
+    SessionPage(Arc<SessionPage>),
+    Exported(Exported),
+}
+
+/// The price table in use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prices {
+    pub table: PriceTable,
+    /// The person's own table (else the built-in one).
+    pub custom: bool,
+}
+
+/// A usage table written to a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exported {
+    pub path: PathBuf,
+    pub rows: u64,
+}
+
+crate::requests! {
+    ListProjects = "list_projects" => Projects(Vec<ProjectSummary>);
+    /// Adds a project folder (created when missing).
+    CreateProject { pub path: PathBuf } = "create_project" => ProjectCreated(ProjectSummary);
+    GetProjectSessions { pub project_path: PathBuf } = "get_project_sessions" => Sessions(Vec<SessionSummary>);
+    /// Scans Claude's transcripts for changes now.
+    RefreshHistory = "refresh_history" => HistoryScanned(ScanStats);
+    /// Usage over a date range, every grouping.
+    UsageReport { pub range: UsageRange } = "usage_report" => Usage(Arc<Report>);
+    /// The price table in use and whether it is the person's own.
+    LoadPrices = "load_prices" => Prices(Prices);
+    /// Saves the person's price table (None: back to the built-in one).
+    SavePrices { pub table: Option<PriceTable> } = "save_prices" => Prices(Prices);
+    /// Writes one usage table as CSV or JSON into `dir`.
+    ExportUsage { pub range: UsageRange, pub grouping: Grouping, pub json: bool, pub dir: PathBuf } = "export_usage" => Exported(Exported);
+    /// Lines of a transcript file (relative to `projects/`) from a byte offset.
+    ReadSessionPage { pub file: String, pub offset: u64, pub max_lines: usize } = "read_session_page" => SessionPage(Arc<SessionPage>);
+}
