@@ -7,7 +7,7 @@ use super::{Backend, BackendError};
 use crate::backend::command::Command;
 use crate::backend::event::{Event, Output};
 use crate::domain::agents::files::{self, Conflict};
-use crate::domain::agents::table::{self, StoreError};
+use crate::domain::agents::table;
 use crate::domain::agents::{Agent, PromptMode};
 use crate::domain::claude::run::{self, RunExtras, RunOptions};
 use crate::domain::claude::stream::InputBlock;
@@ -72,12 +72,13 @@ impl Backend {
             }
             Command::ReadAgentRunOutput { agent_run_id } => {
                 let path = self.run_record_path(agent_run_id);
-                let text = tokio::fs::read_to_string(&path).await.map_err(|error| {
-                    BackendError::Task(format!(
-                        "no recorded output for run {agent_run_id} ({}): {error}",
-                        path.display()
-                    ))
-                })?;
+                let text = tokio::fs::read_to_string(&path)
+                    .await
+                    .map_err(|source| BackendError::NoRunOutput {
+                        agent_run_id,
+                        path: path.clone(),
+                        source,
+                    })?;
                 let lines = text.lines().take(MAX_OUTPUT_LINES).map(str::to_owned).collect();
                 Ok(Output::AgentRunOutput { agent_run_id, lines })
             }
@@ -296,8 +297,10 @@ impl Backend {
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, BackendError> {
-    std::fs::read_to_string(path)
-        .map_err(|error| BackendError::Task(format!("cannot read {}: {error}", path.display())))
+    std::fs::read_to_string(path).map_err(|source| BackendError::ReadAgentFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn import_all(
@@ -313,18 +316,8 @@ fn import_all(
 }
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), BackendError> {
-    crate::util::fs::write_atomic(path, bytes)
-        .map_err(|error| BackendError::Task(format!("cannot write {}: {error}", path.display())))
-}
-
-impl From<StoreError> for BackendError {
-    fn from(error: StoreError) -> Self {
-        BackendError::Agents(error.to_string())
-    }
-}
-
-impl From<files::FileError> for BackendError {
-    fn from(error: files::FileError) -> Self {
-        BackendError::Agents(error.to_string())
-    }
+    crate::util::fs::write_atomic(path, bytes).map_err(|source| BackendError::WriteAgentFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }

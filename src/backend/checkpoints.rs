@@ -3,7 +3,7 @@
 use super::{Backend, BackendError};
 use crate::backend::command::Command;
 use crate::backend::event::{Event, Output};
-use crate::domain::checkpoint::{self, Blobs, CheckpointError, CreateRequest, diff, restore};
+use crate::domain::checkpoint::{self, Blobs, CreateRequest, diff, restore};
 
 /// The session's own transcript, `<projects>/<project folder>/<session id>.jsonl`.
 fn find_transcript(root: &std::path::Path, session_id: &str) -> Option<std::path::PathBuf> {
@@ -161,11 +161,5 @@ fn retention(conn: &rusqlite::Connection) -> checkpoint::Retention {
     checkpoint::Retention {
         keep_last: read(KEEP_LAST_KEY).unwrap_or(defaults.keep_last),
         keep_days: read(KEEP_DAYS_KEY).unwrap_or(defaults.keep_days),
-    }
-}
-
-impl From<CheckpointError> for BackendError {
-    fn from(error: CheckpointError) -> Self {
-        BackendError::Checkpoint(error.to_string())
     }
 }

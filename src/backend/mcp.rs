@@ -31,9 +31,7 @@ impl Backend {
             return Ok(Output::McpTested(report));
         }
         let files = self.mcp_files()?;
-        tokio::task::spawn_blocking(move || mcp_blocking(&files, command))
-            .await
-            .map_err(|error| BackendError::Task(error.to_string()))?
+        tokio::task::spawn_blocking(move || mcp_blocking(&files, command)).await?
     }
 }
 

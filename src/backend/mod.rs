@@ -62,7 +62,7 @@ struct Inner {
     /// The lane for [`Command::is_ordered`] commands: one task runs them in dispatch order.
     ordered: mpsc::UnboundedSender<LaneItem>,
     paths: DataPaths,
-    db: Result<Arc<Db>, String>,
+    db: Result<Arc<Db>, Arc<db::DbError>>,
     sink: EventSink,
     next_request: AtomicU64,
     /// Running SQL statements by the request that started them, for cancel.
@@ -110,7 +110,7 @@ impl Backend {
         }
         let db = Db::open(&paths.database()).map(Arc::new).map_err(|error| {
             tracing::error!(%error, "database unavailable");
-            error.to_string()
+            Arc::new(error)
         });
         let grace = db
             .as_ref()
@@ -276,8 +276,8 @@ impl Backend {
     }
 
     /// Why the database could not be opened, if it could not.
-    pub fn database_error(&self) -> Option<&str> {
-        self.inner.db.as_ref().err().map(String::as_str)
+    pub fn database_error(&self) -> Option<&db::DbError> {
+        self.inner.db.as_ref().err().map(|error| &**error)
     }
 
     /// Runs `command` in the background; its result arrives as [`Event::Completed`] or
@@ -425,8 +425,7 @@ impl Backend {
             Command::ReadDroppedFile { path, max_bytes } => {
                 let read = path.clone();
                 let bytes = tokio::task::spawn_blocking(move || read_bounded(&read, max_bytes))
-                    .await
-                    .map_err(|error| BackendError::Task(error.to_string()))?
+                    .await?
                     .map_err(|source| BackendError::ReadFile {
                         path: path.clone(),
                         source,
@@ -455,9 +454,7 @@ impl Backend {
         work: impl FnOnce(&Db) -> Result<T, BackendError> + Send + 'static,
     ) -> Result<T, BackendError> {
         let db = self.inner.db.clone().map_err(BackendError::DatabaseUnavailable)?;
-        tokio::task::spawn_blocking(move || work(&db))
-            .await
-            .map_err(|error| BackendError::Task(error.to_string()))?
+        tokio::task::spawn_blocking(move || work(&db)).await?
     }
 }
 

@@ -27,11 +27,11 @@ impl Backend {
         }
         match crate::domain::auth_server::embedded_status() {
             crate::domain::auth_server::EmbeddedStatus::Running(addr) => Ok(format!("http://{addr}")),
-            crate::domain::auth_server::EmbeddedStatus::Failed(reason) => Err(BackendError::Account(format!(
-                "the auth server is not running: {reason}"
-            ))),
+            crate::domain::auth_server::EmbeddedStatus::Failed(reason) => {
+                Err(BackendError::AuthServerDown { reason: Some(reason) })
+            }
             crate::domain::auth_server::EmbeddedStatus::NotStarted => {
-                Err(BackendError::Account("the auth server is not running".into()))
+                Err(BackendError::AuthServerDown { reason: None })
             }
         }
     }
@@ -97,9 +97,7 @@ impl Backend {
         self.inner.sign_in.begin(&server, &start);
         if open_browser {
             let url = start.url.clone();
-            let opened = tokio::task::spawn_blocking(move || webbrowser::open(&url))
-                .await
-                .map_err(|error| BackendError::Task(error.to_string()))?;
+            let opened = tokio::task::spawn_blocking(move || webbrowser::open(&url)).await?;
             if let Err(error) = opened {
                 tracing::warn!(%error, "could not open the browser for sign-in");
                 // The attempt stays: the screen shows the address to open by hand.
@@ -144,11 +142,5 @@ impl Backend {
                 .err()
                 .map(|reason| format!("Signed out here, but the server could not revoke the token: {reason}")),
         })
-    }
-}
-
-impl From<ClientError> for BackendError {
-    fn from(error: ClientError) -> Self {
-        BackendError::Account(error.to_string())
     }
 }

@@ -11,7 +11,7 @@ use crate::backend::event::{Event, Output};
 use crate::backend::{Backend, BackendError, EventReceiver};
 use crate::domain::agents::files::Conflict;
 use crate::domain::agents::table::AgentRun;
-use crate::domain::agents::{Agent, AgentDraft, PromptMode, parse_tools};
+use crate::domain::agents::{Agent, AgentDraft, AgentError, PromptMode, parse_tools};
 
 #[derive(Debug, Subcommand)]
 pub enum AgentsVerb {
@@ -315,7 +315,8 @@ fn run_line(run: &AgentRun) -> String {
 fn find(backend: &Backend, name: &str, json: bool) -> Result<Agent, i32> {
     match backend.runtime().block_on(backend.execute(Command::ListAgents)) {
         Ok(Output::Agents(agents)) => agents.into_iter().find(|a| a.draft.name == name.trim()).ok_or_else(|| {
-            print_error(&BackendError::Agents(format!("no agent named {name:?}")), json);
+            let missing = AgentError::NotFoundByName(name.to_owned());
+            print_error(&BackendError::Agents(missing.into()), json);
             1
         }),
         Ok(_) => Err(1),

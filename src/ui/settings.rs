@@ -53,7 +53,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                 .color(theme::muted(ui.visuals())),
         );
         if let Some(error) = cx.backend.database_error() {
-            super::widgets::error_line(ui, error);
+            super::widgets::error_line(ui, &error.to_string());
         }
 
         section(ui, "Keyboard shortcuts");
