@@ -347,7 +347,7 @@ impl Backend {
                 let env_key = crate::domain::claude_config::child_env::is_env_key(&key);
                 if key == crate::domain::claude_config::child_env::EXTRA_ENV_KEY {
                     crate::domain::claude_config::child_env::parse_extra(&value)
-                        .map_err(crate::domain::claude_config::ConfigError::Invalid)?;
+                        .map_err(crate::domain::claude_config::ConfigError::from)?;
                 }
                 let backend = self.clone();
                 self.blocking(move |db| {

@@ -217,7 +217,7 @@ fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         });
     let problem = parse_extra(&draft[3]).err();
     if let Some(problem) = &problem {
-        super::widgets::error_line(ui, problem);
+        super::widgets::error_line(ui, &problem.to_string());
     }
     let changed = draft != saved;
     if ui

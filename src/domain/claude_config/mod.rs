@@ -95,6 +95,8 @@ pub enum ConfigError {
     NoHome,
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    BadEnvLine(#[from] child_env::BadEnvLine),
     #[error("{0} not found")]
     NotFound(String),
 }
@@ -105,7 +107,7 @@ impl ConfigError {
         match self {
             ConfigError::Malformed { .. } => "malformed",
             ConfigError::Changed { .. } => "changed_on_disk",
-            ConfigError::NeedsProject(_) | ConfigError::Invalid(_) => "invalid",
+            ConfigError::NeedsProject(_) | ConfigError::Invalid(_) | ConfigError::BadEnvLine(_) => "invalid",
             ConfigError::NotFound(_) => "not_found",
             _ => "claude_config",
         }
