@@ -132,9 +132,9 @@ impl Backend {
         let revoked = match self.auth_server() {
             Ok(server) => match self.client(&server)?.logout(stored.value.expose()).await {
                 Ok(()) | Err(ClientError::Unauthorized) => Ok(()),
-                Err(error) => Err(error.to_string()),
+                Err(error) => Err(BackendError::from(error)),
             },
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(error),
         };
         self.with_secrets(|store| store.delete(TOKEN_SECRET)).await?;
         Ok(AccountView::SignedOut {
