@@ -68,9 +68,12 @@ pub enum BackendError {
     SecretsTimeout(std::time::Duration),
     #[error(transparent)]
     Account(#[from] crate::domain::signin::ClientError),
-    /// Neither `ANYON_AUTH_URL` nor a running embedded auth server: `reason` says why it is not running.
-    #[error("the auth server is not running{}", reason.as_deref().map(|reason| format!(": {reason}")).unwrap_or_default())]
-    AuthServerDown { reason: Option<String> },
+    /// Neither `ANYON_AUTH_URL` nor a started embedded auth server.
+    #[error("the auth server is not running")]
+    AuthServerNotStarted,
+    /// No `ANYON_AUTH_URL`, and the embedded auth server failed to start (the reason it recorded).
+    #[error("the auth server is not running: {0}")]
+    AuthServerFailed(String),
     /// `anyon auth login` cannot listen for the link the browser hands back.
     #[error("cannot receive the sign-in link: {0}")]
     LinkInbox(#[source] std::io::Error),
@@ -138,7 +141,8 @@ impl BackendError {
             },
             BackendError::Secrets(_) | BackendError::SecretsTimeout(_) => "secrets",
             BackendError::Account(_)
-            | BackendError::AuthServerDown { .. }
+            | BackendError::AuthServerNotStarted
+            | BackendError::AuthServerFailed(_)
             | BackendError::LinkInbox(_)
             | BackendError::SignInInWindow
             | BackendError::SignInAbandoned

@@ -27,12 +27,8 @@ impl Backend {
         }
         match crate::domain::auth_server::embedded_status() {
             crate::domain::auth_server::EmbeddedStatus::Running(addr) => Ok(format!("http://{addr}")),
-            crate::domain::auth_server::EmbeddedStatus::Failed(reason) => {
-                Err(BackendError::AuthServerDown { reason: Some(reason) })
-            }
-            crate::domain::auth_server::EmbeddedStatus::NotStarted => {
-                Err(BackendError::AuthServerDown { reason: None })
-            }
+            crate::domain::auth_server::EmbeddedStatus::Failed(reason) => Err(BackendError::AuthServerFailed(reason)),
+            crate::domain::auth_server::EmbeddedStatus::NotStarted => Err(BackendError::AuthServerNotStarted),
         }
     }
 
