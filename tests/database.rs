@@ -40,7 +40,13 @@ fn a_database_from_a_newer_version_is_refused() {
     assert!(matches!(error, DbError::TooNew { .. }), "{error:?}");
     let runtime = support::runtime();
     let (backend, _events) = support::backend(&runtime, &home);
-    assert!(backend.database_error().unwrap().contains("newer than this build"));
+    assert!(
+        backend
+            .database_error()
+            .unwrap()
+            .to_string()
+            .contains("newer than this build")
+    );
     let failure = runtime
         .block_on(backend.execute(Command::StorageListTables))
         .unwrap_err();

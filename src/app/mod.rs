@@ -68,7 +68,7 @@ impl AnyonApp {
             ..Stores::default()
         };
         if let Some(error) = backend.database_error() {
-            stores.notices.push(NoticeLevel::Error, error.to_owned());
+            stores.notices.push(NoticeLevel::Error, error.to_string());
         }
         // Whether the saved sign-in still holds (the status bar shows who is signed in).
         stores.account.started(backend.dispatch(Command::AccountStatus));

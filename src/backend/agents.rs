@@ -7,7 +7,7 @@ use super::{Backend, BackendError};
 use crate::backend::event::Event;
 use crate::domain::agents::files::{self, Conflict};
 use crate::domain::agents::requests::{Deleted, Exported, Reply, Request, RunOutput, RunStarted};
-use crate::domain::agents::table::{self, StoreError};
+use crate::domain::agents::table;
 use crate::domain::agents::{Agent, PromptMode};
 use crate::domain::claude::run::{self, RunExtras, RunOptions};
 use crate::domain::claude::stream::{self, InputBlock};
@@ -84,16 +84,14 @@ impl Backend {
                 let path = self.run_record_path(agent_run_id);
                 // Read and parsed on the blocking pool: a run can have recorded tens of thousands of lines.
                 let lines = tokio::task::spawn_blocking(move || {
-                    let text = std::fs::read_to_string(&path).map_err(|error| {
-                        BackendError::Task(format!(
-                            "no recorded output for run {agent_run_id} ({}): {error}",
-                            path.display()
-                        ))
+                    let text = std::fs::read_to_string(&path).map_err(|source| BackendError::NoRunOutput {
+                        agent_run_id,
+                        path: path.clone(),
+                        source,
                     })?;
                     Ok::<_, BackendError>(stream::parse_recorded(&text, MAX_OUTPUT_LINES))
                 })
-                .await
-                .map_err(|error| BackendError::Task(error.to_string()))??;
+                .await??;
                 Ok(q.answer(RunOutput { agent_run_id, lines }))
             }
             Request::ExportAgents(q) => {
@@ -319,8 +317,10 @@ impl Backend {
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, BackendError> {
-    std::fs::read_to_string(path)
-        .map_err(|error| BackendError::Task(format!("cannot read {}: {error}", path.display())))
+    std::fs::read_to_string(path).map_err(|source| BackendError::ReadAgentFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn import_all(
@@ -336,18 +336,8 @@ fn import_all(
 }
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), BackendError> {
-    crate::util::fs::write_atomic(path, bytes)
-        .map_err(|error| BackendError::Task(format!("cannot write {}: {error}", path.display())))
-}
-
-impl From<StoreError> for BackendError {
-    fn from(error: StoreError) -> Self {
-        BackendError::Agents(error.to_string())
-    }
-}
-
-impl From<files::FileError> for BackendError {
-    fn from(error: files::FileError) -> Self {
-        BackendError::Agents(error.to_string())
-    }
+    crate::util::fs::write_atomic(path, bytes).map_err(|source| BackendError::WriteAgentFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -6,7 +6,7 @@ use crate::domain::checkpoint::requests::{
     CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
     Collected, Reply, Request,
 };
-use crate::domain::checkpoint::{self, Blobs, CheckpointError, CreateRequest, diff, restore};
+use crate::domain::checkpoint::{self, Blobs, CreateRequest, diff, restore};
 use crate::util::request::Ask;
 
 /// The session's own transcript, `<projects>/<project folder>/<session id>.jsonl`.
@@ -164,11 +164,5 @@ fn retention(conn: &rusqlite::Connection) -> checkpoint::Retention {
     checkpoint::Retention {
         keep_last: read(KEEP_LAST_KEY).unwrap_or(defaults.keep_last),
         keep_days: read(KEEP_DAYS_KEY).unwrap_or(defaults.keep_days),
-    }
-}
-
-impl From<CheckpointError> for BackendError {
-    fn from(error: CheckpointError) -> Self {
-        BackendError::Checkpoint(error.to_string())
     }
 }

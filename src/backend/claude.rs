@@ -7,7 +7,7 @@ use super::{Backend, BackendError};
 use crate::backend::command::{ClaudeRunRequest, Command};
 use crate::backend::event::Output;
 use crate::domain::checkpoint::requests::CheckpointCreate;
-use crate::domain::claude::discovery::{Discovery, DiscoveryInputs, PlaceOutcome};
+use crate::domain::claude::discovery::{Discovery, DiscoveryInputs, NotFound};
 use crate::domain::claude::run::{self, RunInput, RunOptions, SessionChoice};
 use crate::domain::claude::stream::InputBlock;
 use crate::domain::db;
@@ -93,7 +93,7 @@ impl Backend {
                 .get_or_discover(|| DiscoveryInputs::from_env(saved))
         })
         .await
-        .map_err(|error| BackendError::Task(error.to_string()))
+        .map_err(BackendError::Task)
     }
 
     async fn saved_claude_path(&self) -> Option<PathBuf> {
@@ -110,7 +110,7 @@ impl Backend {
         let discovery = self.discovery().await?;
         match discovery.chosen() {
             Some(installation) => Ok(installation.path.clone()),
-            None => Err(BackendError::ClaudeNotFound(not_found_message(&discovery))),
+            None => Err(BackendError::ClaudeNotFound(NotFound(discovery))),
         }
     }
 
@@ -255,29 +255,6 @@ fn hook_command(data_root: &str, exe: &str) -> String {
 /// `app_settings` key that turns automatic checkpoints on ("1") for a project.
 pub fn auto_checkpoints_key(project: &std::path::Path) -> String {
     format!("checkpoints.auto:{}", project.display())
-}
-
-/// "Claude Code was not found" with every place searched and why each did not count.
-fn not_found_message(discovery: &Discovery) -> String {
-    let mut message = String::from(
-        "Claude Code was not found. Install it (npm install -g @anthropic-ai/claude-code), or choose the \
-         binary in Settings, or set ANYON_CLAUDE_BIN. Searched:",
-    );
-    for place in &discovery.searched {
-        let why = match &place.outcome {
-            PlaceOutcome::Missing => "not there".to_string(),
-            PlaceOutcome::NotExecutable => "not executable".to_string(),
-            PlaceOutcome::SameAs(other) => format!("same as {}", other.display()),
-            PlaceOutcome::Installation => "found, but it does not run".to_string(),
-        };
-        message.push_str(&format!("\n  {} ({why})", place.path.display()));
-    }
-    for installation in &discovery.installations {
-        if let Err(error) = &installation.version {
-            message.push_str(&format!("\n  {}: {error}", installation.path.display()));
-        }
-    }
-    message
 }
 
 #[cfg(test)]

@@ -24,9 +24,7 @@ impl Backend {
 
     pub(super) async fn claude_config(&self, command: Command) -> Result<Output, BackendError> {
         let config_dir = self.claude_config_dir()?;
-        tokio::task::spawn_blocking(move || config_blocking(&config_dir, command).map_err(BackendError::from))
-            .await
-            .map_err(|error| BackendError::Task(error.to_string()))?
+        tokio::task::spawn_blocking(move || config_blocking(&config_dir, command).map_err(BackendError::from)).await?
     }
 }
 

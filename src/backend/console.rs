@@ -171,7 +171,7 @@ fn record_history(conn: &rusqlite::Connection, sql: &str) -> Result<(), BackendE
     history.retain(|past| past != sql);
     history.insert(0, sql.to_owned());
     history.truncate(HISTORY_LIMIT);
-    let json = serde_json::to_string(&history).map_err(|e| BackendError::Task(e.to_string()))?;
+    let json = serde_json::to_string(&history).map_err(BackendError::QueryHistory)?;
     db::set_setting(conn, HISTORY_KEY, &json)?;
     Ok(())
 }

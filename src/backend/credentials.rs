@@ -89,12 +89,9 @@ impl Backend {
         let store = self.secrets();
         let task = tokio::task::spawn_blocking(move || work(&store));
         match tokio::time::timeout(STORE_TIMEOUT, task).await {
-            Ok(Ok(result)) => result.map_err(|e| BackendError::Secrets(e.to_string())),
-            Ok(Err(error)) => Err(BackendError::Task(error.to_string())),
-            Err(_) => Err(BackendError::Secrets(format!(
-                "the keychain did not answer within {} s (is it locked?)",
-                STORE_TIMEOUT.as_secs()
-            ))),
+            Ok(Ok(result)) => result.map_err(BackendError::from),
+            Ok(Err(error)) => Err(BackendError::Task(error)),
+            Err(_) => Err(BackendError::SecretsTimeout(STORE_TIMEOUT)),
         }
     }
 
@@ -134,7 +131,9 @@ impl Backend {
         let credentials_file_present = credentials_file.as_deref().is_some_and(std::path::Path::is_file);
         let claude_status = match self.claude_binary().await {
             Ok(bin) => credentials::cli_status(&bin, &run_env, CHECK_TIMEOUT).await,
-            Err(BackendError::ClaudeNotFound(message)) => CliAuthStatus::NotInstalled { message },
+            Err(BackendError::ClaudeNotFound(not_found)) => CliAuthStatus::NotInstalled {
+                message: not_found.to_string(),
+            },
             Err(error) => CliAuthStatus::Failed {
                 message: error.to_string(),
             },

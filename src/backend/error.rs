@@ -13,7 +13,7 @@ pub enum BackendError {
     #[error("`{command}` was answered with another request's reply")]
     WrongReply { command: &'static str },
     #[error("the database is unavailable: {0}")]
-    DatabaseUnavailable(String),
+    DatabaseUnavailable(#[source] std::sync::Arc<DbError>),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -21,28 +21,76 @@ pub enum BackendError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("a background task stopped unexpectedly: {0}")]
-    Task(String),
-    #[error("{0}")]
-    ClaudeNotFound(String),
+    Task(#[from] tokio::task::JoinError),
+    /// The SQL console's history could not be put into words for saving.
+    #[error("cannot save the query history: {0}")]
+    QueryHistory(#[source] serde_json::Error),
+    /// The CLI got an answer of another kind than the command gives.
+    #[error("unexpected answer {0:?}")]
+    UnexpectedOutput(Box<crate::backend::event::Output>),
+    #[error(transparent)]
+    ClaudeNotFound(#[from] crate::domain::claude::discovery::NotFound),
     #[error(transparent)]
     Run(#[from] crate::domain::claude::run::RunError),
     #[error("no running Claude process has run id {0}")]
     NoSuchRun(u64),
-    #[error("{0}")]
-    Agents(String),
-    #[error("{0}")]
-    Checkpoint(String),
-    #[error("{0}")]
-    History(String),
+    #[error(transparent)]
+    Agents(#[from] crate::domain::agents::table::StoreError),
+    #[error(transparent)]
+    AgentFile(#[from] crate::domain::agents::files::FileError),
+    #[error("no recorded output for run {agent_run_id} ({}): {source}", path.display())]
+    NoRunOutput {
+        agent_run_id: i64,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// An agent file to import that cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadAgentFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// An agent export that cannot be written.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteAgentFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Checkpoint(#[from] crate::domain::checkpoint::CheckpointError),
+    #[error(transparent)]
+    History(#[from] crate::domain::transcripts::HistoryError),
     #[error(transparent)]
     Mcp(#[from] crate::domain::mcp::McpError),
     /// A malformed, rejected or uncheckable API key.
     #[error(transparent)]
     ApiKey(#[from] crate::domain::claude::credentials::KeyError),
-    #[error("{0}")]
-    Secrets(String),
-    #[error("{0}")]
-    Account(String),
+    #[error(transparent)]
+    Secrets(#[from] crate::domain::secrets::SecretError),
+    #[error("the keychain did not answer within {} s (is it locked?)", .0.as_secs())]
+    SecretsTimeout(std::time::Duration),
+    #[error(transparent)]
+    Account(#[from] crate::domain::signin::ClientError),
+    /// Neither `ANYON_AUTH_URL` nor a started embedded auth server.
+    #[error("the auth server is not running")]
+    AuthServerNotStarted,
+    /// No `ANYON_AUTH_URL`, and the embedded auth server failed to start (the reason it recorded).
+    #[error("the auth server is not running: {0}")]
+    AuthServerFailed(String),
+    /// `anyon auth login` cannot listen for the link the browser hands back.
+    #[error("cannot receive the sign-in link: {0}")]
+    LinkInbox(#[source] std::io::Error),
+    /// `anyon auth login` while the window runs: the window takes the link.
+    #[error("ANYON's window is running; the sign-in continues there")]
+    SignInInWindow,
+    #[error("the app stopped before the sign-in completed")]
+    SignInAbandoned,
+    #[error("the sign-in did not complete within {} seconds", .0.as_secs())]
+    SignInTimedOut(std::time::Duration),
+    #[error("cannot find this executable: {0}")]
+    CurrentExe(#[source] std::io::Error),
+    #[error(transparent)]
+    Scheme(#[from] crate::domain::signin::scheme::SchemeError),
     #[error(transparent)]
     SignIn(#[from] crate::domain::signin::SignInError),
     #[error(transparent)]
@@ -78,11 +126,16 @@ impl BackendError {
             BackendError::DatabaseUnavailable(_) | BackendError::Db(_) => "database",
             BackendError::Storage(error) => error.kind(),
             BackendError::Sqlite(_) => "sql",
-            BackendError::Task(_) => "internal",
+            BackendError::Task(_)
+            | BackendError::QueryHistory(_)
+            | BackendError::UnexpectedOutput(_)
+            | BackendError::NoRunOutput { .. }
+            | BackendError::ReadAgentFile { .. }
+            | BackendError::WriteAgentFile { .. } => "internal",
             BackendError::ClaudeNotFound(_) => "claude_not_found",
             BackendError::Run(_) => "run",
             BackendError::NoSuchRun(_) => "no_such_run",
-            BackendError::Agents(_) => "agents",
+            BackendError::Agents(_) | BackendError::AgentFile(_) => "agents",
             BackendError::Checkpoint(_) => "checkpoint",
             BackendError::History(_) => "history",
             BackendError::ApiKey(error) => match error {
@@ -90,8 +143,16 @@ impl BackendError {
                 crate::domain::claude::credentials::KeyError::Unreachable { .. } => "api_unreachable",
                 _ => "invalid_key",
             },
-            BackendError::Secrets(_) => "secrets",
-            BackendError::Account(_) => "account",
+            BackendError::Secrets(_) | BackendError::SecretsTimeout(_) => "secrets",
+            BackendError::Account(_)
+            | BackendError::AuthServerNotStarted
+            | BackendError::AuthServerFailed(_)
+            | BackendError::LinkInbox(_)
+            | BackendError::SignInInWindow
+            | BackendError::SignInAbandoned
+            | BackendError::SignInTimedOut(_)
+            | BackendError::CurrentExe(_)
+            | BackendError::Scheme(_) => "account",
             BackendError::SignIn(_) => "sign_in",
             BackendError::ClaudeConfig(error) => error.kind(),
             BackendError::ReadFile { .. } => "io",

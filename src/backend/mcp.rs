@@ -78,9 +78,7 @@ impl Backend {
         work: impl FnOnce(&McpFiles) -> Result<T, BackendError> + Send + 'static,
     ) -> Result<T, BackendError> {
         let files = self.mcp_files()?;
-        tokio::task::spawn_blocking(move || work(&files))
-            .await
-            .map_err(|error| BackendError::Task(error.to_string()))?
+        tokio::task::spawn_blocking(move || work(&files)).await?
     }
 }
 

@@ -63,7 +63,7 @@ struct Inner {
     /// The lane for [`Command::is_ordered`] commands: one task runs them in dispatch order.
     ordered: mpsc::UnboundedSender<LaneItem>,
     paths: DataPaths,
-    db: Result<Arc<Db>, String>,
+    db: Result<Arc<Db>, Arc<db::DbError>>,
     sink: EventSink,
     next_request: AtomicU64,
     /// Running SQL statements by the request that started them, for cancel.
@@ -111,7 +111,7 @@ impl Backend {
         }
         let db = Db::open(&paths.database()).map(Arc::new).map_err(|error| {
             tracing::error!(%error, "database unavailable");
-            error.to_string()
+            Arc::new(error)
         });
         let grace = db
             .as_ref()
@@ -277,8 +277,8 @@ impl Backend {
     }
 
     /// Why the database could not be opened, if it could not.
-    pub fn database_error(&self) -> Option<&str> {
-        self.inner.db.as_ref().err().map(String::as_str)
+    pub fn database_error(&self) -> Option<&db::DbError> {
+        self.inner.db.as_ref().err().map(|error| &**error)
     }
 
     /// Runs `command` in the background; its result arrives as [`Event::Completed`] or
@@ -362,7 +362,7 @@ impl Backend {
                 let env_key = crate::domain::claude_config::child_env::is_env_key(&key);
                 if key == crate::domain::claude_config::child_env::EXTRA_ENV_KEY {
                     crate::domain::claude_config::child_env::parse_extra(&value)
-                        .map_err(crate::domain::claude_config::ConfigError::Invalid)?;
+                        .map_err(crate::domain::claude_config::ConfigError::from)?;
                 }
                 let backend = self.clone();
                 self.blocking(move |db| {
@@ -409,8 +409,7 @@ impl Backend {
             Command::ReadDroppedFile { path, max_bytes } => {
                 let read = path.clone();
                 let bytes = tokio::task::spawn_blocking(move || read_bounded(&read, max_bytes))
-                    .await
-                    .map_err(|error| BackendError::Task(error.to_string()))?
+                    .await?
                     .map_err(|source| BackendError::ReadFile {
                         path: path.clone(),
                         source,
@@ -439,9 +438,7 @@ impl Backend {
         work: impl FnOnce(&Db) -> Result<T, BackendError> + Send + 'static,
     ) -> Result<T, BackendError> {
         let db = self.inner.db.clone().map_err(BackendError::DatabaseUnavailable)?;
-        tokio::task::spawn_blocking(move || work(&db))
-            .await
-            .map_err(|error| BackendError::Task(error.to_string()))?
+        tokio::task::spawn_blocking(move || work(&db)).await?
     }
 }
 

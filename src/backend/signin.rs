@@ -27,12 +27,8 @@ impl Backend {
         }
         match crate::domain::auth_server::embedded_status() {
             crate::domain::auth_server::EmbeddedStatus::Running(addr) => Ok(format!("http://{addr}")),
-            crate::domain::auth_server::EmbeddedStatus::Failed(reason) => Err(BackendError::Account(format!(
-                "the auth server is not running: {reason}"
-            ))),
-            crate::domain::auth_server::EmbeddedStatus::NotStarted => {
-                Err(BackendError::Account("the auth server is not running".into()))
-            }
+            crate::domain::auth_server::EmbeddedStatus::Failed(reason) => Err(BackendError::AuthServerFailed(reason)),
+            crate::domain::auth_server::EmbeddedStatus::NotStarted => Err(BackendError::AuthServerNotStarted),
         }
     }
 
@@ -97,9 +93,7 @@ impl Backend {
         self.inner.sign_in.begin(&server, &start);
         if open_browser {
             let url = start.url.clone();
-            let opened = tokio::task::spawn_blocking(move || webbrowser::open(&url))
-                .await
-                .map_err(|error| BackendError::Task(error.to_string()))?;
+            let opened = tokio::task::spawn_blocking(move || webbrowser::open(&url)).await?;
             if let Err(error) = opened {
                 tracing::warn!(%error, "could not open the browser for sign-in");
                 // The attempt stays: the screen shows the address to open by hand.
@@ -134,9 +128,9 @@ impl Backend {
         let revoked = match self.auth_server() {
             Ok(server) => match self.client(&server)?.logout(stored.value.expose()).await {
                 Ok(()) | Err(ClientError::Unauthorized) => Ok(()),
-                Err(error) => Err(error.to_string()),
+                Err(error) => Err(BackendError::from(error)),
             },
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(error),
         };
         self.with_secrets(|store| store.delete(TOKEN_SECRET)).await?;
         Ok(AccountView::SignedOut {
@@ -144,11 +138,5 @@ impl Backend {
                 .err()
                 .map(|reason| format!("Signed out here, but the server could not revoke the token: {reason}")),
         })
-    }
-}
-
-impl From<ClientError> for BackendError {
-    fn from(error: ClientError) -> Self {
-        BackendError::Account(error.to_string())
     }
 }

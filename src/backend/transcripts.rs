@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{Backend, BackendError};
 use crate::backend::event::Event;
+use crate::domain::transcripts::HistoryError;
 use crate::domain::transcripts::catalog::Catalog;
 use crate::domain::transcripts::index::{self, ScanStats};
 use crate::domain::transcripts::prices::PriceTable;
@@ -147,7 +148,7 @@ impl Backend {
         let conn = db.open_read_write()?;
         // The index is rebuilt from the transcripts at any time: WAL's NORMAL (no sync per commit) is enough.
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| BackendError::History(e.to_string()))?;
+            .map_err(HistoryError::from)?;
         Ok(conn)
     }
 
@@ -155,7 +156,7 @@ impl Backend {
     fn publish_from_index(&self) -> Result<Arc<Catalog>, BackendError> {
         let conn = self.index_connection()?;
         let started = std::time::Instant::now();
-        let loaded = index::load(&conn).map_err(|e| BackendError::History(e.to_string()))?;
+        let loaded = index::load(&conn).map_err(HistoryError::from)?;
         tracing::debug!(elapsed = ?started.elapsed(), records = loaded.entries.len(), "index loaded");
         self.publish(loaded)
     }
@@ -198,7 +199,7 @@ impl Backend {
         loop {
             state.dirty.store(false, Ordering::Relaxed);
             let Some(root) = self.projects_root() else {
-                return Err(BackendError::History("no home folder: set CLAUDE_CONFIG_DIR".into()));
+                return Err(HistoryError::NoHome.into());
             };
             let mut conn = self.index_connection()?;
             let sink = self.sink();
@@ -207,7 +208,7 @@ impl Backend {
             let (stats, kept) = index::scan(&mut conn, &root, &state.stop, true, |progress| {
                 sink.try_send(Event::HistoryProgress(progress));
             })
-            .map_err(|e| BackendError::History(e.to_string()))?;
+            .map_err(HistoryError::from)?;
             tracing::debug!(?stats, "transcript scan");
             if stats.changed() || partial {
                 match kept {
@@ -261,7 +262,7 @@ impl Backend {
         let backend = self.clone();
         tokio::task::spawn_blocking(move || backend.history_blocking(request))
             .await
-            .map_err(|e| BackendError::Task(e.to_string()))?
+            .map_err(BackendError::Task)?
     }
 
     fn history_blocking(&self, request: Request) -> Result<Reply, BackendError> {
@@ -273,19 +274,19 @@ impl Backend {
                 catalog
                     .sessions_of(&key)
                     .map(|s| GetProjectSessions::wrap(s.to_vec()))
-                    .ok_or_else(|| BackendError::History(format!("no project at {key}")))
+                    .ok_or_else(|| HistoryError::NoProject(key.into_owned()).into())
             }
             Request::CreateProject(CreateProject { path }) => {
                 let path = create_project_dir(&path)?;
                 let conn = self.index_connection()?;
-                index::add_project(&conn, &path.to_string_lossy()).map_err(|e| BackendError::History(e.to_string()))?;
+                index::add_project(&conn, &path.to_string_lossy()).map_err(HistoryError::from)?;
                 let catalog = self.publish_from_index()?;
                 let project = catalog
                     .projects
                     .iter()
                     .find(|p| Path::new(&p.path) == path)
                     .cloned()
-                    .ok_or_else(|| BackendError::History("the project was not recorded".into()))?;
+                    .ok_or(HistoryError::NotRecorded)?;
                 Ok(CreateProject::wrap(project))
             }
             Request::RefreshHistory(RefreshHistory) => Ok(RefreshHistory::wrap(self.refresh_history()?)),
@@ -298,13 +299,12 @@ impl Backend {
             }) => {
                 let report = self.usage_report(&range)?;
                 let text = if json {
-                    serde_json::to_string_pretty(&report::to_json(&report, grouping))
-                        .map_err(|e| BackendError::History(e.to_string()))?
+                    serde_json::to_string_pretty(&report::to_json(&report, grouping)).map_err(HistoryError::from)?
                 } else {
-                    report::to_csv(&report, grouping).map_err(|e| BackendError::History(e.to_string()))?
+                    report::to_csv(&report, grouping).map_err(HistoryError::from)?
                 };
                 if dir.as_os_str().is_empty() || !dir.is_dir() {
-                    return Err(BackendError::History(format!("{} is not a folder", dir.display())));
+                    return Err(HistoryError::NotAFolder(dir).into());
                 }
                 let name = format!(
                     "anyon-usage-{}-{}.{}",
@@ -313,8 +313,10 @@ impl Backend {
                     if json { "json" } else { "csv" }
                 );
                 let path = dir.join(name);
-                crate::util::fs::write_atomic(&path, text.as_bytes())
-                    .map_err(|e| BackendError::History(format!("cannot write {}: {e}", path.display())))?;
+                crate::util::fs::write_atomic(&path, text.as_bytes()).map_err(|source| HistoryError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
                 Ok(ExportUsage::wrap(Exported {
                     path,
                     rows: grouping.rows(&report).len() as u64,
@@ -322,28 +324,29 @@ impl Backend {
             }
             Request::LoadPrices(LoadPrices) => {
                 let custom = self.prices_path().exists();
-                let table = PriceTable::load(&self.prices_path()).map_err(|e| BackendError::History(e.to_string()))?;
+                let table = PriceTable::load(&self.prices_path()).map_err(HistoryError::from)?;
                 Ok(LoadPrices::wrap(Prices { table, custom }))
             }
             Request::SavePrices(SavePrices { table }) => {
                 let path = self.prices_path();
                 match table {
                     Some(table) => {
-                        table.validate().map_err(|e| BackendError::History(e.to_string()))?;
-                        let text =
-                            serde_json::to_string_pretty(&table).map_err(|e| BackendError::History(e.to_string()))?;
-                        crate::util::fs::write_atomic(&path, text.as_bytes())
-                            .map_err(|e| BackendError::History(format!("cannot save {}: {e}", path.display())))?;
+                        table.validate().map_err(HistoryError::from)?;
+                        let text = serde_json::to_string_pretty(&table).map_err(HistoryError::from)?;
+                        crate::util::fs::write_atomic(&path, text.as_bytes()).map_err(|source| HistoryError::Save {
+                            path: path.clone(),
+                            source,
+                        })?;
                     }
                     None => match std::fs::remove_file(&path) {
                         Ok(()) => {}
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(BackendError::History(format!("cannot remove {}: {e}", path.display()))),
+                        Err(source) => return Err(HistoryError::Remove { path, source }.into()),
                     },
                 }
                 // Costs changed: publish again.
                 self.publish_from_index()?;
-                let table = PriceTable::load(&path).map_err(|e| BackendError::History(e.to_string()))?;
+                let table = PriceTable::load(&path).map_err(HistoryError::from)?;
                 Ok(SavePrices::wrap(Prices {
                     custom: path.exists(),
                     table,
@@ -354,11 +357,9 @@ impl Backend {
                 offset,
                 max_lines,
             }) => {
-                let root = self
-                    .projects_root()
-                    .ok_or_else(|| BackendError::History("no projects folder".into()))?;
+                let root = self.projects_root().ok_or(HistoryError::NoProjectsFolder)?;
                 let page = crate::domain::transcripts::page::read(&root, &file, offset, max_lines)
-                    .map_err(|e| BackendError::History(e.to_string()))?;
+                    .map_err(HistoryError::from)?;
                 Ok(ReadSessionPage::wrap(Arc::new(page)))
             }
         }
@@ -368,30 +369,31 @@ impl Backend {
 /// Checks (and if needed creates) the folder of a new project; returns it absolute and canonical.
 fn create_project_dir(path: &Path) -> Result<PathBuf, BackendError> {
     if path.as_os_str().is_empty() {
-        return Err(BackendError::History("choose a folder for the project".into()));
+        return Err(HistoryError::NoFolderChosen.into());
     }
     if !path.is_absolute() {
-        return Err(BackendError::History(format!(
-            "{} is not an absolute path",
-            path.display()
-        )));
+        return Err(HistoryError::NotAbsolute(path.to_path_buf()).into());
     }
     if path.exists() && !path.is_dir() {
-        return Err(BackendError::History(format!(
-            "{} is a file, not a folder",
-            path.display()
-        )));
+        return Err(HistoryError::IsAFile(path.to_path_buf()).into());
     }
-    std::fs::create_dir_all(path)
-        .map_err(|e| BackendError::History(format!("cannot create {}: {e}", path.display())))?;
-    path.canonicalize()
-        .map_err(|e| BackendError::History(format!("cannot open {}: {e}", path.display())))
+    std::fs::create_dir_all(path).map_err(|source| HistoryError::Create {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    path.canonicalize().map_err(|source| {
+        HistoryError::Open {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// The command's date range to a report range.
 pub fn to_range(range: &UsageRange) -> Result<Range, BackendError> {
     let zone = match range.timezone.as_deref().filter(|z| !z.is_empty()) {
-        Some(name) => Zone::parse(name).map_err(BackendError::History)?,
+        Some(name) => Zone::parse(name).map_err(HistoryError::from)?,
         None => Zone::Local,
     };
     let day = |d: &Option<String>| -> Result<_, BackendError> {
@@ -399,7 +401,7 @@ pub fn to_range(range: &UsageRange) -> Result<Range, BackendError> {
             .filter(|d| !d.is_empty())
             .map(report::parse_day)
             .transpose()
-            .map_err(BackendError::History)
+            .map_err(|error| HistoryError::from(error).into())
     };
     Ok(Range {
         since: day(&range.since)?,

@@ -14,7 +14,7 @@ use crate::domain::agents::requests::{
     PreviewAgentImport, RunStarted, UpdateAgent,
 };
 use crate::domain::agents::table::AgentRun;
-use crate::domain::agents::{Agent, AgentDraft, PromptMode, parse_tools};
+use crate::domain::agents::{Agent, AgentDraft, AgentError, PromptMode, parse_tools};
 use crate::util::request::Ask;
 
 #[derive(Debug, Subcommand)]
@@ -300,7 +300,8 @@ fn run_line(run: &AgentRun) -> String {
 fn find(backend: &Backend, name: &str, json: bool) -> Result<Agent, i32> {
     match call(backend, ListAgents) {
         Ok(agents) => agents.into_iter().find(|a| a.draft.name == name.trim()).ok_or_else(|| {
-            print_error(&BackendError::Agents(format!("no agent named {name:?}")), json);
+            let missing = AgentError::NotFoundByName(name.to_owned());
+            print_error(&BackendError::Agents(missing.into()), json);
             1
         }),
         Err(error) => {

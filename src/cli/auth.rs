@@ -144,23 +144,16 @@ fn login(
         Ok(Claim::Primary(listener)) => match listener.serve(backend.runtime(), deliver) {
             Ok(guard) => guard,
             Err(error) => {
-                print_error(
-                    &BackendError::Account(format!("cannot receive the sign-in link: {error}")),
-                    json,
-                );
+                print_error(&BackendError::LinkInbox(error), json);
                 return 1;
             }
         },
         Ok(Claim::Forwarded) => {
-            let error = BackendError::Account("ANYON's window is running; the sign-in continues there".into());
-            print_error(&error, json);
+            print_error(&BackendError::SignInInWindow, json);
             return 1;
         }
         Err(error) => {
-            print_error(
-                &BackendError::Account(format!("cannot receive the sign-in link: {error}")),
-                json,
-            );
+            print_error(&BackendError::LinkInbox(error), json);
             return 1;
         }
     };
@@ -195,17 +188,10 @@ fn login(
                     Err(error) => return Err(error),
                 }
             }
-            Err(BackendError::Account(
-                "the app stopped before the sign-in completed".into(),
-            ))
+            Err(BackendError::SignInAbandoned)
         })
         .await
-        .unwrap_or_else(|_| {
-            Err(BackendError::Account(format!(
-                "the sign-in did not complete within {} seconds",
-                timeout.as_secs()
-            )))
-        })
+        .unwrap_or_else(|_| Err(BackendError::SignInTimedOut(timeout)))
     });
     match outcome {
         Ok(Output::Account(view)) => emit(|out| print_view(out, &view, json)),
@@ -223,10 +209,7 @@ pub fn register_scheme(json: bool) -> i32 {
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(error) => {
-            print_error(
-                &BackendError::Account(format!("cannot find this executable: {error}")),
-                json,
-            );
+            print_error(&BackendError::CurrentExe(error), json);
             return 1;
         }
     };
@@ -243,7 +226,7 @@ pub fn register_scheme(json: bool) -> i32 {
             Ok(())
         }),
         Err(error) => {
-            print_error(&BackendError::Account(error.to_string()), json);
+            print_error(&BackendError::Scheme(error), json);
             1
         }
     }

@@ -70,7 +70,7 @@ pub fn run(backend: &Backend, mut events: EventReceiver, args: ChatArgs) -> i32 
             run_id
         }
         Ok(other) => {
-            print_error(&BackendError::Task(format!("unexpected answer {other:?}")), args.json);
+            print_error(&BackendError::UnexpectedOutput(Box::new(other)), args.json);
             return 1;
         }
         Err(error) => {

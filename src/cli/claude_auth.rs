@@ -74,8 +74,9 @@ pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
                 }
                 None => match read_key_from_stdin() {
                     Ok(key) => key,
-                    Err(message) => {
-                        print_error(&BackendError::ApiKey(KeyError::Missing(message)), out.json);
+                    Err(error) => {
+                        // The CLI's own words, shown as the key error `--json` callers know.
+                        print_error(&BackendError::ApiKey(KeyError::Missing(error.to_string())), out.json);
                         return 1;
                     }
                 },
@@ -116,8 +117,17 @@ pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
     }
 }
 
+/// Why no key came from stdin.
+#[derive(Debug, thiserror::Error)]
+enum StdinKeyError {
+    #[error("cannot read the key from stdin: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("stdin was empty; pipe it in, e.g. `printf %s \"$KEY\" | anyon claude-auth set-key`")]
+    Empty,
+}
+
 /// The first non-empty line of stdin. On a terminal the key is typed (or pasted) without echo.
-fn read_key_from_stdin() -> Result<Secret, String> {
+fn read_key_from_stdin() -> Result<Secret, StdinKeyError> {
     let stdin = std::io::stdin();
     let mut text = String::new();
     let read = if stdin.is_terminal() {
@@ -130,10 +140,10 @@ fn read_key_from_stdin() -> Result<Secret, String> {
         // A key is short; a bounded read keeps a mistaken `< big-file` from filling memory.
         stdin.lock().take(4096).read_to_string(&mut text)
     };
-    read.map_err(|error| format!("cannot read the key from stdin: {error}"))?;
+    read.map_err(StdinKeyError::Read)?;
     let line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
     if line.is_empty() {
-        return Err("stdin was empty; pipe it in, e.g. `printf %s \"$KEY\" | anyon claude-auth set-key`".into());
+        return Err(StdinKeyError::Empty);
     }
     Ok(Secret::new(line))
 }

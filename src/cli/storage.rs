@@ -83,8 +83,9 @@ pub fn run(backend: &Backend, verb: StorageVerb) -> i32 {
                     Output::Query(result) => match format {
                         SqlFormat::Json => write_json(out, &result),
                         SqlFormat::Table => write_query(out, &result),
-                        SqlFormat::Csv => console::write_result(&result, ExportFormat::Csv, out)
-                            .map_err(|error| std::io::Error::other(error.to_string())),
+                        SqlFormat::Csv => {
+                            console::write_result(&result, ExportFormat::Csv, out).map_err(std::io::Error::other)
+                        }
                     },
                     other => write_json(out, &other),
                 },

@@ -308,10 +308,19 @@ mod keychain {
 
     use super::KEYCHAIN_SERVICE;
 
-    fn guarded<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, String> {
+    /// Why the keychain was not used (logged; the file takes over).
+    #[derive(Debug, thiserror::Error)]
+    pub enum KeychainError {
+        #[error(transparent)]
+        Keyring(#[from] Error),
+        #[error("the keychain library panicked")]
+        Panicked,
+    }
+
+    fn guarded<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, KeychainError> {
         match catch_unwind(AssertUnwindSafe(work)) {
-            Ok(result) => result.map_err(|error| error.to_string()),
-            Err(_) => Err("the keychain library panicked".to_owned()),
+            Ok(result) => Ok(result?),
+            Err(_) => Err(KeychainError::Panicked),
         }
     }
 
@@ -320,7 +329,7 @@ mod keychain {
         catch_unwind(Entry::store_status).is_ok_and(|status| status.is_ok())
     }
 
-    pub fn get(name: &str) -> Result<Option<String>, String> {
+    pub fn get(name: &str) -> Result<Option<String>, KeychainError> {
         guarded(|| match Entry::new(KEYCHAIN_SERVICE, name)?.get_password() {
             Ok(value) => Ok(Some(value)),
             Err(Error::NoEntry) => Ok(None),
@@ -328,11 +337,11 @@ mod keychain {
         })
     }
 
-    pub fn set(name: &str, value: &str) -> Result<(), String> {
+    pub fn set(name: &str, value: &str) -> Result<(), KeychainError> {
         guarded(|| Entry::new(KEYCHAIN_SERVICE, name)?.set_password(value))
     }
 
-    pub fn delete(name: &str) -> Result<bool, String> {
+    pub fn delete(name: &str) -> Result<bool, KeychainError> {
         guarded(|| match Entry::new(KEYCHAIN_SERVICE, name)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(Error::NoEntry) => Ok(false),

@@ -8,21 +8,31 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
 }
 
+/// Why pasted pixels could not become a PNG.
+#[derive(Debug, thiserror::Error)]
+pub enum PngError {
+    #[error("the pasted image is malformed ({width}x{height}, {bytes} bytes)")]
+    Malformed { width: u32, height: u32, bytes: usize },
+    #[error(transparent)]
+    Encode(#[from] png::EncodingError),
+}
+
 /// Encodes straight RGBA pixels (a pasted screenshot) as PNG.
-pub fn rgba_to_png(width: u32, height: u32, rgba: &[u8]) -> Result<Vec<u8>, String> {
+pub fn rgba_to_png(width: u32, height: u32, rgba: &[u8]) -> Result<Vec<u8>, PngError> {
     if width == 0 || height == 0 || rgba.len() != (width as usize) * (height as usize) * 4 {
-        return Err(format!(
-            "the pasted image is malformed ({width}x{height}, {} bytes)",
-            rgba.len()
-        ));
+        return Err(PngError::Malformed {
+            width,
+            height,
+            bytes: rgba.len(),
+        });
     }
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(rgba).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgba)?;
+    writer.finish()?;
     Ok(out)
 }
 

@@ -89,9 +89,9 @@ impl McpEditor {
     }
 
     /// The entry to write, as `claude mcp add` (or, in JSON mode, `add-json`) would write it.
-    pub fn config(&self) -> Result<serde_json::Value, String> {
+    pub fn config(&self) -> Result<serde_json::Value, NotJson> {
         if self.json_mode {
-            return serde_json::from_str(&self.json).map_err(|e| format!("not valid JSON: {e}"));
+            return serde_json::from_str(&self.json).map_err(NotJson);
         }
         let pairs = |list: &[(String, String)]| -> Vec<(String, String)> {
             list.iter()
@@ -120,6 +120,11 @@ impl McpEditor {
         (self.scope != McpScope::User && !self.project.trim().is_empty()).then(|| PathBuf::from(self.project.trim()))
     }
 }
+
+/// The editor's JSON entry does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("not valid JSON: {0}")]
+pub struct NotJson(#[source] pub serde_json::Error);
 
 /// The import dialog.
 #[derive(Debug, Clone, Default, PartialEq)]

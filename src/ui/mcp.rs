@@ -364,7 +364,7 @@ fn editor_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Backend) {
         let config = match editor.config() {
             Ok(config) => config,
             Err(error) => {
-                editor.error = Some(error);
+                editor.error = Some(error.to_string());
                 return;
             }
         };

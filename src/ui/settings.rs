@@ -53,7 +53,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                 .color(theme::muted(ui.visuals())),
         );
         if let Some(error) = cx.backend.database_error() {
-            super::widgets::error_line(ui, error);
+            super::widgets::error_line(ui, &error.to_string());
         }
 
         section(ui, "Keyboard shortcuts");
@@ -217,7 +217,7 @@ fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         });
     let problem = parse_extra(&draft[3]).err();
     if let Some(problem) = &problem {
-        super::widgets::error_line(ui, problem);
+        super::widgets::error_line(ui, &problem.to_string());
     }
     let changed = draft != saved;
     if ui

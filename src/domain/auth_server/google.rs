@@ -163,8 +163,11 @@ pub enum LoginError {
     NoEmail,
     #[error("the email address is not verified")]
     Unverified(String),
+    /// The redirect address this server gives does not parse.
+    #[error("the provider's answer was unusable: {0}")]
+    Redirect(#[source] oauth2::url::ParseError),
     #[error("cannot make the sign-in's random values: {0}")]
-    Random(String),
+    Random(#[source] std::io::Error),
 }
 
 impl LoginError {
@@ -196,7 +199,7 @@ impl LoginError {
                 "Google is not available",
                 format!("The sign-in service could not be reached or failed ({self}). {retry}"),
             ),
-            Self::Garbage(_) | Self::IdToken(_) => (
+            Self::Garbage(_) | Self::Redirect(_) | Self::IdToken(_) => (
                 StatusCode::BAD_GATEWAY,
                 "provider_answer",
                 "Google's answer was not understood",
@@ -313,10 +316,10 @@ impl Google {
     /// A new authorization request returning to `redirect`, with `login_hint` passed on when given.
     pub fn start(&self, redirect: &str, login_hint: Option<&str>) -> Result<Started, LoginError> {
         let client = self.client.as_ref().ok_or(LoginError::NotConfigured)?;
-        let redirect = RedirectUrl::new(redirect.to_owned()).map_err(|e| LoginError::Garbage(e.to_string()))?;
+        let redirect = RedirectUrl::new(redirect.to_owned()).map_err(LoginError::Redirect)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         // The OS generator failing leaves no safe fallback: the sign-in fails rather than use weak values.
-        let random = |bytes| crate::util::hex::random(bytes).map_err(|e| LoginError::Random(e.to_string()));
+        let random = |bytes| crate::util::hex::random(bytes).map_err(LoginError::Random);
         let nonce = random(16)?;
         let state = random(32)?;
         let mut request = client

@@ -39,12 +39,16 @@ pub enum TokenError {
     WeakSecret(usize),
     #[error("invalid token: {0}")]
     Invalid(String),
+    #[error("invalid token: {0}")]
+    Decode(#[source] jsonwebtoken::errors::Error),
     #[error("the token was issued in the future")]
     IssuedInFuture,
     #[error("the token has been revoked")]
     Revoked,
     #[error("cannot sign the token: {0}")]
-    Sign(String),
+    Sign(#[source] jsonwebtoken::errors::Error),
+    #[error("cannot sign the token: {0}")]
+    Random(#[source] std::io::Error),
 }
 
 /// The signing secret with issuer and audience, and the state verification needs.
@@ -110,7 +114,7 @@ impl TokenKeys {
             sub: sub.to_owned(),
             iat: now,
             exp: now + TOKEN_LIFETIME_SECS,
-            jti: crate::util::hex::random(16).map_err(|error| TokenError::Sign(error.to_string()))?,
+            jti: crate::util::hex::random(16).map_err(TokenError::Random)?,
             nbf: None,
         };
         let token = self.sign(&claims)?;
@@ -119,8 +123,7 @@ impl TokenKeys {
 
     /// Signs arbitrary claims with this server's secret (tests make odd tokens with it).
     pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|error| TokenError::Sign(error.to_string()))
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(TokenError::Sign)
     }
 
     /// Verifies `token` at `now`: signature, algorithm, claims, revocation. Successful checks are cached
@@ -135,8 +138,8 @@ impl TokenKeys {
             }
             self.cache_remove(token);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|error| TokenError::Invalid(error.to_string()))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(TokenError::Decode)?;
         let claims = data.claims;
         // The crate checks against the system clock; check against `now` too.
         if claims.exp <= now {

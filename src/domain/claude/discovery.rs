@@ -218,6 +218,37 @@ impl Discovery {
     }
 }
 
+/// No Claude Code to run: the search that found none, shown with every place searched and why each did
+/// not count.
+#[derive(Debug, Clone)]
+pub struct NotFound(pub Arc<Discovery>);
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "Claude Code was not found. Install it (npm install -g @anthropic-ai/claude-code), or choose the \
+             binary in Settings, or set ANYON_CLAUDE_BIN. Searched:",
+        )?;
+        for place in &self.0.searched {
+            let why = match &place.outcome {
+                PlaceOutcome::Missing => "not there".to_string(),
+                PlaceOutcome::NotExecutable => "not executable".to_string(),
+                PlaceOutcome::SameAs(other) => format!("same as {}", other.display()),
+                PlaceOutcome::Installation => "found, but it does not run".to_string(),
+            };
+            write!(f, "\n  {} ({why})", place.path.display())?;
+        }
+        for installation in &self.0.installations {
+            if let Err(error) = &installation.version {
+                write!(f, "\n  {}: {error}", installation.path.display())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NotFound {}
+
 /// Searches every place in order and runs `--version` on each binary found (in parallel).
 pub fn discover(inputs: &DiscoveryInputs) -> Discovery {
     let mut searched = Vec::new();

@@ -16,8 +16,17 @@ pub fn is_env_key(key: &str) -> bool {
     [HTTP_PROXY_KEY, HTTPS_PROXY_KEY, NO_PROXY_KEY, EXTRA_ENV_KEY].contains(&key)
 }
 
+/// A line of the extra variables that is not `NAME=value`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {number}: expected NAME=value, got {line:?}")]
+pub struct BadEnvLine {
+    /// Counted from 1.
+    pub number: usize,
+    pub line: String,
+}
+
 /// Parses the extra variables; the error names the first bad line.
-pub fn parse_extra(text: &str) -> Result<Vec<(String, String)>, String> {
+pub fn parse_extra(text: &str) -> Result<Vec<(String, String)>, BadEnvLine> {
     let mut vars = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -32,7 +41,12 @@ pub fn parse_extra(text: &str) -> Result<Vec<(String, String)>, String> {
         };
         match line.split_once('=') {
             Some((name, value)) if valid(name.trim()) => vars.push((name.trim().to_owned(), value.to_owned())),
-            _ => return Err(format!("line {}: expected NAME=value, got {line:?}", number + 1)),
+            _ => {
+                return Err(BadEnvLine {
+                    number: number + 1,
+                    line: line.to_owned(),
+                });
+            }
         }
     }
     Ok(vars)
@@ -56,7 +70,7 @@ pub fn from_settings(settings: &BTreeMap<String, String>) -> Vec<(String, String
         for line in extra.lines() {
             match parse_extra(line) {
                 Ok(found) => vars.extend(found),
-                Err(error) => tracing::warn!(error, "ignoring a stored environment line"),
+                Err(error) => tracing::warn!(%error, "ignoring a stored environment line"),
             }
         }
     }
@@ -98,7 +112,7 @@ mod tests {
     #[test]
     fn bad_extra_lines_are_refused_with_their_number() {
         assert_eq!(
-            parse_extra("A=1\n1X=2").unwrap_err(),
+            parse_extra("A=1\n1X=2").unwrap_err().to_string(),
             "line 2: expected NAME=value, got \"1X=2\""
         );
         assert!(parse_extra("NOEQUALS").is_err());

@@ -95,6 +95,11 @@ pub enum ConfigError {
     NoHome,
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    BadEnvLine(#[from] child_env::BadEnvLine),
+    /// The edited settings could not be written out as JSON.
+    #[error("{0}")]
+    Encode(#[source] serde_json::Error),
     #[error("{0} not found")]
     NotFound(String),
 }
@@ -105,7 +110,10 @@ impl ConfigError {
         match self {
             ConfigError::Malformed { .. } => "malformed",
             ConfigError::Changed { .. } => "changed_on_disk",
-            ConfigError::NeedsProject(_) | ConfigError::Invalid(_) => "invalid",
+            ConfigError::NeedsProject(_)
+            | ConfigError::Invalid(_)
+            | ConfigError::BadEnvLine(_)
+            | ConfigError::Encode(_) => "invalid",
             ConfigError::NotFound(_) => "not_found",
             _ => "claude_config",
         }
@@ -237,7 +245,7 @@ impl SettingsFile {
             Some(text) => parse_object(path, text)?,
         };
         edit.apply(&mut root)?;
-        let mut out = serde_json::to_string_pretty(&root).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut out = serde_json::to_string_pretty(&root).map_err(ConfigError::Encode)?;
         out.push('\n');
         write_file(path, out.as_bytes())?;
         Ok(Self {

@@ -117,15 +117,24 @@ pub async fn probe(name: &str, config: &Value, cwd: Option<&Path>, timeout: Dura
     }
 }
 
+/// Why the handshake over a transport failed.
+#[derive(Debug, thiserror::Error)]
+enum HandshakeError {
+    #[error(transparent)]
+    Initialize(#[from] Box<rmcp::service::ClientInitializeError>),
+    #[error(transparent)]
+    ListTools(#[from] rmcp::ServiceError),
+}
+
 /// Runs the handshake over any transport rmcp accepts.
-async fn handshake<T, E, A>(transport: T) -> Result<Found, String>
+async fn handshake<T, E, A>(transport: T) -> Result<Found, HandshakeError>
 where
     T: rmcp::transport::IntoTransport<rmcp::RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
-    let client = ().serve(transport).await.map_err(|e| error_chain(&e))?;
+    let client = ().serve(transport).await.map_err(Box::new)?;
     let info = client.peer_info();
-    let tools = client.list_all_tools().await.map_err(|e| error_chain(&e))?;
+    let tools = client.list_all_tools().await?;
     let found = Found {
         server_name: info
             .as_ref()
@@ -216,7 +225,7 @@ async fn probe_stdio(server: &McpServer, cwd: Option<&Path>, timeout: Duration) 
     let outcome = tokio::time::timeout(timeout, handshake((stdout, stdin))).await;
     let result = match outcome {
         Ok(Ok(found)) => Ok(found),
-        Ok(Err(message)) => {
+        Ok(Err(error)) => {
             // Did it exit? Give it a moment to be reaped, then read the rest of its stderr.
             match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
                 Ok(Ok(status)) => {
@@ -229,7 +238,7 @@ async fn probe_stdio(server: &McpServer, cwd: Option<&Path>, timeout: Duration) 
                     })
                 }
                 _ => Err(ProbeFailure::Protocol {
-                    message,
+                    message: error_chain(&error),
                     stderr: stderr_now(&stderr_buf),
                 }),
             }
@@ -282,7 +291,7 @@ async fn probe_http(server: &McpServer, timeout: Duration) -> Result<Found, Prob
     let transport = StreamableHttpClientTransport::from_config(config);
     match tokio::time::timeout(timeout, handshake(transport)).await {
         Ok(Ok(found)) => Ok(found),
-        Ok(Err(message)) => Err(classify_http(message)),
+        Ok(Err(error)) => Err(classify_http(error_chain(&error))),
         Err(_) => Err(ProbeFailure::Timeout {
             seconds: timeout.as_secs_f64(),
             stderr: String::new(),

@@ -140,20 +140,40 @@ mod xdg {
         })
     }
 
-    fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<(), String> {
+    /// Why a desktop tool did not do its part.
+    #[derive(Debug, thiserror::Error)]
+    enum ToolError {
+        #[error("{program}: {source}")]
+        Spawn {
+            program: String,
+            #[source]
+            source: std::io::Error,
+        },
+        #[error("{program} {status}: {stderr}")]
+        Failed {
+            program: String,
+            status: std::process::ExitStatus,
+            stderr: String,
+        },
+    }
+
+    fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<(), ToolError> {
         let output = std::process::Command::new(program)
             .args(args)
             .stdin(std::process::Stdio::null())
             .output()
-            .map_err(|error| format!("{program}: {error}"))?;
+            .map_err(|source| ToolError::Spawn {
+                program: program.to_owned(),
+                source,
+            })?;
         if output.status.success() {
             Ok(())
         } else {
-            Err(format!(
-                "{program} {}: {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ))
+            Err(ToolError::Failed {
+                program: program.to_owned(),
+                status: output.status,
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            })
         }
     }
 

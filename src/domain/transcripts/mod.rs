@@ -23,6 +23,51 @@ pub mod watch;
 
 use std::path::PathBuf;
 
+/// Why a history command (projects, sessions, usage, prices, a transcript page) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Index(#[from] index::IndexError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Prices(#[from] prices::PriceError),
+    #[error(transparent)]
+    Page(#[from] page::PageError),
+    #[error(transparent)]
+    Range(#[from] report::RangeError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error("no home folder: set CLAUDE_CONFIG_DIR")]
+    NoHome,
+    #[error("no projects folder")]
+    NoProjectsFolder,
+    #[error("no project at {0}")]
+    NoProject(String),
+    #[error("the project was not recorded")]
+    NotRecorded,
+    #[error("choose a folder for the project")]
+    NoFolderChosen,
+    #[error("{} is not an absolute path", .0.display())]
+    NotAbsolute(PathBuf),
+    #[error("{} is a file, not a folder", .0.display())]
+    IsAFile(PathBuf),
+    #[error("{} is not a folder", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("cannot create {}: {source}", path.display())]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("cannot open {}: {source}", path.display())]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot save {}: {source}", path.display())]
+    Save { path: PathBuf, source: std::io::Error },
+    #[error("cannot remove {}: {source}", path.display())]
+    Remove { path: PathBuf, source: std::io::Error },
+}
+
 /// Where Claude keeps its transcripts: `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`.
 pub fn projects_root() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {

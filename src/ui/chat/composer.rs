@@ -196,7 +196,7 @@ fn paste_image(session: &mut ChatSession, say_why: bool) {
                 media_type: "image/png".into(),
                 bytes,
             }),
-            Err(error) => session.error = Some(error),
+            Err(error) => session.error = Some(error.to_string()),
         },
         Err(error) if say_why => session.error = Some(format!("No image on the clipboard ({error})")),
         Err(_) => {}

@@ -44,10 +44,10 @@ pub enum Zone {
 
 impl Zone {
     /// Parses an IANA name (`UTC`, `Europe/Paris`).
-    pub fn parse(name: &str) -> Result<Self, String> {
+    pub fn parse(name: &str) -> Result<Self, RangeError> {
         name.parse::<chrono_tz::Tz>()
             .map(Zone::Named)
-            .map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as UTC or Europe/Paris)"))
+            .map_err(|_| RangeError::UnknownZone(name.to_owned()))
     }
 
     pub fn date_of(&self, timestamp_ms: i64) -> NaiveDate {
@@ -80,11 +80,20 @@ impl Default for Range {
     }
 }
 
+/// A time zone or day of a report's range that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error("unknown time zone {0:?} (use an IANA name such as UTC or Europe/Paris)")]
+    UnknownZone(String),
+    #[error("{0:?} is not a date (use YYYYMMDD)")]
+    NotADate(String),
+}
+
 /// Parses `YYYYMMDD` (ccusage's form) or `YYYY-MM-DD`.
-pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
+pub fn parse_day(text: &str) -> Result<NaiveDate, RangeError> {
     NaiveDate::parse_from_str(text, "%Y%m%d")
         .or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d"))
-        .map_err(|_| format!("{text:?} is not a date (use YYYYMMDD)"))
+        .map_err(|_| RangeError::NotADate(text.to_owned()))
 }
 
 /// Token counts and cost of one group.
