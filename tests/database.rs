@@ -1,9 +1,9 @@
 //! Opening the database file: corrupt and newer files are refused untouched.
 
-use anyon::backend::command::Command;
 use anyon::domain::db::{Db, DbError, latest_version};
 
 use crate::support::{self, TempHome};
+use anyon::domain::db::console::requests::{StorageExecuteSql, StorageListTables};
 
 #[test]
 fn a_corrupt_file_is_reported_and_never_overwritten() {
@@ -47,9 +47,7 @@ fn a_database_from_a_newer_version_is_refused() {
             .to_string()
             .contains("newer than this build")
     );
-    let failure = runtime
-        .block_on(backend.execute(Command::StorageListTables))
-        .unwrap_err();
+    let failure = runtime.block_on(backend.execute(StorageListTables)).unwrap_err();
     assert!(failure.to_string().contains("newer than this build"), "{failure}");
 }
 
@@ -94,16 +92,14 @@ fn runs_left_running_by_a_crash_are_marked_interrupted_at_start() {
     let runtime = support::runtime();
     let (backend, _events) = support::backend(&runtime, &home);
     let output = runtime
-        .block_on(backend.execute(Command::StorageExecuteSql {
+        .block_on(backend.call(StorageExecuteSql {
             sql: "SELECT agent_name, status FROM agent_runs ORDER BY agent_name".into(),
             allow_write: false,
             max_rows: None,
             record: false,
         }))
         .unwrap();
-    let anyon::backend::event::Output::Query(result) = output else {
-        panic!("query")
-    };
+    let result = output;
     let statuses: Vec<String> = result.rows.iter().map(|r| format!("{:?}", r[1])).collect();
     assert_eq!(
         statuses,

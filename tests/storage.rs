@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyon::app::{AnyonApp, StartOptions};
 use anyon::backend::command::Command;
-use anyon::backend::event::{ErrorDetail, Event, Output};
+use anyon::backend::event::{ErrorDetail, Event};
 use anyon::domain::db::console::{ExportFormat, PageRequest, SqlValue};
 use anyon::state::nav::Screen;
 use egui::accesskit::Role;
@@ -12,16 +12,26 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use crate::support::{self, TempHome};
+use anyon::backend::event::Replies;
+use anyon::domain::db::console::requests::{
+    Exported, StorageCancel, StorageExecuteSql, StorageExport, StorageHistory, StorageReadTable,
+};
+use anyon::util::request::Ask;
 
-fn run(runtime: &tokio::runtime::Runtime, backend: &anyon::backend::Backend, command: Command) -> Output {
-    runtime.block_on(backend.execute(command)).expect("command succeeds")
+fn run<Q>(runtime: &tokio::runtime::Runtime, backend: &anyon::backend::Backend, request: Q) -> Q::Reply
+where
+    Q: Ask,
+    Command: From<Q::Request>,
+    Q::Replies: Replies,
+{
+    runtime.block_on(backend.call(request)).expect("command succeeds")
 }
 
 fn write(runtime: &tokio::runtime::Runtime, backend: &anyon::backend::Backend, sql: &str) {
     run(
         runtime,
         backend,
-        Command::StorageExecuteSql {
+        StorageExecuteSql {
             sql: sql.into(),
             allow_write: true,
             max_rows: None,
@@ -54,9 +64,7 @@ fn a_million_row_table_pages_with_bounded_pages() {
             sort: None,
             filter: None,
         };
-        let Output::Page(page) = run(&runtime, &backend, Command::StorageReadTable(request)) else {
-            panic!("page")
-        };
+        let page = run(&runtime, &backend, StorageReadTable { page: request });
         assert_eq!(page.total_rows, 1_000_000);
         assert_eq!(page.rows.len(), 100);
         assert_eq!(page.rows[0][0], SqlValue::Integer(first_id));
@@ -70,23 +78,19 @@ fn a_million_row_table_pages_with_bounded_pages() {
         sort: None,
         filter: None,
     };
-    let Output::Page(page) = run(&runtime, &backend, Command::StorageReadTable(greedy)) else {
-        panic!("page")
-    };
+    let page = run(&runtime, &backend, StorageReadTable { page: greedy });
     assert_eq!(page.rows.len(), anyon::domain::db::console::MAX_PAGE_ROWS as usize);
     // And the SQL editor's result is capped, with truncation said.
-    let Output::Query(result) = run(
+    let result = run(
         &runtime,
         &backend,
-        Command::StorageExecuteSql {
+        StorageExecuteSql {
             sql: "SELECT * FROM big".into(),
             allow_write: false,
             max_rows: Some(10_000),
             record: false,
         },
-    ) else {
-        panic!("query")
-    };
+    );
     assert_eq!(result.rows.len(), 10_000);
     assert!(result.truncated);
 }
@@ -97,7 +101,7 @@ fn a_long_query_is_cancelled() {
     let home = TempHome::new();
     let (backend, mut events) = support::backend(&runtime, &home);
     let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
-    let request_id = backend.dispatch(Command::StorageExecuteSql {
+    let request_id = backend.dispatch(StorageExecuteSql {
         sql: endless.into(),
         allow_write: false,
         max_rows: None,
@@ -105,7 +109,7 @@ fn a_long_query_is_cancelled() {
     });
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
-    backend.dispatch(Command::StorageCancel { request_id });
+    backend.dispatch(StorageCancel { request_id });
     let (error, detail) = support::wait_for("the cancelled query to end", Duration::from_secs(10), || {
         let mut failed = None;
         events.drain(Duration::from_millis(5), |event| {
@@ -124,9 +128,7 @@ fn a_long_query_is_cancelled() {
     });
     assert_eq!(detail, ErrorDetail::Cancelled, "{error}");
     assert!(started.elapsed() < Duration::from_secs(5));
-    let Output::SqlHistory(history) = run(&runtime, &backend, Command::StorageHistory) else {
-        panic!("history")
-    };
+    let history = run(&runtime, &backend, StorageHistory);
     assert!(history.is_empty(), "a cancelled statement is not recorded");
 }
 
@@ -139,7 +141,7 @@ fn a_cancel_that_arrives_first_still_stops_the_query() {
     let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
     let backend2 = backend.clone();
     let outcome = runtime.block_on(async move {
-        let query = backend2.execute(Command::StorageExecuteSql {
+        let query = backend2.execute(StorageExecuteSql {
             sql: endless.into(),
             allow_write: false,
             max_rows: None,
@@ -148,7 +150,7 @@ fn a_cancel_that_arrives_first_still_stops_the_query() {
         let cancel = async {
             // The request id `execute` takes is the next one; cancel everything near it.
             for request_id in 1..64 {
-                let _ = backend.execute(Command::StorageCancel { request_id }).await;
+                let _ = backend.execute(StorageCancel { request_id }).await;
             }
         };
         let (result, ()) = tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(query, cancel) })
@@ -166,7 +168,7 @@ fn history_keeps_successful_statements_newest_first_across_restarts() {
     {
         let (backend, _events) = support::backend(&runtime, &home);
         for sql in ["SELECT 1", "SELECT 2", "SELECT nope FROM nowhere", "SELECT 1"] {
-            let _ = runtime.block_on(backend.execute(Command::StorageExecuteSql {
+            let _ = runtime.block_on(backend.execute(StorageExecuteSql {
                 sql: sql.into(),
                 allow_write: false,
                 max_rows: None,
@@ -175,9 +177,7 @@ fn history_keeps_successful_statements_newest_first_across_restarts() {
         }
     }
     let (backend, _events) = support::backend(&runtime, &home);
-    let Output::SqlHistory(history) = run(&runtime, &backend, Command::StorageHistory) else {
-        panic!("history")
-    };
+    let history = run(&runtime, &backend, StorageHistory);
     assert_eq!(history, ["SELECT 1", "SELECT 2"]);
 }
 
@@ -201,17 +201,15 @@ fn export_streams_every_row_to_a_file_and_round_trips() {
         ),
     );
     let path = home.path().join("out.csv");
-    let Output::Exported { rows, .. } = run(
+    let Exported { rows, .. } = run(
         &runtime,
         &backend,
-        Command::StorageExport {
+        StorageExport {
             sql: "SELECT * FROM notes ORDER BY id".into(),
             format: ExportFormat::Csv,
             path: path.clone(),
         },
-    ) else {
-        panic!("export")
-    };
+    );
     assert_eq!(rows, 3);
     let mut reader = csv::Reader::from_path(&path).unwrap();
     let bodies: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_string()).collect();
@@ -220,7 +218,7 @@ fn export_streams_every_row_to_a_file_and_round_trips() {
 
     // A failing export leaves nothing under the chosen name.
     let bad = home.path().join("bad.json");
-    let failed = runtime.block_on(backend.execute(Command::StorageExport {
+    let failed = runtime.block_on(backend.execute(StorageExport {
         sql: "SELECT * FROM missing".into(),
         format: ExportFormat::Json,
         path: bad.clone(),
@@ -360,18 +358,16 @@ fn window_deletes_a_row_only_after_confirmation() {
     });
     assert!(harness.query_by(|n| is_text(n, "keep-me")).is_some());
     let (backend, _events) = support::backend(&runtime, &home);
-    let Output::Query(result) = run(
+    let result = run(
         &runtime,
         &backend,
-        Command::StorageExecuteSql {
+        StorageExecuteSql {
             sql: "SELECT name FROM agents".into(),
             allow_write: false,
             max_rows: None,
             record: false,
         },
-    ) else {
-        panic!("query")
-    };
+    );
     assert_eq!(result.rows, vec![vec![SqlValue::Text("keep-me".into())]]);
 }
 

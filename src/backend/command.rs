@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use crate::domain::agents::requests as agents;
 use crate::domain::claude::run::PermissionAnswer;
-use crate::domain::db::console::{ExportFormat, PageRequest, RowKey, SqlValue};
 pub use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
 use crate::domain::process::RunId;
 pub use crate::domain::transcripts::requests::UsageRange;
@@ -40,6 +39,7 @@ pub struct ClaudeRunRequest {
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    Console(crate::domain::db::console::requests::Request),
     Transcripts(crate::domain::transcripts::requests::Request),
     Mcp(crate::domain::mcp::requests::Request),
     Checkpoints(crate::domain::checkpoint::requests::Request),
@@ -71,46 +71,6 @@ pub enum Command {
     },
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    StorageListTables,
-    /// Columns, keys and indexes of one table or view.
-    StorageTableSchema {
-        table: String,
-    },
-    /// One page of a table or view.
-    StorageReadTable(PageRequest),
-    /// Sets one cell (`dry_run`: only describe the statement).
-    StorageUpdateCell {
-        table: String,
-        key: RowKey,
-        column: String,
-        value: SqlValue,
-        dry_run: bool,
-    },
-    /// Deletes one row (`dry_run`: only describe the statement).
-    StorageDeleteRow {
-        table: String,
-        key: RowKey,
-        dry_run: bool,
-    },
-    /// Interrupts the running `StorageExecuteSql` dispatched as `request_id`.
-    StorageCancel {
-        request_id: RequestId,
-    },
-    /// Streams a read-only query's rows to a file.
-    StorageExport {
-        sql: String,
-        format: ExportFormat,
-        path: PathBuf,
-    },
-    /// The SQL editor's history, newest first.
-    StorageHistory,
-    /// Runs one statement. `record` adds it to the editor's history when it succeeds.
-    StorageExecuteSql {
-        sql: String,
-        allow_write: bool,
-        max_rows: Option<usize>,
-        record: bool,
-    },
     /// Who is signed in to ANYON (checked with the auth server), or the sign-in in progress.
     AccountStatus,
     /// Starts a Google sign-in: asks the auth server for the provider page and opens the browser.
@@ -202,6 +162,9 @@ impl Command {
         if let Command::Agents(request) = self {
             return request.is_ordered();
         }
+        if let Command::Console(request) = self {
+            return request.is_ordered();
+        }
         if let Command::Transcripts(request) = self {
             return request.is_ordered();
         }
@@ -229,6 +192,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::Console(request) => request.name(),
             Command::Transcripts(request) => request.name(),
             Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
@@ -240,15 +204,6 @@ impl Command {
             Command::ClaudeUseBinary { .. } => "claude_use_binary",
             Command::ListProcesses => "list_processes",
             Command::KillProcess { .. } => "kill_process",
-            Command::StorageListTables => "storage_list_tables",
-            Command::StorageExecuteSql { .. } => "storage_execute_sql",
-            Command::StorageTableSchema { .. } => "storage_table_schema",
-            Command::StorageReadTable(_) => "storage_read_table",
-            Command::StorageUpdateCell { .. } => "storage_update_cell",
-            Command::StorageDeleteRow { .. } => "storage_delete_row",
-            Command::StorageCancel { .. } => "storage_cancel",
-            Command::StorageExport { .. } => "storage_export",
-            Command::StorageHistory => "storage_history",
             Command::AccountStatus => "account_status",
             Command::SignInStart { .. } => "sign_in_start",
             Command::SignInCancel => "sign_in_cancel",
@@ -293,6 +248,12 @@ impl From<crate::domain::mcp::requests::Request> for Command {
 impl From<crate::domain::transcripts::requests::Request> for Command {
     fn from(request: crate::domain::transcripts::requests::Request) -> Self {
         Command::Transcripts(request)
+    }
+}
+
+impl From<crate::domain::db::console::requests::Request> for Command {
+    fn from(request: crate::domain::db::console::requests::Request) -> Self {
+        Command::Console(request)
     }
 }
 

@@ -5,9 +5,13 @@ use std::path::Path;
 use rusqlite::InterruptHandle;
 
 use super::{Backend, BackendError};
-use crate::backend::command::{Command, RequestId};
-use crate::backend::event::Output;
+use crate::backend::command::RequestId;
+use crate::domain::db::console::requests::{
+    CancelOutcome, Exported, Reply, Request, RowChange, StorageCancel, StorageDeleteRow, StorageExecuteSql,
+    StorageExport, StorageHistory, StorageListTables, StorageReadTable, StorageTableSchema, StorageUpdateCell,
+};
 use crate::domain::db::{self, console};
+use crate::util::request::Ask;
 use crate::util::sync::LockExt;
 
 /// `app_settings` key of the SQL editor's history (a JSON array, newest first).
@@ -22,27 +26,37 @@ pub(super) enum SqlSlot {
 }
 
 impl Backend {
-    pub(super) async fn storage(&self, request_id: RequestId, command: Command) -> Result<Output, BackendError> {
-        match command {
-            Command::StorageListTables => {
-                self.blocking(|db| Ok(Output::Tables(console::list_tables(&db.open_read_only()?)?)))
+    pub(super) async fn storage(&self, request_id: RequestId, request: Request) -> Result<Reply, BackendError> {
+        match request {
+            Request::StorageListTables(StorageListTables) => {
+                self.blocking(|db| Ok(StorageListTables::wrap(console::list_tables(&db.open_read_only()?)?)))
                     .await
             }
-            Command::StorageTableSchema { table } => {
-                self.blocking(move |db| Ok(Output::Schema(console::table_schema(&db.open_read_only()?, &table)?)))
-                    .await
+            Request::StorageTableSchema(StorageTableSchema { table }) => {
+                self.blocking(move |db| {
+                    Ok(StorageTableSchema::wrap(console::table_schema(
+                        &db.open_read_only()?,
+                        &table,
+                    )?))
+                })
+                .await
             }
-            Command::StorageReadTable(request) => {
-                self.blocking(move |db| Ok(Output::Page(console::read_page(&db.open_read_only()?, &request)?)))
-                    .await
+            Request::StorageReadTable(StorageReadTable { page: request }) => {
+                self.blocking(move |db| {
+                    Ok(StorageReadTable::wrap(console::read_page(
+                        &db.open_read_only()?,
+                        &request,
+                    )?))
+                })
+                .await
             }
-            Command::StorageUpdateCell {
+            Request::StorageUpdateCell(StorageUpdateCell {
                 table,
                 key,
                 column,
                 value,
                 dry_run,
-            } => {
+            }) => {
                 self.blocking(move |db| {
                     let conn = if dry_run {
                         db.open_read_only()?
@@ -50,11 +64,11 @@ impl Backend {
                         db.open_read_write()?
                     };
                     let statement = console::update_cell(&conn, &table, &key, &column, &value, dry_run)?;
-                    Ok(Output::RowChanged { statement, dry_run })
+                    Ok(StorageUpdateCell::wrap(RowChange { statement, dry_run }))
                 })
                 .await
             }
-            Command::StorageDeleteRow { table, key, dry_run } => {
+            Request::StorageDeleteRow(StorageDeleteRow { table, key, dry_run }) => {
                 self.blocking(move |db| {
                     let conn = if dry_run {
                         db.open_read_only()?
@@ -62,32 +76,32 @@ impl Backend {
                         db.open_read_write()?
                     };
                     let statement = console::delete_row(&conn, &table, &key, dry_run)?;
-                    Ok(Output::RowChanged { statement, dry_run })
+                    Ok(StorageDeleteRow::wrap(RowChange { statement, dry_run }))
                 })
                 .await
             }
-            Command::StorageCancel { request_id: target } => Ok(Output::Cancelled {
+            Request::StorageCancel(StorageCancel { request_id: target }) => Ok(StorageCancel::wrap(CancelOutcome {
                 request_id: target,
                 found: self.cancel_sql(target),
-            }),
-            Command::StorageExport { sql, format, path } => {
+            })),
+            Request::StorageExport(StorageExport { sql, format, path }) => {
                 self.blocking(move |db| {
                     let conn = db.open_read_only()?;
                     let rows = export_to_file(&path, |out| console::export_query(&conn, &sql, format, out))?;
-                    Ok(Output::Exported { path, rows })
+                    Ok(StorageExport::wrap(Exported { path, rows }))
                 })
                 .await
             }
-            Command::StorageHistory => {
-                self.blocking(|db| Ok(Output::SqlHistory(load_history(&db.writer()))))
+            Request::StorageHistory(StorageHistory) => {
+                self.blocking(|db| Ok(StorageHistory::wrap(load_history(&db.writer()))))
                     .await
             }
-            Command::StorageExecuteSql {
+            Request::StorageExecuteSql(StorageExecuteSql {
                 sql,
                 allow_write,
                 max_rows,
                 record,
-            } => {
+            }) => {
                 let backend = self.clone();
                 self.blocking(move |db| {
                     let conn = if allow_write {
@@ -104,11 +118,10 @@ impl Backend {
                     if record && let Err(error) = record_history(&db.writer(), &sql) {
                         tracing::warn!(%error, "could not save the SQL history");
                     }
-                    Ok(Output::Query(result))
+                    Ok(StorageExecuteSql::wrap(result))
                 })
                 .await
             }
-            other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
 

@@ -14,31 +14,12 @@ use crate::domain::claude::stream::StreamMessage;
 use crate::domain::process::{RunId, RunKind};
 
 use crate::backend::command::RequestId;
-use crate::domain::db::console::{QueryResult, TableInfo, TablePage, TableSchema, WriteRisk};
+use crate::domain::db::console::WriteRisk;
 
 /// The typed result of a command that completed.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Output {
-    Tables(Vec<TableInfo>),
-    Query(QueryResult),
-    Schema(TableSchema),
-    Page(TablePage),
-    /// A row edit ran (or, for a dry run, would run) this statement.
-    RowChanged {
-        statement: String,
-        dry_run: bool,
-    },
-    /// A cancel request reached a running query (false: it had already finished).
-    Cancelled {
-        request_id: RequestId,
-        found: bool,
-    },
-    Exported {
-        path: std::path::PathBuf,
-        rows: u64,
-    },
-    SqlHistory(Vec<String>),
     Processes(Vec<crate::domain::process::ProcessInfo>),
     /// A chat run started.
     RunStarted {
@@ -90,6 +71,8 @@ pub enum Output {
     Mcp(crate::domain::mcp::requests::Reply),
     #[serde(untagged)]
     Transcripts(crate::domain::transcripts::requests::Reply),
+    #[serde(untagged)]
+    Console(crate::domain::db::console::requests::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -249,6 +232,18 @@ impl Replies for crate::domain::transcripts::requests::Reply {
     fn from_output(output: Output) -> Option<Self> {
         match output {
             Output::Transcripts(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::db::console::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Console(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Console(reply) => Some(reply),
             _ => None,
         }
     }

@@ -374,15 +374,7 @@ impl Backend {
                 })
                 .await
             }
-            command @ (Command::StorageListTables
-            | Command::StorageTableSchema { .. }
-            | Command::StorageReadTable(_)
-            | Command::StorageUpdateCell { .. }
-            | Command::StorageDeleteRow { .. }
-            | Command::StorageCancel { .. }
-            | Command::StorageExport { .. }
-            | Command::StorageHistory
-            | Command::StorageExecuteSql { .. }) => self.storage(request_id, command).await,
+            Command::Console(request) => self.storage(request_id, request).await.map(Output::Console),
             Command::Transcripts(request) => self.history(request).await.map(Output::Transcripts),
             Command::Checkpoints(request) => self.checkpoints(request).await.map(Output::Checkpoints),
             Command::Agents(request) => self.agents(request).await.map(Output::Agents),

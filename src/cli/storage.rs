@@ -4,10 +4,9 @@ use std::io::Write;
 
 use clap::Subcommand;
 
-use super::{emit, finish, print_error, write_json};
+use super::{answer, call, emit, print_error, write_json};
 use crate::backend::Backend;
-use crate::backend::command::Command;
-use crate::backend::event::Output;
+use crate::domain::db::console::requests::{StorageExecuteSql, StorageListTables, StorageTableSchema};
 use crate::domain::db::console::{self, ExportFormat, QueryResult, SqlValue, TableInfo, TableSchema};
 
 #[derive(Debug, Subcommand)]
@@ -56,10 +55,12 @@ pub enum SqlFormat {
 /// Runs `anyon storage <verb>`.
 pub fn run(backend: &Backend, verb: StorageVerb) -> i32 {
     match verb {
-        StorageVerb::Tables { json } => finish(backend, Command::StorageListTables, json, |out, output| match output {
-            Output::Tables(tables) if json => write_json(out, &tables),
-            Output::Tables(tables) => write_tables(out, &tables),
-            other => write_json(out, &other),
+        StorageVerb::Tables { json } => answer(backend, StorageListTables, json, |out, tables| {
+            if json {
+                write_json(out, &tables)
+            } else {
+                write_tables(out, &tables)
+            }
         }),
         StorageVerb::Schema { table, json } => schema(backend, table, json),
         StorageVerb::Sql {
@@ -69,25 +70,22 @@ pub fn run(backend: &Backend, verb: StorageVerb) -> i32 {
             json,
         } => {
             let format = if json { SqlFormat::Json } else { format };
-            let command = Command::StorageExecuteSql {
+            let command = StorageExecuteSql {
                 sql,
                 allow_write: write,
                 max_rows: None,
                 record: false,
             };
-            finish(
+            answer(
                 backend,
                 command,
                 format == SqlFormat::Json,
-                |out, output| match output {
-                    Output::Query(result) => match format {
-                        SqlFormat::Json => write_json(out, &result),
-                        SqlFormat::Table => write_query(out, &result),
-                        SqlFormat::Csv => {
-                            console::write_result(&result, ExportFormat::Csv, out).map_err(std::io::Error::other)
-                        }
-                    },
-                    other => write_json(out, &other),
+                |out, result| match format {
+                    SqlFormat::Json => write_json(out, &result),
+                    SqlFormat::Table => write_query(out, &result),
+                    SqlFormat::Csv => {
+                        console::write_result(&result, ExportFormat::Csv, out).map_err(std::io::Error::other)
+                    }
                 },
             )
         }
@@ -98,9 +96,8 @@ pub fn run(backend: &Backend, verb: StorageVerb) -> i32 {
 fn schema(backend: &Backend, table: Option<String>, json: bool) -> i32 {
     let names = match table {
         Some(table) => vec![table],
-        None => match backend.runtime().block_on(backend.execute(Command::StorageListTables)) {
-            Ok(Output::Tables(tables)) => tables.into_iter().map(|t| t.name).collect(),
-            Ok(_) => Vec::new(),
+        None => match call(backend, StorageListTables) {
+            Ok(tables) => tables.into_iter().map(|t| t.name).collect(),
             Err(error) => {
                 print_error(&error, json);
                 return 1;
@@ -109,12 +106,8 @@ fn schema(backend: &Backend, table: Option<String>, json: bool) -> i32 {
     };
     let mut schemas = Vec::new();
     for table in names {
-        match backend
-            .runtime()
-            .block_on(backend.execute(Command::StorageTableSchema { table }))
-        {
-            Ok(Output::Schema(schema)) => schemas.push(schema),
-            Ok(_) => {}
+        match call(backend, StorageTableSchema { table }) {
+            Ok(schema) => schemas.push(schema),
             Err(error) => {
                 print_error(&error, json);
                 return 1;

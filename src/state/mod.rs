@@ -38,6 +38,7 @@ pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, 
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
 
 use crate::backend::event::{Event, Output};
+use crate::domain::db::console::requests::{Exported as ConsoleExported, Reply as ConsoleReply, RowChange};
 use crate::domain::transcripts::requests::{Exported as TranscriptsExported, Reply as TranscriptsReply};
 
 /// Every store the window reads.
@@ -80,14 +81,14 @@ impl Stores {
                 output,
             } => {
                 let confirmation = match &output {
-                    Output::Exported { path, rows }
+                    Output::Console(ConsoleReply::Exported(ConsoleExported { path, rows }))
                     | Output::Transcripts(TranscriptsReply::Exported(TranscriptsExported { path, rows })) => {
                         Some(format!("Exported {rows} rows to {}", path.display()))
                     }
-                    Output::RowChanged {
+                    Output::Console(ConsoleReply::RowChanged(RowChange {
                         statement,
                         dry_run: false,
-                    } => Some(format!("Done: {statement}")),
+                    })) => Some(format!("Done: {statement}")),
                     _ => None,
                 };
                 let handled = match &output {
@@ -113,9 +114,11 @@ impl Stores {
                     }
                     Output::Account(_) => self.account.apply_output(request_id, &output),
                     Output::Transcripts(reply) => self.history.apply_output(request_id, reply),
-                    _ => {
-                        self.settings.apply_output(request_id, &output) || self.storage.apply_output(request_id, output)
-                    }
+                    Output::Console(_) => match output {
+                        Output::Console(reply) => self.storage.apply_output(request_id, reply),
+                        _ => false,
+                    },
+                    _ => self.settings.apply_output(request_id, &output),
                 };
                 match (handled, confirmation) {
                     (true, Some(text)) => self.notices.push(NoticeLevel::Info, text),

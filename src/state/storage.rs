@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 
-use crate::backend::command::{Command, RequestId};
-use crate::backend::event::{ErrorDetail, Output};
+use crate::backend::command::RequestId;
+use crate::backend::event::ErrorDetail;
 use crate::domain::db::console::{
     PageRequest, QueryResult, RowKey, SortOrder, SqlValue, TableInfo, TablePage, TableSchema, WriteRisk,
 };
 
 use super::Requested;
+use crate::domain::db::console::requests::{Exported, Reply, Request, RowChange, StorageExecuteSql};
 
 /// Rows the SQL editor keeps from one result; the rest can be exported.
 pub const EDITOR_MAX_ROWS: usize = 10_000;
@@ -32,7 +33,7 @@ pub struct PendingWrite {
     pub statement: String,
     pub risk: WriteRisk,
     /// The command to dispatch on confirmation.
-    pub command: Command,
+    pub command: Request,
 }
 
 /// An SQL error with the place SQLite pointed at.
@@ -92,7 +93,7 @@ pub struct StorageStore {
     pub query_failure: Option<SqlFailure>,
     pub pending_write: Option<PendingWrite>,
     /// A dry run waiting to become a [`PendingWrite`], with the command to confirm.
-    pub preview: Option<(RequestId, Command)>,
+    pub preview: Option<(RequestId, Request)>,
     /// A confirmed edit of a cell or row, in flight.
     pub row_change: Requested<String>,
     /// The open page no longer shows what the database holds (after an edit).
@@ -125,18 +126,18 @@ impl StorageStore {
     }
 
     /// Applies a completion if a storage request waits for it.
-    pub fn apply_output(&mut self, request_id: RequestId, output: Output) -> bool {
+    pub fn apply_output(&mut self, request_id: RequestId, output: Reply) -> bool {
         match output {
-            Output::Tables(tables) => self.tables.finish(request_id, tables),
-            Output::Page(page) => {
+            Reply::Tables(tables) => self.tables.finish(request_id, tables),
+            Reply::Page(page) => {
                 let done = self.page.finish(request_id, page);
                 if done {
                     self.browse.selected = None;
                 }
                 done
             }
-            Output::Schema(schema) => self.schema.finish(request_id, schema),
-            Output::Query(result) => {
+            Reply::Schema(schema) => self.schema.finish(request_id, schema),
+            Reply::Query(result) => {
                 let wrote = result.columns.is_empty() || result.rows_affected > 0;
                 let done = self.query.finish(request_id, result);
                 if done {
@@ -147,11 +148,11 @@ impl StorageStore {
                 }
                 done
             }
-            Output::SqlHistory(history) => self.history.finish(request_id, history),
-            Output::RowChanged {
+            Reply::SqlHistory(history) => self.history.finish(request_id, history),
+            Reply::RowChanged(RowChange {
                 statement,
                 dry_run: true,
-            } => match self.preview.take() {
+            }) => match self.preview.take() {
                 Some((preview_id, command)) if preview_id == request_id => {
                     self.pending_write = Some(PendingWrite {
                         statement,
@@ -165,17 +166,17 @@ impl StorageStore {
                     false
                 }
             },
-            Output::RowChanged {
+            Reply::RowChanged(RowChange {
                 statement,
                 dry_run: false,
-            } => {
+            }) => {
                 let done = self.row_change.finish(request_id, statement);
                 self.page_stale |= done;
                 self.tables_stale |= done;
                 done
             }
-            Output::Exported { path, rows } => self.export.finish(request_id, (path, rows)),
-            _ => false,
+            Reply::Exported(Exported { path, rows }) => self.export.finish(request_id, (path, rows)),
+            Reply::Cancelled(_) => false,
         }
     }
 
@@ -189,12 +190,12 @@ impl StorageStore {
                     self.pending_write = Some(PendingWrite {
                         statement: self.query_sql.clone(),
                         risk: risk.clone(),
-                        command: Command::StorageExecuteSql {
+                        command: Request::from(StorageExecuteSql {
                             sql: self.query_sql.clone(),
                             allow_write: true,
                             max_rows: Some(EDITOR_MAX_ROWS),
                             record: true,
-                        },
+                        }),
                     });
                 }
                 ErrorDetail::WriteRefused(_) => {
@@ -262,6 +263,7 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::domain::db::console::requests::StorageDeleteRow;
 
     #[test]
     fn answers_go_to_the_request_that_waits() {
@@ -272,8 +274,8 @@ mod tests {
             kind: "table".into(),
             row_count: 0,
         }];
-        assert!(!store.apply_output(5, Output::Tables(tables.clone())));
-        assert!(store.apply_output(4, Output::Tables(tables.clone())));
+        assert!(!store.apply_output(5, Reply::Tables(tables.clone())));
+        assert!(store.apply_output(4, Reply::Tables(tables.clone())));
         assert_eq!(store.tables.value(), Some(&tables));
         assert!(!store.apply_failure(99, "nobody asked", &ErrorDetail::None));
     }
@@ -318,32 +320,32 @@ mod tests {
         assert_eq!((pending.statement.as_str(), pending.risk), ("DELETE FROM agents", risk));
         assert!(matches!(
             pending.command,
-            Command::StorageExecuteSql { allow_write: true, .. }
+            Request::StorageExecuteSql(StorageExecuteSql { allow_write: true, .. })
         ));
     }
 
     #[test]
     fn a_dry_run_becomes_a_pending_write() {
         let mut store = StorageStore::default();
-        let command = Command::StorageDeleteRow {
+        let command = Request::from(StorageDeleteRow {
             table: "t".into(),
             key: RowKey::RowId(3),
             dry_run: false,
-        };
+        });
         store.preview = Some((7, command.clone()));
         assert!(!store.apply_output(
             6,
-            Output::RowChanged {
+            Reply::RowChanged(RowChange {
                 statement: "x".into(),
                 dry_run: true
-            }
+            })
         ));
         assert!(store.apply_output(
             7,
-            Output::RowChanged {
+            Reply::RowChanged(RowChange {
                 statement: "DELETE FROM \"t\" WHERE rowid = 3".into(),
                 dry_run: true
-            }
+            })
         ));
         let pending = store.pending_write.unwrap();
         assert_eq!(pending.command, command);

@@ -5,7 +5,9 @@ use egui::RichText;
 
 use super::confirm::default_export_path;
 use super::grid::{Grid, grid_ui};
-use crate::backend::command::Command;
+use crate::domain::db::console::requests::{
+    Request, StorageDeleteRow, StorageReadTable, StorageTableSchema, StorageUpdateCell,
+};
 use crate::domain::db::console::{SortOrder, SqlValue, quote_identifier};
 use crate::state::PAGE_SIZES;
 use crate::ui::widgets::error_line;
@@ -27,13 +29,12 @@ fn main_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, table: &str) {
     let store = &mut cx.stores.storage;
     if store.page.never_requested() || store.page_stale {
         store.page_stale = false;
-        store.page.start(
-            cx.backend
-                .dispatch(Command::StorageReadTable(store.page_request(table))),
-        );
+        store.page.start(cx.backend.dispatch(StorageReadTable {
+            page: store.page_request(table),
+        }));
     }
     if store.schema.never_requested() {
-        store.schema.start(cx.backend.dispatch(Command::StorageTableSchema {
+        store.schema.start(cx.backend.dispatch(StorageTableSchema {
             table: table.to_owned(),
         }));
     }
@@ -86,10 +87,9 @@ fn main_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, table: &str) {
     }
     let Some(page) = store.page.value().cloned() else {
         if reload {
-            store.page.start(
-                cx.backend
-                    .dispatch(Command::StorageReadTable(store.page_request(table))),
-            );
+            store.page.start(cx.backend.dispatch(StorageReadTable {
+                page: store.page_request(table),
+            }));
         }
         return;
     };
@@ -153,10 +153,9 @@ fn main_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, table: &str) {
         reload = true;
     }
     if reload {
-        store.page.start(
-            cx.backend
-                .dispatch(Command::StorageReadTable(store.page_request(table))),
-        );
+        store.page.start(cx.backend.dispatch(StorageReadTable {
+            page: store.page_request(table),
+        }));
     }
 }
 
@@ -216,32 +215,32 @@ fn detail_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, table: &str, columns
         let mut preview = None;
         if editable && ui.button("Save value").clicked() {
             let new_value = typed_like(&value, &store.browse.edit_text);
-            preview = Some(Command::StorageUpdateCell {
+            preview = Some(Request::from(StorageUpdateCell {
                 table: table.to_owned(),
                 key: key.clone(),
                 column: name.clone(),
                 value: new_value,
                 dry_run: true,
-            });
+            }));
         }
         if ui.button("Set NULL").clicked() {
-            preview = Some(Command::StorageUpdateCell {
+            preview = Some(Request::from(StorageUpdateCell {
                 table: table.to_owned(),
                 key: key.clone(),
                 column: name.clone(),
                 value: SqlValue::Null,
                 dry_run: true,
-            });
+            }));
         }
         if ui
             .button(RichText::new("Delete row").color(theme::error(ui.visuals())))
             .clicked()
         {
-            preview = Some(Command::StorageDeleteRow {
+            preview = Some(Request::from(StorageDeleteRow {
                 table: table.to_owned(),
                 key: key.clone(),
                 dry_run: true,
-            });
+            }));
         }
         if let Some(dry_run) = preview {
             let real = with_dry_run(&dry_run, false);
@@ -267,15 +266,14 @@ fn typed_like(current: &SqlValue, text: &str) -> SqlValue {
     }
 }
 
-fn with_dry_run(command: &Command, dry_run: bool) -> Command {
-    let mut command = command.clone();
-    match &mut command {
-        Command::StorageUpdateCell { dry_run: flag, .. } | Command::StorageDeleteRow { dry_run: flag, .. } => {
-            *flag = dry_run
-        }
+fn with_dry_run(request: &Request, dry_run: bool) -> Request {
+    let mut request = request.clone();
+    match &mut request {
+        Request::StorageUpdateCell(StorageUpdateCell { dry_run: flag, .. })
+        | Request::StorageDeleteRow(StorageDeleteRow { dry_run: flag, .. }) => *flag = dry_run,
         _ => {}
     }
-    command
+    request
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use egui::{Modal, RichText};
 
-use crate::backend::command::Command;
+use crate::domain::db::console::requests::{Request, StorageExport};
 use crate::domain::db::console::{ExportFormat, WriteRisk};
 use crate::ui::{ScreenContext, theme};
 
@@ -64,7 +64,7 @@ pub fn pending_write_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
             store.pending_write = None;
             let request_id = cx.backend.dispatch(pending.command.clone());
             match pending.command {
-                Command::StorageExecuteSql { .. } => store.query.start(request_id),
+                Request::StorageExecuteSql(_) => store.query.start(request_id),
                 _ => store.row_change.start(request_id),
             }
         }
@@ -112,7 +112,7 @@ pub fn export_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
     }
     if let Some(format) = start {
         let path = with_extension(&path, format);
-        let request_id = cx.backend.dispatch(Command::StorageExport { sql, format, path });
+        let request_id = cx.backend.dispatch(StorageExport { sql, format, path });
         store.export.start(request_id);
         store.export_dialog = None;
     } else if close {

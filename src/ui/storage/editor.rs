@@ -4,7 +4,7 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::confirm::default_export_path;
 use super::grid::{Grid, grid_ui};
-use crate::backend::command::Command;
+use crate::domain::db::console::requests::{StorageCancel, StorageExecuteSql, StorageHistory};
 use crate::state::{EDITOR_MAX_ROWS, StorageStore};
 use crate::ui::widgets::{error_line, shortcut_text};
 use crate::ui::{ScreenContext, theme};
@@ -15,7 +15,7 @@ pub const RUN_SQL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, 
 pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     let store = &mut cx.stores.storage;
     if store.history.never_requested() {
-        store.history.start(cx.backend.dispatch(Command::StorageHistory));
+        store.history.start(cx.backend.dispatch(StorageHistory));
     }
     // Taken before the text box sees the key, so Ctrl+Enter never inserts a newline.
     let mut run = ui.input_mut(|input| input.consume_shortcut(&RUN_SQL));
@@ -33,7 +33,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                 .clicked()
                 && let Some(request_id) = store.query.pending_request()
             {
-                cx.backend.dispatch(Command::StorageCancel { request_id });
+                cx.backend.dispatch(StorageCancel { request_id });
             }
             ui.spinner();
         }
@@ -58,7 +58,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         store.query_sql = store.sql.clone();
         store.query_failure = None;
         // Always read-only first: a refused write comes back with its risk for the confirmation.
-        let request_id = cx.backend.dispatch(Command::StorageExecuteSql {
+        let request_id = cx.backend.dispatch(StorageExecuteSql {
             sql: store.sql.clone(),
             allow_write: false,
             max_rows: Some(EDITOR_MAX_ROWS),
@@ -68,7 +68,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     }
     if store.history_stale && !store.history.is_pending() {
         store.history_stale = false;
-        store.history.start(cx.backend.dispatch(Command::StorageHistory));
+        store.history.start(cx.backend.dispatch(StorageHistory));
     }
     ui.add_space(4.0);
     if let Some(failure) = &store.query_failure {

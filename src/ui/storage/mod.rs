@@ -10,7 +10,7 @@ use egui::RichText;
 
 use super::widgets::{error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::backend::command::Command;
+use crate::domain::db::console::requests::StorageListTables;
 use crate::state::StorageView;
 use crate::state::nav::Screen;
 
@@ -19,7 +19,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     let store = &mut cx.stores.storage;
     if store.tables.never_requested() || (store.tables_stale && !store.tables.is_pending()) {
         store.tables_stale = false;
-        store.tables.start(cx.backend.dispatch(Command::StorageListTables));
+        store.tables.start(cx.backend.dispatch(StorageListTables));
     }
     toolbar_ui(ui, cx);
     ui.add_space(4.0);
@@ -70,7 +70,7 @@ fn side_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         ui.strong("Tables");
         let refresh = ui.add_enabled(!store.tables.is_pending(), egui::Button::new("⟳").small());
         if refresh.on_hover_text("Count rows again").clicked() {
-            store.tables.start(cx.backend.dispatch(Command::StorageListTables));
+            store.tables.start(cx.backend.dispatch(StorageListTables));
         }
         if store.tables.is_pending() {
             ui.spinner();

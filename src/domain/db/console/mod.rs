@@ -6,6 +6,7 @@
 
 mod browse;
 mod export;
+pub mod requests;
 mod risk;
 
 pub use browse::{
