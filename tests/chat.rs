@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyon::backend::command::{ClaudeRunRequest, Command};
-use anyon::backend::event::{Event, Output};
+use anyon::backend::event::Event;
 use anyon::backend::{Backend, EventReceiver};
 use anyon::domain::claude::run::{PermissionAnswer, RunOutcome};
 use anyon::domain::claude::stream::{ContentBlock, IncomingRequest, StreamMessage};
@@ -15,6 +15,7 @@ use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{ApiError, MockApi, Script};
 use crate::support::{self, TempHome};
 use anyon::domain::checkpoint::requests::{CheckpointList, CheckpointRestore};
+use anyon::domain::claude::requests::{CancelClaudeExecution, ClaudeRespondPermission, ExecuteClaudeCode};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -57,10 +58,10 @@ impl ChatRig {
         };
         match self
             .runtime
-            .block_on(self.backend.execute(Command::ExecuteClaudeCode(request)))
+            .block_on(self.backend.call(ExecuteClaudeCode { run: request }))
         {
-            Ok(Output::RunStarted { run_id, .. }) => run_id,
-            other => panic!("run did not start: {other:?}"),
+            Ok(started) => started.run_id,
+            Err(error) => panic!("run did not start: {error}"),
         }
     }
 
@@ -190,7 +191,7 @@ fn a_tool_is_allowed_and_another_denied_through_the_approval_path() {
         });
         assert_eq!(tool, "Write");
         rig.runtime
-            .block_on(rig.backend.execute(Command::ClaudeRespondPermission {
+            .block_on(rig.backend.execute(ClaudeRespondPermission {
                 run_id,
                 request_id,
                 answer: answer.clone(),
@@ -240,7 +241,7 @@ fn cancel_in_a_slow_stream_leaves_no_process_of_the_group() {
     });
     let started = std::time::Instant::now();
     rig.runtime
-        .block_on(rig.backend.execute(Command::CancelClaudeExecution { run_id }))
+        .block_on(rig.backend.execute(CancelClaudeExecution { run_id }))
         .expect("cancel delivered");
     let (_, outcome) = rig.finish(run_id);
     assert!(outcome.cancelled, "{outcome:?}");
@@ -490,7 +491,7 @@ fn a_child_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let pid = rig.backend.processes().get(run_id).expect("registered").pid;
     let started = std::time::Instant::now();
     rig.runtime
-        .block_on(rig.backend.execute(Command::CancelClaudeExecution { run_id }))
+        .block_on(rig.backend.execute(CancelClaudeExecution { run_id }))
         .expect("cancelled");
     let (_, outcome) = rig.finish(run_id);
     assert!(outcome.cancelled);
@@ -513,7 +514,7 @@ fn a_project_that_does_not_exist_is_refused_before_spawning() {
     };
     let error = rig
         .runtime
-        .block_on(rig.backend.execute(Command::ExecuteClaudeCode(request)))
+        .block_on(rig.backend.execute(ExecuteClaudeCode { run: request }))
         .unwrap_err();
     assert!(error.to_string().contains("does not exist"), "{error}");
     assert!(rig.backend.processes().list().is_empty());
@@ -622,7 +623,7 @@ fn automatic_checkpoints_come_before_the_prompt_and_before_an_approved_write() {
         _ => None,
     });
     rig.runtime
-        .block_on(rig.backend.execute(Command::ClaudeRespondPermission {
+        .block_on(rig.backend.execute(ClaudeRespondPermission {
             run_id,
             request_id,
             answer: PermissionAnswer::Allow,
@@ -719,12 +720,11 @@ fn a_fork_continues_the_conversation_as_a_new_session() {
         fork_session: true,
         ..ClaudeRunRequest::default()
     };
-    let Ok(Output::RunStarted { run_id, .. }) = rig
+    let run_id = rig
         .runtime
-        .block_on(rig.backend.execute(Command::ExecuteClaudeCode(request)))
-    else {
-        panic!("fork did not start")
-    };
+        .block_on(rig.backend.call(ExecuteClaudeCode { run: request }))
+        .expect("fork did not start")
+        .run_id;
     let (_, outcome) = rig.finish(run_id);
     assert_eq!(outcome.exit_code, Some(0));
     let fork = outcome.session_id.expect("fork session id");

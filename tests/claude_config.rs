@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{MockApi, Script};
 use crate::support::{self, TempHome};
+use anyon::domain::claude::requests::ExecuteClaudeCode;
 
 fn edit(scope: SettingsScope, project: &Path, edit: SettingsEdit) -> Command {
     Command::ClaudeConfigEdit {
@@ -217,12 +218,10 @@ fn run_to_end(
         prompt: prompt.into(),
         ..ClaudeRunRequest::default()
     };
-    let Output::RunStarted { run_id, .. } = runtime
-        .block_on(backend.execute(Command::ExecuteClaudeCode(request)))
-        .unwrap()
-    else {
-        panic!("run did not start");
-    };
+    let run_id = runtime
+        .block_on(backend.call(ExecuteClaudeCode { run: request }))
+        .expect("run did not start")
+        .run_id;
     let outcome = runtime.block_on(async {
         tokio::time::timeout(Duration::from_secs(60), async {
             loop {

@@ -2,8 +2,6 @@
 //! arriving as `anyon open-url` delivers it, the signed-in person with their plan, and sign-out.
 
 use anyon::app::StartOptions;
-use anyon::backend::command::Command;
-use anyon::backend::event::Output;
 use anyon::domain::secrets::{SecretStore, StoreMode};
 use anyon::state::handover::{self, Handover};
 use anyon::state::nav::Screen;
@@ -11,6 +9,7 @@ use anyon::state::nav::Screen;
 use crate::support::oidc::{self, OidcProvider};
 use crate::support::ui::{self, click, settle, shows};
 use crate::support::{self, TempHome};
+use anyon::domain::signin::requests::SignInStart;
 
 #[test]
 fn account_screen_signs_in_through_a_deep_link_and_out_again() {
@@ -24,8 +23,8 @@ fn account_screen_signs_in_through_a_deep_link_and_out_again() {
     backend.set_secret_store(SecretStore::new(home.path(), StoreMode::FileOnly));
     backend.set_auth_server(&format!("http://{}", server.addr()));
     // The sign-in the "Sign in with Google" button starts, without a browser opening in a test.
-    let Ok(Output::Account(anyon::domain::signin::AccountView::Waiting { url })) =
-        runtime.block_on(backend.execute(Command::SignInStart { open_browser: false }))
+    let Ok(anyon::domain::signin::AccountView::Waiting { url }) =
+        runtime.block_on(backend.call(SignInStart { open_browser: false }))
     else {
         panic!("the sign-in did not start");
     };

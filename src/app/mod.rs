@@ -9,6 +9,8 @@ use egui::{KeyboardShortcut, RichText};
 
 use crate::backend::command::Command;
 use crate::backend::{Backend, EventReceiver};
+use crate::domain::claude::requests::{CancelClaudeExecution, KillProcess, ListProcesses};
+use crate::domain::signin::requests::{AccountStatus, SignInLink, SignInStart};
 use crate::state::handover::{HandoverAction, HandoverInbox};
 use crate::state::nav::Screen;
 use crate::state::{LAST_SCREEN_KEY, NoticeLevel, SettingsStore, Stores, ThemeChoice};
@@ -71,7 +73,7 @@ impl AnyonApp {
             stores.notices.push(NoticeLevel::Error, error.to_string());
         }
         // Whether the saved sign-in still holds (the status bar shows who is signed in).
-        stores.account.started(backend.dispatch(Command::AccountStatus));
+        stores.account.started(backend.dispatch(AccountStatus));
         Self {
             backend,
             events,
@@ -147,7 +149,7 @@ impl AnyonApp {
         if let Some(session) = self.stores.chat.sessions.remove(&id)
             && let Some(run_id) = session.run.and_then(|run| run.run_id)
         {
-            self.backend.dispatch(Command::CancelClaudeExecution { run_id });
+            self.backend.dispatch(CancelClaudeExecution { run_id });
         }
         self.chat_ui.transcripts.remove(&id);
         self.tabs.close(id);
@@ -184,10 +186,10 @@ impl AnyonApp {
             match handover.action {
                 Some(HandoverAction::SignInLink { url }) => {
                     // Not marked busy: a duplicate delivery of the link answers nothing to wait for.
-                    self.backend.dispatch(Command::SignInLink { url });
+                    self.backend.dispatch(SignInLink { url });
                 }
                 Some(HandoverAction::SignIn) => {
-                    let request = self.backend.dispatch(Command::SignInStart { open_browser: true });
+                    let request = self.backend.dispatch(SignInStart { open_browser: true });
                     self.stores.account.started(request);
                 }
                 None => {}
@@ -273,9 +275,7 @@ impl AnyonApp {
         }
         if self.stores.processes_stale && !self.stores.processes.is_pending() {
             self.stores.processes_stale = false;
-            self.stores
-                .processes
-                .start(self.backend.dispatch(Command::ListProcesses));
+            self.stores.processes.start(self.backend.dispatch(ListProcesses));
         }
         let mut open = true;
         egui::Window::new("Processes")
@@ -302,7 +302,7 @@ impl AnyonApp {
                             ui.label(RichText::new(process.project.display().to_string()).monospace());
                             ui.label(process.started_at.format("%H:%M:%S").to_string());
                             if ui.button("⏹ Stop").clicked() {
-                                self.backend.dispatch(Command::KillProcess { run_id: process.run_id });
+                                self.backend.dispatch(KillProcess { run_id: process.run_id });
                             }
                             ui.end_row();
                         }

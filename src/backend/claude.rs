@@ -4,76 +4,78 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Backend, BackendError};
-use crate::backend::command::{ClaudeRunRequest, Command};
-use crate::backend::event::Output;
 use crate::domain::checkpoint::requests::CheckpointCreate;
 use crate::domain::claude::discovery::{Discovery, DiscoveryInputs, NotFound};
+use crate::domain::claude::requests::{
+    CancelClaudeExecution, ClaudeFindInstallations, ClaudeRespondPermission, ClaudeRunRequest, ClaudeUseBinary,
+    ContinueClaudeCode, ExecuteClaudeCode, KillProcess, ListProcesses, Reply, Request, RunStart,
+};
 use crate::domain::claude::run::{self, RunInput, RunOptions, SessionChoice};
 use crate::domain::claude::stream::InputBlock;
 use crate::domain::db;
 use crate::domain::process::RunKind;
+use crate::util::request::Ask;
 use crate::util::sync::LockExt;
 
 /// `app_settings` key of the `claude` binary the person picked.
 pub const CLAUDE_PATH_KEY: &str = "claude.binary_path";
 
 impl Backend {
-    pub(super) async fn claude(&self, command: Command) -> Result<Output, BackendError> {
-        match command {
-            Command::ExecuteClaudeCode(request) => {
+    pub(super) async fn claude(&self, request: Request) -> Result<Reply, BackendError> {
+        match request {
+            Request::ExecuteClaudeCode(ExecuteClaudeCode { run: request }) => {
                 let session = match &request.resume_session {
                     Some(id) => SessionChoice::Resume(id.clone()),
                     None => SessionChoice::NewWithId(run::new_session_id()?),
                 };
-                self.start_chat(request, session).await
+                Ok(ExecuteClaudeCode::wrap(self.start_chat(request, session).await?))
             }
-            Command::ContinueClaudeCode(request) => {
+            Request::ContinueClaudeCode(ContinueClaudeCode { run: request }) => {
                 let session = match &request.resume_session {
                     Some(id) => SessionChoice::Resume(id.clone()),
                     None => SessionChoice::Continue,
                 };
-                self.start_chat(request, session).await
+                Ok(ContinueClaudeCode::wrap(self.start_chat(request, session).await?))
             }
-            Command::CancelClaudeExecution { run_id } => {
+            Request::CancelClaudeExecution(CancelClaudeExecution { run_id }) => {
                 if self.inner.processes.cancel(run_id).await {
-                    Ok(Output::Delivered)
+                    Ok(CancelClaudeExecution::wrap(()))
                 } else {
                     Err(BackendError::NoSuchRun(run_id))
                 }
             }
-            Command::ClaudeRespondPermission {
+            Request::ClaudeRespondPermission(ClaudeRespondPermission {
                 run_id,
                 request_id,
                 answer,
-            } => {
+            }) => {
                 let input = self.run_input(run_id)?;
                 input
                     .send(RunInput::Permission { request_id, answer })
                     .await
                     .map_err(|_| BackendError::NoSuchRun(run_id))?;
-                Ok(Output::Delivered)
+                Ok(ClaudeRespondPermission::wrap(()))
             }
-            Command::ListProcesses => Ok(Output::Processes(self.inner.processes.list())),
-            Command::KillProcess { run_id } => {
+            Request::ListProcesses(ListProcesses) => Ok(ListProcesses::wrap(self.inner.processes.list())),
+            Request::KillProcess(KillProcess { run_id }) => {
                 if self.inner.processes.cancel(run_id).await {
-                    Ok(Output::Delivered)
+                    Ok(KillProcess::wrap(()))
                 } else {
                     Err(BackendError::NoSuchRun(run_id))
                 }
             }
-            Command::ClaudeUseBinary { path } => {
+            Request::ClaudeUseBinary(ClaudeUseBinary { path }) => {
                 self.blocking(move |db| Ok(db::set_setting(&db.writer(), CLAUDE_PATH_KEY, path.trim())?))
                     .await?;
                 self.inner.claude_binary.invalidate();
-                Ok(Output::Installations(self.discovery().await?))
+                Ok(ClaudeUseBinary::wrap(self.discovery().await?))
             }
-            Command::ClaudeFindInstallations { refresh } => {
+            Request::ClaudeFindInstallations(ClaudeFindInstallations { refresh }) => {
                 if refresh {
                     self.inner.claude_binary.invalidate();
                 }
-                Ok(Output::Installations(self.discovery().await?))
+                Ok(ClaudeFindInstallations::wrap(self.discovery().await?))
             }
-            other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
 
@@ -114,7 +116,7 @@ impl Backend {
         }
     }
 
-    async fn start_chat(&self, request: ClaudeRunRequest, session: SessionChoice) -> Result<Output, BackendError> {
+    async fn start_chat(&self, request: ClaudeRunRequest, session: SessionChoice) -> Result<RunStart, BackendError> {
         let bin = self.claude_binary().await?;
         // A fork gets its id from the CLI, so its first checkpoint waits for the hook's.
         let session_id = match &session {
@@ -172,7 +174,7 @@ impl Backend {
             input.closed().await;
             backend.forget_run(run_id);
         });
-        Ok(Output::RunStarted {
+        Ok(RunStart {
             run_id: started.run_id,
             pid: started.pid,
         })

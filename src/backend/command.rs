@@ -6,9 +6,8 @@
 use std::path::PathBuf;
 
 use crate::domain::agents::requests as agents;
-use crate::domain::claude::run::PermissionAnswer;
+pub use crate::domain::claude::requests::ClaudeRunRequest;
 pub use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
-use crate::domain::process::RunId;
 pub use crate::domain::transcripts::requests::UsageRange;
 use crate::util::request::Ask;
 
@@ -17,74 +16,17 @@ pub type RequestId = u64;
 
 pub use crate::domain::secrets::Secret;
 
-/// One chat turn to run.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ClaudeRunRequest {
-    pub project_path: PathBuf,
-    pub prompt: String,
-    /// Pasted or dropped images: (media type, bytes).
-    pub images: Vec<(String, Vec<u8>)>,
-    /// An alias (`sonnet`), a full id, or empty for Claude's default.
-    pub model: String,
-    /// `default`, `acceptEdits`, `plan`, ... or empty for Claude's default.
-    pub permission_mode: String,
-    /// Added to Claude's system prompt; empty for none.
-    pub append_system_prompt: String,
-    /// Continue this session (`--resume`); None starts a new one.
-    pub resume_session: Option<String>,
-    /// With `resume_session`: branch off it as a new session (`--fork-session`).
-    pub fork_session: bool,
-}
-
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    SignIn(crate::domain::signin::requests::Request),
+    Claude(crate::domain::claude::requests::Request),
     Console(crate::domain::db::console::requests::Request),
     Transcripts(crate::domain::transcripts::requests::Request),
     Mcp(crate::domain::mcp::requests::Request),
     Checkpoints(crate::domain::checkpoint::requests::Request),
-    ExecuteClaudeCode(ClaudeRunRequest),
-    ContinueClaudeCode(ClaudeRunRequest),
-    /// Stops a chat run: interrupt, then SIGTERM, then SIGKILL after the grace period.
-    CancelClaudeExecution {
-        run_id: RunId,
-    },
-    /// Answers a run's permission prompt.
-    ClaudeRespondPermission {
-        run_id: RunId,
-        request_id: String,
-        answer: PermissionAnswer,
-    },
-    /// Every live Claude and agent process.
-    ListProcesses,
-    /// Stops any registered process by its run id (interrupt, SIGTERM, SIGKILL).
-    KillProcess {
-        run_id: RunId,
-    },
-    /// Finds the Claude installations (again, with `refresh`).
-    ClaudeFindInstallations {
-        refresh: bool,
-    },
-    /// Saves the `claude` binary to use (empty: search again) and finds the installations anew.
-    ClaudeUseBinary {
-        path: String,
-    },
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    /// Who is signed in to ANYON (checked with the auth server), or the sign-in in progress.
-    AccountStatus,
-    /// Starts a Google sign-in: asks the auth server for the provider page and opens the browser.
-    SignInStart {
-        open_browser: bool,
-    },
-    /// Forgets the sign-in in progress.
-    SignInCancel,
-    /// Completes the sign-in in progress with the `anyon://auth/callback` link the browser opened.
-    SignInLink {
-        url: String,
-    },
-    /// Revokes the token at the auth server and forgets it.
-    SignOut,
     /// How Claude is authenticated: every source and its state.
     ClaudeAuthCheck,
     /// Checks an Anthropic API key's form, optionally asks the API whether it is accepted, then keeps it in
@@ -162,6 +104,12 @@ impl Command {
         if let Command::Agents(request) = self {
             return request.is_ordered();
         }
+        if let Command::SignIn(request) = self {
+            return request.is_ordered();
+        }
+        if let Command::Claude(request) = self {
+            return request.is_ordered();
+        }
         if let Command::Console(request) = self {
             return request.is_ordered();
         }
@@ -178,7 +126,6 @@ impl Command {
         matches!(
             self,
             Command::SaveSetting { .. }
-                | Command::ClaudeFindInstallations { .. }
                 | Command::ClaudeAuthSaveApiKey { .. }
                 | Command::ClaudeAuthRemoveApiKey
                 | Command::ClaudeConfigEdit { .. }
@@ -192,23 +139,12 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::SignIn(request) => request.name(),
+            Command::Claude(request) => request.name(),
             Command::Console(request) => request.name(),
             Command::Transcripts(request) => request.name(),
             Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
-            Command::ExecuteClaudeCode(_) => "execute_claude_code",
-            Command::ContinueClaudeCode(_) => "continue_claude_code",
-            Command::CancelClaudeExecution { .. } => "cancel_claude_execution",
-            Command::ClaudeRespondPermission { .. } => "claude_respond_permission",
-            Command::ClaudeFindInstallations { .. } => "claude_find_installations",
-            Command::ClaudeUseBinary { .. } => "claude_use_binary",
-            Command::ListProcesses => "list_processes",
-            Command::KillProcess { .. } => "kill_process",
-            Command::AccountStatus => "account_status",
-            Command::SignInStart { .. } => "sign_in_start",
-            Command::SignInCancel => "sign_in_cancel",
-            Command::SignInLink { .. } => "sign_in_link",
-            Command::SignOut => "sign_out",
             Command::ClaudeAuthCheck => "claude_auth_check",
             Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
             Command::ClaudeAuthRemoveApiKey => "claude_auth_remove_api_key",
@@ -254,6 +190,18 @@ impl From<crate::domain::transcripts::requests::Request> for Command {
 impl From<crate::domain::db::console::requests::Request> for Command {
     fn from(request: crate::domain::db::console::requests::Request) -> Self {
         Command::Console(request)
+    }
+}
+
+impl From<crate::domain::claude::requests::Request> for Command {
+    fn from(request: crate::domain::claude::requests::Request) -> Self {
+        Command::Claude(request)
+    }
+}
+
+impl From<crate::domain::signin::requests::Request> for Command {
+    fn from(request: crate::domain::signin::requests::Request) -> Self {
+        Command::SignIn(request)
     }
 }
 

@@ -25,9 +25,6 @@ pub enum BackendError {
     /// The SQL console's history could not be put into words for saving.
     #[error("cannot save the query history: {0}")]
     QueryHistory(#[source] serde_json::Error),
-    /// The CLI got an answer of another kind than the command gives.
-    #[error("unexpected answer {0:?}")]
-    UnexpectedOutput(Box<crate::backend::event::Output>),
     #[error(transparent)]
     ClaudeNotFound(#[from] crate::domain::claude::discovery::NotFound),
     #[error(transparent)]
@@ -128,7 +125,6 @@ impl BackendError {
             BackendError::Sqlite(_) => "sql",
             BackendError::Task(_)
             | BackendError::QueryHistory(_)
-            | BackendError::UnexpectedOutput(_)
             | BackendError::NoRunOutput { .. }
             | BackendError::ReadAgentFile { .. }
             | BackendError::WriteAgentFile { .. } => "internal",

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::domain::agents::table::AgentRun;
-use crate::domain::claude::discovery::Discovery;
 use crate::domain::claude::run::RunOutcome;
 use crate::domain::claude::stream::StreamMessage;
 use crate::domain::process::{RunId, RunKind};
@@ -20,16 +19,6 @@ use crate::domain::db::console::WriteRisk;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Output {
-    Processes(Vec<crate::domain::process::ProcessInfo>),
-    /// A chat run started.
-    RunStarted {
-        run_id: RunId,
-        pid: u32,
-    },
-    /// A cancel or permission answer was delivered.
-    Delivered,
-    /// The Claude installations found, and which one runs.
-    Installations(Arc<Discovery>),
     /// How Claude is authenticated (`claude_auth_check`).
     ClaudeAuth(Box<crate::domain::claude::credentials::ClaudeAuthReport>),
     /// The API key was saved (masked) there; `verified`: the API accepted it first.
@@ -54,8 +43,6 @@ pub enum Output {
     MemoryFiles(Vec<crate::domain::claude_config::memory::MemoryFile>),
     MemoryDoc(crate::domain::claude_config::memory::MemoryDoc),
     MemorySaved(crate::domain::claude_config::memory::MemoryDoc),
-    /// The ANYON account after a sign-in step.
-    Account(crate::domain::signin::AccountView),
     SettingSaved {
         key: String,
         value: String,
@@ -73,6 +60,10 @@ pub enum Output {
     Transcripts(crate::domain::transcripts::requests::Reply),
     #[serde(untagged)]
     Console(crate::domain::db::console::requests::Reply),
+    #[serde(untagged)]
+    Claude(crate::domain::claude::requests::Reply),
+    #[serde(untagged)]
+    SignIn(crate::domain::signin::requests::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -244,6 +235,30 @@ impl Replies for crate::domain::db::console::requests::Reply {
     fn from_output(output: Output) -> Option<Self> {
         match output {
             Output::Console(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::claude::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Claude(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Claude(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::signin::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::SignIn(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::SignIn(reply) => Some(reply),
             _ => None,
         }
     }

@@ -378,14 +378,7 @@ impl Backend {
             Command::Transcripts(request) => self.history(request).await.map(Output::Transcripts),
             Command::Checkpoints(request) => self.checkpoints(request).await.map(Output::Checkpoints),
             Command::Agents(request) => self.agents(request).await.map(Output::Agents),
-            command @ (Command::ExecuteClaudeCode(_)
-            | Command::ContinueClaudeCode(_)
-            | Command::CancelClaudeExecution { .. }
-            | Command::ClaudeRespondPermission { .. }
-            | Command::ClaudeFindInstallations { .. }
-            | Command::ClaudeUseBinary { .. }
-            | Command::ListProcesses
-            | Command::KillProcess { .. }) => self.claude(command).await,
+            Command::Claude(request) => self.claude(request).await.map(Output::Claude),
             Command::Mcp(request) => self.mcp(request).await.map(Output::Mcp),
             command @ (Command::ClaudeAuthCheck
             | Command::ClaudeAuthSaveApiKey { .. }
@@ -408,19 +401,7 @@ impl Backend {
                     })?;
                 Ok(Output::FileRead { path, bytes })
             }
-            Command::AccountStatus => self.account_status().await.map(Output::Account),
-            Command::SignInStart { open_browser } => self.sign_in_start(open_browser).await.map(Output::Account),
-            Command::SignInCancel => {
-                self.inner.sign_in.cancel();
-                Ok(Output::Account(crate::domain::signin::AccountView::SignedOut {
-                    notice: None,
-                }))
-            }
-            Command::SignInLink { url } => match self.sign_in_link(&url).await {
-                Err(BackendError::SignIn(crate::domain::signin::SignInError::Duplicate)) => Ok(Output::Delivered),
-                result => result.map(Output::Account),
-            },
-            Command::SignOut => self.sign_out().await.map(Output::Account),
+            Command::SignIn(request) => self.sign_in(request).await.map(Output::SignIn),
         }
     }
 

@@ -3,7 +3,9 @@
 
 use super::{Backend, BackendError};
 use crate::domain::secrets::Secret;
-use crate::domain::signin::{AccountView, AuthClient, ClientError};
+use crate::domain::signin::requests::{Reply, Request};
+use crate::domain::signin::{AccountView, AuthClient, ClientError, SignInError};
+use crate::util::request::Ask;
 use crate::util::sync::RwLockExt;
 
 /// The name the sign-in token is kept under in the secret store.
@@ -12,6 +14,22 @@ pub const TOKEN_SECRET: &str = "anyon-auth-token";
 pub const AUTH_URL_ENV: &str = "ANYON_AUTH_URL";
 
 impl Backend {
+    pub(super) async fn sign_in(&self, request: Request) -> Result<Reply, BackendError> {
+        match request {
+            Request::AccountStatus(q) => Ok(q.answer(self.account_status().await?)),
+            Request::SignInStart(q) => Ok(q.answer(self.sign_in_start(q.open_browser).await?)),
+            Request::SignInCancel(q) => {
+                self.inner.sign_in.cancel();
+                Ok(q.answer(AccountView::SignedOut { notice: None }))
+            }
+            Request::SignInLink(q) => match self.sign_in_link(&q.url).await {
+                Err(BackendError::SignIn(SignInError::Duplicate)) => Ok(q.answer(None)),
+                result => Ok(q.answer(Some(result?))),
+            },
+            Request::SignOut(q) => Ok(q.answer(self.sign_out().await?)),
+        }
+    }
+
     /// Talks to the auth server at `url` instead of `ANYON_AUTH_URL` or the embedded one (tests).
     pub fn set_auth_server(&self, url: &str) {
         *self.inner.auth_server.write_or_recover() = Some(url.trim_end_matches('/').to_owned());

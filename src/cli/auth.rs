@@ -8,13 +8,15 @@ use clap::Subcommand;
 
 use super::{emit, print_error, write_json};
 use crate::backend::command::Command;
-use crate::backend::event::Output;
+use crate::backend::event::Replies;
 use crate::backend::{Backend, BackendError, EventReceiver};
 use crate::domain::auth_server::OnLogin;
 use crate::domain::instance::{self, Claim};
+use crate::domain::signin::requests::{AccountStatus, SignInCancel, SignInLink, SignInStart, SignOut};
 use crate::domain::signin::{AccountView, SignInError};
 use crate::state::handover::{self, Handover, HandoverAction, HandoverInbox, HandoverSender};
 use crate::state::nav::Screen;
+use crate::util::request::Ask;
 
 #[derive(Debug, Subcommand)]
 pub enum AuthVerb {
@@ -56,8 +58,8 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AuthVerb) -> i32 {
         }
     };
     match verb {
-        AuthVerb::Status { json } => finish(backend, Command::AccountStatus, json),
-        AuthVerb::Logout { json } => finish(backend, Command::SignOut, json),
+        AuthVerb::Status { json } => finish(backend, AccountStatus, json),
+        AuthVerb::Logout { json } => finish(backend, SignOut, json),
         AuthVerb::Login {
             json,
             no_browser,
@@ -90,11 +92,13 @@ fn ensure_server(
     backend.auth_server().map(|_| handle)
 }
 
-fn finish(backend: &Backend, command: Command, json: bool) -> i32 {
-    super::finish(backend, command, json, |out, output| match output {
-        Output::Account(view) => print_view(out, &view, json),
-        other => writeln!(out, "{other:?}"),
-    })
+fn finish<Q>(backend: &Backend, request: Q, json: bool) -> i32
+where
+    Q: Ask<Reply = AccountView>,
+    Command: From<Q::Request>,
+    Q::Replies: Replies,
+{
+    super::answer(backend, request, json, |out, view| print_view(out, &view, json))
 }
 
 fn print_view(out: &mut dyn Write, view: &AccountView, json: bool) -> std::io::Result<()> {
@@ -158,8 +162,8 @@ fn login(
         }
     };
     let runtime = backend.runtime();
-    match runtime.block_on(backend.execute(Command::SignInStart { open_browser })) {
-        Ok(Output::Account(AccountView::Waiting { url })) => {
+    match super::call(backend, SignInStart { open_browser }) {
+        Ok(AccountView::Waiting { url }) => {
             if open_browser {
                 eprintln!("Opened the browser to sign in. If it did not open, visit:\n{url}");
             } else {
@@ -168,7 +172,7 @@ fn login(
             eprintln!("Waiting for the sign-in to complete…");
         }
         Ok(other) => {
-            return emit(|out| writeln!(out, "{other:?}"));
+            return emit(|out| print_view(out, &other, json));
         }
         Err(error) => {
             print_error(&error, json);
@@ -179,8 +183,10 @@ fn login(
         tokio::time::timeout(timeout, async {
             while let Some(handover) = inbox.recv().await {
                 let Some(link) = handover.link() else { continue };
-                match backend.execute(Command::SignInLink { url: link.to_owned() }).await {
-                    Ok(output) => return Ok(output),
+                match backend.call(SignInLink { url: link.to_owned() }).await {
+                    Ok(Some(view)) => return Ok(view),
+                    // The same link delivered twice (by the browser and by the server): the first counts.
+                    Ok(None) => {}
                     // A link for some other sign-in changes nothing: keep waiting for ours.
                     Err(BackendError::SignIn(
                         error @ (SignInError::WrongState | SignInError::NotStarted | SignInError::Link(_)),
@@ -194,10 +200,9 @@ fn login(
         .unwrap_or_else(|_| Err(BackendError::SignInTimedOut(timeout)))
     });
     match outcome {
-        Ok(Output::Account(view)) => emit(|out| print_view(out, &view, json)),
-        Ok(other) => emit(|out| writeln!(out, "{other:?}")),
+        Ok(view) => emit(|out| print_view(out, &view, json)),
         Err(error) => {
-            backend.runtime().block_on(backend.execute(Command::SignInCancel)).ok();
+            backend.runtime().block_on(backend.call(SignInCancel)).ok();
             print_error(&error, json);
             1
         }

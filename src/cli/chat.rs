@@ -11,9 +11,10 @@ use clap::Args;
 use serde_json::json;
 
 use super::{print_error, write_json_line};
-use crate::backend::command::{ClaudeRunRequest, Command};
-use crate::backend::event::{Event, Output};
-use crate::backend::{Backend, BackendError, EventReceiver};
+use crate::backend::command::ClaudeRunRequest;
+use crate::backend::event::Event;
+use crate::backend::{Backend, EventReceiver};
+use crate::domain::claude::requests::{CancelClaudeExecution, ContinueClaudeCode, ExecuteClaudeCode, RunStart};
 use crate::domain::claude::stream::{ContentBlock, StreamMessage, SystemMessage};
 
 #[derive(Debug, Args)]
@@ -56,22 +57,18 @@ pub fn run(backend: &Backend, mut events: EventReceiver, args: ChatArgs) -> i32 
         resume_session: args.resume.clone(),
         ..ClaudeRunRequest::default()
     };
-    let command = if args.r#continue {
-        Command::ContinueClaudeCode(request)
-    } else {
-        Command::ExecuteClaudeCode(request)
-    };
     let runtime = backend.runtime().clone();
-    let run_id = match runtime.block_on(backend.execute(command)) {
-        Ok(Output::RunStarted { run_id, pid }) => {
+    let started = if args.r#continue {
+        runtime.block_on(backend.call(ContinueClaudeCode { run: request }))
+    } else {
+        runtime.block_on(backend.call(ExecuteClaudeCode { run: request }))
+    };
+    let run_id = match started {
+        Ok(RunStart { run_id, pid }) => {
             if args.json {
                 print_line(&json!({"type": "anyon_start", "run_id": run_id, "pid": pid}));
             }
             run_id
-        }
-        Ok(other) => {
-            print_error(&BackendError::UnexpectedOutput(Box::new(other)), args.json);
-            return 1;
         }
         Err(error) => {
             print_error(&error, args.json);
@@ -82,7 +79,7 @@ pub fn run(backend: &Backend, mut events: EventReceiver, args: ChatArgs) -> i32 
     let canceller = backend.clone();
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = canceller.execute(Command::CancelClaudeExecution { run_id }).await;
+            let _ = canceller.execute(CancelClaudeExecution { run_id }).await;
         }
     });
     loop {

@@ -1,8 +1,8 @@
 //! The ANYON account as the Account screen and the status bar show it.
 
 use crate::backend::command::RequestId;
-use crate::backend::event::Output;
 use crate::domain::signin::AccountView;
+use crate::domain::signin::requests::Reply;
 
 /// Commands whose results this store shows.
 const COMMANDS: [&str; 5] = [
@@ -47,8 +47,12 @@ impl AccountStore {
         self.error = None;
     }
 
-    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
-        let Output::Account(view) = output else { return false };
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
+        let view = match output {
+            Reply::Account(view) | Reply::Linked(Some(view)) => view,
+            // A link already redeemed: the account it signed in is shown already.
+            Reply::Linked(None) => return false,
+        };
         if self.busy == Some(request_id) {
             self.busy = None;
         }
@@ -132,7 +136,7 @@ mod tests {
             server: "http://127.0.0.1:4000".into(),
             token_storage: "OS keychain".into(),
         };
-        assert!(store.apply_output(5, &Output::Account(view)));
+        assert!(store.apply_output(5, &Reply::Account(view)));
         assert_eq!(store.signed_in_as(), Some("Ada"));
         assert_eq!(store.error, None);
     }

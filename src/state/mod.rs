@@ -38,6 +38,7 @@ pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, 
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
 
 use crate::backend::event::{Event, Output};
+use crate::domain::claude::requests::{Reply as ClaudeReply, RunStart};
 use crate::domain::db::console::requests::{Exported as ConsoleExported, Reply as ConsoleReply, RowChange};
 use crate::domain::transcripts::requests::{Exported as TranscriptsExported, Reply as TranscriptsReply};
 
@@ -92,10 +93,13 @@ impl Stores {
                     _ => None,
                 };
                 let handled = match &output {
-                    Output::RunStarted { run_id, .. } => self.chat.run_started(request_id, *run_id),
+                    Output::Claude(ClaudeReply::RunStarted(RunStart { run_id, .. })) => {
+                        self.chat.run_started(request_id, *run_id)
+                    }
                     Output::FileRead { path, bytes } => self.chat.image_read(request_id, path, bytes.clone()),
-                    Output::Installations(found) => self.claude.finish(request_id, found.clone()),
-                    Output::Processes(list) => self.processes.finish(request_id, list.clone()),
+                    Output::Claude(ClaudeReply::Installations(found)) => self.claude.finish(request_id, found.clone()),
+                    Output::Claude(ClaudeReply::Processes(list)) => self.processes.finish(request_id, list.clone()),
+                    Output::Claude(ClaudeReply::Delivered) => true,
                     Output::Agents(reply) => self.agents.apply_output(request_id, reply),
                     Output::Checkpoints(reply) => self.checkpoints.apply_output(request_id, reply),
                     Output::Mcp(reply) => self.mcp.apply_output(request_id, reply),
@@ -112,7 +116,7 @@ impl Stores {
                     Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
                         self.claude_auth.apply_output(request_id, &output)
                     }
-                    Output::Account(_) => self.account.apply_output(request_id, &output),
+                    Output::SignIn(reply) => self.account.apply_output(request_id, reply),
                     Output::Transcripts(reply) => self.history.apply_output(request_id, reply),
                     Output::Console(_) => match output {
                         Output::Console(reply) => self.storage.apply_output(request_id, reply),

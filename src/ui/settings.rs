@@ -6,6 +6,7 @@ use super::widgets::{screen_heading, shortcut_text};
 use super::{ScreenContext, theme};
 use crate::backend::command::Command;
 use crate::backend::{GRACE_KEY, KEEP_DAYS_KEY, KEEP_LAST_KEY};
+use crate::domain::claude::requests::{ClaudeFindInstallations, ClaudeUseBinary};
 use crate::state::THEME_KEY;
 use crate::state::ThemeChoice;
 use crate::state::nav::Screen;
@@ -82,7 +83,7 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     if stores.claude.never_requested() {
         stores
             .claude
-            .start(cx.backend.dispatch(Command::ClaudeFindInstallations { refresh: false }));
+            .start(cx.backend.dispatch(ClaudeFindInstallations { refresh: false }));
     }
     let mut choose: Option<String> = None;
     ui.horizontal(|ui| {
@@ -92,7 +93,7 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         {
             stores
                 .claude
-                .start(cx.backend.dispatch(Command::ClaudeFindInstallations { refresh: true }));
+                .start(cx.backend.dispatch(ClaudeFindInstallations { refresh: true }));
         }
         if stores.claude.is_pending() {
             ui.spinner();
@@ -150,9 +151,7 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         }
     });
     if let Some(path) = choose {
-        stores
-            .claude
-            .start(cx.backend.dispatch(Command::ClaudeUseBinary { path }));
+        stores.claude.start(cx.backend.dispatch(ClaudeUseBinary { path }));
     }
     ui.horizontal(|ui| {
         let current = stores

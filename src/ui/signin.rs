@@ -6,8 +6,8 @@ use egui::{RichText, Ui};
 use super::ScreenContext;
 use super::theme;
 use super::widgets::error_line;
-use crate::backend::command::Command;
 use crate::domain::signin::AccountView;
+use crate::domain::signin::requests::{Request, SignInCancel, SignInStart, SignOut};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let busy = cx.stores.account.busy.is_some();
@@ -32,7 +32,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                     ui.horizontal(|ui| {
                         let button = ui.add_enabled(!busy, egui::Button::new("Sign in with Google"));
                         if button.clicked() {
-                            command = Some(Command::SignInStart { open_browser: true });
+                            command = Some(Request::from(SignInStart { open_browser: true }));
                         }
                         if busy {
                             ui.spinner();
@@ -57,7 +57,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                             ui.ctx().copy_text(url.clone());
                         }
                         if ui.button("Cancel").clicked() {
-                            command = Some(Command::SignInCancel);
+                            command = Some(Request::from(SignInCancel));
                         }
                     });
                 }
@@ -102,7 +102,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                     ui.add_space(6.0);
                     ui.horizontal(|ui| {
                         if ui.add_enabled(!busy, egui::Button::new("Sign out")).clicked() {
-                            command = Some(Command::SignOut);
+                            command = Some(Request::from(SignOut));
                         }
                         if busy {
                             ui.spinner();

@@ -10,8 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyon::backend::command::{ClaudeRunRequest, Command};
-use anyon::backend::event::{Event, Output};
+use anyon::backend::event::Event;
 use anyon::backend::{Backend, CLAUDE_PATH_KEY};
+use anyon::domain::claude::requests::{ClaudeFindInstallations, ExecuteClaudeCode};
 use anyon::state::{ActiveRun, ChatSession, Stores};
 use anyon::util::paths::DataPaths;
 
@@ -42,16 +43,18 @@ fn main() {
         }))
         .expect("save path");
     // Discovery runs `--version` on the fake once; do it before the clock starts.
-    let _ = runtime.block_on(backend.execute(Command::ClaudeFindInstallations { refresh: true }));
+    let _ = runtime.block_on(backend.execute(ClaudeFindInstallations { refresh: true }));
 
     let mut stores = Stores::default();
     let mut session = ChatSession::new("bench", project.display().to_string());
     let started = Instant::now();
-    let request_id = backend.dispatch(Command::ExecuteClaudeCode(ClaudeRunRequest {
-        project_path: project,
-        prompt: "replay".into(),
-        ..ClaudeRunRequest::default()
-    }));
+    let request_id = backend.dispatch(ExecuteClaudeCode {
+        run: ClaudeRunRequest {
+            project_path: project,
+            prompt: "replay".into(),
+            ..ClaudeRunRequest::default()
+        },
+    });
     session.run = Some(ActiveRun {
         request_id,
         run_id: None,
@@ -66,10 +69,6 @@ fn main() {
             match &event {
                 Event::ClaudeOutput { .. } => seen += 1,
                 Event::RunFinished { .. } => finished = true,
-                Event::Completed {
-                    output: Output::RunStarted { .. },
-                    ..
-                } => {}
                 _ => {}
             }
             stores.apply(event);

@@ -9,5 +9,6 @@
 
 pub mod credentials;
 pub mod discovery;
+pub mod requests;
 pub mod run;
 pub mod stream;

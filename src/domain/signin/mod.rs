@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod link;
+pub mod requests;
 pub mod scheme;
 
 use std::sync::Mutex;

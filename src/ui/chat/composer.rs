@@ -5,6 +5,7 @@ use egui::{Key, Modifiers, RichText};
 
 use crate::backend::Backend;
 use crate::backend::command::Command;
+use crate::domain::claude::requests::CancelClaudeExecution;
 use crate::state::{Attachment, ChatSession, SlashPicker, image_media_type};
 use crate::ui::theme;
 
@@ -210,7 +211,7 @@ fn stop_run(session: &mut ChatSession, backend: &Backend) {
     if !run.stopping {
         run.stopping = true;
         session.queue.clear();
-        backend.dispatch(Command::CancelClaudeExecution { run_id });
+        backend.dispatch(CancelClaudeExecution { run_id });
     }
 }
 

@@ -22,6 +22,7 @@ use egui::RichText;
 use super::widgets::screen_heading;
 use super::{ScreenContext, theme};
 use crate::backend::command::Command;
+use crate::domain::claude::requests::ExecuteClaudeCode;
 use crate::state::ChatSession;
 
 /// UI state of the chat tabs that is not part of any conversation (layout caches).
@@ -191,7 +192,7 @@ pub(super) fn send_prompt(
         resume_session: session.session_id.clone().or_else(|| session.fork_from.clone()),
         fork_session: session.session_id.is_none() && session.fork_from.is_some(),
     };
-    let request_id = backend.dispatch(Command::ExecuteClaudeCode(request));
+    let request_id = backend.dispatch(ExecuteClaudeCode { run: request });
     backend.dispatch(Command::SaveSetting {
         key: crate::state::LAST_PROJECT_KEY.into(),
         value: session.project.trim().to_owned(),

@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use crate::backend::Backend;
-use crate::backend::command::Command;
+use crate::domain::claude::requests::ClaudeRespondPermission;
 use crate::domain::claude::run::PermissionAnswer;
 use crate::state::ChatSession;
 use crate::ui::theme;
@@ -70,7 +70,7 @@ pub fn cards_ui(ui: &mut egui::Ui, session: &mut ChatSession, backend: &Backend)
     }
     for (index, answer) in answered.into_iter().rev() {
         let prompt = session.permissions.remove(index);
-        backend.dispatch(Command::ClaudeRespondPermission {
+        backend.dispatch(ClaudeRespondPermission {
             run_id: prompt.run_id,
             request_id: prompt.request_id,
             answer,
