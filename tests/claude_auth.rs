@@ -9,14 +9,14 @@ use std::path::Path;
 use std::process::{Command as Process, Output as ProcessOutput, Stdio};
 use std::time::Duration;
 
-use anyon::backend::command::{Command, Secret};
-use anyon::backend::event::Output;
+use anyon::backend::command::Secret;
 use anyon::backend::{Backend, BackendError};
 use anyon::domain::secrets::{FALLBACK_FILE, SecretBackend, SecretStore, StoreMode};
 use serde_json::Value;
 
 use crate::support::mock_api::{MockApi, RequestKind, Script};
 use crate::support::{self, TempHome};
+use anyon::domain::claude::credentials::requests::{ClaudeAuthSaveApiKey, KeySaved};
 
 fn key(fill: char) -> String {
     format!("sk-ant-api03-{}", fill.to_string().repeat(60))
@@ -34,8 +34,8 @@ fn save(
     backend: &Backend,
     api_key: &str,
     base_url: Option<String>,
-) -> Result<Output, BackendError> {
-    runtime.block_on(backend.execute(Command::ClaudeAuthSaveApiKey {
+) -> Result<KeySaved, BackendError> {
+    runtime.block_on(backend.call(ClaudeAuthSaveApiKey {
         api_key: Secret::new(api_key),
         verify: base_url.is_some(),
         base_url,
@@ -288,9 +288,7 @@ fn keys_are_verified_against_the_api_before_saving() {
     let api = MockApi::start(Script::new().accept_keys(&[&good]));
 
     let saved = save(&runtime, &backend, &good, Some(api.base_url())).expect("the API accepts it");
-    let Output::ApiKeySaved { key: saved, verified } = saved else {
-        panic!("{saved:?}");
-    };
+    let KeySaved { key: saved, verified } = saved;
     assert!(verified);
     assert_eq!(saved.masked, "sk-ant-…gggg");
     let asked = api

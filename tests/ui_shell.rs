@@ -13,6 +13,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 
 use crate::support::{self, TempHome};
+use anyon::domain::claude::credentials::requests::ClaudeAuthSaveApiKey;
 
 fn harness<'a>(runtime: &tokio::runtime::Runtime, home: &TempHome, options: StartOptions) -> Harness<'a, AnyonApp> {
     let (backend, events) = support::backend(runtime, home);
@@ -161,7 +162,7 @@ fn failed_commands_show_a_notice() {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1200.0, 800.0))
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
-    sender.dispatch(Command::ClaudeAuthSaveApiKey {
+    sender.dispatch(ClaudeAuthSaveApiKey {
         api_key: anyon::backend::command::Secret::new("not-a-key"),
         verify: false,
         base_url: None,

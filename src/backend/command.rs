@@ -19,6 +19,7 @@ pub use crate::domain::secrets::Secret;
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    Credentials(crate::domain::claude::credentials::requests::Request),
     SignIn(crate::domain::signin::requests::Request),
     Claude(crate::domain::claude::requests::Request),
     Console(crate::domain::db::console::requests::Request),
@@ -27,19 +28,6 @@ pub enum Command {
     Checkpoints(crate::domain::checkpoint::requests::Request),
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    /// How Claude is authenticated: every source and its state.
-    ClaudeAuthCheck,
-    /// Checks an Anthropic API key's form, optionally asks the API whether it is accepted, then keeps it in
-    /// the secrets store; every Claude process ANYON starts gets it as `ANTHROPIC_API_KEY`.
-    ClaudeAuthSaveApiKey {
-        api_key: Secret,
-        /// Ask the API (`GET /v1/models`) before saving.
-        verify: bool,
-        /// The API to ask; None: `ANTHROPIC_BASE_URL`, else Anthropic's.
-        base_url: Option<String>,
-    },
-    /// Forgets the saved API key.
-    ClaudeAuthRemoveApiKey,
     /// Claude's settings of every scope (`project`: also that folder's project and local files) and
     /// their effective merge.
     ClaudeConfigRead {
@@ -104,6 +92,9 @@ impl Command {
         if let Command::Agents(request) = self {
             return request.is_ordered();
         }
+        if let Command::Credentials(request) = self {
+            return request.is_ordered();
+        }
         if let Command::SignIn(request) = self {
             return request.is_ordered();
         }
@@ -126,8 +117,6 @@ impl Command {
         matches!(
             self,
             Command::SaveSetting { .. }
-                | Command::ClaudeAuthSaveApiKey { .. }
-                | Command::ClaudeAuthRemoveApiKey
                 | Command::ClaudeConfigEdit { .. }
                 | Command::SlashCommandSave { .. }
                 | Command::SlashCommandDelete { .. }
@@ -139,15 +128,13 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::Credentials(request) => request.name(),
             Command::SignIn(request) => request.name(),
             Command::Claude(request) => request.name(),
             Command::Console(request) => request.name(),
             Command::Transcripts(request) => request.name(),
             Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
-            Command::ClaudeAuthCheck => "claude_auth_check",
-            Command::ClaudeAuthSaveApiKey { .. } => "claude_auth_save_api_key",
-            Command::ClaudeAuthRemoveApiKey => "claude_auth_remove_api_key",
             Command::ClaudeConfigRead { .. } => "claude_config_read",
             Command::ClaudeConfigEdit { .. } => "claude_config_edit",
             Command::SlashCommandsList { .. } => "slash_commands_list",
@@ -205,6 +192,12 @@ impl From<crate::domain::signin::requests::Request> for Command {
     }
 }
 
+impl From<crate::domain::claude::credentials::requests::Request> for Command {
+    fn from(request: crate::domain::claude::credentials::requests::Request) -> Self {
+        Command::Credentials(request)
+    }
+}
+
 impl<Q> From<Q> for Command
 where
     Q: Ask,
@@ -219,17 +212,18 @@ where
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::domain::claude::credentials::requests::ClaudeAuthSaveApiKey;
 
     #[test]
     fn secrets_never_print_whole() {
         let key = Secret::new("sk-ant-api03-abcdefghijklmnopqrstuvwxyz-SECRET");
         let shown = format!(
             "{:?}",
-            Command::ClaudeAuthSaveApiKey {
+            Command::from(ClaudeAuthSaveApiKey {
                 api_key: key.clone(),
                 verify: true,
                 base_url: None,
-            }
+            })
         );
         assert!(!shown.contains("SECRET") && !shown.contains("klmnop"), "{shown}");
         assert_eq!(key.masked(), "sk-ant-…CRET");

@@ -4,14 +4,14 @@
 //! The secrets store can block (D-Bus, an unlock prompt), so every call to it runs on the blocking pool
 //! with a time limit; a keychain that hangs reads as no saved key, never as a stuck window or run.
 
+use crate::domain::claude::credentials::requests::{ClaudeAuthSaveApiKey, KeyRemoved, KeySaved, Reply, Request};
+use crate::util::request::Ask;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Backend, BackendError};
-use crate::backend::command::Command;
-use crate::backend::event::Output;
 use crate::domain::claude::credentials::{
     self, API_KEY_ENV, API_KEY_SECRET, CHECK_TIMEOUT, ClaudeAuthReport, CliAuthStatus, KeyInUse, SavedKey,
 };
@@ -32,14 +32,14 @@ impl Backend {
         *self.inner.secrets.write_or_recover() = Arc::new(store);
     }
 
-    pub(super) async fn claude_auth(&self, command: Command) -> Result<Output, BackendError> {
-        match command {
-            Command::ClaudeAuthCheck => Ok(Output::ClaudeAuth(Box::new(self.auth_report().await))),
-            Command::ClaudeAuthSaveApiKey {
+    pub(super) async fn claude_auth(&self, request: Request) -> Result<Reply, BackendError> {
+        match request {
+            Request::ClaudeAuthCheck(q) => Ok(q.answer(Box::new(self.auth_report().await))),
+            Request::ClaudeAuthSaveApiKey(ClaudeAuthSaveApiKey {
                 api_key,
                 verify,
                 base_url,
-            } => {
+            }) => {
                 let key = credentials::check_key_form(&api_key)?;
                 if verify {
                     let base = credentials::base_url(base_url.as_deref());
@@ -48,16 +48,15 @@ impl Backend {
                 let masked = key.masked();
                 let stored_in = self.with_secrets(move |store| store.set(API_KEY_SECRET, &key)).await?;
                 tracing::info!(key = %masked, %stored_in, verified = verify, "saved the Anthropic API key");
-                Ok(Output::ApiKeySaved {
+                Ok(ClaudeAuthSaveApiKey::wrap(KeySaved {
                     key: SavedKey { masked, stored_in },
                     verified: verify,
-                })
+                }))
             }
-            Command::ClaudeAuthRemoveApiKey => {
+            Request::ClaudeAuthRemoveApiKey(q) => {
                 let removed = self.with_secrets(|store| store.delete(API_KEY_SECRET)).await?;
-                Ok(Output::ApiKeyRemoved { removed })
+                Ok(q.answer(KeyRemoved { removed }))
             }
-            other => Err(BackendError::NotAvailable { command: other.name() }),
         }
     }
 

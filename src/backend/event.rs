@@ -19,17 +19,6 @@ use crate::domain::db::console::WriteRisk;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Output {
-    /// How Claude is authenticated (`claude_auth_check`).
-    ClaudeAuth(Box<crate::domain::claude::credentials::ClaudeAuthReport>),
-    /// The API key was saved (masked) there; `verified`: the API accepted it first.
-    ApiKeySaved {
-        key: crate::domain::claude::credentials::SavedKey,
-        verified: bool,
-    },
-    /// The saved API key was removed (`removed`: there was one).
-    ApiKeyRemoved {
-        removed: bool,
-    },
     Settings(BTreeMap<String, String>),
     /// Claude's settings files and what they add up to.
     ClaudeConfig(std::sync::Arc<crate::domain::claude_config::ConfigSnapshot>),
@@ -64,6 +53,8 @@ pub enum Output {
     Claude(crate::domain::claude::requests::Reply),
     #[serde(untagged)]
     SignIn(crate::domain::signin::requests::Reply),
+    #[serde(untagged)]
+    Credentials(crate::domain::claude::credentials::requests::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -259,6 +250,18 @@ impl Replies for crate::domain::signin::requests::Reply {
     fn from_output(output: Output) -> Option<Self> {
         match output {
             Output::SignIn(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::claude::credentials::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Credentials(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Credentials(reply) => Some(reply),
             _ => None,
         }
     }

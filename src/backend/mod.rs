@@ -380,9 +380,7 @@ impl Backend {
             Command::Agents(request) => self.agents(request).await.map(Output::Agents),
             Command::Claude(request) => self.claude(request).await.map(Output::Claude),
             Command::Mcp(request) => self.mcp(request).await.map(Output::Mcp),
-            command @ (Command::ClaudeAuthCheck
-            | Command::ClaudeAuthSaveApiKey { .. }
-            | Command::ClaudeAuthRemoveApiKey) => self.claude_auth(command).await,
+            Command::Credentials(request) => self.claude_auth(request).await.map(Output::Credentials),
             command @ (Command::ClaudeConfigRead { .. }
             | Command::ClaudeConfigEdit { .. }
             | Command::SlashCommandsList { .. }

@@ -1,6 +1,7 @@
 //! The backend's own tests: error events, settings, the ordered lane, shutdown, draining.
 
 use super::*;
+use crate::domain::claude::credentials::requests::ClaudeAuthSaveApiKey;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -15,7 +16,7 @@ fn failed_commands_answer_with_a_clear_error_event() {
     let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
     let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-    let request_id = backend.dispatch(Command::ClaudeAuthSaveApiKey {
+    let request_id = backend.dispatch(ClaudeAuthSaveApiKey {
         api_key: crate::backend::command::Secret::new("not-a-key"),
         verify: false,
         base_url: None,

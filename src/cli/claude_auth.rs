@@ -1,15 +1,17 @@
 //! `anyon claude-auth check|set-key|remove-key`: how Claude is authenticated, and the API key ANYON keeps for
 //! it. `set-key` reads the key from stdin, so it never lands in shell history or a process listing.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Read};
 
 use clap::{Args, Subcommand};
 
-use super::{finish, print_error, write_json};
-use crate::backend::command::{Command, Secret};
-use crate::backend::event::Output;
+use super::{answer, print_error, write_json};
+use crate::backend::command::Secret;
 use crate::backend::{Backend, BackendError};
 use crate::domain::claude::credentials::KeyError;
+use crate::domain::claude::credentials::requests::{
+    ClaudeAuthCheck, ClaudeAuthRemoveApiKey, ClaudeAuthSaveApiKey, KeyRemoved, KeySaved,
+};
 
 #[derive(Debug, Args)]
 pub struct JsonFlag {
@@ -51,10 +53,7 @@ pub enum ClaudeAuthVerb {
 
 pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
     match verb {
-        ClaudeAuthVerb::Check { out } => finish(backend, Command::ClaudeAuthCheck, out.json, |w, output| {
-            let Output::ClaudeAuth(report) = output else {
-                return unexpected(w);
-            };
+        ClaudeAuthVerb::Check { out } => answer(backend, ClaudeAuthCheck, out.json, |w, report| {
             if out.json {
                 return write_json(w, &report);
             }
@@ -81,15 +80,12 @@ pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
                     }
                 },
             };
-            let command = Command::ClaudeAuthSaveApiKey {
+            let command = ClaudeAuthSaveApiKey {
                 api_key,
                 verify,
                 base_url,
             };
-            finish(backend, command, out.json, |w, output| {
-                let Output::ApiKeySaved { key, verified } = output else {
-                    return unexpected(w);
-                };
+            answer(backend, command, out.json, |w, KeySaved { key, verified }| {
                 if out.json {
                     return write_json(w, &serde_json::json!({"saved": key, "verified": verified}));
                 }
@@ -97,23 +93,25 @@ pub fn run(backend: &Backend, verb: ClaudeAuthVerb) -> i32 {
                 writeln!(w, "saved {} in the {}{checked}", key.masked, key.stored_in)
             })
         }
-        ClaudeAuthVerb::RemoveKey { out } => finish(backend, Command::ClaudeAuthRemoveApiKey, out.json, |w, output| {
-            let Output::ApiKeyRemoved { removed } = output else {
-                return unexpected(w);
-            };
-            if out.json {
-                return write_json(w, &serde_json::json!({"removed": removed}));
-            }
-            writeln!(
-                w,
-                "{}",
-                if removed {
-                    "removed the saved API key"
-                } else {
-                    "no API key was saved"
+        ClaudeAuthVerb::RemoveKey { out } => answer(
+            backend,
+            ClaudeAuthRemoveApiKey,
+            out.json,
+            |w, KeyRemoved { removed }| {
+                if out.json {
+                    return write_json(w, &serde_json::json!({"removed": removed}));
                 }
-            )
-        }),
+                writeln!(
+                    w,
+                    "{}",
+                    if removed {
+                        "removed the saved API key"
+                    } else {
+                        "no API key was saved"
+                    }
+                )
+            },
+        ),
     }
 }
 
@@ -192,8 +190,4 @@ impl Drop for EchoOff {
             }
         }
     }
-}
-
-fn unexpected(w: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(w, "unexpected answer from the backend")
 }

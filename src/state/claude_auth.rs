@@ -3,8 +3,8 @@
 
 use super::Requested;
 use crate::backend::command::RequestId;
-use crate::backend::event::Output;
 use crate::domain::claude::credentials::ClaudeAuthReport;
+use crate::domain::claude::credentials::requests::{KeyRemoved, KeySaved, Reply};
 
 /// State of the Claude authentication section.
 #[derive(Debug, Default)]
@@ -25,10 +25,10 @@ pub struct ClaudeAuthStore {
 
 impl ClaudeAuthStore {
     /// Takes a completion this store waits for; true when it did.
-    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
-            Output::ClaudeAuth(report) => self.report.finish(request_id, report.clone()),
-            Output::ApiKeySaved { key, verified } if self.pending == Some(request_id) => {
+            Reply::ClaudeAuth(report) => self.report.finish(request_id, report.clone()),
+            Reply::ApiKeySaved(KeySaved { key, verified }) if self.pending == Some(request_id) => {
                 self.pending = None;
                 self.key_input.clear();
                 let checked = if *verified { " (accepted by the API)" } else { "" };
@@ -36,7 +36,7 @@ impl ClaudeAuthStore {
                 self.needs_check = true;
                 true
             }
-            Output::ApiKeyRemoved { removed } if self.pending == Some(request_id) => {
+            Reply::ApiKeyRemoved(KeyRemoved { removed }) if self.pending == Some(request_id) => {
                 self.pending = None;
                 let text = if *removed {
                     "Removed the saved key"
@@ -82,13 +82,13 @@ mod tests {
         assert!(!store.apply_failure(4, "again"), "answered already");
 
         store.pending = Some(5);
-        let saved = Output::ApiKeySaved {
+        let saved = Reply::ApiKeySaved(KeySaved {
             key: SavedKey {
                 masked: "sk-ant-…abcd".into(),
                 stored_in: SecretBackend::Keychain,
             },
             verified: true,
-        };
+        });
         assert!(!store.apply_output(6, &saved), "not ours");
         assert!(store.apply_output(5, &saved));
         assert!(store.needs_check);

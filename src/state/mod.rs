@@ -113,9 +113,7 @@ impl Stores {
                         self.memory
                             .apply_output(request_id, &output, |path| raw.get(&memory::draft_key(path)).cloned())
                     }
-                    Output::ClaudeAuth(_) | Output::ApiKeySaved { .. } | Output::ApiKeyRemoved { .. } => {
-                        self.claude_auth.apply_output(request_id, &output)
-                    }
+                    Output::Credentials(reply) => self.claude_auth.apply_output(request_id, reply),
                     Output::SignIn(reply) => self.account.apply_output(request_id, reply),
                     Output::Transcripts(reply) => self.history.apply_output(request_id, reply),
                     Output::Console(_) => match output {

@@ -8,14 +8,15 @@ use egui::RichText;
 use super::ScreenContext;
 use super::theme;
 use super::widgets::error_line;
-use crate::backend::command::{Command, Secret};
+use crate::backend::command::Secret;
+use crate::domain::claude::credentials::requests::{ClaudeAuthCheck, ClaudeAuthRemoveApiKey, ClaudeAuthSaveApiKey};
 use crate::domain::claude::credentials::{ClaudeAuthReport, CliAuthStatus, KeyInUse};
 
 pub fn section_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     let store = &mut cx.stores.claude_auth;
     if store.report.never_requested() || (store.needs_check && !store.report.is_pending()) {
         store.needs_check = false;
-        store.report.start(cx.backend.dispatch(Command::ClaudeAuthCheck));
+        store.report.start(cx.backend.dispatch(ClaudeAuthCheck));
     }
     ui.horizontal(|ui| {
         ui.heading("Claude authentication");
@@ -23,7 +24,7 @@ pub fn section_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             .add_enabled(!store.report.is_pending(), egui::Button::new("⟳ Check again"))
             .clicked()
         {
-            store.report.start(cx.backend.dispatch(Command::ClaudeAuthCheck));
+            store.report.start(cx.backend.dispatch(ClaudeAuthCheck));
         }
         if store.report.is_pending() {
             ui.spinner();
@@ -51,7 +52,7 @@ pub fn section_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         let can_save = !busy && !store.key_input.trim().is_empty();
         if ui.add_enabled(can_save, egui::Button::new("Save key")).clicked() {
             store.outcome = None;
-            store.pending = Some(cx.backend.dispatch(Command::ClaudeAuthSaveApiKey {
+            store.pending = Some(cx.backend.dispatch(ClaudeAuthSaveApiKey {
                 api_key: Secret::new(store.key_input.trim()),
                 verify: store.verify,
                 base_url: None,
@@ -66,7 +67,7 @@ pub fn section_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             .clicked()
         {
             store.outcome = None;
-            store.pending = Some(cx.backend.dispatch(Command::ClaudeAuthRemoveApiKey));
+            store.pending = Some(cx.backend.dispatch(ClaudeAuthRemoveApiKey));
         }
         if busy {
             ui.spinner();

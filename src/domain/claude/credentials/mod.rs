@@ -8,6 +8,8 @@
 //! wins (the person set it on purpose, for this session); otherwise the saved key is added. Nothing is
 //! added when neither exists, so Claude's own login applies.
 
+pub mod requests;
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
