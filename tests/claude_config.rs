@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyon::backend::command::{ClaudeRunRequest, Command};
-use anyon::backend::event::{ErrorDetail, Event, Output};
+use anyon::backend::event::{ErrorDetail, Event};
 use anyon::backend::{Backend, EventReceiver};
 use anyon::domain::claude_config::child_env;
 use anyon::domain::claude_config::commands::CommandScope;
@@ -16,14 +16,18 @@ use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{MockApi, Script};
 use crate::support::{self, TempHome};
 use anyon::domain::claude::requests::ExecuteClaudeCode;
+use anyon::domain::claude_config::requests::{
+    ClaudeConfigEdit, ClaudeConfigRead, SlashCommandDelete, SlashCommandSave, SlashCommandsList,
+};
 
 fn edit(scope: SettingsScope, project: &Path, edit: SettingsEdit) -> Command {
-    Command::ClaudeConfigEdit {
+    ClaudeConfigEdit {
         scope,
         project: Some(project.into()),
         edit,
         expected: None,
     }
+    .into()
 }
 
 fn snapshot(
@@ -31,12 +35,12 @@ fn snapshot(
     backend: &Backend,
     project: &Path,
 ) -> anyon::domain::claude_config::ConfigSnapshot {
-    match runtime.block_on(backend.execute(Command::ClaudeConfigRead {
-        project: Some(project.into()),
-    })) {
-        Ok(Output::ClaudeConfig(snapshot)) => std::sync::Arc::unwrap_or_clone(snapshot),
-        other => panic!("unexpected {other:?}"),
-    }
+    let snapshot = runtime
+        .block_on(backend.call(ClaudeConfigRead {
+            project: Some(project.into()),
+        }))
+        .unwrap();
+    std::sync::Arc::unwrap_or_clone(snapshot)
 }
 
 #[test]
@@ -123,7 +127,7 @@ fn settings_of_every_scope_round_trip_through_the_backend() {
     // A stale version comes back as a failure the screen can act on, with the file's text now.
     let stale = snapshot.file(SettingsScope::User).unwrap().version.clone();
     std::fs::write(&user_file, "{\"theme\": \"light\"}\n").unwrap();
-    backend.dispatch(Command::ClaudeConfigEdit {
+    backend.dispatch(ClaudeConfigEdit {
         scope: SettingsScope::User,
         project: None,
         edit: SettingsEdit::Set {
@@ -156,7 +160,7 @@ fn slash_commands_of_both_scopes_through_the_backend() {
     let sandbox = Sandbox::new();
     let (backend, _events) = support::backend(&runtime, &home);
     backend.set_claude_config_dir(sandbox.config_dir.clone());
-    let save = |scope, name: &str, text: &str| Command::SlashCommandSave {
+    let save = |scope, name: &str, text: &str| SlashCommandSave {
         scope,
         project: Some(sandbox.project.clone()),
         name: name.into(),
@@ -176,14 +180,11 @@ fn slash_commands_of_both_scopes_through_the_backend() {
     }
     assert!(sandbox.config_dir.join("commands/review.md").is_file());
     assert!(sandbox.project.join(".claude/commands/db/migrate.md").is_file());
-    let Output::SlashCommands(list) = runtime
-        .block_on(backend.execute(Command::SlashCommandsList {
+    let list = runtime
+        .block_on(backend.call(SlashCommandsList {
             project: Some(sandbox.project.clone()),
         }))
-        .unwrap()
-    else {
-        panic!("list");
-    };
+        .unwrap();
     let listed: Vec<(&str, CommandScope, Option<&str>)> = list
         .iter()
         .map(|c| (c.name.as_str(), c.scope, c.description.as_deref()))
@@ -196,7 +197,7 @@ fn slash_commands_of_both_scopes_through_the_backend() {
         ]
     );
     runtime
-        .block_on(backend.execute(Command::SlashCommandDelete {
+        .block_on(backend.execute(SlashCommandDelete {
             scope: CommandScope::Project,
             project: Some(sandbox.project.clone()),
             name: "db:migrate".into(),

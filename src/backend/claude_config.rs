@@ -3,11 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use super::{Backend, BackendError};
-use crate::backend::command::Command;
-use crate::backend::event::Output;
 use crate::domain::claude_config::commands::{self, CommandScope, SlashCommand};
 use crate::domain::claude_config::memory;
+use crate::domain::claude_config::requests::{
+    ClaudeConfigEdit, ClaudeConfigRead, Deleted, MemoryList, MemoryRead, MemorySave, Reply, Request,
+    SlashCommandDelete, SlashCommandSave, SlashCommandsList,
+};
 use crate::domain::claude_config::{ConfigError, ConfigSnapshot, SettingsFile, SettingsView, settings_path};
+use crate::util::request::Ask;
 use crate::util::sync::RwLockExt;
 
 impl Backend {
@@ -22,29 +25,28 @@ impl Backend {
         dir.ok_or(ConfigError::NoHome)
     }
 
-    pub(super) async fn claude_config(&self, command: Command) -> Result<Output, BackendError> {
+    pub(super) async fn claude_config(&self, request: Request) -> Result<Reply, BackendError> {
         let config_dir = self.claude_config_dir()?;
-        tokio::task::spawn_blocking(move || config_blocking(&config_dir, command).map_err(BackendError::from)).await?
+        tokio::task::spawn_blocking(move || config_blocking(&config_dir, request).map_err(BackendError::from)).await?
     }
 }
 
-fn config_blocking(config_dir: &Path, command: Command) -> Result<Output, ConfigError> {
-    match command {
-        Command::ClaudeConfigRead { project } => Ok(Output::ClaudeConfig(std::sync::Arc::new(ConfigSnapshot::load(
-            config_dir,
-            project.as_deref(),
-        )?))),
-        Command::ClaudeConfigEdit {
+fn config_blocking(config_dir: &Path, request: Request) -> Result<Reply, ConfigError> {
+    match request {
+        Request::ClaudeConfigRead(ClaudeConfigRead { project }) => Ok(ClaudeConfigRead::wrap(std::sync::Arc::new(
+            ConfigSnapshot::load(config_dir, project.as_deref())?,
+        ))),
+        Request::ClaudeConfigEdit(ClaudeConfigEdit {
             scope,
             project,
             edit,
             expected,
-        } => {
+        }) => {
             let path = settings_path(config_dir, project.as_deref(), scope)?;
             let file = SettingsFile::edit(&path, expected.as_ref(), &edit)?;
-            Ok(Output::ClaudeSettingsSaved(Box::new(SettingsView::of(scope, &file))))
+            Ok(ClaudeConfigEdit::wrap(Box::new(SettingsView::of(scope, &file))))
         }
-        Command::SlashCommandsList { project } => {
+        Request::SlashCommandsList(SlashCommandsList { project }) => {
             let mut all = commands::list(
                 &commands::commands_dir(config_dir, None, CommandScope::User)?,
                 CommandScope::User,
@@ -53,34 +55,32 @@ fn config_blocking(config_dir: &Path, command: Command) -> Result<Output, Config
                 let dir = commands::commands_dir(config_dir, Some(project), CommandScope::Project)?;
                 all.extend(commands::list(&dir, CommandScope::Project)?);
             }
-            Ok(Output::SlashCommands(all))
+            Ok(SlashCommandsList::wrap(all))
         }
-        Command::SlashCommandSave {
+        Request::SlashCommandSave(SlashCommandSave {
             scope,
             project,
             name,
             text,
             expected,
             overwrite,
-        } => {
+        }) => {
             let dir = commands::commands_dir(config_dir, project.as_deref(), scope)?;
             let saved: SlashCommand = commands::save(&dir, scope, &name, &text, expected.as_ref(), overwrite)?;
-            Ok(Output::SlashCommandSaved(Box::new(saved)))
+            Ok(SlashCommandSave::wrap(Box::new(saved)))
         }
-        Command::SlashCommandDelete { scope, project, name } => {
+        Request::SlashCommandDelete(SlashCommandDelete { scope, project, name }) => {
             let dir = commands::commands_dir(config_dir, project.as_deref(), scope)?;
-            Ok(Output::SlashCommandDeleted {
+            Ok(SlashCommandDelete::wrap(Deleted {
                 path: commands::delete(&dir, &name)?,
-            })
+            }))
         }
-        Command::MemoryList { project } => Ok(Output::MemoryFiles(memory::list(config_dir, project.as_deref()))),
-        Command::MemoryRead { path } => Ok(Output::MemoryDoc(memory::read(&path)?)),
-        Command::MemorySave { path, text, expected } => {
-            Ok(Output::MemorySaved(memory::save(&path, &text, expected.as_ref())?))
+        Request::MemoryList(MemoryList { project }) => {
+            Ok(MemoryList::wrap(memory::list(config_dir, project.as_deref())))
         }
-        other => Err(ConfigError::Invalid(format!(
-            "{} is not a Claude configuration command",
-            other.name()
-        ))),
+        Request::MemoryRead(MemoryRead { path }) => Ok(MemoryRead::wrap(memory::read(&path)?)),
+        Request::MemorySave(MemorySave { path, text, expected }) => {
+            Ok(MemorySave::wrap(memory::save(&path, &text, expected.as_ref())?))
+        }
     }
 }

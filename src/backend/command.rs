@@ -19,6 +19,7 @@ pub use crate::domain::secrets::Secret;
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    ClaudeConfig(crate::domain::claude_config::requests::Request),
     Credentials(crate::domain::claude::credentials::requests::Request),
     SignIn(crate::domain::signin::requests::Request),
     Claude(crate::domain::claude::requests::Request),
@@ -28,49 +29,6 @@ pub enum Command {
     Checkpoints(crate::domain::checkpoint::requests::Request),
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    /// Claude's settings of every scope (`project`: also that folder's project and local files) and
-    /// their effective merge.
-    ClaudeConfigRead {
-        project: Option<PathBuf>,
-    },
-    /// Changes one settings file; refused when it is no longer the `expected` version (when given).
-    ClaudeConfigEdit {
-        scope: crate::domain::claude_config::SettingsScope,
-        project: Option<PathBuf>,
-        edit: crate::domain::claude_config::SettingsEdit,
-        expected: Option<crate::domain::claude_config::Version>,
-    },
-    /// The slash commands of the user and (with `project`) of that project.
-    SlashCommandsList {
-        project: Option<PathBuf>,
-    },
-    /// Creates (`expected` None) or rewrites a slash command file with `text`.
-    SlashCommandSave {
-        scope: crate::domain::claude_config::commands::CommandScope,
-        project: Option<PathBuf>,
-        name: String,
-        text: String,
-        expected: Option<crate::domain::claude_config::Version>,
-        overwrite: bool,
-    },
-    SlashCommandDelete {
-        scope: crate::domain::claude_config::commands::CommandScope,
-        project: Option<PathBuf>,
-        name: String,
-    },
-    /// The memory files (`CLAUDE.md`) of the user and, with `project`, of that project.
-    MemoryList {
-        project: Option<PathBuf>,
-    },
-    MemoryRead {
-        path: PathBuf,
-    },
-    /// Writes a memory file; refused when it is no longer the `expected` version (when given).
-    MemorySave {
-        path: PathBuf,
-        text: String,
-        expected: Option<crate::domain::claude_config::Version>,
-    },
     /// Reads a file a person dropped on the window, refusing one larger than `max_bytes`.
     ReadDroppedFile {
         path: PathBuf,
@@ -90,6 +48,9 @@ impl Command {
     /// same setting win). The backend runs these one after another on a single lane.
     pub fn is_ordered(&self) -> bool {
         if let Command::Agents(request) = self {
+            return request.is_ordered();
+        }
+        if let Command::ClaudeConfig(request) = self {
             return request.is_ordered();
         }
         if let Command::Credentials(request) = self {
@@ -114,20 +75,14 @@ impl Command {
             return request.is_ordered();
         }
         // Finding Claude again must see a path saved just before it.
-        matches!(
-            self,
-            Command::SaveSetting { .. }
-                | Command::ClaudeConfigEdit { .. }
-                | Command::SlashCommandSave { .. }
-                | Command::SlashCommandDelete { .. }
-                | Command::MemorySave { .. }
-        )
+        matches!(self, Command::SaveSetting { .. })
     }
 
     /// The command's name in the design's table (snake_case), for messages and logs.
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::ClaudeConfig(request) => request.name(),
             Command::Credentials(request) => request.name(),
             Command::SignIn(request) => request.name(),
             Command::Claude(request) => request.name(),
@@ -135,14 +90,6 @@ impl Command {
             Command::Transcripts(request) => request.name(),
             Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
-            Command::ClaudeConfigRead { .. } => "claude_config_read",
-            Command::ClaudeConfigEdit { .. } => "claude_config_edit",
-            Command::SlashCommandsList { .. } => "slash_commands_list",
-            Command::SlashCommandSave { .. } => "slash_command_save",
-            Command::SlashCommandDelete { .. } => "slash_command_delete",
-            Command::MemoryList { .. } => "memory_list",
-            Command::MemoryRead { .. } => "memory_read",
-            Command::MemorySave { .. } => "memory_save",
             Command::ReadDroppedFile { .. } => "read_dropped_file",
             Command::LoadSettings => "load_settings",
             Command::SaveSetting { .. } => "save_setting",
@@ -195,6 +142,12 @@ impl From<crate::domain::signin::requests::Request> for Command {
 impl From<crate::domain::claude::credentials::requests::Request> for Command {
     fn from(request: crate::domain::claude::credentials::requests::Request) -> Self {
         Command::Credentials(request)
+    }
+}
+
+impl From<crate::domain::claude_config::requests::Request> for Command {
+    fn from(request: crate::domain::claude_config::requests::Request) -> Self {
+        Command::ClaudeConfig(request)
     }
 }
 

@@ -20,18 +20,6 @@ use crate::domain::db::console::WriteRisk;
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Output {
     Settings(BTreeMap<String, String>),
-    /// Claude's settings files and what they add up to.
-    ClaudeConfig(std::sync::Arc<crate::domain::claude_config::ConfigSnapshot>),
-    /// A settings file as written.
-    ClaudeSettingsSaved(Box<crate::domain::claude_config::SettingsView>),
-    SlashCommands(Vec<crate::domain::claude_config::commands::SlashCommand>),
-    SlashCommandSaved(Box<crate::domain::claude_config::commands::SlashCommand>),
-    SlashCommandDeleted {
-        path: std::path::PathBuf,
-    },
-    MemoryFiles(Vec<crate::domain::claude_config::memory::MemoryFile>),
-    MemoryDoc(crate::domain::claude_config::memory::MemoryDoc),
-    MemorySaved(crate::domain::claude_config::memory::MemoryDoc),
     SettingSaved {
         key: String,
         value: String,
@@ -55,6 +43,8 @@ pub enum Output {
     SignIn(crate::domain::signin::requests::Reply),
     #[serde(untagged)]
     Credentials(crate::domain::claude::credentials::requests::Reply),
+    #[serde(untagged)]
+    ClaudeConfig(crate::domain::claude_config::requests::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -262,6 +252,18 @@ impl Replies for crate::domain::claude::credentials::requests::Reply {
     fn from_output(output: Output) -> Option<Self> {
         match output {
             Output::Credentials(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::claude_config::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::ClaudeConfig(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::ClaudeConfig(reply) => Some(reply),
             _ => None,
         }
     }

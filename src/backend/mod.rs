@@ -381,14 +381,7 @@ impl Backend {
             Command::Claude(request) => self.claude(request).await.map(Output::Claude),
             Command::Mcp(request) => self.mcp(request).await.map(Output::Mcp),
             Command::Credentials(request) => self.claude_auth(request).await.map(Output::Credentials),
-            command @ (Command::ClaudeConfigRead { .. }
-            | Command::ClaudeConfigEdit { .. }
-            | Command::SlashCommandsList { .. }
-            | Command::SlashCommandSave { .. }
-            | Command::SlashCommandDelete { .. }
-            | Command::MemoryList { .. }
-            | Command::MemoryRead { .. }
-            | Command::MemorySave { .. }) => self.claude_config(command).await,
+            Command::ClaudeConfig(request) => self.claude_config(request).await.map(Output::ClaudeConfig),
             Command::ReadDroppedFile { path, max_bytes } => {
                 let read = path.clone();
                 let bytes = tokio::task::spawn_blocking(move || read_bounded(&read, max_bytes))

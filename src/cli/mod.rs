@@ -30,7 +30,7 @@ pub use serve::ServeArgs;
 pub use storage::{SqlFormat, StorageVerb};
 
 use crate::backend::command::Command;
-use crate::backend::event::{Output, Replies};
+use crate::backend::event::Replies;
 use crate::backend::{Backend, BackendError, EventReceiver};
 use crate::state::handover::{Handover, HandoverAction};
 use crate::state::nav::Screen;
@@ -227,22 +227,6 @@ where
     Q::Replies: Replies,
 {
     backend.runtime().block_on(backend.call(request))
-}
-
-/// Runs `command`, then prints its output with `print` or its error (as JSON when `json`).
-pub(crate) fn finish(
-    backend: &Backend,
-    command: impl Into<Command>,
-    json: bool,
-    print: impl FnOnce(&mut dyn Write, Output) -> std::io::Result<()>,
-) -> i32 {
-    match backend.runtime().block_on(backend.execute(command)) {
-        Ok(output) => emit(|out| print(out, output)),
-        Err(error) => {
-            print_error(&error, json);
-            1
-        }
-    }
 }
 
 /// Writes to a buffered stdout; a closed pipe (`anyon ... | head`) is not an error worth a message.

@@ -1,10 +1,11 @@
 //! The Claude config screen's state: the settings of every scope, the slash commands, the forms, and a
 //! save refused because the file changed on disk (offered for reload or to apply the edit on top).
 
+use crate::domain::claude_config::requests::{Deleted, Reply};
 use std::path::PathBuf;
 
 use crate::backend::command::RequestId;
-use crate::backend::event::{ErrorDetail, Output};
+use crate::backend::event::ErrorDetail;
 use crate::domain::claude_config::commands::{CommandScope, SlashCommand};
 use crate::domain::claude_config::{ConfigSnapshot, SettingsEdit, SettingsScope, Version};
 
@@ -150,13 +151,13 @@ impl ClaudeConfigStore {
         self.snapshot.value()?.file(scope).map(|f| f.version.clone())
     }
 
-    pub fn apply_output(&mut self, request_id: RequestId, output: &Output) -> bool {
+    pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
-            Output::ClaudeConfig(snapshot) => self.snapshot.finish(request_id, snapshot.clone()),
-            Output::SlashCommands(list) => {
+            Reply::ClaudeConfig(snapshot) => self.snapshot.finish(request_id, snapshot.clone()),
+            Reply::SlashCommands(list) => {
                 self.commands.finish(request_id, list.clone()) || self.picker.commands.finish(request_id, list.clone())
             }
-            Output::ClaudeSettingsSaved(view) if self.saving.as_ref().is_some_and(|s| s.0 == request_id) => {
+            Reply::ClaudeSettingsSaved(view) if self.saving.as_ref().is_some_and(|s| s.0 == request_id) => {
                 self.saving = None;
                 self.conflict = None;
                 self.error = None;
@@ -164,14 +165,14 @@ impl ClaudeConfigStore {
                 self.message = Some(format!("Saved {}", view.path.display()));
                 true
             }
-            Output::SlashCommandSaved(command) if self.saving_command == Some(request_id) => {
+            Reply::SlashCommandSaved(command) if self.saving_command == Some(request_id) => {
                 self.saving_command = None;
                 self.command_editor = None;
                 self.stale = true;
                 self.message = Some(format!("Saved /{}", command.name));
                 true
             }
-            Output::SlashCommandDeleted { path } if self.saving_command == Some(request_id) => {
+            Reply::SlashCommandDeleted(Deleted { path }) if self.saving_command == Some(request_id) => {
                 self.saving_command = None;
                 self.stale = true;
                 self.message = Some(format!("Deleted {}", path.display()));
@@ -266,7 +267,7 @@ mod tests {
             picker,
             ..Default::default()
         };
-        assert!(store.apply_output(1, &Output::SlashCommands(list)));
+        assert!(store.apply_output(1, &Reply::SlashCommands(list)));
         let names =
             |input: &str| -> Vec<String> { store.picker.matches(input).iter().map(|c| c.name.clone()).collect() };
         assert_eq!(names("/rev"), ["review", "preview-docs"], "prefix matches first");
@@ -290,7 +291,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let output = Output::ClaudeSettingsSaved(Box::new(view));
+        let output = Reply::ClaudeSettingsSaved(Box::new(view));
         assert!(!store.apply_output(3, &output));
         assert!(store.apply_output(2, &output));
         assert!(store.conflict.is_none() && store.saving.is_none() && store.stale);

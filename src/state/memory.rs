@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::backend::command::RequestId;
-use crate::backend::event::{ErrorDetail, Output};
+use crate::backend::event::ErrorDetail;
 use crate::domain::claude_config::Version;
 use crate::domain::claude_config::memory::{MemoryDoc, MemoryFile};
+use crate::domain::claude_config::requests::Reply;
 
 use super::Requested;
 
@@ -85,12 +86,12 @@ impl MemoryState {
     pub fn apply_output(
         &mut self,
         request_id: RequestId,
-        output: &Output,
+        output: &Reply,
         draft: impl Fn(&Path) -> Option<String>,
     ) -> bool {
         match output {
-            Output::MemoryFiles(list) => self.files.finish(request_id, list.clone()),
-            Output::MemoryDoc(doc) if self.loading == Some(request_id) => {
+            Reply::MemoryFiles(list) => self.files.finish(request_id, list.clone()),
+            Reply::MemoryDoc(doc) if self.loading == Some(request_id) => {
                 self.loading = None;
                 self.error = None;
                 let saved = draft(&doc.path).filter(|d| !d.is_empty() && *d != doc.text);
@@ -107,12 +108,12 @@ impl MemoryState {
                 });
                 true
             }
-            Output::MemoryDoc(doc) if self.checking == Some(request_id) => {
+            Reply::MemoryDoc(doc) if self.checking == Some(request_id) => {
                 self.checking = None;
                 self.on_disk(doc);
                 true
             }
-            Output::MemorySaved(doc) if self.saving == Some(request_id) => {
+            Reply::MemorySaved(doc) if self.saving == Some(request_id) => {
                 self.saving = None;
                 self.error = None;
                 if let Some(editor) = self.editor.as_mut().filter(|e| e.path == doc.path) {
@@ -186,7 +187,7 @@ mod tests {
             loading: Some(1),
             ..Default::default()
         };
-        assert!(state.apply_output(1, &Output::MemoryDoc(doc(text)), |_| None));
+        assert!(state.apply_output(1, &Reply::MemoryDoc(doc(text)), |_| None));
         state
     }
 
@@ -196,13 +197,13 @@ mod tests {
             loading: Some(1),
             ..Default::default()
         };
-        state.apply_output(1, &Output::MemoryDoc(doc("disk")), |_| Some("draft".into()));
+        state.apply_output(1, &Reply::MemoryDoc(doc("disk")), |_| Some("draft".into()));
         assert_eq!(state.editor.unwrap().draft.as_deref(), Some("draft"));
         let mut state = MemoryState {
             loading: Some(1),
             ..Default::default()
         };
-        state.apply_output(1, &Output::MemoryDoc(doc("disk")), |_| Some("disk".into()));
+        state.apply_output(1, &Reply::MemoryDoc(doc("disk")), |_| Some("disk".into()));
         assert_eq!(state.editor.unwrap().draft, None);
     }
 
@@ -210,13 +211,13 @@ mod tests {
     fn a_change_on_disk_is_taken_when_clean_and_offered_when_dirty() {
         let mut state = opened("one");
         state.checking = Some(2);
-        state.apply_output(2, &Output::MemoryDoc(doc("two")), |_| None);
+        state.apply_output(2, &Reply::MemoryDoc(doc("two")), |_| None);
         let editor = state.editor.as_ref().unwrap();
         assert_eq!((editor.text.as_str(), editor.theirs.is_none()), ("two", true));
 
         state.editor.as_mut().unwrap().text = "mine".into();
         state.checking = Some(3);
-        state.apply_output(3, &Output::MemoryDoc(doc("three")), |_| None);
+        state.apply_output(3, &Reply::MemoryDoc(doc("three")), |_| None);
         let editor = state.editor.as_ref().unwrap();
         assert_eq!(editor.text, "mine", "unsaved text is never replaced");
         assert_eq!(editor.theirs, Some(Some("three".into())));
@@ -226,7 +227,7 @@ mod tests {
     #[test]
     fn an_answer_nobody_waits_for_changes_nothing() {
         let mut state = opened("one");
-        assert!(!state.apply_output(9, &Output::MemoryDoc(doc("stale")), |_| None));
+        assert!(!state.apply_output(9, &Reply::MemoryDoc(doc("stale")), |_| None));
         assert_eq!(state.editor.unwrap().text, "one");
     }
 

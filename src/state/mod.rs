@@ -39,6 +39,7 @@ pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, Storage
 
 use crate::backend::event::{Event, Output};
 use crate::domain::claude::requests::{Reply as ClaudeReply, RunStart};
+use crate::domain::claude_config::requests::Reply as ConfigReply;
 use crate::domain::db::console::requests::{Exported as ConsoleExported, Reply as ConsoleReply, RowChange};
 use crate::domain::transcripts::requests::{Exported as TranscriptsExported, Reply as TranscriptsReply};
 
@@ -103,16 +104,14 @@ impl Stores {
                     Output::Agents(reply) => self.agents.apply_output(request_id, reply),
                     Output::Checkpoints(reply) => self.checkpoints.apply_output(request_id, reply),
                     Output::Mcp(reply) => self.mcp.apply_output(request_id, reply),
-                    Output::ClaudeConfig(_)
-                    | Output::ClaudeSettingsSaved(_)
-                    | Output::SlashCommands(_)
-                    | Output::SlashCommandSaved(_)
-                    | Output::SlashCommandDeleted { .. } => self.claude_config.apply_output(request_id, &output),
-                    Output::MemoryFiles(_) | Output::MemoryDoc(_) | Output::MemorySaved(_) => {
+                    Output::ClaudeConfig(
+                        reply @ (ConfigReply::MemoryFiles(_) | ConfigReply::MemoryDoc(_) | ConfigReply::MemorySaved(_)),
+                    ) => {
                         let raw = &self.settings.raw;
                         self.memory
-                            .apply_output(request_id, &output, |path| raw.get(&memory::draft_key(path)).cloned())
+                            .apply_output(request_id, reply, |path| raw.get(&memory::draft_key(path)).cloned())
                     }
+                    Output::ClaudeConfig(reply) => self.claude_config.apply_output(request_id, reply),
                     Output::Credentials(reply) => self.claude_auth.apply_output(request_id, reply),
                     Output::SignIn(reply) => self.account.apply_output(request_id, reply),
                     Output::Transcripts(reply) => self.history.apply_output(request_id, reply),

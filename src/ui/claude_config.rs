@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 use super::widgets::{dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
-use crate::backend::command::Command;
 use crate::domain::claude_config::commands::CommandScope;
+use crate::domain::claude_config::requests::{
+    ClaudeConfigEdit, ClaudeConfigRead, SlashCommandDelete, SlashCommandSave, SlashCommandsList,
+};
 use crate::domain::claude_config::{HOOK_EVENTS, SettingsEdit, SettingsScope, SettingsView, Version};
 use crate::state::nav::Screen;
 use crate::state::{ClaudeConfigStore, CommandEditor, ConfigTab, HookForm};
@@ -67,12 +69,10 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
 fn refresh(store: &mut ClaudeConfigStore, backend: &Backend) {
     store.stale = false;
     let project = store.project_path();
-    store.snapshot.start(backend.dispatch(Command::ClaudeConfigRead {
+    store.snapshot.start(backend.dispatch(ClaudeConfigRead {
         project: project.clone(),
     }));
-    store
-        .commands
-        .start(backend.dispatch(Command::SlashCommandsList { project }));
+    store.commands.start(backend.dispatch(SlashCommandsList { project }));
 }
 
 fn toolbar_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
@@ -116,7 +116,7 @@ fn save_on(
     expected: Option<Version>,
 ) {
     store.error = None;
-    let id = backend.dispatch(Command::ClaudeConfigEdit {
+    let id = backend.dispatch(ClaudeConfigEdit {
         scope,
         project: store.project_path(),
         edit: edit.clone(),
@@ -510,7 +510,7 @@ fn commands_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
             Some(true) => {
                 let editor = editor.clone();
                 store.error = None;
-                store.saving_command = Some(backend.dispatch(Command::SlashCommandSave {
+                store.saving_command = Some(backend.dispatch(SlashCommandSave {
                     scope: editor.scope,
                     project: store.project_path(),
                     name: editor.name.trim().to_owned(),
@@ -544,7 +544,7 @@ fn commands_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
                 });
             }
             if ui.small_button("Delete").clicked() {
-                store.saving_command = Some(backend.dispatch(Command::SlashCommandDelete {
+                store.saving_command = Some(backend.dispatch(SlashCommandDelete {
                     scope: command.scope,
                     project: store.project_path(),
                     name: command.name.clone(),

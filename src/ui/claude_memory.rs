@@ -11,6 +11,7 @@ use super::widgets::error_line;
 use super::{ScreenContext, theme};
 use crate::backend::Backend;
 use crate::backend::command::Command;
+use crate::domain::claude_config::requests::{MemoryList, MemoryRead, MemorySave};
 use crate::state::{MemoryState, Stores, memory_draft_key, merge_text};
 
 /// How often the open file is compared with the disk.
@@ -22,7 +23,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: Option<PathBuf>) {
     let state = &mut stores.memory;
     if state.listed_for.as_ref() != Some(&project) && !state.files.is_pending() {
         state.listed_for = Some(project.clone());
-        state.files.start(backend.dispatch(Command::MemoryList { project }));
+        state.files.start(backend.dispatch(MemoryList { project }));
     }
     if let Some(error) = state.error.clone() {
         error_line(ui, &error);
@@ -42,7 +43,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: Option<PathBuf>) {
 }
 
 fn open(state: &mut MemoryState, backend: &Backend, path: PathBuf) {
-    state.loading = Some(backend.dispatch(Command::MemoryRead { path }));
+    state.loading = Some(backend.dispatch(MemoryRead { path }));
 }
 
 /// Reads the open file again now and then, so a change on disk shows while editing.
@@ -53,7 +54,7 @@ fn check_disk(ui: &Ui, state: &mut MemoryState, backend: &Backend) {
     let last: f64 = ui.data(|d| d.get_temp(id)).unwrap_or(0.0);
     if state.checking.is_none() && state.saving.is_none() && now - last >= CHECK_EVERY.as_secs_f64() {
         ui.data_mut(|d| d.insert_temp(id, now));
-        state.checking = Some(backend.dispatch(Command::MemoryRead {
+        state.checking = Some(backend.dispatch(MemoryRead {
             path: editor.path.clone(),
         }));
     }
@@ -201,7 +202,7 @@ fn editor_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Backend, markdown: 
         }
     });
     if save {
-        let command = Command::MemorySave {
+        let command = MemorySave {
             path: editor.path.clone(),
             text: editor.text.clone(),
             expected: Some(editor.version.clone()),
@@ -251,7 +252,7 @@ pub fn close_prompt_ui(ctx: &egui::Context, stores: &mut Stores, backend: &Backe
             if ui.button("Save and close").clicked()
                 && let Some(editor) = &state.editor
             {
-                state.saving = Some(backend.dispatch(Command::MemorySave {
+                state.saving = Some(backend.dispatch(MemorySave {
                     path: editor.path.clone(),
                     text: editor.text.clone(),
                     expected: Some(editor.version.clone()),

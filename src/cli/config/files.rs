@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 
 use crate::backend::Backend;
-use crate::backend::command::Command;
-use crate::backend::event::Output;
 use crate::cli::Place;
-use crate::cli::{finish, print_error, write_json};
+use crate::cli::{answer, print_error, write_json};
 use crate::domain::claude_config::commands::{self, CommandScope};
+use crate::domain::claude_config::requests::{
+    Deleted, MemoryList, MemoryRead, MemorySave, SlashCommandDelete, SlashCommandSave, SlashCommandsList,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CommandScopeArg {
@@ -95,13 +96,10 @@ pub enum MemoryVerb {
 pub(super) fn run_memory(backend: &Backend, verb: MemoryVerb) -> i32 {
     match verb {
         MemoryVerb::List { place } => {
-            let command = Command::MemoryList {
+            let command = MemoryList {
                 project: Some(place.project()),
             };
-            finish(backend, command, place.json, |out, output| {
-                let Output::MemoryFiles(files) = output else {
-                    return Ok(());
-                };
+            answer(backend, command, place.json, |out, files| {
                 if place.json {
                     return write_json(out, &files);
                 }
@@ -114,10 +112,7 @@ pub(super) fn run_memory(backend: &Backend, verb: MemoryVerb) -> i32 {
         }
         MemoryVerb::Show { path, json } => {
             let path = std::path::absolute(&path).unwrap_or(path);
-            finish(backend, Command::MemoryRead { path }, json, |out, output| {
-                let Output::MemoryDoc(doc) = output else {
-                    return Ok(());
-                };
+            answer(backend, MemoryRead { path }, json, |out, doc| {
                 if json {
                     write_json(out, &doc)
                 } else {
@@ -142,15 +137,12 @@ pub(super) fn run_memory(backend: &Backend, verb: MemoryVerb) -> i32 {
                 }
             };
             let path = std::path::absolute(&path).unwrap_or(path);
-            let command = Command::MemorySave {
+            let command = MemorySave {
                 path,
                 text,
                 expected: None,
             };
-            finish(backend, command, json, |out, output| {
-                let Output::MemorySaved(doc) = output else {
-                    return Ok(());
-                };
+            answer(backend, command, json, |out, doc| {
                 if json {
                     write_json(out, &serde_json::json!({"path": doc.path, "version": doc.version}))
                 } else {
@@ -164,13 +156,10 @@ pub(super) fn run_memory(backend: &Backend, verb: MemoryVerb) -> i32 {
 pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
     match verb {
         CommandsVerb::List { place } => {
-            let command = Command::SlashCommandsList {
+            let command = SlashCommandsList {
                 project: Some(place.project()),
             };
-            finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommands(list) = output else {
-                    return Ok(());
-                };
+            answer(backend, command, place.json, |out, list| {
                 if place.json {
                     return write_json(out, &list);
                 }
@@ -187,15 +176,12 @@ pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
             })
         }
         CommandsVerb::Show { name, scope, place } => {
-            let command = Command::SlashCommandsList {
+            let command = SlashCommandsList {
                 project: Some(place.project()),
             };
             let scope: Option<CommandScope> = scope.map(Into::into);
             let mut found = true;
-            let status = finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommands(list) = output else {
-                    return Ok(());
-                };
+            let status = answer(backend, command, place.json, |out, list| {
                 let wanted = name.trim_start_matches('/');
                 // A project command of the same name comes after the user's, and wins.
                 let Some(c) = list
@@ -245,7 +231,7 @@ pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
                     body.as_deref().unwrap_or_default(),
                 ),
             };
-            let command = Command::SlashCommandSave {
+            let command = SlashCommandSave {
                 scope: scope.into(),
                 project: Some(place.project()),
                 name,
@@ -253,10 +239,7 @@ pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
                 expected: None,
                 overwrite,
             };
-            finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommandSaved(c) = output else {
-                    return Ok(());
-                };
+            answer(backend, command, place.json, |out, c| {
                 if place.json {
                     write_json(out, &c)
                 } else {
@@ -265,15 +248,12 @@ pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
             })
         }
         CommandsVerb::Remove { name, scope, place } => {
-            let command = Command::SlashCommandDelete {
+            let command = SlashCommandDelete {
                 scope: scope.into(),
                 project: Some(place.project()),
                 name: name.trim_start_matches('/').to_owned(),
             };
-            finish(backend, command, place.json, |out, output| {
-                let Output::SlashCommandDeleted { path } = output else {
-                    return Ok(());
-                };
+            answer(backend, command, place.json, |out, Deleted { path }| {
                 if place.json {
                     write_json(out, &serde_json::json!({ "removed": path }))
                 } else {

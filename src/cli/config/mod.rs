@@ -10,10 +10,9 @@ mod files;
 
 pub use files::{CommandsVerb, MemoryVerb};
 
-use super::{Place, finish, write_json};
+use super::{Place, answer, write_json};
 use crate::backend::Backend;
-use crate::backend::command::Command;
-use crate::backend::event::Output;
+use crate::domain::claude_config::requests::{ClaudeConfigEdit, ClaudeConfigRead};
 use crate::domain::claude_config::{ConfigSnapshot, EnvEntry, SettingsEdit, SettingsScope};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -134,13 +133,10 @@ pub enum HooksVerb {
 pub fn run(backend: &Backend, verb: ConfigVerb) -> i32 {
     match verb {
         ConfigVerb::Get { key, scope, place } => {
-            let command = Command::ClaudeConfigRead {
+            let command = ClaudeConfigRead {
                 project: Some(place.project()),
             };
-            finish(backend, command, place.json, |out, output| {
-                let Output::ClaudeConfig(snapshot) = output else {
-                    return Ok(());
-                };
+            answer(backend, command, place.json, |out, snapshot| {
                 let Some(key) = key else {
                     return if place.json {
                         write_json(out, &snapshot)
@@ -175,13 +171,10 @@ pub fn run(backend: &Backend, verb: ConfigVerb) -> i32 {
         }
         ConfigVerb::Hooks { verb } => match verb {
             HooksVerb::List { place } => {
-                let command = Command::ClaudeConfigRead {
+                let command = ClaudeConfigRead {
                     project: Some(place.project()),
                 };
-                finish(backend, command, place.json, |out, output| {
-                    let Output::ClaudeConfig(snapshot) = output else {
-                        return Ok(());
-                    };
+                answer(backend, command, place.json, |out, snapshot| {
                     let rows: Vec<Value> = snapshot
                         .files
                         .iter()
@@ -270,16 +263,13 @@ pub fn run(backend: &Backend, verb: ConfigVerb) -> i32 {
 }
 
 fn edit(backend: &Backend, scope: SettingsScope, edit: SettingsEdit, place: &Place) -> i32 {
-    let command = Command::ClaudeConfigEdit {
+    let command = ClaudeConfigEdit {
         scope,
         project: Some(place.project()),
         edit,
         expected: None,
     };
-    finish(backend, command, place.json, |out, output| {
-        let Output::ClaudeSettingsSaved(view) = output else {
-            return Ok(());
-        };
+    answer(backend, command, place.json, |out, view| {
         if place.json {
             write_json(
                 out,

@@ -12,6 +12,7 @@
 pub mod child_env;
 pub mod commands;
 pub mod memory;
+pub mod requests;
 pub mod view;
 
 use std::path::{Path, PathBuf};

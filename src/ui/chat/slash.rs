@@ -4,7 +4,7 @@
 use egui::{Key, Modifiers, RichText};
 
 use crate::backend::Backend;
-use crate::backend::command::Command;
+use crate::domain::claude_config::requests::SlashCommandsList;
 use crate::state::{ChatSession, SlashPicker};
 use crate::ui::theme;
 
@@ -25,9 +25,7 @@ pub fn keys(
     if picker.project.as_deref() != Some(session.project.as_str()) && !picker.commands.is_pending() {
         picker.project = Some(session.project.clone());
         let project = (!session.project.trim().is_empty()).then(|| session.project.trim().into());
-        picker
-            .commands
-            .start(backend.dispatch(Command::SlashCommandsList { project }));
+        picker.commands.start(backend.dispatch(SlashCommandsList { project }));
     }
     let count = picker.matches(&session.input).len();
     if count == 0 || !focused {
