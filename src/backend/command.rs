@@ -3,8 +3,6 @@
 //! The window and the headless CLI both build [`Command`]s and hand them to the
 //! [`Backend`](crate::backend::Backend); neither touches a database, a process or a socket itself.
 
-use std::path::PathBuf;
-
 use crate::domain::agents::requests as agents;
 pub use crate::domain::claude::requests::ClaudeRunRequest;
 pub use crate::domain::mcp::{McpImportSource, McpScope, McpServerSpec};
@@ -19,6 +17,7 @@ pub use crate::domain::secrets::Secret;
 /// Every command of the design's table, plus the app's own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    Dropped(crate::domain::dropped::Request),
     ClaudeConfig(crate::domain::claude_config::requests::Request),
     Credentials(crate::domain::claude::credentials::requests::Request),
     SignIn(crate::domain::signin::requests::Request),
@@ -29,11 +28,6 @@ pub enum Command {
     Checkpoints(crate::domain::checkpoint::requests::Request),
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    /// Reads a file a person dropped on the window, refusing one larger than `max_bytes`.
-    ReadDroppedFile {
-        path: PathBuf,
-        max_bytes: u64,
-    },
     /// Reads every row of `app_settings`.
     LoadSettings,
     /// Writes one row of `app_settings`.
@@ -48,6 +42,9 @@ impl Command {
     /// same setting win). The backend runs these one after another on a single lane.
     pub fn is_ordered(&self) -> bool {
         if let Command::Agents(request) = self {
+            return request.is_ordered();
+        }
+        if let Command::Dropped(request) = self {
             return request.is_ordered();
         }
         if let Command::ClaudeConfig(request) = self {
@@ -82,6 +79,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Agents(request) => request.name(),
+            Command::Dropped(request) => request.name(),
             Command::ClaudeConfig(request) => request.name(),
             Command::Credentials(request) => request.name(),
             Command::SignIn(request) => request.name(),
@@ -90,7 +88,6 @@ impl Command {
             Command::Transcripts(request) => request.name(),
             Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
-            Command::ReadDroppedFile { .. } => "read_dropped_file",
             Command::LoadSettings => "load_settings",
             Command::SaveSetting { .. } => "save_setting",
         }
@@ -148,6 +145,12 @@ impl From<crate::domain::claude::credentials::requests::Request> for Command {
 impl From<crate::domain::claude_config::requests::Request> for Command {
     fn from(request: crate::domain::claude_config::requests::Request) -> Self {
         Command::ClaudeConfig(request)
+    }
+}
+
+impl From<crate::domain::dropped::Request> for Command {
+    fn from(request: crate::domain::dropped::Request) -> Self {
+        Command::Dropped(request)
     }
 }
 

@@ -24,11 +24,6 @@ pub enum Output {
         key: String,
         value: String,
     },
-    /// A dropped file's bytes.
-    FileRead {
-        path: std::path::PathBuf,
-        bytes: Vec<u8>,
-    },
     #[serde(untagged)]
     Checkpoints(crate::domain::checkpoint::requests::Reply),
     #[serde(untagged)]
@@ -45,6 +40,8 @@ pub enum Output {
     Credentials(crate::domain::claude::credentials::requests::Reply),
     #[serde(untagged)]
     ClaudeConfig(crate::domain::claude_config::requests::Reply),
+    #[serde(untagged)]
+    Dropped(crate::domain::dropped::Reply),
     /// The agents domain's reply.
     #[serde(untagged)]
     Agents(crate::domain::agents::requests::Reply),
@@ -264,6 +261,18 @@ impl Replies for crate::domain::claude_config::requests::Reply {
     fn from_output(output: Output) -> Option<Self> {
         match output {
             Output::ClaudeConfig(reply) => Some(reply),
+            _ => None,
+        }
+    }
+}
+
+impl Replies for crate::domain::dropped::Reply {
+    fn into_output(self) -> Output {
+        Output::Dropped(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Dropped(reply) => Some(reply),
             _ => None,
         }
     }

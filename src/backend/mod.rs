@@ -42,6 +42,7 @@ use crate::backend::event::{Event, Output, Replies};
 use crate::domain::claude::discovery::ClaudeBinaryCache;
 use crate::domain::claude::run::RunInput;
 use crate::domain::db::{self, Db};
+use crate::domain::dropped::{self, DroppedFile, Request};
 use crate::domain::process::{ProcessRegistry, RunId};
 use crate::util::paths::DataPaths;
 use crate::util::request::Ask;
@@ -382,15 +383,19 @@ impl Backend {
             Command::Mcp(request) => self.mcp(request).await.map(Output::Mcp),
             Command::Credentials(request) => self.claude_auth(request).await.map(Output::Credentials),
             Command::ClaudeConfig(request) => self.claude_config(request).await.map(Output::ClaudeConfig),
-            Command::ReadDroppedFile { path, max_bytes } => {
-                let read = path.clone();
-                let bytes = tokio::task::spawn_blocking(move || read_bounded(&read, max_bytes))
+            Command::Dropped(request) => {
+                let Request::ReadDroppedFile(q) = request;
+                let (path, max_bytes) = (q.path.clone(), q.max_bytes);
+                let bytes = tokio::task::spawn_blocking(move || dropped::read_bounded(&path, max_bytes))
                     .await?
                     .map_err(|source| BackendError::ReadFile {
-                        path: path.clone(),
+                        path: q.path.clone(),
                         source,
                     })?;
-                Ok(Output::FileRead { path, bytes })
+                Ok(Output::Dropped(q.answer(DroppedFile {
+                    path: q.path.clone(),
+                    bytes,
+                })))
             }
             Command::SignIn(request) => self.sign_in(request).await.map(Output::SignIn),
         }
@@ -404,21 +409,6 @@ impl Backend {
         let db = self.inner.db.clone().map_err(BackendError::DatabaseUnavailable)?;
         tokio::task::spawn_blocking(move || work(&db)).await?
     }
-}
-
-/// Reads a whole file of at most `max_bytes` (checked while reading, so a file that grows is still bounded).
-fn read_bounded(path: &std::path::Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("it is larger than {} KiB", max_bytes / 1024),
-        ));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

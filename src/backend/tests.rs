@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::claude::credentials::requests::ClaudeAuthSaveApiKey;
+use crate::domain::dropped::ReadDroppedFile;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -121,16 +122,18 @@ fn dropped_files_are_read_whole_or_refused_when_too_large() {
     let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
     let image = dir.path().join("shot.png");
     std::fs::write(&image, vec![7u8; 4096]).unwrap();
-    let read = runtime.block_on(backend.execute(Command::ReadDroppedFile {
+    let read = runtime.block_on(backend.execute(ReadDroppedFile {
         path: image.clone(),
         max_bytes: 4096,
     }));
     match read {
-        Ok(Output::FileRead { path, bytes }) => assert_eq!((path, bytes.len()), (image.clone(), 4096)),
+        Ok(Output::Dropped(crate::domain::dropped::Reply::FileRead(file))) => {
+            assert_eq!((file.path, file.bytes.len()), (image.clone(), 4096))
+        }
         other => panic!("unexpected {other:?}"),
     }
     let refused = runtime
-        .block_on(backend.execute(Command::ReadDroppedFile {
+        .block_on(backend.execute(ReadDroppedFile {
             path: image.clone(),
             max_bytes: 4095,
         }))
@@ -138,7 +141,7 @@ fn dropped_files_are_read_whole_or_refused_when_too_large() {
     assert!(refused.to_string().contains("larger than"), "{refused}");
     assert!(refused.to_string().contains("shot.png"), "{refused}");
     let missing = runtime
-        .block_on(backend.execute(Command::ReadDroppedFile {
+        .block_on(backend.execute(ReadDroppedFile {
             path: dir.path().join("gone.png"),
             max_bytes: 10,
         }))

@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod claude;
 pub mod claude_config;
 pub mod db;
+pub mod dropped;
 pub mod instance;
 pub mod mcp;
 pub mod process;

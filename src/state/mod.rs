@@ -41,6 +41,7 @@ use crate::backend::event::{Event, Output};
 use crate::domain::claude::requests::{Reply as ClaudeReply, RunStart};
 use crate::domain::claude_config::requests::Reply as ConfigReply;
 use crate::domain::db::console::requests::{Exported as ConsoleExported, Reply as ConsoleReply, RowChange};
+use crate::domain::dropped::Reply as DroppedReply;
 use crate::domain::transcripts::requests::{Exported as TranscriptsExported, Reply as TranscriptsReply};
 
 /// Every store the window reads.
@@ -97,7 +98,9 @@ impl Stores {
                     Output::Claude(ClaudeReply::RunStarted(RunStart { run_id, .. })) => {
                         self.chat.run_started(request_id, *run_id)
                     }
-                    Output::FileRead { path, bytes } => self.chat.image_read(request_id, path, bytes.clone()),
+                    Output::Dropped(DroppedReply::FileRead(file)) => {
+                        self.chat.image_read(request_id, &file.path, file.bytes.clone())
+                    }
                     Output::Claude(ClaudeReply::Installations(found)) => self.claude.finish(request_id, found.clone()),
                     Output::Claude(ClaudeReply::Processes(list)) => self.processes.finish(request_id, list.clone()),
                     Output::Claude(ClaudeReply::Delivered) => true,

@@ -4,8 +4,8 @@
 use egui::{Key, Modifiers, RichText};
 
 use crate::backend::Backend;
-use crate::backend::command::Command;
 use crate::domain::claude::requests::CancelClaudeExecution;
+use crate::domain::dropped::ReadDroppedFile;
 use crate::state::{Attachment, ChatSession, SlashPicker, image_media_type};
 use crate::ui::theme;
 
@@ -223,7 +223,7 @@ fn take_dropped_images(ctx: &egui::Context, session: &mut ChatSession, backend: 
         if image_media_type(&path).is_none() {
             continue;
         }
-        let request = backend.dispatch(Command::ReadDroppedFile {
+        let request = backend.dispatch(ReadDroppedFile {
             path,
             max_bytes: MAX_IMAGE_BYTES,
         });
