@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use egui::{KeyboardShortcut, RichText};
 
 use crate::backend::command::Command;
-use crate::backend::{Backend, EventReceiver};
+use crate::backend::{Backend, EventReceiver, Requests};
 use crate::domain::claude::requests::{CancelClaudeExecution, KillProcess, ListProcesses};
 use crate::domain::signin::requests::{AccountStatus, SignInLink, SignInStart};
+use crate::state::environment::Environment;
 use crate::state::handover::{HandoverAction, HandoverInbox};
 use crate::state::nav::Screen;
 use crate::state::{LAST_SCREEN_KEY, NoticeLevel, SettingsStore, Stores, ThemeChoice};
@@ -37,6 +38,8 @@ pub struct StartOptions {
 /// The eframe application.
 pub struct AnyonApp {
     backend: Backend,
+    /// The narrow handle screens get.
+    requests: Requests,
     events: EventReceiver,
     stores: Stores,
     screen: Screen,
@@ -69,12 +72,22 @@ impl AnyonApp {
             settings: options.settings,
             ..Stores::default()
         };
+        let paths = backend.paths();
+        stores.environment = Environment {
+            data_folder: paths.root().to_path_buf(),
+            database: paths.database(),
+            logs: paths.logs(),
+            database_error: backend.database_error().map(ToString::to_string),
+            auth_server: crate::domain::auth_server::embedded_status(),
+            projects_root: backend.projects_root(),
+        };
         if let Some(error) = backend.database_error() {
             stores.notices.push(NoticeLevel::Error, error.to_string());
         }
         // Whether the saved sign-in still holds (the status bar shows who is signed in).
         stores.account.started(backend.dispatch(AccountStatus));
         Self {
+            requests: backend.requests(),
             backend,
             events,
             stores,
@@ -261,7 +274,7 @@ impl AnyonApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(RichText::new(concat!("ANYON ", env!("CARGO_PKG_VERSION"))).color(theme::muted(&visuals)));
-                if self.backend.database_error().is_some() {
+                if self.stores.environment.database_error.is_some() {
                     ui.label(RichText::new("⚠ database unavailable").color(theme::error(&visuals)));
                 }
             });
@@ -418,7 +431,7 @@ impl eframe::App for AnyonApp {
             .show(ui, |ui| {
                 let mut cx = ScreenContext {
                     stores: &mut self.stores,
-                    backend: &self.backend,
+                    backend: &self.requests,
                     conversations: &mut self.chat_ui,
                 };
                 match &active_tab {
@@ -447,6 +460,6 @@ impl eframe::App for AnyonApp {
         let ctx = ui.ctx().clone();
         self.processes_ui(&ctx);
         self.notices_ui(&ctx);
-        ui::claude_memory::close_prompt_ui(&ctx, &mut self.stores, &self.backend);
+        ui::claude_memory::close_prompt_ui(&ctx, &mut self.stores, &self.requests);
     }
 }

@@ -14,15 +14,15 @@ mod error;
 pub mod event;
 mod events;
 mod mcp;
+mod requests;
 mod signin;
 mod transcripts;
-
-pub use transcripts::to_range as to_usage_range;
 
 pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
 pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
 pub use error::BackendError;
 pub use events::{EventReceiver, EventSink};
+pub use requests::Requests;
 
 /// `app_settings` key of the seconds between SIGTERM and SIGKILL when a run is stopped.
 pub const GRACE_KEY: &str = "process.grace_secs";
@@ -177,6 +177,11 @@ impl Backend {
             }
         });
         (backend, EventReceiver { rx })
+    }
+
+    /// The narrow handle for screens: sending requests, nothing else.
+    pub fn requests(&self) -> Requests {
+        Requests::new(self.clone())
     }
 
     /// Called by every sender after it sends, so the window wakes up for new events.

@@ -11,7 +11,7 @@ use crate::domain::transcripts::HistoryError;
 use crate::domain::transcripts::catalog::Catalog;
 use crate::domain::transcripts::index::{self, ScanStats};
 use crate::domain::transcripts::prices::PriceTable;
-use crate::domain::transcripts::report::{self, Range, Zone};
+use crate::domain::transcripts::report::{self};
 use crate::domain::transcripts::requests::{
     CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices, ReadSessionPage,
     RefreshHistory, Reply, Request, SavePrices, UsageRange, UsageReport,
@@ -249,7 +249,7 @@ impl Backend {
     fn usage_report(&self, range: &UsageRange) -> Result<Arc<report::Report>, BackendError> {
         let catalog = self.catalog(range.fresh)?;
         let prices = self.prices();
-        let range = to_range(range)?;
+        let range = range.to_range().map_err(HistoryError::from)?;
         let catalog = if catalog.can_report(&prices, &range) {
             catalog
         } else {
@@ -387,25 +387,5 @@ fn create_project_dir(path: &Path) -> Result<PathBuf, BackendError> {
             source,
         }
         .into()
-    })
-}
-
-/// The command's date range to a report range.
-pub fn to_range(range: &UsageRange) -> Result<Range, BackendError> {
-    let zone = match range.timezone.as_deref().filter(|z| !z.is_empty()) {
-        Some(name) => Zone::parse(name).map_err(HistoryError::from)?,
-        None => Zone::Local,
-    };
-    let day = |d: &Option<String>| -> Result<_, BackendError> {
-        d.as_deref()
-            .filter(|d| !d.is_empty())
-            .map(report::parse_day)
-            .transpose()
-            .map_err(|error| HistoryError::from(error).into())
-    };
-    Ok(Range {
-        since: day(&range.since)?,
-        until: day(&range.until)?,
-        zone,
     })
 }

@@ -10,6 +10,7 @@ mod chat;
 mod checkpoints;
 mod claude_auth;
 mod claude_config;
+pub mod environment;
 pub mod handover;
 mod history;
 mod mcp;
@@ -60,6 +61,8 @@ pub struct Stores {
     pub claude_auth: ClaudeAuthStore,
     /// Claude's own settings and slash commands (Claude config screen).
     pub claude_config: ClaudeConfigStore,
+    /// Where the app runs (data folder, database, auth server, projects folder), set at start.
+    pub environment: environment::Environment,
     /// The CLAUDE.md editor (Claude config screen).
     pub memory: MemoryState,
     /// Live Claude and agent processes.

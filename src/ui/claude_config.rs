@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::widgets::{dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::domain::claude_config::commands::CommandScope;
 use crate::domain::claude_config::requests::{
     ClaudeConfigEdit, ClaudeConfigRead, SlashCommandDelete, SlashCommandSave, SlashCommandsList,
@@ -66,7 +66,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         });
 }
 
-fn refresh(store: &mut ClaudeConfigStore, backend: &Backend) {
+fn refresh(store: &mut ClaudeConfigStore, backend: &Requests) {
     store.stale = false;
     let project = store.project_path();
     store.snapshot.start(backend.dispatch(ClaudeConfigRead {
@@ -75,7 +75,7 @@ fn refresh(store: &mut ClaudeConfigStore, backend: &Backend) {
     store.commands.start(backend.dispatch(SlashCommandsList { project }));
 }
 
-fn toolbar_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
+fn toolbar_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Requests) {
     ui.horizontal(|ui| {
         for (tab, label) in [
             (ConfigTab::Hooks, "Hooks"),
@@ -104,13 +104,13 @@ fn toolbar_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
 }
 
 /// Saves `edit` to `scope`'s file, refused by the backend when the file changed since it was read.
-fn save(store: &mut ClaudeConfigStore, backend: &Backend, scope: SettingsScope, edit: SettingsEdit) {
+fn save(store: &mut ClaudeConfigStore, backend: &Requests, scope: SettingsScope, edit: SettingsEdit) {
     save_on(store, backend, scope, edit, store.version(scope));
 }
 
 fn save_on(
     store: &mut ClaudeConfigStore,
-    backend: &Backend,
+    backend: &Requests,
     scope: SettingsScope,
     edit: SettingsEdit,
     expected: Option<Version>,
@@ -125,7 +125,7 @@ fn save_on(
     store.saving = Some((id, scope, edit));
 }
 
-fn conflict_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
+fn conflict_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Requests) {
     let Some(conflict) = store.conflict.clone() else {
         return;
     };
@@ -204,7 +204,7 @@ fn field(ui: &mut Ui, label: &str, text: &mut String, width: f32) {
         .labelled_by(label.id);
 }
 
-fn hooks_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
+fn hooks_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Requests) {
     let Some(snapshot) = store.snapshot.value().cloned() else {
         ui.spinner();
         return;
@@ -325,7 +325,7 @@ fn hooks_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
 
 const LISTS: [&str; 4] = ["allow", "deny", "ask", "additionalDirectories"];
 
-fn permissions_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
+fn permissions_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Requests) {
     let Some(snapshot) = store.snapshot.value().cloned() else {
         ui.spinner();
         return;
@@ -460,7 +460,7 @@ fn permissions_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend)
         });
 }
 
-fn commands_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Backend) {
+fn commands_ui(ui: &mut Ui, store: &mut ClaudeConfigStore, backend: &Requests) {
     if ui.button("New command").clicked() {
         store.command_editor = Some(CommandEditor {
             scope: CommandScope::User,

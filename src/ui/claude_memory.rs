@@ -9,7 +9,7 @@ use egui::{Modal, RichText, Ui};
 
 use super::widgets::error_line;
 use super::{ScreenContext, theme};
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::backend::command::Command;
 use crate::domain::claude_config::requests::{MemoryList, MemoryRead, MemorySave};
 use crate::state::{MemoryState, Stores, memory_draft_key, merge_text};
@@ -42,12 +42,12 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: Option<PathBuf>) {
     switch_prompt_ui(ui.ctx(), state, backend);
 }
 
-fn open(state: &mut MemoryState, backend: &Backend, path: PathBuf) {
+fn open(state: &mut MemoryState, backend: &Requests, path: PathBuf) {
     state.loading = Some(backend.dispatch(MemoryRead { path }));
 }
 
 /// Reads the open file again now and then, so a change on disk shows while editing.
-fn check_disk(ui: &Ui, state: &mut MemoryState, backend: &Backend) {
+fn check_disk(ui: &Ui, state: &mut MemoryState, backend: &Requests) {
     let Some(editor) = &state.editor else { return };
     let now = ui.input(|i| i.time);
     let id = egui::Id::unique("memory-last-check");
@@ -62,7 +62,7 @@ fn check_disk(ui: &Ui, state: &mut MemoryState, backend: &Backend) {
 }
 
 /// Keeps unsaved text in the settings (written when it changes, at most once a second).
-fn save_draft(stores: &mut Stores, backend: &Backend, now: f64) {
+fn save_draft(stores: &mut Stores, backend: &Requests, now: f64) {
     let Some(editor) = stores.memory.editor.as_mut() else {
         return;
     };
@@ -79,7 +79,7 @@ fn save_draft(stores: &mut Stores, backend: &Backend, now: f64) {
     backend.dispatch(Command::SaveSetting { key, value: draft });
 }
 
-fn files_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Backend) {
+fn files_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Requests) {
     if let Some(error) = state.files.error() {
         error_line(ui, error);
     }
@@ -109,7 +109,12 @@ fn files_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Backend) {
     }
 }
 
-fn editor_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Backend, markdown: &mut egui_commonmark::CommonMarkCache) {
+fn editor_ui(
+    ui: &mut Ui,
+    state: &mut MemoryState,
+    backend: &Requests,
+    markdown: &mut egui_commonmark::CommonMarkCache,
+) {
     let saving = state.saving.is_some();
     let Some(editor) = state.editor.as_mut() else {
         ui.label(RichText::new("Pick a memory file to edit").color(theme::muted(ui.visuals())));
@@ -213,7 +218,7 @@ fn editor_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Backend, markdown: 
     }
 }
 
-fn switch_prompt_ui(ctx: &egui::Context, state: &mut MemoryState, backend: &Backend) {
+fn switch_prompt_ui(ctx: &egui::Context, state: &mut MemoryState, backend: &Requests) {
     let Some(path) = state.switch_to.clone() else { return };
     Modal::new(egui::Id::unique("memory-switch")).show(ctx, |ui| {
         ui.label("The open memory file has unsaved changes. They stay as a draft if you discard them here.");
@@ -241,7 +246,7 @@ pub fn may_close(ctx: &egui::Context, stores: &mut Stores) -> bool {
 }
 
 /// The unsaved-changes prompt on close.
-pub fn close_prompt_ui(ctx: &egui::Context, stores: &mut Stores, backend: &Backend) {
+pub fn close_prompt_ui(ctx: &egui::Context, stores: &mut Stores, backend: &Requests) {
     if !stores.memory.close_prompt {
         return;
     }

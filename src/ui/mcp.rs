@@ -8,7 +8,7 @@ use egui::{Modal, RichText, Ui};
 
 use super::widgets::{EmptyState, dismissable_note, error_line, screen_heading};
 use super::{ScreenContext, theme};
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::backend::command::Command;
 use crate::domain::mcp::probe::DEFAULT_TIMEOUT;
 use crate::domain::mcp::requests::{
@@ -68,13 +68,13 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     import_ui(ui.ctx(), store, backend);
 }
 
-fn refresh(store: &mut McpStore, backend: &Backend) {
+fn refresh(store: &mut McpStore, backend: &Requests) {
     store.stale = false;
     let project = (!store.project.trim().is_empty()).then(|| PathBuf::from(store.project.trim()));
     store.servers.start(backend.dispatch(McpList { project }));
 }
 
-fn start_test(store: &mut McpStore, backend: &Backend, server: &McpServer) {
+fn start_test(store: &mut McpStore, backend: &Requests, server: &McpServer) {
     let cwd = match server.scope {
         McpScope::User => (!store.project.trim().is_empty()).then(|| PathBuf::from(store.project.trim())),
         _ => server.project.clone(),
@@ -88,7 +88,7 @@ fn start_test(store: &mut McpStore, backend: &Backend, server: &McpServer) {
     store.testing(id, mcp_key(server));
 }
 
-fn toolbar_ui(ui: &mut Ui, store: &mut McpStore, backend: &Backend) {
+fn toolbar_ui(ui: &mut Ui, store: &mut McpStore, backend: &Requests) {
     ui.horizontal(|ui| {
         if ui.button("Add server").clicked() {
             store.editor = Some(McpEditor::new(store.project.clone()));
@@ -126,7 +126,7 @@ fn toolbar_ui(ui: &mut Ui, store: &mut McpStore, backend: &Backend) {
     ui.add_space(6.0);
 }
 
-fn export(store: &mut McpStore, backend: &Backend, servers: Vec<crate::domain::mcp::McpServerRef>) {
+fn export(store: &mut McpStore, backend: &Requests, servers: Vec<crate::domain::mcp::McpServerRef>) {
     let project = (!store.project.trim().is_empty()).then(|| PathBuf::from(store.project.trim()));
     store.exporting = Some(backend.dispatch(McpExport {
         path: PathBuf::from(store.export_path.trim()),
@@ -142,7 +142,7 @@ fn scope_label(server: &McpServer) -> String {
     }
 }
 
-fn server_ui(ui: &mut Ui, store: &mut McpStore, backend: &Backend, server: &McpServer) {
+fn server_ui(ui: &mut Ui, store: &mut McpStore, backend: &Requests, server: &McpServer) {
     let key = mcp_key(server);
     let revealed = store.revealed.contains(&key);
     ui.horizontal(|ui| {
@@ -247,7 +247,7 @@ fn pairs_ui(ui: &mut Ui, id: &str, pairs: &mut Vec<(String, String)>, key_hint: 
     }
 }
 
-fn editor_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Backend) {
+fn editor_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Requests) {
     let Some(editor) = store.editor.as_mut() else { return };
     let mut close = false;
     let mut save = false;
@@ -395,7 +395,7 @@ impl WithJsonMode for McpEditor {
     }
 }
 
-fn import_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Backend) {
+fn import_ui(ctx: &egui::Context, store: &mut McpStore, backend: &Requests) {
     let project = store.project.clone();
     let running = store.import_running.is_some();
     let Some(dialog) = store.import.as_mut() else { return };

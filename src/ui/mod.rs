@@ -17,14 +17,14 @@ pub mod theme;
 pub mod usage;
 pub mod widgets;
 
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::state::Stores;
 use crate::state::nav::Screen;
 
 /// What a screen may use while it draws.
 pub struct ScreenContext<'a> {
     pub stores: &'a mut Stores,
-    pub backend: &'a Backend,
+    pub backend: &'a Requests,
     /// Layout caches of conversations (chat tabs and agent runs).
     pub conversations: &'a mut chat::ChatUiState,
 }

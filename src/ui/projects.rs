@@ -17,7 +17,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     }
     screen_heading(ui, Screen::Projects.heading());
     let Some(catalog) = cx.stores.history.catalog.clone() else {
-        indexing_ui(ui, &cx.stores.history);
+        indexing_ui(ui, &cx.stores.history, &cx.stores.environment.projects_folder());
         return;
     };
     if catalog.projects.is_empty() {
@@ -27,7 +27,10 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
             title: "No projects yet",
             body: "Every folder you run Claude Code in appears here, newest first, with its sessions ready to \
                    browse, search and resume. Add a folder above to start a chat there.",
-            detail: Some(format!("Transcripts are read from {}", claude_projects_dir())),
+            detail: Some(format!(
+                "Transcripts are read from {}",
+                cx.stores.environment.projects_folder()
+            )),
         }
         .ui(ui);
         return;
@@ -60,7 +63,7 @@ fn project_key(project: &ProjectSummary) -> &str {
     }
 }
 
-fn indexing_ui(ui: &mut Ui, store: &HistoryStore) {
+fn indexing_ui(ui: &mut Ui, store: &HistoryStore, projects_folder: &str) {
     ui.add_space(24.0);
     ui.horizontal(|ui| {
         ui.spinner();
@@ -86,7 +89,7 @@ fn indexing_ui(ui: &mut Ui, store: &HistoryStore) {
         );
     }
     ui.label(
-        RichText::new(format!("From {}", claude_projects_dir()))
+        RichText::new(format!("From {projects_folder}"))
             .small()
             .color(theme::muted(ui.visuals())),
     );
@@ -502,13 +505,6 @@ pub fn money(cost: f64) -> String {
     } else {
         format!("${cost:.2}")
     }
-}
-
-/// `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`, as the person would type it.
-fn claude_projects_dir() -> String {
-    crate::domain::transcripts::projects_root()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "~/.claude/projects".to_string())
 }
 
 #[cfg(test)]

@@ -39,22 +39,22 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         retention_ui(ui, cx);
 
         section(ui, "Files");
-        let paths = cx.backend.paths();
+        let places = &cx.stores.environment;
         egui::Grid::new("settings-files")
             .num_columns(2)
             .spacing([16.0, 6.0])
             .show(ui, |ui| {
-                path_row(ui, "Data folder", &paths.root().display().to_string());
-                path_row(ui, "Database", &paths.database().display().to_string());
-                path_row(ui, "Logs", &paths.logs().display().to_string());
+                path_row(ui, "Data folder", &places.data_folder.display().to_string());
+                path_row(ui, "Database", &places.database.display().to_string());
+                path_row(ui, "Logs", &places.logs.display().to_string());
             });
         ui.label(
             RichText::new("Set ANYON_HOME to keep everything in another folder.")
                 .small()
                 .color(theme::muted(ui.visuals())),
         );
-        if let Some(error) = cx.backend.database_error() {
-            super::widgets::error_line(ui, &error.to_string());
+        if let Some(error) = &cx.stores.environment.database_error {
+            super::widgets::error_line(ui, error);
         }
 
         section(ui, "Keyboard shortcuts");

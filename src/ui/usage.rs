@@ -95,7 +95,7 @@ fn range_of(store: &HistoryStore) -> UsageRange {
 /// The range as typed, checked before asking (a half-typed date is not sent).
 fn range_error(store: &HistoryStore) -> Option<String> {
     let range = range_of(store);
-    crate::backend::to_usage_range(&range).err().map(|e| e.to_string())
+    range.to_range().err().map(|e| e.to_string())
 }
 
 /// The date range and zone; true when the person changed them.
@@ -332,7 +332,7 @@ fn table_ui(ui: &mut Ui, store: &HistoryStore, rows: &[Group]) {
         });
 }
 
-fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Backend) {
+fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Requests) {
     if store.export_dir.is_empty() {
         store.export_dir = crate::util::paths::downloads_dir()
             .map(|p| p.display().to_string())
@@ -370,7 +370,7 @@ fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Ba
     }
 }
 
-fn prices_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Backend) {
+fn prices_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Requests) {
     let muted = theme::muted(ui.visuals());
     let Some((table, custom)) = store.prices.value().cloned() else {
         return;

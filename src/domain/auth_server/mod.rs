@@ -255,8 +255,9 @@ pub fn now() -> i64 {
 }
 
 /// What the embedded server is doing, for the Account screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum EmbeddedStatus {
+    #[default]
     NotStarted,
     Running(SocketAddr),
     Failed(String),

@@ -10,7 +10,7 @@ use super::catalog::{ProjectSummary, SessionSummary};
 use super::index::ScanStats;
 use super::page::SessionPage;
 use super::prices::PriceTable;
-use super::report::{Grouping, Report};
+use super::report::{Grouping, Range, RangeError, Report, Zone, parse_day};
 
 /// The days a usage report covers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -22,6 +22,22 @@ pub struct UsageRange {
     pub timezone: Option<String>,
     /// Scan the transcripts before counting (the CLI); the window relies on the watcher.
     pub fresh: bool,
+}
+
+impl UsageRange {
+    /// The report range these days and zone mean; a day or zone that does not parse says which.
+    pub fn to_range(&self) -> Result<Range, RangeError> {
+        let zone = match self.timezone.as_deref().filter(|z| !z.is_empty()) {
+            Some(name) => Zone::parse(name)?,
+            None => Zone::Local,
+        };
+        let day = |d: &Option<String>| d.as_deref().filter(|d| !d.is_empty()).map(parse_day).transpose();
+        Ok(Range {
+            since: day(&self.since)?,
+            until: day(&self.until)?,
+            zone,
+        })
+    }
 }
 
 /// The transcripts domain's answers (as JSON: `{"kind": "projects", "data": [...]}`).

@@ -159,7 +159,7 @@ pub fn run_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, agent_run_id: i64) 
         backend,
         conversations,
     } = cx;
-    let backend: &crate::backend::Backend = backend;
+    let backend: &crate::backend::Requests = backend;
     let store = &mut stores.agents;
     let run = store.run(agent_run_id).cloned();
     let live = store.is_live(agent_run_id);

@@ -3,7 +3,7 @@
 
 use egui::{Key, Modifiers, RichText};
 
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::domain::claude::requests::CancelClaudeExecution;
 use crate::domain::dropped::ReadDroppedFile;
 use crate::state::{Attachment, ChatSession, SlashPicker, image_media_type};
@@ -37,7 +37,7 @@ pub fn ui(
     tab_id: u64,
     session: &mut ChatSession,
     picker: &mut SlashPicker,
-    backend: &Backend,
+    backend: &Requests,
 ) -> Option<String> {
     let mut retitle = None;
     take_dropped_images(ui.ctx(), session, backend);
@@ -205,7 +205,7 @@ fn paste_image(session: &mut ChatSession, say_why: bool) {
 }
 
 /// Stop: the run is interrupted, then terminated, then killed (see the process registry).
-fn stop_run(session: &mut ChatSession, backend: &Backend) {
+fn stop_run(session: &mut ChatSession, backend: &Requests) {
     let Some(run) = session.run.as_mut() else { return };
     let Some(run_id) = run.run_id else { return };
     if !run.stopping {
@@ -216,7 +216,7 @@ fn stop_run(session: &mut ChatSession, backend: &Backend) {
 }
 
 /// Image files dropped on the window become attachments of the shown chat (the backend reads them).
-fn take_dropped_images(ctx: &egui::Context, session: &mut ChatSession, backend: &Backend) {
+fn take_dropped_images(ctx: &egui::Context, session: &mut ChatSession, backend: &Requests) {
     let dropped = ctx.input(|i| i.raw.dropped_files.clone());
     for file in dropped {
         let path = file.path().to_path_buf();

@@ -39,7 +39,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
         backend,
         conversations,
     } = cx;
-    let backend: &crate::backend::Backend = backend;
+    let backend: &crate::backend::Requests = backend;
     let Some(session) = stores.chat.sessions.get_mut(&tab.id) else {
         screen_heading(ui, &tab.title);
         return None;
@@ -82,7 +82,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
     retitle
 }
 
-fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backend: &crate::backend::Backend) {
+fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backend: &crate::backend::Requests) {
     ui.horizontal(|ui| {
         screen_heading(ui, &tab.title);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -124,7 +124,7 @@ fn auto_checkpoints_ui(
     ui: &mut egui::Ui,
     settings: &mut crate::state::SettingsStore,
     project: &str,
-    backend: &crate::backend::Backend,
+    backend: &crate::backend::Requests,
 ) {
     if project.trim().is_empty() {
         return;
@@ -167,7 +167,7 @@ fn error_banner_ui(ui: &mut egui::Ui, error: &str, session: &mut ChatSession) {
 pub(super) fn send_prompt(
     session: &mut ChatSession,
     text: String,
-    backend: &crate::backend::Backend,
+    backend: &crate::backend::Requests,
 ) -> Option<String> {
     let text = text.trim().to_owned();
     if text.is_empty() && session.attachments.is_empty() {

@@ -3,13 +3,13 @@
 
 use egui::RichText;
 
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::domain::claude::requests::ClaudeRespondPermission;
 use crate::domain::claude::run::PermissionAnswer;
 use crate::state::ChatSession;
 use crate::ui::theme;
 
-pub fn cards_ui(ui: &mut egui::Ui, session: &mut ChatSession, backend: &Backend) {
+pub fn cards_ui(ui: &mut egui::Ui, session: &mut ChatSession, backend: &Requests) {
     let mut answered = Vec::new();
     for (index, prompt) in session.permissions.iter_mut().enumerate() {
         let accent = theme::accent(ui.visuals());

@@ -3,7 +3,7 @@
 
 use egui::{Key, Modifiers, RichText};
 
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::domain::claude_config::requests::SlashCommandsList;
 use crate::state::{ChatSession, SlashPicker};
 use crate::ui::theme;
@@ -16,7 +16,7 @@ pub fn keys(
     focused: bool,
     session: &mut ChatSession,
     picker: &mut SlashPicker,
-    backend: &Backend,
+    backend: &Requests,
 ) -> bool {
     if !session.input.starts_with('/') {
         picker.selected = 0;

@@ -3,7 +3,7 @@
 
 use egui::{Modal, RichText};
 
-use crate::backend::Backend;
+use crate::backend::Requests;
 use crate::domain::checkpoint::diff::{FileDiff, SideBySide, Tone};
 use crate::domain::checkpoint::requests::{
     CheckpointCreate, CheckpointDiff, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
@@ -16,7 +16,7 @@ pub fn timeline_ui(
     store: &mut CheckpointsStore,
     session_id: &str,
     project: &str,
-    backend: &Backend,
+    backend: &Requests,
 ) {
     let stale = store.stale.remove(session_id);
     let list = store.lists.entry(session_id.to_owned()).or_default();
@@ -168,7 +168,7 @@ fn side_by_side_ui(ui: &mut egui::Ui, diff: &FileDiff) {
 }
 
 /// The diff and restore dialogs.
-pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &Backend) {
+pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &Requests) {
     if let Some((title, diffs)) = &store.diff {
         let mut close = false;
         let modal = Modal::new(egui::Id::unique("checkpoint-diff")).show(ctx, |ui| {
