@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyon::backend::event::Event;
 use anyon::backend::{Backend, EventReceiver};
 use anyon::domain::agents::AgentDraft;
+use anyon::domain::agents::table::RunStatus;
 use serde_json::Value;
 
 use crate::support::claude::{Sandbox, require_claude_bin};
@@ -229,8 +230,8 @@ fn a_killed_run_is_cancelled_and_two_run_at_once() {
         .block_on(rig.backend.execute(KillAgentSession { agent_run_id: run_a }))
         .expect("killed");
     let runs = rig.wait_final(&[run_a, run_b]);
-    assert_eq!(runs[0].status, "cancelled");
-    assert_eq!(runs[1].status, "completed", "the other run was not disturbed");
+    assert_eq!(runs[0].status, RunStatus::Cancelled);
+    assert_eq!(runs[1].status, RunStatus::Completed, "the other run was not disturbed");
     assert!(!anyon::domain::process::is_alive(pid));
 }
 
@@ -247,7 +248,7 @@ fn allowed_and_disallowed_tools_reach_the_cli() {
         ..draft("Writer")
     });
     let (run, _) = rig.run(writer, "write");
-    assert_eq!(rig.wait_final(&[run])[0].status, "completed");
+    assert_eq!(rig.wait_final(&[run])[0].status, RunStatus::Completed);
     assert!(
         rig.sandbox.project.join("allowed.txt").exists(),
         "an allowed tool runs without asking"

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
+use anyon::domain::agents::table::RunStatus;
 use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
@@ -148,7 +149,13 @@ fn the_process_list_stops_an_agent_run() {
             status: None,
         }));
         match output {
-            Ok(runs) if runs.iter().any(|r| r.id == agent_run_id && r.status == "cancelled") => Some(runs),
+            Ok(runs)
+                if runs
+                    .iter()
+                    .any(|r| r.id == agent_run_id && r.status == RunStatus::Cancelled) =>
+            {
+                Some(runs)
+            }
             _ => None,
         }
     });

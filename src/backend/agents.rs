@@ -7,7 +7,7 @@ use super::{Backend, BackendError};
 use crate::backend::event::Event;
 use crate::domain::agents::files::{self, Conflict};
 use crate::domain::agents::requests::{Deleted, Exported, Reply, Request, RunOutput, RunStarted};
-use crate::domain::agents::table;
+use crate::domain::agents::table::{self, RunStatus};
 use crate::domain::agents::{Agent, PromptMode};
 use crate::domain::claude::run::{self, RunExtras, RunOptions};
 use crate::domain::claude::stream::{self, InputBlock};
@@ -53,9 +53,9 @@ impl Backend {
                 Ok(q.answer(Deleted { id }))
             }
             Request::ListAgentRuns(q) => {
-                let (agent_id, status) = (q.agent_id, q.status.clone());
+                let (agent_id, status) = (q.agent_id, q.status);
                 let runs = self
-                    .blocking(move |db| Ok(table::list_runs(&db.writer(), agent_id, status.as_deref())?))
+                    .blocking(move |db| Ok(table::list_runs(&db.writer(), agent_id, status)?))
                     .await?;
                 Ok(q.answer(runs))
             }
@@ -221,7 +221,7 @@ impl Backend {
             Ok(started) => started,
             Err(error) => {
                 let message = error.to_string();
-                self.finish_agent_run(agent_run_id, "failed", None, Some(message), None, None)
+                self.finish_agent_run(agent_run_id, RunStatus::Failed, None, Some(message), None, None)
                     .await;
                 return Err(error);
             }
@@ -240,14 +240,14 @@ impl Backend {
         tokio::spawn(async move {
             let Ok(outcome) = finished.await else { return };
             let status = if outcome.cancelled {
-                "cancelled"
+                RunStatus::Cancelled
             } else if outcome.exit_code == Some(0) && !outcome.metrics.as_ref().is_some_and(|m| m.is_error) {
-                "completed"
+                RunStatus::Completed
             } else {
-                "failed"
+                RunStatus::Failed
             };
             if let Some(message) = &outcome.error
-                && status == "failed"
+                && status == RunStatus::Failed
             {
                 backend
                     .sink()
@@ -280,7 +280,7 @@ impl Backend {
     async fn finish_agent_run(
         &self,
         agent_run_id: i64,
-        status: &'static str,
+        status: RunStatus,
         exit_code: Option<i32>,
         error: Option<String>,
         session_id: Option<String>,

@@ -13,7 +13,7 @@ use crate::domain::agents::requests::{
     CreateAgent, DeleteAgent, ExecuteAgent, ExportAgents, ImportAgents, KillAgentSession, ListAgentRuns, ListAgents,
     PreviewAgentImport, RunStarted, UpdateAgent,
 };
-use crate::domain::agents::table::AgentRun;
+use crate::domain::agents::table::{AgentRun, RunStatus};
 use crate::domain::agents::{Agent, AgentDraft, AgentError, PromptMode, parse_tools};
 use crate::util::request::Ask;
 
@@ -87,7 +87,7 @@ pub enum AgentsVerb {
         agent: Option<String>,
         /// Only runs with this status (pending, running, completed, failed, cancelled, interrupted).
         #[arg(long)]
-        status: Option<String>,
+        status: Option<RunStatus>,
         #[arg(long)]
         json: bool,
     },
@@ -384,9 +384,7 @@ fn run_agent(
                     (false, None) => 1,
                 });
             }
-            Event::AgentRunUpdated { run }
-                if run.id == agent_run_id && !matches!(run.status.as_str(), "pending" | "running") =>
-            {
+            Event::AgentRunUpdated { run } if run.id == agent_run_id && run.status.is_final() => {
                 final_run = Some(run);
             }
             _ => {}

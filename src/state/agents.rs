@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::backend::command::RequestId;
 use crate::domain::agents::files::{Conflict, ImportPreview};
 use crate::domain::agents::requests::{Reply, RunOutput, RunStarted};
-use crate::domain::agents::table::AgentRun;
+use crate::domain::agents::table::{AgentRun, RunStatus};
 use crate::domain::agents::{Agent, AgentDraft};
 use crate::domain::claude::stream::StreamMessage;
 use crate::domain::process::RunId;
@@ -78,7 +78,7 @@ pub struct AgentsStore {
     pub runs: Requested<Vec<AgentRun>>,
     /// Filters of the history.
     pub filter_agent: Option<i64>,
-    pub filter_status: Option<String>,
+    pub filter_status: Option<RunStatus>,
     pub editor: Option<AgentEditor>,
     pub run_dialog: Option<RunDialog>,
     pub import: Option<ImportDialog>,
@@ -187,7 +187,7 @@ impl AgentsStore {
 
     /// A history row changed: replace it in the list (newest first) and end a finished live run.
     pub fn apply_run(&mut self, run: AgentRun) {
-        if !matches!(run.status.as_str(), "pending" | "running") {
+        if run.status.is_final() {
             self.live.retain(|_, id| *id != run.id);
             if let Some(session) = self.outputs.get_mut(&run.id) {
                 session.run = None;
@@ -209,7 +209,7 @@ mod tests {
     use super::*;
     use crate::domain::claude::stream::{ParsedLine, parse_line};
 
-    fn run(id: i64, status: &str) -> AgentRun {
+    fn run(id: i64, status: RunStatus) -> AgentRun {
         AgentRun {
             id,
             agent_id: Some(1),
@@ -219,7 +219,7 @@ mod tests {
             model: "sonnet".into(),
             project_path: "/p".into(),
             session_id: None,
-            status: status.into(),
+            status,
             pid: None,
             exit_code: None,
             error: None,
@@ -253,9 +253,9 @@ mod tests {
         };
         store.apply_agent_output(40, Arc::new(message), Arc::from(line));
         assert_eq!(store.outputs[&7].items.len(), 1);
-        store.apply_run(run(7, "running"));
+        store.apply_run(run(7, RunStatus::Running));
         assert!(store.is_live(7));
-        store.apply_run(run(7, "completed"));
+        store.apply_run(run(7, RunStatus::Completed));
         assert!(!store.is_live(7));
         assert!(!store.outputs[&7].is_busy());
         assert_eq!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::files::{Conflict, ImportPreview};
-use super::table::AgentRun;
+use super::table::{AgentRun, RunStatus};
 use super::{Agent, AgentDraft};
 use crate::domain::process::RunId;
 
@@ -79,7 +79,7 @@ crate::requests! {
     /// Stops an agent run (by its history id): interrupt, SIGTERM, then SIGKILL.
     KillAgentSession { pub agent_run_id: i64 } = "kill_agent_session" => Delivered;
     /// The run history, newest first.
-    ListAgentRuns { pub agent_id: Option<i64>, pub status: Option<String> } = "list_agent_runs" => AgentRuns(Vec<AgentRun>);
+    ListAgentRuns { pub agent_id: Option<i64>, pub status: Option<RunStatus> } = "list_agent_runs" => AgentRuns(Vec<AgentRun>);
     /// The recorded output of an agent run (its stream-json lines).
     ReadAgentRunOutput { pub agent_run_id: i64 } = "read_agent_run_output" => AgentRunOutput(RunOutput);
     /// Writes agents (all when `ids` is None) to a file in ANYON's format.

@@ -182,6 +182,82 @@ pub fn delete_agent(conn: &Connection, id: i64) -> Result<(), StoreError> {
 }
 
 /// One row of the run history.
+/// Where an agent run is in its life, as stored in `agent_runs.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    /// Left running by an ANYON that ended without seeing it finish.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Pending,
+        RunStatus::Running,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+        RunStatus::Interrupted,
+    ];
+
+    /// The stored (and shown) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Pending => "pending",
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// Whether the run has ended (its row no longer changes).
+    pub fn is_final(self) -> bool {
+        !matches!(self, RunStatus::Pending | RunStatus::Running)
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RunStatus {
+    type Err = UnknownStatus;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| UnknownStatus(text.to_owned()))
+    }
+}
+
+/// A status name that is none of [`RunStatus`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a run status (one of pending, running, completed, failed, cancelled, interrupted)")]
+pub struct UnknownStatus(pub String);
+
+impl rusqlite::types::FromSql for RunStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        text.parse()
+            .map_err(|error: UnknownStatus| rusqlite::types::FromSqlError::Other(Box::new(error)))
+    }
+}
+
+impl rusqlite::types::ToSql for RunStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentRun {
     pub id: i64,
@@ -192,7 +268,7 @@ pub struct AgentRun {
     pub model: String,
     pub project_path: String,
     pub session_id: Option<String>,
-    pub status: String,
+    pub status: RunStatus,
     pub pid: Option<i64>,
     pub exit_code: Option<i64>,
     pub error: Option<String>,
@@ -259,7 +335,7 @@ pub fn mark_running(conn: &Connection, run_id: i64, pid: u32) -> Result<(), Stor
 pub fn finish_run(
     conn: &Connection,
     run_id: i64,
-    status: &str,
+    status: RunStatus,
     exit_code: Option<i32>,
     error: Option<&str>,
     session_id: Option<&str>,
@@ -302,7 +378,11 @@ pub fn get_run(conn: &Connection, run_id: i64) -> Result<Option<AgentRun>, Store
 }
 
 /// The run history, newest first: all runs or one agent's, optionally one status.
-pub fn list_runs(conn: &Connection, agent_id: Option<i64>, status: Option<&str>) -> Result<Vec<AgentRun>, StoreError> {
+pub fn list_runs(
+    conn: &Connection,
+    agent_id: Option<i64>,
+    status: Option<RunStatus>,
+) -> Result<Vec<AgentRun>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {RUN_COLUMNS} FROM agent_runs
          WHERE (?1 IS NULL OR agent_id = ?1) AND (?2 IS NULL OR status = ?2)
@@ -390,11 +470,20 @@ mod tests {
             num_turns: Some(2),
             ..RunMetrics::default()
         };
-        finish_run(&conn, run, "completed", Some(0), None, Some("s-1"), Some(&metrics)).unwrap();
+        finish_run(
+            &conn,
+            run,
+            RunStatus::Completed,
+            Some(0),
+            None,
+            Some("s-1"),
+            Some(&metrics),
+        )
+        .unwrap();
         let stored = get_run(&conn, run).unwrap().unwrap();
         assert_eq!(
-            (stored.status.as_str(), stored.pid, stored.session_id.as_deref()),
-            ("completed", Some(4242), Some("s-1"))
+            (stored.status, stored.pid, stored.session_id.as_deref()),
+            (RunStatus::Completed, Some(4242), Some("s-1"))
         );
         assert_eq!(
             (stored.input_tokens, stored.output_tokens, stored.total_cost_usd),
@@ -402,8 +491,8 @@ mod tests {
         );
         assert_eq!(stored.duration_ms, Some(1500));
         delete_agent(&conn, agent.id).unwrap();
-        let history = list_runs(&conn, None, Some("completed")).unwrap();
+        let history = list_runs(&conn, None, Some(RunStatus::Completed)).unwrap();
         assert_eq!(history.len(), 1, "history outlives the agent");
-        assert!(list_runs(&conn, None, Some("failed")).unwrap().is_empty());
+        assert!(list_runs(&conn, None, Some(RunStatus::Failed)).unwrap().is_empty());
     }
 }

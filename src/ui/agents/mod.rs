@@ -22,7 +22,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     if store.runs.never_requested() || (store.stale && !store.runs.is_pending()) {
         let command = ListAgentRuns {
             agent_id: store.filter_agent,
-            status: store.filter_status.clone(),
+            status: store.filter_status,
         };
         store.runs.start(cx.backend.dispatch(command));
     }

@@ -5,7 +5,7 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::domain::agents::icon_glyph;
 use crate::domain::agents::requests::{KillAgentSession, ListAgentRuns, ReadAgentRunOutput};
-use crate::domain::agents::table::AgentRun;
+use crate::domain::agents::table::{AgentRun, RunStatus};
 use crate::state::{AgentsView, RunDialog};
 use crate::ui::chat::{permission, transcript};
 use crate::ui::widgets::error_line;
@@ -13,7 +13,6 @@ use crate::ui::{ScreenContext, theme};
 
 /// Offsets agent-run ids in the shared transcript caches so they never meet chat tab ids.
 const TRANSCRIPT_KEY_BASE: u64 = 1 << 40;
-const STATUSES: [&str; 6] = ["pending", "running", "completed", "failed", "cancelled", "interrupted"];
 
 pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     let store = &mut cx.stores.agents;
@@ -41,12 +40,12 @@ pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             .labelled_by(label.id);
         let label = ui.label("Status");
         egui::ComboBox::from_id_salt("runs-status")
-            .selected_text(store.filter_status.clone().unwrap_or_else(|| "Any".into()))
+            .selected_text(store.filter_status.map_or("Any", RunStatus::as_str))
             .show_ui(ui, |ui| {
                 refilter |= ui.selectable_value(&mut store.filter_status, None, "Any").changed();
-                for status in STATUSES {
+                for status in RunStatus::ALL {
                     refilter |= ui
-                        .selectable_value(&mut store.filter_status, Some(status.to_owned()), status)
+                        .selectable_value(&mut store.filter_status, Some(status), status.as_str())
                         .changed();
                 }
             })
@@ -56,7 +55,7 @@ pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     if refilter {
         let command = ListAgentRuns {
             agent_id: store.filter_agent,
-            status: store.filter_status.clone(),
+            status: store.filter_status,
         };
         store.runs.start(cx.backend.dispatch(command));
     }
@@ -70,7 +69,7 @@ pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         .unwrap_or_default()
         .into_iter()
         .filter(|r| store.filter_agent.is_none_or(|id| r.agent_id == Some(id)))
-        .filter(|r| store.filter_status.as_ref().is_none_or(|s| &r.status == s))
+        .filter(|r| store.filter_status.is_none_or(|s| r.status == s))
         .collect();
     if runs.is_empty() {
         ui.label(RichText::new("No runs yet.").color(theme::muted(ui.visuals())));
@@ -103,7 +102,7 @@ pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                 let cells = [
                     format!("{}", run.id),
                     format!("{} {}", icon_glyph(&run.agent_icon), run.agent_name),
-                    run.status.clone(),
+                    run.status.as_str().to_owned(),
                     run.task.lines().next().unwrap_or("").to_owned(),
                     run.started_at.replace('T', " ").chars().take(19).collect(),
                     run.duration_ms
@@ -116,7 +115,7 @@ pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                     let (_, response) = row.col(|ui| {
                         let text = RichText::new(cell);
                         let text = if index == 2 {
-                            text.color(status_color(&run.status, &visuals))
+                            text.color(status_color(run.status, &visuals))
                         } else {
                             text
                         };
@@ -134,12 +133,12 @@ pub fn history_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     }
 }
 
-fn status_color(status: &str, visuals: &egui::Visuals) -> egui::Color32 {
+fn status_color(status: RunStatus, visuals: &egui::Visuals) -> egui::Color32 {
     match status {
-        "completed" => theme::success(visuals),
-        "failed" | "interrupted" => theme::error(visuals),
-        "running" | "pending" => theme::accent(visuals),
-        _ => theme::muted(visuals),
+        RunStatus::Completed => theme::success(visuals),
+        RunStatus::Failed | RunStatus::Interrupted => theme::error(visuals),
+        RunStatus::Running | RunStatus::Pending => theme::accent(visuals),
+        RunStatus::Cancelled => theme::muted(visuals),
     }
 }
 
@@ -178,7 +177,7 @@ pub fn run_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, agent_run_id: i64) 
                     ))
                     .strong(),
                 );
-                ui.label(RichText::new(&run.status).color(status_color(&run.status, ui.visuals())));
+                ui.label(RichText::new(run.status.as_str()).color(status_color(run.status, ui.visuals())));
                 if let Some(cost) = run.total_cost_usd {
                     ui.label(format!(
                         "${cost:.4} · {} in / {} out",
