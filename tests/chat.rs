@@ -15,6 +15,7 @@ use crate::support::claude::{Sandbox, require_claude_bin};
 use crate::support::mock_api::{ApiError, MockApi, Script};
 use crate::support::{self, TempHome};
 use anyon::domain::checkpoint::requests::{CheckpointList, CheckpointRestore};
+use anyon::domain::claude::permission::PermissionMode;
 use anyon::domain::claude::requests::{CancelClaudeExecution, ClaudeRespondPermission, ExecuteClaudeCode};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,15 +46,15 @@ impl ChatRig {
     }
 
     fn start(&self, prompt: &str, resume: Option<String>) -> u64 {
-        self.start_with_mode(prompt, resume, "")
+        self.start_with_mode(prompt, resume, None)
     }
 
-    fn start_with_mode(&self, prompt: &str, resume: Option<String>, mode: &str) -> u64 {
+    fn start_with_mode(&self, prompt: &str, resume: Option<String>, mode: Option<PermissionMode>) -> u64 {
         let request = ClaudeRunRequest {
             project_path: self.sandbox.project.clone(),
             prompt: prompt.into(),
             resume_session: resume,
-            permission_mode: mode.into(),
+            permission_mode: mode,
             ..ClaudeRunRequest::default()
         };
         match self
@@ -668,7 +669,7 @@ fn a_write_allowed_without_asking_still_gets_its_checkpoint_first() {
     rig.runtime
         .block_on(rig.backend.execute(Command::SaveSetting { key, value: "1".into() }))
         .unwrap();
-    let run_id = rig.start_with_mode("Write it", None, "acceptEdits");
+    let run_id = rig.start_with_mode("Write it", None, Some(PermissionMode::AcceptEdits));
     let (_, outcome) = rig.finish(run_id);
     assert_eq!(outcome.exit_code, Some(0), "{outcome:?}");
     assert!(rig.sandbox.project.join("auto.txt").exists());

@@ -8,7 +8,7 @@ use crate::backend::event::Event;
 use crate::domain::agents::files::{self, Conflict};
 use crate::domain::agents::requests::{Deleted, Exported, Reply, Request, RunOutput, RunStarted};
 use crate::domain::agents::table::{self, RunStatus};
-use crate::domain::agents::{Agent, PromptMode};
+use crate::domain::agents::{Agent, PermissionMode, PromptMode};
 use crate::domain::claude::run::{self, RunExtras, RunOptions};
 use crate::domain::claude::stream::{self, InputBlock};
 use crate::domain::process::RunKind;
@@ -185,7 +185,7 @@ impl Backend {
             project: project.clone(),
             prompt: vec![InputBlock::text(task)],
             model: Some(model),
-            permission_mode: Some(agent.draft.permission_mode.clone()).filter(|m| m != "default"),
+            permission_mode: Some(agent.draft.permission_mode).filter(|m| *m != PermissionMode::Default),
             append_system_prompt: append,
             system_prompt: replace,
             allowed_tools: agent.draft.allowed_tools.clone(),

@@ -143,7 +143,7 @@ impl Backend {
             project: request.project_path.clone(),
             prompt,
             model: Some(request.model.clone()).filter(|m| !m.trim().is_empty()),
-            permission_mode: Some(request.permission_mode.clone()).filter(|m| !m.trim().is_empty()),
+            permission_mode: request.permission_mode,
             session,
             append_system_prompt: Some(request.append_system_prompt.clone()).filter(|p| !p.trim().is_empty()),
             permission_prompts: true,

@@ -14,7 +14,7 @@ use crate::domain::agents::requests::{
     PreviewAgentImport, RunStarted, UpdateAgent,
 };
 use crate::domain::agents::table::{AgentRun, RunStatus};
-use crate::domain::agents::{Agent, AgentDraft, AgentError, PromptMode, parse_tools};
+use crate::domain::agents::{Agent, AgentDraft, AgentError, PermissionMode, PromptMode, parse_tools};
 use crate::util::request::Ask;
 
 #[derive(Debug, Subcommand)]
@@ -110,7 +110,7 @@ pub struct AgentFields {
     #[arg(long, default_value = "sonnet")]
     pub model: String,
     #[arg(long, default_value = "default")]
-    pub permission_mode: String,
+    pub permission_mode: PermissionMode,
     /// Tool rules the agent may use without asking (comma separated).
     #[arg(long, default_value = "")]
     pub allowed_tools: String,
@@ -137,7 +137,7 @@ pub struct EditFields {
     #[arg(long)]
     pub model: Option<String>,
     #[arg(long)]
-    pub permission_mode: Option<String>,
+    pub permission_mode: Option<PermissionMode>,
     #[arg(long)]
     pub allowed_tools: Option<String>,
     #[arg(long)]

@@ -14,6 +14,7 @@ use super::{print_error, write_json_line};
 use crate::backend::command::ClaudeRunRequest;
 use crate::backend::event::Event;
 use crate::backend::{Backend, EventReceiver};
+use crate::domain::claude::permission::PermissionMode;
 use crate::domain::claude::requests::{CancelClaudeExecution, ContinueClaudeCode, ExecuteClaudeCode, RunStart};
 use crate::domain::claude::stream::{ContentBlock, StreamMessage, SystemMessage};
 
@@ -36,7 +37,7 @@ pub struct ChatArgs {
     pub r#continue: bool,
     /// default, acceptEdits, plan, auto, dontAsk or bypassPermissions.
     #[arg(long)]
-    pub permission_mode: Option<String>,
+    pub permission_mode: Option<PermissionMode>,
     /// Text added to Claude's system prompt.
     #[arg(long)]
     pub append_system_prompt: Option<String>,
@@ -52,7 +53,7 @@ pub fn run(backend: &Backend, mut events: EventReceiver, args: ChatArgs) -> i32 
         project_path: project,
         prompt: args.prompt.clone(),
         model: args.model.clone().unwrap_or_default(),
-        permission_mode: args.permission_mode.clone().unwrap_or_default(),
+        permission_mode: args.permission_mode,
         append_system_prompt: args.append_system_prompt.clone().unwrap_or_default(),
         resume_session: args.resume.clone(),
         ..ClaudeRunRequest::default()

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::domain::claude::permission::PermissionMode;
+
 use crate::backend::command::RequestId;
 use crate::domain::claude::run::RunOutcome;
 use crate::domain::claude::stream::{
@@ -104,7 +106,8 @@ pub struct ChatSession {
     pub project: String,
     pub session_id: Option<String>,
     pub model: String,
-    pub permission_mode: String,
+    /// None: Claude's own default.
+    pub permission_mode: Option<PermissionMode>,
     pub append_system_prompt: String,
     /// The prompt being typed.
     pub input: String,

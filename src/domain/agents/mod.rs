@@ -9,6 +9,8 @@ pub mod requests;
 pub mod table;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::domain::claude::permission::PermissionMode;
 use serde_json::{Map, Value};
 
 /// The icons an agent may have: a key stored in the database and the glyph drawn for it.
@@ -36,7 +38,6 @@ pub fn icon_glyph(key: &str) -> &'static str {
 }
 
 /// The CLI's permission modes.
-pub const PERMISSION_MODES: [&str; 6] = ["default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"];
 
 /// How the agent's system prompt combines with Claude's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -78,16 +79,12 @@ pub struct AgentDraft {
     #[serde(default)]
     pub default_task: Option<String>,
     pub model: String,
-    #[serde(default = "default_mode")]
-    pub permission_mode: String,
+    #[serde(default)]
+    pub permission_mode: PermissionMode,
     #[serde(default)]
     pub allowed_tools: Vec<String>,
     #[serde(default)]
     pub disallowed_tools: Vec<String>,
-}
-
-fn default_mode() -> String {
-    "default".into()
 }
 
 impl Default for AgentDraft {
@@ -99,7 +96,7 @@ impl Default for AgentDraft {
             prompt_mode: PromptMode::Append,
             default_task: None,
             model: "sonnet".into(),
-            permission_mode: default_mode(),
+            permission_mode: PermissionMode::Default,
             allowed_tools: Vec::new(),
             disallowed_tools: Vec::new(),
         }
@@ -133,8 +130,6 @@ pub enum AgentError {
     UnknownIcon(String),
     #[error("the model is empty")]
     EmptyModel,
-    #[error("unknown permission mode {0:?} (one of: default, acceptEdits, plan, auto, dontAsk, bypassPermissions)")]
-    UnknownMode(String),
     #[error("a tool rule is empty")]
     EmptyTool,
     #[error("no agent with id {0}")]
@@ -148,7 +143,6 @@ impl AgentDraft {
     pub fn validated(mut self) -> Result<Self, AgentError> {
         self.name = self.name.trim().to_owned();
         self.model = self.model.trim().to_owned();
-        self.permission_mode = self.permission_mode.trim().to_owned();
         self.default_task = self.default_task.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         let clean = |tools: Vec<String>| tools.into_iter().map(|t| t.trim().to_owned()).collect::<Vec<_>>();
         self.allowed_tools = clean(self.allowed_tools);
@@ -164,9 +158,6 @@ impl AgentDraft {
         }
         if self.model.is_empty() {
             return Err(AgentError::EmptyModel);
-        }
-        if !PERMISSION_MODES.contains(&self.permission_mode.as_str()) {
-            return Err(AgentError::UnknownMode(self.permission_mode));
         }
         if self
             .allowed_tools
@@ -241,13 +232,11 @@ mod tests {
             }),
             AgentError::EmptyModel
         );
-        assert!(matches!(
-            bad(AgentDraft {
-                permission_mode: "yolo".into(),
-                ..named.clone()
-            }),
-            AgentError::UnknownMode(_)
-        ));
+        // A mode the CLI does not have cannot be part of a draft: reading one fails and names it.
+        let mut json = serde_json::to_value(&named).unwrap();
+        json["permission_mode"] = "yolo".into();
+        let refused = serde_json::from_value::<AgentDraft>(json).unwrap_err().to_string();
+        assert!(refused.contains("unknown permission mode \"yolo\""), "{refused}");
         assert_eq!(
             bad(AgentDraft {
                 name: "n".repeat(81),

@@ -9,6 +9,7 @@
 
 pub mod credentials;
 pub mod discovery;
+pub mod permission;
 pub mod requests;
 pub mod run;
 pub mod stream;

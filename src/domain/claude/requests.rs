@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::discovery::Discovery;
+use super::permission::PermissionMode;
 use super::run::PermissionAnswer;
 use crate::domain::process::{ProcessInfo, RunId};
 
@@ -19,8 +20,8 @@ pub struct ClaudeRunRequest {
     pub images: Vec<(String, Vec<u8>)>,
     /// An alias (`sonnet`), a full id, or empty for Claude's default.
     pub model: String,
-    /// `default`, `acceptEdits`, `plan`, ... or empty for Claude's default.
-    pub permission_mode: String,
+    /// None for Claude's default.
+    pub permission_mode: Option<PermissionMode>,
     /// Added to Claude's system prompt; empty for none.
     pub append_system_prompt: String,
     /// Continue this session (`--resume`); None starts a new one.

@@ -4,7 +4,7 @@ use egui::{Modal, RichText};
 
 use crate::backend::command::Command;
 use crate::domain::agents::requests::{CreateAgent, UpdateAgent};
-use crate::domain::agents::{ICONS, PERMISSION_MODES, PromptMode, parse_tools};
+use crate::domain::agents::{ICONS, PermissionMode, PromptMode, parse_tools};
 use crate::ui::{ScreenContext, theme};
 
 pub fn editor_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
@@ -48,10 +48,10 @@ pub fn editor_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
                 ui.end_row();
                 let label = ui.label("Permissions");
                 egui::ComboBox::from_id_salt("agent-mode")
-                    .selected_text(editor.draft.permission_mode.clone())
+                    .selected_text(editor.draft.permission_mode.as_str())
                     .show_ui(ui, |ui| {
-                        for mode in PERMISSION_MODES {
-                            ui.selectable_value(&mut editor.draft.permission_mode, mode.to_owned(), mode);
+                        for mode in PermissionMode::ALL {
+                            ui.selectable_value(&mut editor.draft.permission_mode, mode, mode.as_str());
                         }
                     })
                     .response

@@ -4,6 +4,7 @@
 use egui::{Key, Modifiers, RichText};
 
 use crate::backend::Requests;
+use crate::domain::claude::permission::PermissionMode;
 use crate::domain::claude::requests::CancelClaudeExecution;
 use crate::domain::dropped::ReadDroppedFile;
 use crate::state::{Attachment, ChatSession, SlashPicker, image_media_type};
@@ -18,15 +19,6 @@ const MODELS: [(&str, &str); 7] = [
     ("claude-opus-4-8", "claude-opus-4-8"),
     ("claude-sonnet-5", "claude-sonnet-5"),
     ("claude-haiku-4-5-20251001", "claude-haiku-4-5-20251001"),
-];
-/// The CLI's permission modes.
-const MODES: [(&str, &str); 6] = [
-    ("", "Ask before edits (default)"),
-    ("acceptEdits", "Accept edits"),
-    ("plan", "Plan only"),
-    ("auto", "Auto"),
-    ("dontAsk", "Don't ask"),
-    ("bypassPermissions", "Bypass permissions"),
 ];
 /// Largest image accepted from a drop.
 const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
@@ -159,16 +151,15 @@ fn options_ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession) {
             })
             .response
             .labelled_by(label.id);
-        let mode_label = MODES
-            .iter()
-            .find(|(id, _)| *id == session.permission_mode)
-            .map_or("Custom", |(_, l)| l);
+        let mode_label = session.permission_mode.unwrap_or_default().label();
         let label = ui.label("Permissions");
         egui::ComboBox::from_id_salt(("chat-mode", tab_id))
             .selected_text(mode_label)
             .show_ui(ui, |ui| {
-                for (id, label) in MODES {
-                    ui.selectable_value(&mut session.permission_mode, id.to_owned(), label);
+                // Claude's own default is no flag at all, shown as the default mode.
+                ui.selectable_value(&mut session.permission_mode, None, PermissionMode::Default.label());
+                for mode in &PermissionMode::ALL[1..] {
+                    ui.selectable_value(&mut session.permission_mode, Some(*mode), mode.label());
                 }
             })
             .response

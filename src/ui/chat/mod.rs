@@ -187,7 +187,7 @@ pub(super) fn send_prompt(
         prompt: text.clone(),
         images,
         model: session.model.clone(),
-        permission_mode: session.permission_mode.clone(),
+        permission_mode: session.permission_mode,
         append_system_prompt: session.append_system_prompt.clone(),
         resume_session: session.session_id.clone().or_else(|| session.fork_from.clone()),
         fork_session: session.session_id.is_none() && session.fork_from.is_some(),

@@ -17,6 +17,7 @@ mod owner;
 
 use owner::{Owner, open_record, write_message};
 
+use super::permission::PermissionMode;
 use super::stream::{InputBlock, OutgoingMessage, StreamMessage};
 use crate::domain::process::{ProcessRegistry, RunId, RunKind, RunStatus};
 use std::sync::Arc;
@@ -49,8 +50,8 @@ pub struct RunOptions {
     pub prompt: Vec<InputBlock>,
     /// Alias or full id; None for the CLI's default.
     pub model: Option<String>,
-    /// `default`, `acceptEdits`, `plan`, ...; None for the CLI's default.
-    pub permission_mode: Option<String>,
+    /// None for the CLI's default.
+    pub permission_mode: Option<PermissionMode>,
     pub session: SessionChoice,
     pub append_system_prompt: Option<String>,
     /// Replaces Claude's own system prompt (agents that ask for it).
@@ -97,8 +98,8 @@ impl RunOptions {
         if let Some(model) = self.model.as_deref().filter(|m| !m.trim().is_empty()) {
             pair(&mut args, "--model", model.trim());
         }
-        if let Some(mode) = self.permission_mode.as_deref().filter(|m| !m.is_empty()) {
-            pair(&mut args, "--permission-mode", mode);
+        if let Some(mode) = self.permission_mode {
+            pair(&mut args, "--permission-mode", mode.as_str());
         }
         match &self.session {
             SessionChoice::New => {}
@@ -394,7 +395,7 @@ mod tests {
         );
         let full = RunOptions {
             model: Some(" opus ".into()),
-            permission_mode: Some("plan".into()),
+            permission_mode: Some(PermissionMode::Plan),
             session: SessionChoice::Resume("abc".into()),
             append_system_prompt: Some("Be brief.".into()),
             allowed_tools: vec!["Read".into(), "Bash(git:*)".into()],
