@@ -37,8 +37,6 @@ pub fn icon_glyph(key: &str) -> &'static str {
         .map_or(ICONS[0].1, |(_, glyph)| glyph)
 }
 
-/// The CLI's permission modes.
-
 /// How the agent's system prompt combines with Claude's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
