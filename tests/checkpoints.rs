@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use anyon::domain::checkpoint::Trigger;
 use anyon::domain::checkpoint::{self, Blobs, CreateRequest, diff, restore};
 use anyon::domain::db::Db;
 
@@ -39,11 +40,11 @@ impl Rig {
         std::fs::write(path, bytes).unwrap();
     }
 
-    fn checkpoint(&self, trigger: &str) -> checkpoint::Created {
+    fn checkpoint(&self, trigger: Trigger) -> checkpoint::Created {
         let request = CreateRequest {
             project: self.path().to_path_buf(),
             session_id: "session-1".into(),
-            trigger: trigger.into(),
+            trigger,
             description: None,
             message_index: 0,
         };
@@ -95,7 +96,7 @@ fn restore_brings_back_the_exact_tree_and_never_touches_ignored_files() {
     rig.write("node_modules/dep/index.js", b"module.exports = 1;\n");
     rig.write("target/debug/app", b"built");
     let original = rig.tree();
-    let first = rig.checkpoint("manual");
+    let first = rig.checkpoint(Trigger::Manual);
     assert_eq!(first.checkpoint.files_changed, 5, "the five tracked files are new");
     let names: Vec<String> = checkpoint::manifest(&rig.db.writer(), &first.checkpoint.id)
         .unwrap()
@@ -118,7 +119,7 @@ fn restore_brings_back_the_exact_tree_and_never_touches_ignored_files() {
     rig.write("src/new.rs", b"pub fn added() {}\n");
     chmod(&rig.path().join("run.sh"), 0o644);
     rig.write("node_modules/dep/index.js", b"module.exports = 2;\n");
-    let second = rig.checkpoint("before_prompt");
+    let second = rig.checkpoint(Trigger::BeforePrompt);
     assert_eq!(
         second.checkpoint.parent_id.as_deref(),
         Some(first.checkpoint.id.as_str())
@@ -162,15 +163,15 @@ fn restore_brings_back_the_exact_tree_and_never_touches_ignored_files() {
     // The restore itself can be undone.
     restore::restore(&rig.db.writer(), &rig.blobs, &restored.before.id, rig.path()).unwrap();
     assert!(rig.path().join("src/new.rs").exists());
-    assert_eq!(restored.before.trigger, "before_restore");
+    assert_eq!(restored.before.trigger, Trigger::BeforeRestore);
 }
 
 #[test]
 fn an_unchanged_project_is_not_read_again() {
     let rig = Rig::new();
     rig.write("a.txt", b"aaaa\n");
-    let first = rig.checkpoint("manual");
-    let second = rig.checkpoint("manual");
+    let first = rig.checkpoint(Trigger::Manual);
+    let second = rig.checkpoint(Trigger::Manual);
     assert_eq!(second.checkpoint.files_changed, 0);
     // Same size and modification time: the cache answers without reading (the documented trade-off).
     let path = rig.path().join("a.txt");
@@ -182,12 +183,12 @@ fn an_unchanged_project_is_not_read_again() {
         .unwrap()
         .set_modified(mtime)
         .unwrap();
-    let third = rig.checkpoint("manual");
+    let third = rig.checkpoint(Trigger::Manual);
     let hash = |id: &str| checkpoint::manifest(&rig.db.writer(), id).unwrap()[0].hash.clone();
     assert_eq!(hash(&third.checkpoint.id), hash(&first.checkpoint.id));
     // A real change (new size) is seen.
     std::fs::write(&path, b"changed!\n").unwrap();
-    let fourth = rig.checkpoint("manual");
+    let fourth = rig.checkpoint(Trigger::Manual);
     assert_ne!(hash(&fourth.checkpoint.id), hash(&first.checkpoint.id));
     let diffs = diff::against_working_tree(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
     assert_eq!(diffs.len(), 1);
@@ -216,9 +217,9 @@ fn gc_keeps_every_blob_a_checkpoint_needs() {
     let rig = Rig::new();
     rig.write("a.txt", b"first\n");
     rig.write("b.txt", b"shared\n");
-    let first = rig.checkpoint("manual");
+    let first = rig.checkpoint(Trigger::Manual);
     rig.write("a.txt", b"second\n");
-    let second = rig.checkpoint("manual");
+    let second = rig.checkpoint(Trigger::Manual);
     // Retention drops the first checkpoint.
     rig.db
         .writer()
@@ -305,7 +306,7 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
             .block_on(backend.call(CheckpointCreate {
                 project_path: project.path().to_path_buf(),
                 session_id: "s".into(),
-                trigger: "manual".into(),
+                trigger: Trigger::Manual,
                 description: None,
             }))
             .unwrap();

@@ -24,7 +24,7 @@ fn a_checkpoint_diff_shows_inline_and_side_by_side() {
         .block_on(backend.execute(CheckpointCreate {
             project_path: project.path().to_path_buf(),
             session_id: session.into(),
-            trigger: "manual".into(),
+            trigger: anyon::domain::checkpoint::Trigger::Manual,
             description: Some("Before the edit".into()),
         }))
         .expect("checkpoint");

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Backend, BackendError};
+use crate::domain::checkpoint::Trigger;
 use crate::domain::checkpoint::requests::CheckpointCreate;
 use crate::domain::claude::discovery::{Discovery, DiscoveryInputs, NotFound};
 use crate::domain::claude::requests::{
@@ -127,7 +128,7 @@ impl Backend {
         let mut settings = None;
         if request.project_path.is_dir() && self.auto_checkpoints_on(&request.project_path).await {
             if let Some(id) = session_id {
-                self.auto_checkpoint(request.project_path.clone(), id, "before_prompt")
+                self.auto_checkpoint(request.project_path.clone(), id, Trigger::BeforePrompt)
                     .await;
             }
             settings = self.checkpoint_hook_settings();
@@ -189,11 +190,11 @@ impl Backend {
 impl Backend {
     /// Takes a checkpoint when the project has automatic checkpoints on. A failure is logged and
     /// reported, never a reason to stop the run.
-    pub(super) async fn auto_checkpoint(&self, project: PathBuf, session_id: String, trigger: &str) {
+    pub(super) async fn auto_checkpoint(&self, project: PathBuf, session_id: String, trigger: Trigger) {
         let command = CheckpointCreate {
             project_path: project,
             session_id,
-            trigger: trigger.to_owned(),
+            trigger,
             description: None,
         };
         if let Err(error) = self.checkpoints(command.into()).await {

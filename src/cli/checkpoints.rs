@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 use super::{answer, answer_json, write_json};
 use crate::backend::Backend;
+use crate::domain::checkpoint::Trigger;
 use crate::domain::checkpoint::requests::{
     CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
 };
@@ -89,7 +90,7 @@ fn hook(backend: &Backend) -> i32 {
     let command = CheckpointCreate {
         project_path: PathBuf::from(cwd),
         session_id,
-        trigger: "before_tool".into(),
+        trigger: Trigger::BeforeTool,
         description: Some(format!("Before {tool}")),
     };
     if let Err(error) = backend.runtime().block_on(backend.call(command)) {
@@ -148,7 +149,7 @@ pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
                     .clone()
                     .or_else(|| latest_session(backend, &project(&scope)))
                     .unwrap_or_else(|| "manual".into()),
-                trigger: "manual".into(),
+                trigger: Trigger::Manual,
                 description,
             };
             answer_json(backend, request, scope.json)

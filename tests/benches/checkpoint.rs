@@ -24,7 +24,7 @@ fn main() {
     let request = CreateRequest {
         project: project.clone(),
         session_id: "bench".into(),
-        trigger: "manual".into(),
+        trigger: anyon::domain::checkpoint::Trigger::Manual,
         description: None,
         message_index: 0,
     };

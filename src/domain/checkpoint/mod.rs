@@ -57,6 +57,77 @@ pub struct FileEntry {
     pub deleted: bool,
 }
 
+/// Why a checkpoint was taken, as stored in `checkpoints.trigger_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The person asked for it.
+    #[default]
+    Manual,
+    /// Before a prompt was sent (automatic checkpoints).
+    BeforePrompt,
+    /// Before a tool changed files (Claude's PreToolUse hook).
+    BeforeTool,
+    /// Before a restore, so the restore can be undone.
+    BeforeRestore,
+    /// Where a conversation was branched off.
+    Fork,
+}
+
+impl Trigger {
+    pub const ALL: [Trigger; 5] = [
+        Trigger::Manual,
+        Trigger::BeforePrompt,
+        Trigger::BeforeTool,
+        Trigger::BeforeRestore,
+        Trigger::Fork,
+    ];
+
+    /// The stored name (`before_tool`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::BeforePrompt => "before_prompt",
+            Trigger::BeforeTool => "before_tool",
+            Trigger::BeforeRestore => "before_restore",
+            Trigger::Fork => "fork",
+        }
+    }
+
+    /// The name as a person reads it (`before tool`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::BeforePrompt => "before prompt",
+            Trigger::BeforeTool => "before tool",
+            Trigger::BeforeRestore => "before restore",
+            Trigger::Fork => "fork",
+        }
+    }
+}
+
+impl std::fmt::Display for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::types::FromSql for Trigger {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Self::ALL
+            .into_iter()
+            .find(|trigger| trigger.as_str() == text)
+            .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("unknown checkpoint trigger {text:?}").into()))
+    }
+}
+
+impl rusqlite::types::ToSql for Trigger {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
 /// A stored checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Checkpoint {
@@ -65,7 +136,7 @@ pub struct Checkpoint {
     pub project_path: String,
     pub parent_id: Option<String>,
     pub message_index: i64,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub description: Option<String>,
     pub files_changed: i64,
     pub lines_added: i64,
@@ -79,8 +150,7 @@ pub struct Checkpoint {
 pub struct CreateRequest {
     pub project: PathBuf,
     pub session_id: String,
-    /// `manual`, `before_prompt`, `before_tool`, `before_restore`, `fork`.
-    pub trigger: String,
+    pub trigger: Trigger,
     pub description: Option<String>,
     pub message_index: i64,
 }
@@ -327,11 +397,7 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             project_key,
             parent,
             request.message_index,
-            if request.trigger.is_empty() {
-                "manual"
-            } else {
-                &request.trigger
-            },
+            request.trigger,
             request.description,
             files_changed as i64,
             lines_added as i64,

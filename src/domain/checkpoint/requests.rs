@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::diff::FileDiff;
 use super::restore::{RestorePlan, Restored};
-use super::{Checkpoint, Created};
+use super::{Checkpoint, Created, Trigger};
 
 /// The checkpoint domain's answers (as JSON: `{"kind": "checkpoints", "data": [...]}`).
 #[derive(Debug, Clone, Serialize)]
@@ -32,7 +32,7 @@ crate::requests! {
     CheckpointCreate {
         pub project_path: PathBuf,
         pub session_id: String,
-        pub trigger: String,
+        pub trigger: Trigger,
         pub description: Option<String>,
     } = "checkpoint_create" => CheckpointTaken(Created);
     /// A project's checkpoints (of one session, or all).

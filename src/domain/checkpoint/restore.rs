@@ -75,7 +75,7 @@ pub fn restore(
         &CreateRequest {
             project: project.to_path_buf(),
             session_id: target.session_id.clone(),
-            trigger: "before_restore".into(),
+            trigger: super::Trigger::BeforeRestore,
             description: Some(format!("Before restoring {}", &target.id[..8.min(target.id.len())])),
             message_index: target.message_index,
         },

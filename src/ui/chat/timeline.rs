@@ -4,6 +4,7 @@
 use egui::{Modal, RichText};
 
 use crate::backend::Requests;
+use crate::domain::checkpoint::Trigger;
 use crate::domain::checkpoint::diff::{FileDiff, SideBySide, Tone};
 use crate::domain::checkpoint::requests::{
     CheckpointCreate, CheckpointDiff, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
@@ -36,7 +37,7 @@ pub fn timeline_ui(
             backend.dispatch(CheckpointCreate {
                 project_path: project.into(),
                 session_id: session_id.to_owned(),
-                trigger: "manual".into(),
+                trigger: Trigger::Manual,
                 description: Some("Taken by hand".into()),
             });
         }
@@ -67,7 +68,7 @@ pub fn timeline_ui(
                         RichText::new(format!(
                             "{}{time} · {}",
                             if fork { "🔀 " } else { "" },
-                            checkpoint.trigger.replace('_', " ")
+                            checkpoint.trigger.label()
                         ))
                         .strong(),
                     );
