@@ -5,12 +5,11 @@ use std::process::ExitCode;
 
 use anyon::app::{AnyonApp, StartOptions};
 use anyon::backend::Backend;
-use anyon::backend::command::Command;
-use anyon::backend::event::Output;
 use anyon::cli::Cli;
 use anyon::domain::auth_server::OnLogin;
 use anyon::domain::instance::{self, Claim};
 use anyon::domain::process::TerminateOnDrop;
+use anyon::domain::settings::requests::LoadSettings;
 use anyon::state::SettingsStore;
 use anyon::state::handover::{self, Handover};
 use anyon::util::paths::DataPaths;
@@ -96,9 +95,12 @@ fn run_window(runtime: &tokio::runtime::Runtime, paths: DataPaths, handover: Han
         links.deliver(Handover::sign_in_link(link.url()));
     });
     let _auth = anyon::domain::auth_server::start_embedded_with(runtime.handle(), &paths, Some(on_login));
-    let settings = match runtime.block_on(backend.execute(Command::LoadSettings)) {
-        Ok(Output::Settings(rows)) => SettingsStore::from_rows(rows),
-        _ => SettingsStore::default(),
+    let settings = match runtime.block_on(backend.call(LoadSettings)) {
+        Ok(settings) => SettingsStore::new(settings),
+        Err(error) => {
+            tracing::warn!(%error, "cannot load the settings; using the defaults");
+            SettingsStore::default()
+        }
     };
     let options = StartOptions {
         settings,

@@ -336,6 +336,20 @@ fn check(src: &Path) -> Vec<String> {
                 }
             }
         }
+        // Screens reach the backend only through the narrow handle and its request and event types.
+        if top == "ui" {
+            for path in crate_paths(&source.text) {
+                if path[0] == "backend"
+                    && !matches!(path.get(1).map(String::as_str), Some("command" | "event" | "Requests"))
+                {
+                    broken.push(format!(
+                        "{}: ui names {} (screens get the Requests handle, not the backend)",
+                        shown.display(),
+                        path.join("::")
+                    ));
+                }
+            }
+        }
         if matches!(top, "ui" | "state") {
             for (pattern, what) in IO {
                 if contains_path(&source.text, pattern) {
@@ -391,7 +405,9 @@ fn each_kind_of_break_is_found() {
     write("cli/mod.rs", "use crate::{backend::Backend, state::Stores};\n");
     write(
         "ui/mod.rs",
-        "pub fn draw() { let _ = std::fs::read(\"x\"); }\nfn link(ui: &mut Ui) { ui.hyperlink(\"x\"); }\n",
+        "pub fn draw() { let _ = std::fs::read(\"x\"); }\nfn link(ui: &mut Ui) { ui.hyperlink(\"x\"); }\n\
+         fn send(b: &crate::backend::Requests, c: crate::backend::command::Command) {}\n\
+         fn all(b: &crate::backend::Backend) {}\n",
     );
     write("state/mod.rs", "use crate::backend::event::Event;\n");
     write(
@@ -412,6 +428,11 @@ fn each_kind_of_break_is_found() {
     let has = |part: &str| broken.iter().any(|line| line.contains(part));
     assert!(has("app/mod.rs: app names cli::Cli"), "{broken:#?}");
     assert!(has("ui/mod.rs: ui uses std::fs"), "{broken:#?}");
+    assert!(has("ui/mod.rs: ui names backend::Backend"), "{broken:#?}");
+    assert!(
+        !has("backend::Requests") && !has("backend::command"),
+        "the handle and request types are fine: {broken:#?}"
+    );
     assert!(has("domain/mcp.rs: domain names backend::EventSink"), "{broken:#?}");
     assert!(has("domain/agents/mod.rs: domain names egui::"), "{broken:#?}");
     assert!(has("cycle between top-level modules: backend, domain"), "{broken:#?}");

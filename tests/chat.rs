@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyon::backend::command::{ClaudeRunRequest, Command};
+use anyon::backend::command::ClaudeRunRequest;
 use anyon::backend::event::Event;
 use anyon::backend::{Backend, EventReceiver};
 use anyon::domain::claude::run::{PermissionAnswer, RunOutcome};
 use anyon::domain::claude::stream::{ContentBlock, IncomingRequest, StreamMessage};
+use anyon::domain::settings::Setting;
+use anyon::domain::settings::requests::SaveSetting;
 use serde_json::Value;
 
 use crate::support::claude::{Sandbox, require_claude_bin};
@@ -614,9 +616,12 @@ fn automatic_checkpoints_come_before_the_prompt_and_before_an_approved_write() {
     let api = MockApi::start(Script::write_file("notes.txt", "new notes\n", "Done."));
     let mut rig = ChatRig::new(&bin, &api);
     std::fs::write(rig.sandbox.project.join("readme.md"), "hello\n").unwrap();
-    let key = anyon::backend::auto_checkpoints_key(&rig.sandbox.project);
+    let setting = Setting::AutoCheckpoints {
+        project: rig.sandbox.project.clone(),
+        on: true,
+    };
     rig.runtime
-        .block_on(rig.backend.execute(Command::SaveSetting { key, value: "1".into() }))
+        .block_on(rig.backend.execute(SaveSetting { setting }))
         .unwrap();
     let run_id = rig.start("Write the notes", None);
     let request_id = rig.wait_output(run_id, "the permission prompt", |message| match message {
@@ -665,9 +670,12 @@ fn a_write_allowed_without_asking_still_gets_its_checkpoint_first() {
     };
     let api = MockApi::start(Script::write_file("auto.txt", "written without a prompt\n", "Done."));
     let mut rig = ChatRig::new(&bin, &api);
-    let key = anyon::backend::auto_checkpoints_key(&rig.sandbox.project);
+    let setting = Setting::AutoCheckpoints {
+        project: rig.sandbox.project.clone(),
+        on: true,
+    };
     rig.runtime
-        .block_on(rig.backend.execute(Command::SaveSetting { key, value: "1".into() }))
+        .block_on(rig.backend.execute(SaveSetting { setting }))
         .unwrap();
     let run_id = rig.start_with_mode("Write it", None, Some(PermissionMode::AcceptEdits));
     let (_, outcome) = rig.finish(run_id);

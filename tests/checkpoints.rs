@@ -6,6 +6,8 @@ use std::path::Path;
 use anyon::domain::checkpoint::Trigger;
 use anyon::domain::checkpoint::{self, Blobs, CreateRequest, diff, restore};
 use anyon::domain::db::Db;
+use anyon::domain::settings::Setting;
+use anyon::domain::settings::requests::SaveSetting;
 
 use crate::support::TempHome;
 use anyon::domain::checkpoint::requests::{CheckpointCreate, CheckpointList, CheckpointRestore};
@@ -291,14 +293,14 @@ fn retention_keeps_the_last_checkpoints_and_collects_what_they_no_longer_need() 
     let (backend, _events) = crate::support::backend(&runtime, &home);
     let project = tempfile::tempdir().unwrap();
     let run = |command: anyon::backend::command::Command| runtime.block_on(backend.execute(command)).unwrap();
-    run(anyon::backend::command::Command::SaveSetting {
-        key: anyon::backend::KEEP_LAST_KEY.into(),
-        value: "2".into(),
-    });
-    run(anyon::backend::command::Command::SaveSetting {
-        key: anyon::backend::KEEP_DAYS_KEY.into(),
-        value: "0".into(),
-    });
+    run(SaveSetting {
+        setting: Setting::KeepLast(2),
+    }
+    .into());
+    run(SaveSetting {
+        setting: Setting::KeepDays(0),
+    }
+    .into());
     let mut ids = Vec::new();
     for version in 0..5 {
         std::fs::write(project.path().join("file.txt"), format!("version {version}\n")).unwrap();

@@ -7,9 +7,10 @@ use std::time::Duration;
 use anyon::backend::command::{ClaudeRunRequest, Command};
 use anyon::backend::event::{ErrorDetail, Event};
 use anyon::backend::{Backend, EventReceiver};
-use anyon::domain::claude_config::child_env;
 use anyon::domain::claude_config::commands::CommandScope;
 use anyon::domain::claude_config::{EnvEntry, SettingsEdit, SettingsScope};
+use anyon::domain::settings::Setting;
+use anyon::domain::settings::requests::SaveSetting;
 use serde_json::json;
 
 use crate::support::claude::{Sandbox, require_claude_bin};
@@ -323,22 +324,20 @@ fn proxy_and_extra_variables_from_anyon_settings_reach_every_claude_process() {
             },
         )))
         .unwrap();
-    let save = |key: &str, value: &str| {
+    let save = |setting: fn(String) -> Setting, value: &str| {
         runtime
-            .block_on(backend.execute(Command::SaveSetting {
-                key: key.into(),
-                value: value.into(),
+            .block_on(backend.execute(SaveSetting {
+                setting: setting(value.into()),
             }))
             .unwrap();
     };
     // A proxy that does not exist: the local API is reached only because NO_PROXY exempts it.
-    save(child_env::HTTPS_PROXY_KEY, "http://127.0.0.1:9");
-    save(child_env::HTTP_PROXY_KEY, "http://127.0.0.1:9");
-    save(child_env::NO_PROXY_KEY, "127.0.0.1,localhost");
-    save(child_env::EXTRA_ENV_KEY, "ANYON_TEST_MARK=first\n# a comment");
-    let bad = runtime.block_on(backend.execute(Command::SaveSetting {
-        key: child_env::EXTRA_ENV_KEY.into(),
-        value: "not a variable".into(),
+    save(Setting::HttpsProxy, "http://127.0.0.1:9");
+    save(Setting::HttpProxy, "http://127.0.0.1:9");
+    save(Setting::NoProxy, "127.0.0.1,localhost");
+    save(Setting::ExtraEnv, "ANYON_TEST_MARK=first\n# a comment");
+    let bad = runtime.block_on(backend.execute(SaveSetting {
+        setting: Setting::ExtraEnv("not a variable".into()),
     }));
     assert!(bad.is_err(), "a malformed line is refused");
 
@@ -367,9 +366,9 @@ fn proxy_and_extra_variables_from_anyon_settings_reach_every_claude_process() {
         ]
     );
     // A change applies to the next process without a restart.
-    save(child_env::EXTRA_ENV_KEY, "ANYON_TEST_MARK=second");
-    save(child_env::HTTPS_PROXY_KEY, "");
-    save(child_env::HTTP_PROXY_KEY, "");
+    save(Setting::ExtraEnv, "ANYON_TEST_MARK=second");
+    save(Setting::HttpsProxy, "");
+    save(Setting::HttpProxy, "");
     run_to_end(&runtime, &backend, &mut events, &sandbox.project, "second");
     assert_eq!(
         variables(&dump),

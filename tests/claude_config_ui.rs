@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
+use anyon::domain::settings::requests::LoadSettings;
 use anyon::state::nav::Screen;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -124,15 +125,10 @@ fn settings_saves_the_proxy_and_extra_variables_for_claude() {
     click(&mut harness, "Save environment");
     let saved = support::wait_for("the settings saved", Duration::from_secs(30), || {
         harness.step();
-        let anyon::backend::event::Output::Settings(rows) = runtime
-            .block_on(backend.execute(anyon::backend::command::Command::LoadSettings))
-            .ok()?
-        else {
-            return None;
-        };
-        (rows.get("claude.env.extra").map(String::as_str) == Some("TEAM=core")).then_some(rows)
+        let settings = runtime.block_on(backend.call(LoadSettings)).ok()?;
+        (settings.env.extra == "TEAM=core").then_some(settings)
     });
-    assert_eq!(saved["claude.env.https_proxy"], "http://proxy.test:3128");
+    assert_eq!(saved.env.https_proxy, "http://proxy.test:3128");
 }
 
 #[test]
@@ -154,17 +150,14 @@ fn memory_tab_edits_saves_keeps_a_draft_and_merges_a_change_on_disk() {
     type_into(&mut harness, "Memory text", "Be brief.\n");
     settle(&mut harness, "the unsaved mark", "unsaved");
     // The unsaved text is kept as a draft in ANYON's settings.
-    let draft_key = anyon::state::memory_draft_key(&memory);
     support::wait_for("the draft saved", Duration::from_secs(30), || {
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
-        let anyon::backend::event::Output::Settings(rows) = runtime
-            .block_on(backend.execute(anyon::backend::command::Command::LoadSettings))
-            .ok()?
-        else {
-            return None;
-        };
-        rows.get(&draft_key).filter(|d| d.contains("Be brief.")).map(|_| ())
+        let settings = runtime.block_on(backend.call(LoadSettings)).ok()?;
+        settings
+            .memory_draft(&memory)
+            .filter(|d| d.contains("Be brief."))
+            .map(|_| ())
     });
     click(&mut harness, "Save");
     support::wait_for("the file saved", Duration::from_secs(30), || {
@@ -317,8 +310,8 @@ fn memory_window(
 ) -> Harness<'static, AnyonApp> {
     let (backend, events) = support::backend(runtime, home);
     backend.set_claude_config_dir(config.into());
-    let settings = match runtime.block_on(backend.execute(anyon::backend::command::Command::LoadSettings)) {
-        Ok(anyon::backend::event::Output::Settings(rows)) => anyon::state::SettingsStore::from_rows(rows),
+    let settings = match runtime.block_on(backend.call(LoadSettings)) {
+        Ok(settings) => anyon::state::SettingsStore::new(settings),
         other => panic!("settings: {other:?}"),
     };
     let options = StartOptions {
@@ -343,7 +336,7 @@ fn unsaved_memory_text_survives_a_restart_as_a_draft() {
     let home = TempHome::new();
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("CLAUDE.md"), "# Rules\n").unwrap();
-    let draft_key = anyon::state::memory_draft_key(&config.path().join("CLAUDE.md"));
+    let memory = config.path().join("CLAUDE.md");
     {
         let mut harness = memory_window(&runtime, &home, config.path());
         type_into(&mut harness, "Memory text", "Remember me.\n");
@@ -351,10 +344,11 @@ fn unsaved_memory_text_survives_a_restart_as_a_draft() {
         support::wait_for("the draft saved", Duration::from_secs(30), || {
             harness.step();
             std::thread::sleep(Duration::from_millis(20));
-            match runtime.block_on(backend.execute(anyon::backend::command::Command::LoadSettings)) {
-                Ok(anyon::backend::event::Output::Settings(rows)) => {
-                    rows.get(&draft_key).filter(|d| d.contains("Remember me.")).map(|_| ())
-                }
+            match runtime.block_on(backend.call(LoadSettings)) {
+                Ok(settings) => settings
+                    .memory_draft(&memory)
+                    .filter(|d| d.contains("Remember me."))
+                    .map(|_| ()),
                 _ => None,
             }
         });

@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::backend::command::Command;
-use anyon::backend::event::Output;
+use anyon::domain::settings::requests::LoadSettings;
 use anyon::state::SettingsStore;
 use anyon::state::nav::Screen;
 use egui::accesskit::Role;
@@ -36,10 +35,7 @@ fn click_nav(harness: &mut Harness<'_, AnyonApp>, screen: Screen) {
 
 fn saved_settings(runtime: &tokio::runtime::Runtime, home: &TempHome) -> SettingsStore {
     let (backend, _events) = support::backend(runtime, home);
-    match runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() {
-        Output::Settings(rows) => SettingsStore::from_rows(rows),
-        other => panic!("unexpected {other:?}"),
-    }
+    SettingsStore::new(runtime.block_on(backend.call(LoadSettings)).unwrap())
 }
 
 #[test]
@@ -115,8 +111,7 @@ fn open_screen_and_theme_are_remembered_across_restarts() {
     }
     let saved = support::wait_for("settings to be saved", Duration::from_secs(10), || {
         let saved = saved_settings(&runtime, &home);
-        (saved.last_screen == Some(Screen::Settings) && saved.theme == anyon::state::ThemeChoice::Light)
-            .then_some(saved)
+        (saved.last_screen() == Some(Screen::Settings) && saved.theme() == anyon::state::Theme::Light).then_some(saved)
     });
     let mut harness = harness(
         &runtime,
@@ -207,8 +202,5 @@ fn settings_locates_a_claude_binary_by_hand() {
             .map(|_| ())
     });
     let saved = saved_settings(&runtime, &home);
-    assert_eq!(
-        saved.raw.get(anyon::backend::CLAUDE_PATH_KEY).map(String::as_str),
-        Some(fake.to_str().unwrap())
-    );
+    assert_eq!(saved.get().claude_binary_path.as_deref(), Some(fake.as_path()));
 }

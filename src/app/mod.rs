@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 
 use egui::{KeyboardShortcut, RichText};
 
-use crate::backend::command::Command;
 use crate::backend::{Backend, EventReceiver, Requests};
 use crate::domain::claude::requests::{CancelClaudeExecution, KillProcess, ListProcesses};
 use crate::domain::signin::requests::{AccountStatus, SignInLink, SignInStart};
 use crate::state::environment::Environment;
 use crate::state::handover::{HandoverAction, HandoverInbox};
 use crate::state::nav::Screen;
-use crate::state::{LAST_SCREEN_KEY, NoticeLevel, SettingsStore, Stores, ThemeChoice};
+use crate::state::{NoticeLevel, Setting, SettingsStore, Stores, Theme};
 use crate::ui::chat::{self, ChatTabs, ChatUiState, TabAction};
 use crate::ui::shortcuts::{CLOSE_TAB, NEW_TAB, NEXT_TAB, PREVIOUS_TAB};
 use crate::ui::{self, ScreenContext, theme, widgets};
@@ -45,7 +44,7 @@ pub struct AnyonApp {
     screen: Screen,
     tabs: ChatTabs,
     chat_ui: ChatUiState,
-    applied_theme: Option<ThemeChoice>,
+    applied_theme: Option<Theme>,
     frames: u64,
     bench_first_frame: bool,
     handovers: Option<HandoverInbox>,
@@ -66,7 +65,7 @@ impl AnyonApp {
         theme::apply(&cc.egui_ctx);
         let screen = options
             .screen
-            .or(options.settings.last_screen)
+            .or(options.settings.last_screen())
             .unwrap_or(Screen::Projects);
         let mut stores = Stores {
             settings: options.settings,
@@ -125,10 +124,8 @@ impl AnyonApp {
         self.tabs.deactivate();
         if self.screen != screen {
             self.screen = screen;
-            self.backend.dispatch(Command::SaveSetting {
-                key: LAST_SCREEN_KEY.into(),
-                value: screen.key().into(),
-            });
+            let save = self.stores.settings.change(Setting::LastScreen(screen.key().into()));
+            self.backend.dispatch(save);
         }
     }
 
@@ -387,9 +384,9 @@ impl eframe::App for AnyonApp {
         if self.events.drain(EVENT_BUDGET, |event| stores.apply(event)) {
             ctx.request_repaint();
         }
-        if self.applied_theme != Some(self.stores.settings.theme) {
-            ctx.set_theme(self.stores.settings.theme.preference());
-            self.applied_theme = Some(self.stores.settings.theme);
+        if self.applied_theme != Some(self.stores.settings.theme()) {
+            ctx.set_theme(crate::state::theme_preference(self.stores.settings.theme()));
+            self.applied_theme = Some(self.stores.settings.theme());
         }
         self.handle_handovers(ctx);
         self.handle_shortcuts(ctx);

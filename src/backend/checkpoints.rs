@@ -148,21 +148,12 @@ impl Backend {
     }
 }
 
-/// `app_settings` keys of the checkpoint retention.
-pub const KEEP_LAST_KEY: &str = "checkpoints.keep_last";
-pub const KEEP_DAYS_KEY: &str = "checkpoints.keep_days";
-
 /// The retention from the settings (defaults when unset or unreadable).
 fn retention(conn: &rusqlite::Connection) -> checkpoint::Retention {
-    let read = |key: &str| {
-        crate::domain::db::get_setting(conn, key)
-            .ok()
-            .flatten()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-    };
-    let defaults = checkpoint::Retention::default();
-    checkpoint::Retention {
-        keep_last: read(KEEP_LAST_KEY).unwrap_or(defaults.keep_last),
-        keep_days: read(KEEP_DAYS_KEY).unwrap_or(defaults.keep_days),
-    }
+    crate::domain::settings::load(conn)
+        .map(|settings| settings.retention())
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot read the checkpoint retention; using the defaults");
+            checkpoint::Retention::default()
+        })
 }

@@ -13,13 +13,10 @@ use crate::domain::claude::requests::{
 };
 use crate::domain::claude::run::{self, RunInput, RunOptions, SessionChoice};
 use crate::domain::claude::stream::InputBlock;
-use crate::domain::db;
 use crate::domain::process::RunKind;
+use crate::domain::settings::{self, Setting};
 use crate::util::request::Ask;
 use crate::util::sync::LockExt;
-
-/// `app_settings` key of the `claude` binary the person picked.
-pub const CLAUDE_PATH_KEY: &str = "claude.binary_path";
 
 impl Backend {
     pub(super) async fn claude(&self, request: Request) -> Result<Reply, BackendError> {
@@ -66,7 +63,8 @@ impl Backend {
                 }
             }
             Request::ClaudeUseBinary(ClaudeUseBinary { path }) => {
-                self.blocking(move |db| Ok(db::set_setting(&db.writer(), CLAUDE_PATH_KEY, path.trim())?))
+                let path = Some(PathBuf::from(path.trim())).filter(|p| !p.as_os_str().is_empty());
+                self.blocking(move |db| Ok(settings::save(&db.writer(), &Setting::ClaudeBinaryPath(path))?))
                     .await?;
                 self.inner.claude_binary.invalidate();
                 Ok(ClaudeUseBinary::wrap(self.discovery().await?))
@@ -100,12 +98,10 @@ impl Backend {
     }
 
     async fn saved_claude_path(&self) -> Option<PathBuf> {
-        self.blocking(|db| Ok(db::get_setting(&db.writer(), CLAUDE_PATH_KEY)?))
+        self.blocking(|db| Ok(settings::load(&db.writer())?.claude_binary_path))
             .await
             .ok()
             .flatten()
-            .filter(|path| !path.trim().is_empty())
-            .map(PathBuf::from)
     }
 
     /// The binary to run, or a message that says where ANYON looked.
@@ -214,12 +210,10 @@ impl Backend {
 impl Backend {
     /// Whether the project has automatic checkpoints on.
     async fn auto_checkpoints_on(&self, project: &std::path::Path) -> bool {
-        let key = auto_checkpoints_key(project);
-        self.blocking(move |db| Ok(db::get_setting(&db.writer(), &key)?))
+        let project = project.to_path_buf();
+        self.blocking(move |db| Ok(settings::load(&db.writer())?.auto_checkpoints_on(&project)))
             .await
-            .ok()
-            .flatten()
-            .is_some_and(|v| v == "1")
+            .unwrap_or(false)
     }
 
     /// Claude settings with a PreToolUse hook that runs `anyon checkpoints hook` before every
@@ -253,11 +247,6 @@ fn hook_command(data_root: &str, exe: &str) -> String {
         format!("'{}'", text.replace('\'', "'\\''"))
     };
     format!("ANYON_HOME={} {} checkpoints hook", path(data_root), path(exe))
-}
-
-/// `app_settings` key that turns automatic checkpoints on ("1") for a project.
-pub fn auto_checkpoints_key(project: &std::path::Path) -> String {
-    format!("checkpoints.auto:{}", project.display())
 }
 
 #[cfg(test)]

@@ -28,13 +28,8 @@ pub enum Command {
     Checkpoints(crate::domain::checkpoint::requests::Request),
     /// The agents domain: definitions, runs, history, files.
     Agents(agents::Request),
-    /// Reads every row of `app_settings`.
-    LoadSettings,
-    /// Writes one row of `app_settings`.
-    SaveSetting {
-        key: String,
-        value: String,
-    },
+    /// ANYON's own settings.
+    Settings(crate::domain::settings::requests::Request),
 }
 
 impl Command {
@@ -71,8 +66,10 @@ impl Command {
         if let Command::Checkpoints(request) = self {
             return request.is_ordered();
         }
-        // Finding Claude again must see a path saved just before it.
-        matches!(self, Command::SaveSetting { .. })
+        if let Command::Settings(request) = self {
+            return request.is_ordered();
+        }
+        false
     }
 
     /// The command's name in the design's table (snake_case), for messages and logs.
@@ -88,8 +85,7 @@ impl Command {
             Command::Transcripts(request) => request.name(),
             Command::Mcp(request) => request.name(),
             Command::Checkpoints(request) => request.name(),
-            Command::LoadSettings => "load_settings",
-            Command::SaveSetting { .. } => "save_setting",
+            Command::Settings(request) => request.name(),
         }
     }
 }
@@ -97,6 +93,12 @@ impl Command {
 impl From<agents::Request> for Command {
     fn from(request: agents::Request) -> Self {
         Command::Agents(request)
+    }
+}
+
+impl From<crate::domain::settings::requests::Request> for Command {
+    fn from(request: crate::domain::settings::requests::Request) -> Self {
+        Command::Settings(request)
     }
 }
 

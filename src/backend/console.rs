@@ -6,16 +6,14 @@ use rusqlite::InterruptHandle;
 
 use super::{Backend, BackendError};
 use crate::backend::command::RequestId;
+use crate::domain::db::console;
 use crate::domain::db::console::requests::{
     CancelOutcome, Exported, Reply, Request, RowChange, StorageCancel, StorageDeleteRow, StorageExecuteSql,
     StorageExport, StorageHistory, StorageListTables, StorageReadTable, StorageTableSchema, StorageUpdateCell,
 };
-use crate::domain::db::{self, console};
 use crate::util::request::Ask;
 use crate::util::sync::LockExt;
 
-/// `app_settings` key of the SQL editor's history (a JSON array, newest first).
-pub const HISTORY_KEY: &str = "storage.sql_history";
 /// How many statements the history keeps.
 pub const HISTORY_LIMIT: usize = 100;
 
@@ -170,11 +168,7 @@ fn export_to_file<T>(
 
 /// The history, newest first; an unreadable value counts as empty.
 pub fn load_history(conn: &rusqlite::Connection) -> Vec<String> {
-    db::get_setting(conn, HISTORY_KEY)
-        .ok()
-        .flatten()
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default()
+    crate::domain::settings::sql_history(conn).unwrap_or_default()
 }
 
 /// Puts `sql` first in the history (once), keeping at most [`HISTORY_LIMIT`] statements.
@@ -184,7 +178,6 @@ fn record_history(conn: &rusqlite::Connection, sql: &str) -> Result<(), BackendE
     history.retain(|past| past != sql);
     history.insert(0, sql.to_owned());
     history.truncate(HISTORY_LIMIT);
-    let json = serde_json::to_string(&history).map_err(BackendError::QueryHistory)?;
-    db::set_setting(conn, HISTORY_KEY, &json)?;
+    crate::domain::settings::set_sql_history(conn, &history)?;
     Ok(())
 }

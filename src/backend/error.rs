@@ -22,9 +22,9 @@ pub enum BackendError {
     Sqlite(#[from] rusqlite::Error),
     #[error("a background task stopped unexpectedly: {0}")]
     Task(#[from] tokio::task::JoinError),
-    /// The SQL console's history could not be put into words for saving.
-    #[error("cannot save the query history: {0}")]
-    QueryHistory(#[source] serde_json::Error),
+    /// A setting that may not be saved.
+    #[error(transparent)]
+    Setting(#[from] crate::domain::settings::SettingError),
     #[error(transparent)]
     ClaudeNotFound(#[from] crate::domain::claude::discovery::NotFound),
     #[error(transparent)]
@@ -124,10 +124,10 @@ impl BackendError {
             BackendError::Storage(error) => error.kind(),
             BackendError::Sqlite(_) => "sql",
             BackendError::Task(_)
-            | BackendError::QueryHistory(_)
             | BackendError::NoRunOutput { .. }
             | BackendError::ReadAgentFile { .. }
             | BackendError::WriteAgentFile { .. } => "internal",
+            BackendError::Setting(_) => "invalid",
             BackendError::ClaudeNotFound(_) => "claude_not_found",
             BackendError::Run(_) => "run",
             BackendError::NoSuchRun(_) => "no_such_run",

@@ -1,8 +1,6 @@
 //! Everything the backend tells the front ends, as one enum: the design's events plus
 //! command completions and errors.
 
-use std::collections::BTreeMap;
-
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -19,11 +17,8 @@ use crate::domain::db::console::WriteRisk;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Output {
-    Settings(BTreeMap<String, String>),
-    SettingSaved {
-        key: String,
-        value: String,
-    },
+    #[serde(untagged)]
+    Settings(crate::domain::settings::requests::Reply),
     #[serde(untagged)]
     Checkpoints(crate::domain::checkpoint::requests::Reply),
     #[serde(untagged)]
@@ -166,6 +161,18 @@ impl From<crate::domain::claude::run::RunEvent> for Event {
                 raw,
             },
             RunEvent::Finished { kind, outcome } => Event::RunFinished { kind, outcome },
+        }
+    }
+}
+
+impl Replies for crate::domain::settings::requests::Reply {
+    fn into_output(self) -> Output {
+        Output::Settings(self)
+    }
+    fn from_output(output: Output) -> Option<Self> {
+        match output {
+            Output::Settings(reply) => Some(reply),
+            _ => None,
         }
     }
 }

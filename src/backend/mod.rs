@@ -18,16 +18,11 @@ mod requests;
 mod signin;
 mod transcripts;
 
-pub use checkpoints::{KEEP_DAYS_KEY, KEEP_LAST_KEY};
-pub use claude::{CLAUDE_PATH_KEY, auto_checkpoints_key};
 pub use error::BackendError;
 pub use events::{EventReceiver, EventSink};
 pub use requests::Requests;
 
-/// `app_settings` key of the seconds between SIGTERM and SIGKILL when a run is stopped.
-pub const GRACE_KEY: &str = "process.grace_secs";
-
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +39,8 @@ use crate::domain::claude::run::RunInput;
 use crate::domain::db::{self, Db};
 use crate::domain::dropped::{self, DroppedFile, Request};
 use crate::domain::process::{ProcessRegistry, RunId};
+use crate::domain::settings::requests::Request as SettingsRequest;
+use crate::domain::settings::{self, Setting, Settings};
 use crate::util::paths::DataPaths;
 use crate::util::request::Ask;
 use crate::util::sync::RwLockExt;
@@ -114,10 +111,13 @@ impl Backend {
             tracing::error!(%error, "database unavailable");
             Arc::new(error)
         });
-        let grace = db
-            .as_ref()
-            .ok()
-            .and_then(|db| db::get_setting(&db.writer(), GRACE_KEY).ok().flatten());
+        let settings = match &db {
+            Ok(db) => settings::load(&db.writer()).unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the settings; using the defaults");
+                Settings::default()
+            }),
+            Err(_) => Settings::default(),
+        };
         if let Ok(db) = &db {
             match db::recover_interrupted_runs(&db.writer()) {
                 Ok(0) => {}
@@ -159,10 +159,8 @@ impl Backend {
             sink.try_send(Event::ProcessCount { running });
         });
         let backend = Self { inner: Arc::new(inner) };
-        if let Some(grace) = grace {
-            backend.apply_grace(&grace);
-        }
-        backend.reload_settings_env();
+        backend.apply_grace(settings.grace_secs);
+        backend.set_settings_env(&settings);
         // The lane keeps the backend alive for as long as the runtime runs, so a write queued just
         // before the window closes still lands (`shutdown` waits for it).
         let lane = backend.clone();
@@ -218,34 +216,20 @@ impl Backend {
         env
     }
 
-    /// Reads the proxy and extra variables from the settings table again.
-    fn reload_settings_env(&self) {
-        if let Ok(db) = &self.inner.db {
-            self.reload_settings_env_from(db);
-        }
-    }
-
-    fn reload_settings_env_from(&self, db: &Db) {
-        let settings = match db::all_settings(&db.writer()) {
-            Ok(rows) => rows.into_iter().collect(),
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the environment settings");
-                return;
-            }
-        };
-        let vars = crate::domain::claude_config::child_env::from_settings(&settings)
+    /// Takes the proxy and extra variables of `settings` for the Claude processes started from now on.
+    fn set_settings_env(&self, settings: &Settings) {
+        let vars = settings
+            .env
+            .vars()
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
         *self.inner.settings_env.write_or_recover() = vars;
     }
 
-    /// Sets the SIGTERM-to-SIGKILL grace period from its setting (whole seconds).
-    fn apply_grace(&self, value: &str) {
-        match value.trim().parse::<u64>() {
-            Ok(secs) if (1..=300).contains(&secs) => self.inner.processes.set_grace(Duration::from_secs(secs)),
-            _ => tracing::warn!(value, "ignoring a grace period that is not 1 to 300 seconds"),
-        }
+    /// Sets the SIGTERM-to-SIGKILL grace period (whole seconds, already validated).
+    fn apply_grace(&self, secs: u64) {
+        self.inner.processes.set_grace(Duration::from_secs(secs));
     }
 
     /// Sets the `anyon` binary that hooks run (tests, where the running executable is the test binary).
@@ -354,32 +338,7 @@ impl Backend {
 
     async fn execute_request(&self, request_id: RequestId, command: Command) -> Result<Output, BackendError> {
         match command {
-            Command::LoadSettings => {
-                self.blocking(|db| {
-                    let settings: BTreeMap<String, String> = db::all_settings(&db.writer())?.into_iter().collect();
-                    Ok(Output::Settings(settings))
-                })
-                .await
-            }
-            Command::SaveSetting { key, value } => {
-                if key == GRACE_KEY {
-                    self.apply_grace(&value);
-                }
-                let env_key = crate::domain::claude_config::child_env::is_env_key(&key);
-                if key == crate::domain::claude_config::child_env::EXTRA_ENV_KEY {
-                    crate::domain::claude_config::child_env::parse_extra(&value)
-                        .map_err(crate::domain::claude_config::ConfigError::from)?;
-                }
-                let backend = self.clone();
-                self.blocking(move |db| {
-                    db::set_setting(&db.writer(), &key, &value)?;
-                    if env_key {
-                        backend.reload_settings_env_from(db);
-                    }
-                    Ok(Output::SettingSaved { key, value })
-                })
-                .await
-            }
+            Command::Settings(request) => self.settings(request).await.map(Output::Settings),
             Command::Console(request) => self.storage(request_id, request).await.map(Output::Console),
             Command::Transcripts(request) => self.history(request).await.map(Output::Transcripts),
             Command::Checkpoints(request) => self.checkpoints(request).await.map(Output::Checkpoints),
@@ -403,6 +362,34 @@ impl Backend {
                 })))
             }
             Command::SignIn(request) => self.sign_in(request).await.map(Output::SignIn),
+        }
+    }
+
+    async fn settings(&self, request: SettingsRequest) -> Result<settings::requests::Reply, BackendError> {
+        match request {
+            SettingsRequest::LoadSettings(q) => {
+                let settings = self.blocking(|db| Ok(settings::load(&db.writer())?)).await?;
+                Ok(q.answer(settings))
+            }
+            SettingsRequest::SaveSetting(q) => {
+                q.setting.validate()?;
+                let setting = q.setting.clone();
+                let backend = self.clone();
+                let setting = self
+                    .blocking(move |db| {
+                        let conn = db.writer();
+                        settings::save(&conn, &setting)?;
+                        if setting.is_env() {
+                            backend.set_settings_env(&settings::load(&conn)?);
+                        }
+                        Ok(setting)
+                    })
+                    .await?;
+                if let Setting::GraceSecs(secs) = setting {
+                    self.apply_grace(secs);
+                }
+                Ok(q.answer(setting))
+            }
         }
     }
 

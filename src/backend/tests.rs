@@ -3,6 +3,8 @@
 use super::*;
 use crate::domain::claude::credentials::requests::ClaudeAuthSaveApiKey;
 use crate::domain::dropped::ReadDroppedFile;
+use crate::domain::settings::Theme;
+use crate::domain::settings::requests::{LoadSettings, Reply as SettingsReply, SaveSetting};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -42,16 +44,29 @@ fn settings_round_trip_through_commands() {
     let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
     let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
-    runtime
-        .block_on(backend.execute(Command::SaveSetting {
-            key: "theme".into(),
-            value: "dark".into(),
+    let saved = runtime
+        .block_on(backend.call(SaveSetting {
+            setting: Setting::Theme(Theme::Dark),
         }))
         .unwrap();
-    let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
-        panic!("wrong output");
-    };
-    assert_eq!(settings.get("theme").map(String::as_str), Some("dark"));
+    assert_eq!(saved, Setting::Theme(Theme::Dark));
+    let settings = runtime.block_on(backend.call(LoadSettings)).unwrap();
+    assert_eq!(settings.theme, Theme::Dark);
+    let conn = rusqlite::Connection::open(dir.path().join("anyon.db")).unwrap();
+    assert_eq!(db::get_setting(&conn, "theme").unwrap().as_deref(), Some("dark"));
+}
+
+#[test]
+fn refused_settings_leave_the_table_and_the_processes_alone() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
+    for setting in [Setting::GraceSecs(0), Setting::ExtraEnv("not a variable".into())] {
+        let error = runtime.block_on(backend.call(SaveSetting { setting })).unwrap_err();
+        assert_eq!(error.kind(), "invalid", "{error}");
+    }
+    let settings = runtime.block_on(backend.call(LoadSettings)).unwrap();
+    assert_eq!(settings, Settings::default());
 }
 
 #[test]
@@ -60,26 +75,23 @@ fn ordered_commands_land_in_dispatch_order() {
     let dir = tempfile::tempdir().unwrap();
     let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
     for value in 0..50 {
-        backend.dispatch(Command::SaveSetting {
-            key: "theme".into(),
-            value: value.to_string(),
+        backend.dispatch(SaveSetting {
+            setting: Setting::LastScreen(value.to_string()),
         });
     }
     let mut saved = Vec::new();
     while saved.len() < 50 {
         match runtime.block_on(events.rx.recv()).unwrap() {
             Event::Completed {
-                output: Output::SettingSaved { value, .. },
+                output: Output::Settings(SettingsReply::SettingSaved(setting)),
                 ..
-            } => saved.push(value),
+            } => saved.push(setting.value()),
             other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(saved, (0..50).map(|v| v.to_string()).collect::<Vec<_>>());
-    let Output::Settings(settings) = runtime.block_on(backend.execute(Command::LoadSettings)).unwrap() else {
-        panic!("wrong output");
-    };
-    assert_eq!(settings["theme"], "49", "the last choice wins");
+    let settings = runtime.block_on(backend.call(LoadSettings)).unwrap();
+    assert_eq!(settings.last_screen.as_deref(), Some("49"), "the last choice wins");
 }
 
 #[test]
@@ -88,9 +100,8 @@ fn shutdown_waits_for_queued_setting_writes() {
     let dir = tempfile::tempdir().unwrap();
     let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().into()));
     for value in 0..20 {
-        backend.dispatch(Command::SaveSetting {
-            key: "last_screen".into(),
-            value: value.to_string(),
+        backend.dispatch(SaveSetting {
+            setting: Setting::LastScreen(value.to_string()),
         });
     }
     backend.shutdown(Duration::ZERO);

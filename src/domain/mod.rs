@@ -14,5 +14,6 @@ pub mod instance;
 pub mod mcp;
 pub mod process;
 pub mod secrets;
+pub mod settings;
 pub mod signin;
 pub mod transcripts;

@@ -11,11 +11,6 @@ use crate::domain::claude_config::requests::Reply;
 
 use super::Requested;
 
-/// The `app_settings` key of the unsaved draft of a memory file.
-pub fn draft_key(path: &Path) -> String {
-    format!("memory.draft:{}", path.display())
-}
-
 /// Puts both versions into the text with conflict markers, for the person to resolve.
 pub fn merge_text(mine: &str, theirs: &str) -> String {
     let line = |text: &str| {

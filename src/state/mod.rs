@@ -32,10 +32,10 @@ pub use claude_auth::ClaudeAuthStore;
 pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};
 pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
-pub use memory::{MemoryEditor, MemoryState, draft_key as memory_draft_key, merge_text};
+pub use memory::{MemoryEditor, MemoryState, merge_text};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
-pub use settings::{LAST_PROJECT_KEY, LAST_SCREEN_KEY, SettingsStore, THEME_KEY, ThemeChoice};
+pub use settings::{Setting, Settings, SettingsStore, Theme, theme_preference};
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
 
 use crate::backend::event::{Event, Output};
@@ -113,9 +113,9 @@ impl Stores {
                     Output::ClaudeConfig(
                         reply @ (ConfigReply::MemoryFiles(_) | ConfigReply::MemoryDoc(_) | ConfigReply::MemorySaved(_)),
                     ) => {
-                        let raw = &self.settings.raw;
+                        let settings = self.settings.get();
                         self.memory
-                            .apply_output(request_id, reply, |path| raw.get(&memory::draft_key(path)).cloned())
+                            .apply_output(request_id, reply, |path| settings.memory_draft(path).map(str::to_owned))
                     }
                     Output::ClaudeConfig(reply) => self.claude_config.apply_output(request_id, reply),
                     Output::Credentials(reply) => self.claude_auth.apply_output(request_id, reply),
@@ -125,7 +125,7 @@ impl Stores {
                         Output::Console(reply) => self.storage.apply_output(request_id, reply),
                         _ => false,
                     },
-                    _ => self.settings.apply_output(request_id, &output),
+                    Output::Settings(reply) => self.settings.apply_output(request_id, reply),
                 };
                 match (handled, confirmation) {
                     (true, Some(text)) => self.notices.push(NoticeLevel::Info, text),

@@ -1,101 +1,72 @@
-//! The app's own settings (rows of `app_settings`): theme and the screen last open.
-
-use std::collections::BTreeMap;
+//! The app's own settings as the window knows them: the typed [`Settings`], which screens change only
+//! through [`SettingsStore::change`] (shown at once, saved in the background).
 
 use crate::backend::command::RequestId;
-use crate::backend::event::Output;
+use crate::domain::settings::requests::{Reply, SaveSetting};
+pub use crate::domain::settings::{Setting, Settings, Theme};
 use crate::state::nav::Screen;
 
-/// The person's theme choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ThemeChoice {
-    #[default]
-    System,
-    Light,
-    Dark,
-}
-
-impl ThemeChoice {
-    pub const ALL: [ThemeChoice; 3] = [ThemeChoice::System, ThemeChoice::Light, ThemeChoice::Dark];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            ThemeChoice::System => "system",
-            ThemeChoice::Light => "light",
-            ThemeChoice::Dark => "dark",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ThemeChoice::System => "Follow the system",
-            ThemeChoice::Light => "Light",
-            ThemeChoice::Dark => "Dark",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|choice| choice.key() == key)
-    }
-
-    pub fn preference(self) -> egui::ThemePreference {
-        match self {
-            ThemeChoice::System => egui::ThemePreference::System,
-            ThemeChoice::Light => egui::ThemePreference::Light,
-            ThemeChoice::Dark => egui::ThemePreference::Dark,
-        }
+/// How egui should draw a theme choice.
+pub fn theme_preference(theme: Theme) -> egui::ThemePreference {
+    match theme {
+        Theme::System => egui::ThemePreference::System,
+        Theme::Light => egui::ThemePreference::Light,
+        Theme::Dark => egui::ThemePreference::Dark,
     }
 }
-
-/// Keys of `app_settings` used by the shell.
-pub const THEME_KEY: &str = "theme";
-pub const LAST_SCREEN_KEY: &str = "last_screen";
-/// The project folder the last chat ran in (where a new chat starts).
-pub const LAST_PROJECT_KEY: &str = "chat.last_project";
 
 /// Settings as the window knows them.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsStore {
-    pub theme: ThemeChoice,
-    pub last_screen: Option<Screen>,
-    /// Every row, including keys later features own.
-    pub raw: BTreeMap<String, String>,
+    settings: Settings,
 }
 
 impl SettingsStore {
-    /// Builds the store from the rows of `app_settings`; unknown values fall back to defaults.
-    pub fn from_rows(rows: BTreeMap<String, String>) -> Self {
-        let theme = rows
-            .get(THEME_KEY)
-            .and_then(|v| ThemeChoice::from_key(v))
-            .unwrap_or_default();
-        let last_screen = rows.get(LAST_SCREEN_KEY).and_then(|v| Screen::from_key(v));
-        Self {
-            theme,
-            last_screen,
-            raw: rows,
+    pub fn new(settings: Settings) -> Self {
+        Self { settings }
+    }
+
+    /// Every setting, as the window shows it.
+    pub fn get(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn theme(&self) -> Theme {
+        self.settings.theme
+    }
+
+    /// The screen open when the window last closed (None: none saved, or a name this version lacks).
+    pub fn last_screen(&self) -> Option<Screen> {
+        let name = self.settings.last_screen.as_deref()?;
+        let screen = Screen::from_key(name);
+        if screen.is_none() {
+            tracing::warn!(name, "ignoring a saved screen this version does not have");
         }
+        screen
     }
 
     /// Where a new chat, agent run or project-scoped screen starts: the last chat's project, else home.
     pub fn default_project(&self) -> String {
-        super::default_project(self.raw.get(LAST_PROJECT_KEY).map(String::as_str))
+        super::default_project(self.settings.last_project.as_deref())
     }
 
-    /// Applies a completion if it concerns settings.
-    pub fn apply_output(&mut self, _request_id: RequestId, output: &Output) -> bool {
-        match output {
-            Output::Settings(rows) => {
-                *self = Self::from_rows(rows.clone());
+    /// Changes a setting in the window at once and gives the request that saves it:
+    /// `backend.dispatch(stores.settings.change(Setting::Theme(Theme::Dark)))`.
+    pub fn change(&mut self, setting: Setting) -> SaveSetting {
+        self.settings.apply(&setting);
+        SaveSetting { setting }
+    }
+
+    /// Applies a completion of the settings' requests.
+    pub fn apply_output(&mut self, _request_id: RequestId, reply: &Reply) -> bool {
+        match reply {
+            Reply::Settings(settings) => {
+                self.settings = settings.clone();
                 true
             }
-            // The window already shows what it saved; re-deriving the typed fields here would let
-            // the echo of an older save undo a newer choice for a frame.
-            Output::SettingSaved { key, value } => {
-                self.raw.insert(key.clone(), value.clone());
-                true
-            }
-            _ => false,
+            // The window already shows what it saved ([`Self::change`]); applying the echo here would
+            // let the echo of an older save undo a newer choice for a frame.
+            Reply::SettingSaved(_) => true,
         }
     }
 }
@@ -107,31 +78,24 @@ mod tests {
 
     #[test]
     fn rows_become_typed_settings_and_bad_values_fall_back() {
-        let rows = BTreeMap::from([
-            (THEME_KEY.to_string(), "dark".to_string()),
-            (LAST_SCREEN_KEY.to_string(), "usage".to_string()),
-        ]);
-        let store = SettingsStore::from_rows(rows);
-        assert_eq!(
-            (store.theme, store.last_screen),
-            (ThemeChoice::Dark, Some(Screen::Usage))
-        );
-        let bad = SettingsStore::from_rows(BTreeMap::from([(THEME_KEY.to_string(), "purple".to_string())]));
-        assert_eq!((bad.theme, bad.last_screen), (ThemeChoice::System, None));
+        let rows = [("theme", "dark"), ("last_screen", "usage")].map(|(k, v)| (k.to_string(), v.to_string()));
+        let store = SettingsStore::new(Settings::from_rows(rows));
+        assert_eq!((store.theme(), store.last_screen()), (Theme::Dark, Some(Screen::Usage)));
+        let bad = SettingsStore::new(Settings::from_rows([("theme".to_string(), "purple".to_string())]));
+        assert_eq!((bad.theme(), bad.last_screen()), (Theme::System, None));
+        let unknown = SettingsStore::new(Settings::from_rows([("last_screen".to_string(), "gone".to_string())]));
+        assert_eq!(unknown.last_screen(), None);
         let mut store = store;
-        store.theme = ThemeChoice::Light;
-        assert!(store.apply_output(
-            1,
-            &Output::SettingSaved {
-                key: THEME_KEY.into(),
-                value: "dark".into()
-            }
-        ));
+        let save = store.change(Setting::Theme(Theme::Light));
+        assert_eq!(save.setting, Setting::Theme(Theme::Light));
+        assert_eq!(store.theme(), Theme::Light, "shown at once");
+        assert!(store.apply_output(1, &Reply::SettingSaved(Setting::Theme(Theme::Dark))));
         assert_eq!(
-            store.theme,
-            ThemeChoice::Light,
+            store.theme(),
+            Theme::Light,
             "an echo of an older save does not undo a newer choice"
         );
-        assert_eq!(store.raw.get(THEME_KEY).map(String::as_str), Some("dark"));
+        assert!(store.apply_output(2, &Reply::Settings(Settings::default())));
+        assert_eq!(store.theme(), Theme::System, "a load replaces everything");
     }
 }

@@ -10,9 +10,8 @@ use egui::{Modal, RichText, Ui};
 use super::widgets::error_line;
 use super::{ScreenContext, theme};
 use crate::backend::Requests;
-use crate::backend::command::Command;
 use crate::domain::claude_config::requests::{MemoryList, MemoryRead, MemorySave};
-use crate::state::{MemoryState, Stores, memory_draft_key, merge_text};
+use crate::state::{MemoryState, Setting, SettingsStore, Stores, merge_text};
 
 /// How often the open file is compared with the disk.
 const CHECK_EVERY: Duration = Duration::from_secs(2);
@@ -37,7 +36,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: Option<PathBuf>) {
             files_ui(ui, state, backend);
         });
         ui.separator();
-        ui.vertical(|ui| editor_ui(ui, state, backend, &mut cx.conversations.markdown));
+        ui.vertical(|ui| editor_ui(ui, state, &mut stores.settings, backend, &mut cx.conversations.markdown));
     });
     switch_prompt_ui(ui.ctx(), state, backend);
 }
@@ -73,10 +72,11 @@ fn save_draft(stores: &mut Stores, backend: &Requests, now: f64) {
     }
     let draft = draft.to_owned();
     editor.draft_at = now;
-    let key = memory_draft_key(&editor.path);
     editor.draft_saved = draft.clone();
-    stores.settings.raw.insert(key.clone(), draft.clone());
-    backend.dispatch(Command::SaveSetting { key, value: draft });
+    backend.dispatch(stores.settings.change(Setting::MemoryDraft {
+        path: editor.path.clone(),
+        text: draft,
+    }));
 }
 
 fn files_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Requests) {
@@ -112,6 +112,7 @@ fn files_ui(ui: &mut Ui, state: &mut MemoryState, backend: &Requests) {
 fn editor_ui(
     ui: &mut Ui,
     state: &mut MemoryState,
+    settings: &mut SettingsStore,
     backend: &Requests,
     markdown: &mut egui_commonmark::CommonMarkCache,
 ) {
@@ -137,10 +138,10 @@ fn editor_ui(
             if ui.button("Discard draft").clicked() {
                 editor.draft = None;
                 editor.draft_saved.clear();
-                backend.dispatch(Command::SaveSetting {
-                    key: memory_draft_key(&editor.path),
-                    value: String::new(),
-                });
+                backend.dispatch(settings.change(Setting::MemoryDraft {
+                    path: editor.path.clone(),
+                    text: String::new(),
+                }));
             }
         });
     }

@@ -4,12 +4,12 @@ use egui::RichText;
 
 use super::widgets::{screen_heading, shortcut_text};
 use super::{ScreenContext, theme};
-use crate::backend::command::Command;
-use crate::backend::{GRACE_KEY, KEEP_DAYS_KEY, KEEP_LAST_KEY};
 use crate::domain::claude::requests::{ClaudeFindInstallations, ClaudeUseBinary};
-use crate::state::THEME_KEY;
-use crate::state::ThemeChoice;
 use crate::state::nav::Screen;
+use crate::state::{Setting, Theme};
+
+/// The setting a field's value makes.
+type ToSetting<T> = fn(T) -> Setting;
 
 pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Settings.heading());
@@ -17,14 +17,10 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         section(ui, "Appearance");
         ui.horizontal(|ui| {
             ui.label("Theme");
-            for choice in ThemeChoice::ALL {
-                let selected = cx.stores.settings.theme == choice;
+            for choice in Theme::ALL {
+                let selected = cx.stores.settings.theme() == choice;
                 if ui.selectable_label(selected, choice.label()).clicked() && !selected {
-                    cx.stores.settings.theme = choice;
-                    cx.backend.dispatch(Command::SaveSetting {
-                        key: THEME_KEY.into(),
-                        value: choice.key().into(),
-                    });
+                    cx.backend.dispatch(cx.stores.settings.change(Setting::Theme(choice)));
                 }
             }
         });
@@ -154,57 +150,51 @@ fn claude_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         stores.claude.start(cx.backend.dispatch(ClaudeUseBinary { path }));
     }
     ui.horizontal(|ui| {
-        let current = stores
-            .settings
-            .raw
-            .get(GRACE_KEY)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(3);
+        let current = stores.settings.get().grace_secs;
         let mut secs = current;
         let label = ui.label("Stop: wait before killing");
         ui.add(egui::Slider::new(&mut secs, 1..=30).suffix(" s"))
             .labelled_by(label.id)
             .on_hover_text("After Stop, Claude gets an interrupt, then SIGTERM; after this long, SIGKILL.");
         if secs != current {
-            stores.settings.raw.insert(GRACE_KEY.into(), secs.to_string());
-            cx.backend.dispatch(Command::SaveSetting {
-                key: GRACE_KEY.into(),
-                value: secs.to_string(),
-            });
+            cx.backend.dispatch(stores.settings.change(Setting::GraceSecs(secs)));
         }
     });
 }
 
 /// The proxy and extra variables every Claude process ANYON starts gets; edited as a draft, saved together.
 fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
-    use crate::domain::claude_config::child_env::{
-        EXTRA_ENV_KEY, HTTP_PROXY_KEY, HTTPS_PROXY_KEY, NO_PROXY_KEY, parse_extra,
-    };
-    const FIELDS: [(&str, &str); 4] = [
-        (HTTP_PROXY_KEY, "HTTP proxy"),
-        (HTTPS_PROXY_KEY, "HTTPS proxy"),
-        (NO_PROXY_KEY, "No proxy for"),
-        (EXTRA_ENV_KEY, "Extra variables"),
+    use crate::domain::claude_config::child_env::parse_extra;
+    const FIELDS: [(ToSetting<String>, &str); 4] = [
+        (Setting::HttpProxy, "HTTP proxy"),
+        (Setting::HttpsProxy, "HTTPS proxy"),
+        (Setting::NoProxy, "No proxy for"),
+        (Setting::ExtraEnv, "Extra variables"),
     ];
+    const NO_PROXY: usize = 2;
+    const EXTRA: usize = 3;
     let id = egui::Id::unique("settings-child-env-draft");
     let settings = &mut cx.stores.settings;
-    let saved: Vec<String> = FIELDS
-        .iter()
-        .map(|(key, _)| settings.raw.get(*key).cloned().unwrap_or_default())
-        .collect();
+    let env = &settings.get().env;
+    let saved: Vec<String> = vec![
+        env.http_proxy.clone(),
+        env.https_proxy.clone(),
+        env.no_proxy.clone(),
+        env.extra.clone(),
+    ];
     let mut draft: Vec<String> = ui.data(|d| d.get_temp(id)).unwrap_or_else(|| saved.clone());
     egui::Grid::new("settings-child-env")
         .num_columns(2)
         .spacing([16.0, 6.0])
         .show(ui, |ui| {
-            for ((key, label), value) in FIELDS.iter().zip(draft.iter_mut()) {
+            for (index, ((_, label), value)) in FIELDS.iter().zip(draft.iter_mut()).enumerate() {
                 let label = ui.label(*label);
-                let edit = if *key == EXTRA_ENV_KEY {
+                let edit = if index == EXTRA {
                     egui::TextEdit::multiline(value)
                         .hint_text("NAME=value, one a line")
                         .desired_rows(3)
                 } else {
-                    egui::TextEdit::singleline(value).hint_text(if *key == NO_PROXY_KEY {
+                    egui::TextEdit::singleline(value).hint_text(if index == NO_PROXY {
                         "localhost,127.0.0.1,.internal"
                     } else {
                         "http://proxy.example:3128"
@@ -214,7 +204,7 @@ fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                 ui.end_row();
             }
         });
-    let problem = parse_extra(&draft[3]).err();
+    let problem = parse_extra(&draft[EXTRA]).err();
     if let Some(problem) = &problem {
         super::widgets::error_line(ui, &problem.to_string());
     }
@@ -223,12 +213,8 @@ fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         .add_enabled(changed && problem.is_none(), egui::Button::new("Save environment"))
         .clicked()
     {
-        for ((key, _), value) in FIELDS.iter().zip(&draft) {
-            settings.raw.insert((*key).into(), value.clone());
-            cx.backend.dispatch(Command::SaveSetting {
-                key: (*key).into(),
-                value: value.clone(),
-            });
+        for ((setting, _), value) in FIELDS.iter().zip(&draft) {
+            cx.backend.dispatch(settings.change(setting(value.clone())));
         }
     }
     ui.data_mut(|d| d.insert_temp(id, draft));
@@ -242,15 +228,12 @@ fn child_env_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
 /// How many checkpoints each session keeps: the last N, and all younger than N days.
 fn retention_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     let settings = &mut cx.stores.settings;
-    for (key, label, default, suffix) in [
-        (KEEP_LAST_KEY, "Keep the last", 50u32, " per session"),
-        (KEEP_DAYS_KEY, "and everything younger than", 30u32, " days"),
-    ] {
-        let current = settings
-            .raw
-            .get(key)
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(default);
+    let (keep_last, keep_days) = (settings.get().keep_last, settings.get().keep_days);
+    let fields: [(ToSetting<u32>, &str, u32, &str); 2] = [
+        (Setting::KeepLast, "Keep the last", keep_last, " per session"),
+        (Setting::KeepDays, "and everything younger than", keep_days, " days"),
+    ];
+    for (setting, label, current, suffix) in fields {
         let mut value = current;
         ui.horizontal(|ui| {
             let label = ui.label(label);
@@ -258,11 +241,7 @@ fn retention_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                 .labelled_by(label.id);
         });
         if value != current {
-            settings.raw.insert(key.into(), value.to_string());
-            cx.backend.dispatch(Command::SaveSetting {
-                key: key.into(),
-                value: value.to_string(),
-            });
+            cx.backend.dispatch(settings.change(setting(value)));
         }
     }
     ui.label(

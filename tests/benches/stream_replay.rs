@@ -9,9 +9,9 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyon::backend::command::{ClaudeRunRequest, Command};
+use anyon::backend::Backend;
+use anyon::backend::command::ClaudeRunRequest;
 use anyon::backend::event::Event;
-use anyon::backend::{Backend, CLAUDE_PATH_KEY};
 use anyon::domain::claude::requests::{ClaudeFindInstallations, ExecuteClaudeCode};
 use anyon::state::{ActiveRun, ChatSession, Stores};
 use anyon::util::paths::DataPaths;
@@ -37,9 +37,8 @@ fn main() {
         .expect("runtime");
     let (backend, mut events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().join("home")));
     runtime
-        .block_on(backend.execute(Command::SaveSetting {
-            key: CLAUDE_PATH_KEY.into(),
-            value: fake.display().to_string(),
+        .block_on(backend.execute(anyon::domain::settings::requests::SaveSetting {
+            setting: anyon::domain::settings::Setting::ClaudeBinaryPath(Some(fake.clone())),
         }))
         .expect("save path");
     // Discovery runs `--version` on the fake once; do it before the clock starts.

@@ -117,9 +117,8 @@ impl Sandbox {
         bin: &Path,
         api: &MockApi,
     ) {
-        let save = anyon::backend::command::Command::SaveSetting {
-            key: anyon::backend::CLAUDE_PATH_KEY.into(),
-            value: bin.display().to_string(),
+        let save = anyon::domain::settings::requests::SaveSetting {
+            setting: anyon::domain::settings::Setting::ClaudeBinaryPath(Some(bin.to_path_buf())),
         };
         runtime.block_on(backend.execute(save)).expect("save the binary path");
         backend.set_child_env(self.env(&api.base_url()));

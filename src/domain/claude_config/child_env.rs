@@ -1,19 +1,19 @@
 //! The proxy and extra variables ANYON's settings add to every Claude process it starts.
 
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
 
-/// `app_settings` key of the proxy for http URLs (`HTTP_PROXY`).
-pub const HTTP_PROXY_KEY: &str = "claude.env.http_proxy";
-/// `app_settings` key of the proxy for https URLs (`HTTPS_PROXY`).
-pub const HTTPS_PROXY_KEY: &str = "claude.env.https_proxy";
-/// `app_settings` key of the hosts reached without a proxy (`NO_PROXY`).
-pub const NO_PROXY_KEY: &str = "claude.env.no_proxy";
-/// `app_settings` key of extra variables, one `NAME=value` a line (`#` starts a comment).
-pub const EXTRA_ENV_KEY: &str = "claude.env.extra";
-
-/// Whether `key` is one of the settings above.
-pub fn is_env_key(key: &str) -> bool {
-    [HTTP_PROXY_KEY, HTTPS_PROXY_KEY, NO_PROXY_KEY, EXTRA_ENV_KEY].contains(&key)
+/// The proxies and extra variables as the settings hold them (empty: not set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProxyEnv {
+    /// The proxy for http URLs (`HTTP_PROXY`).
+    pub http_proxy: String,
+    /// The proxy for https URLs (`HTTPS_PROXY`).
+    pub https_proxy: String,
+    /// The hosts reached without a proxy (`NO_PROXY`).
+    pub no_proxy: String,
+    /// Extra variables, one `NAME=value` a line (`#` starts a comment).
+    pub extra: String,
 }
 
 /// A line of the extra variables that is not `NAME=value`.
@@ -52,29 +52,30 @@ pub fn parse_extra(text: &str) -> Result<Vec<(String, String)>, BadEnvLine> {
     Ok(vars)
 }
 
-/// The variables `settings` add: each proxy in upper and lower case (tools read either), then the extras.
-/// Bad extra lines are skipped with a warning (saving refuses them; this reads what is stored).
-pub fn from_settings(settings: &BTreeMap<String, String>) -> Vec<(String, String)> {
-    let mut vars = Vec::new();
-    for (key, name) in [
-        (HTTP_PROXY_KEY, "HTTP_PROXY"),
-        (HTTPS_PROXY_KEY, "HTTPS_PROXY"),
-        (NO_PROXY_KEY, "NO_PROXY"),
-    ] {
-        if let Some(value) = settings.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            vars.push((name.to_owned(), value.to_owned()));
-            vars.push((name.to_ascii_lowercase(), value.to_owned()));
+impl ProxyEnv {
+    /// The variables to add: each proxy in upper and lower case (tools read either), then the extras.
+    /// Bad extra lines are skipped with a warning (saving refuses them; this reads what is stored).
+    pub fn vars(&self) -> Vec<(String, String)> {
+        let mut vars = Vec::new();
+        for (value, name) in [
+            (&self.http_proxy, "HTTP_PROXY"),
+            (&self.https_proxy, "HTTPS_PROXY"),
+            (&self.no_proxy, "NO_PROXY"),
+        ] {
+            let value = value.trim();
+            if !value.is_empty() {
+                vars.push((name.to_owned(), value.to_owned()));
+                vars.push((name.to_ascii_lowercase(), value.to_owned()));
+            }
         }
-    }
-    if let Some(extra) = settings.get(EXTRA_ENV_KEY) {
-        for line in extra.lines() {
+        for line in self.extra.lines() {
             match parse_extra(line) {
                 Ok(found) => vars.extend(found),
                 Err(error) => tracing::warn!(%error, "ignoring a stored environment line"),
             }
         }
+        vars
     }
-    vars
 }
 
 #[cfg(test)]
@@ -84,16 +85,13 @@ mod tests {
 
     #[test]
     fn proxies_in_both_cases_then_extras() {
-        let settings: BTreeMap<String, String> = [
-            (HTTPS_PROXY_KEY, "http://proxy:3128"),
-            (NO_PROXY_KEY, " localhost "),
-            (HTTP_PROXY_KEY, ""),
-            (EXTRA_ENV_KEY, "# comment\nA=1\n\nexport B = x\nbad line\nC=a=b"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        let vars = from_settings(&settings);
+        let settings = ProxyEnv {
+            https_proxy: "http://proxy:3128".into(),
+            no_proxy: " localhost ".into(),
+            http_proxy: "".into(),
+            extra: "# comment\nA=1\n\nexport B = x\nbad line\nC=a=b".into(),
+        };
+        let vars = settings.vars();
         let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(
             pairs,
@@ -118,6 +116,5 @@ mod tests {
         assert!(parse_extra("NOEQUALS").is_err());
         assert!(parse_extra("A B=1").is_err());
         assert_eq!(parse_extra("").unwrap(), []);
-        assert!(!is_env_key("theme") && is_env_key(EXTRA_ENV_KEY));
     }
 }

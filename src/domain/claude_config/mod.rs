@@ -96,8 +96,6 @@ pub enum ConfigError {
     NoHome,
     #[error("{0}")]
     Invalid(String),
-    #[error(transparent)]
-    BadEnvLine(#[from] child_env::BadEnvLine),
     /// The edited settings could not be written out as JSON.
     #[error("{0}")]
     Encode(#[source] serde_json::Error),
@@ -111,10 +109,7 @@ impl ConfigError {
         match self {
             ConfigError::Malformed { .. } => "malformed",
             ConfigError::Changed { .. } => "changed_on_disk",
-            ConfigError::NeedsProject(_)
-            | ConfigError::Invalid(_)
-            | ConfigError::BadEnvLine(_)
-            | ConfigError::Encode(_) => "invalid",
+            ConfigError::NeedsProject(_) | ConfigError::Invalid(_) | ConfigError::Encode(_) => "invalid",
             ConfigError::NotFound(_) => "not_found",
             _ => "claude_config",
         }

@@ -21,9 +21,8 @@ use egui::RichText;
 
 use super::widgets::screen_heading;
 use super::{ScreenContext, theme};
-use crate::backend::command::Command;
 use crate::domain::claude::requests::ExecuteClaudeCode;
-use crate::state::ChatSession;
+use crate::state::{ChatSession, Setting};
 
 /// UI state of the chat tabs that is not part of any conversation (layout caches).
 #[derive(Default)]
@@ -47,6 +46,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
     let mut retitle = None;
     header_ui(ui, tab, session, backend);
     auto_checkpoints_ui(ui, &mut stores.settings, &session.project, backend);
+    let run_before = session.run.as_ref().map(|run| run.request_id);
     egui::Panel::bottom(egui::Id::unique(("chat-composer", tab.id)))
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
         .show(ui, |ui| {
@@ -55,6 +55,16 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
                 retitle = Some(title);
             }
         });
+    // A prompt went out (typed or queued): a new chat starts in this project from now on.
+    if let Some(run) = &session.run
+        && Some(run.request_id) != run_before
+    {
+        backend.dispatch(
+            stores
+                .settings
+                .change(Setting::LastProject(session.project.trim().to_owned())),
+        );
+    }
     if session.show_timeline
         && let Some(session_id) = session.session_id.clone()
     {
@@ -129,18 +139,16 @@ fn auto_checkpoints_ui(
     if project.trim().is_empty() {
         return;
     }
-    let key = crate::backend::auto_checkpoints_key(std::path::Path::new(project.trim()));
-    let mut on = settings.raw.get(&key).is_some_and(|v| v == "1");
+    let project = std::path::Path::new(project.trim());
+    let mut on = settings.get().auto_checkpoints_on(project);
     let toggle = ui
         .checkbox(&mut on, "Checkpoints before each prompt and file change")
         .on_hover_text("Snapshots of the project's files (respecting .gitignore) that can be diffed and restored");
     if toggle.changed() {
-        let value = if on { "1" } else { "0" };
-        settings.raw.insert(key.clone(), value.to_owned());
-        backend.dispatch(Command::SaveSetting {
-            key,
-            value: value.to_owned(),
-        });
+        backend.dispatch(settings.change(Setting::AutoCheckpoints {
+            project: project.to_path_buf(),
+            on,
+        }));
     }
 }
 
@@ -193,10 +201,6 @@ pub(super) fn send_prompt(
         fork_session: session.session_id.is_none() && session.fork_from.is_some(),
     };
     let request_id = backend.dispatch(ExecuteClaudeCode { run: request });
-    backend.dispatch(Command::SaveSetting {
-        key: crate::state::LAST_PROJECT_KEY.into(),
-        value: session.project.trim().to_owned(),
-    });
     session.run = Some(crate::state::ActiveRun {
         request_id,
         run_id: None,
