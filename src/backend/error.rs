@@ -7,8 +7,6 @@ use crate::domain::db::console::StorageError;
 /// Why a command failed, written for the person.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    #[error("`{command}` is not available in this version of ANYON yet")]
-    NotAvailable { command: &'static str },
     /// A reply of another request's type: a bug in the backend's routing.
     #[error("`{command}` was answered with another request's reply")]
     WrongReply { command: &'static str },
@@ -118,7 +116,6 @@ impl BackendError {
     /// A stable, machine-readable name for the kind of failure (used in CLI JSON errors).
     pub fn kind(&self) -> &'static str {
         match self {
-            BackendError::NotAvailable { .. } => "not_available",
             BackendError::WrongReply { .. } => "internal",
             BackendError::DatabaseUnavailable(_) | BackendError::Db(_) => "database",
             BackendError::Storage(error) => error.kind(),

@@ -1,0 +1,172 @@
+//! The chat store's tests: stream lines into items, runs, permissions, images.
+
+use super::*;
+use crate::domain::claude::stream::ParsedLine;
+use crate::domain::claude::stream::parse_line;
+
+fn message(json: &str) -> Arc<StreamMessage> {
+    match parse_line(json) {
+        ParsedLine::Message(m) => Arc::new(m),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn feed(store: &mut ChatStore, run_id: RunId, json: &str) {
+    store.apply_output(run_id, message(json), Arc::from(json));
+}
+
+#[test]
+fn a_read_image_reaches_the_tab_that_dropped_it() {
+    let mut store = ChatStore::default();
+    let mut shown = ChatSession::new("New chat", "/p");
+    shown.reading = vec![4, 5];
+    store.sessions.insert(1, shown);
+    store.sessions.insert(2, ChatSession::new("Other", "/q"));
+    assert!(store.image_read(4, std::path::Path::new("/d/shot.PNG"), vec![1, 2, 3]));
+    assert!(store.image_failed(5, "cannot read /d/b.png: it is larger than 5120 KiB"));
+    assert!(
+        !store.image_read(4, std::path::Path::new("/d/shot.png"), vec![]),
+        "answered once"
+    );
+    let session = &store.sessions[&1];
+    assert_eq!(session.attachments.len(), 1);
+    assert_eq!(
+        (
+            session.attachments[0].name.as_str(),
+            session.attachments[0].media_type.as_str()
+        ),
+        ("shot.PNG", "image/png")
+    );
+    assert!(session.error.as_deref().is_some_and(|e| e.contains("larger than")));
+    assert!(session.reading.is_empty());
+    assert!(store.sessions[&2].attachments.is_empty());
+}
+
+fn store_with_run() -> ChatStore {
+    let mut store = ChatStore::default();
+    let mut session = ChatSession::new("New chat", "/p");
+    session.run = Some(ActiveRun {
+        request_id: 9,
+        run_id: None,
+        stopping: false,
+    });
+    store.sessions.insert(1, session);
+    store
+}
+
+#[test]
+fn outputs_before_the_start_confirmation_are_kept_and_tools_pair_with_results() {
+    let mut store = store_with_run();
+    feed(
+        &mut store,
+        5,
+        r#"{"type":"system","subtype":"init","session_id":"s-1"}"#,
+    );
+    assert!(store.run_started(9, 5));
+    feed(
+        &mut store,
+        5,
+        r#"{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"ls"}}]}}"#,
+    );
+    feed(
+        &mut store,
+        5,
+        r#"{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"a.txt","is_error":false}]}}"#,
+    );
+    feed(
+        &mut store,
+        5,
+        r#"{"type":"assistant","message":{"id":"m2","content":[{"type":"text","text":"Done"}]}}"#,
+    );
+    feed(
+        &mut store,
+        5,
+        r#"{"type":"result","subtype":"success","is_error":false,"total_cost_usd":0.01,"num_turns":2,"usage":{"input_tokens":3,"output_tokens":4}}"#,
+    );
+    let session = &store.sessions[&1];
+    assert_eq!(session.session_id.as_deref(), Some("s-1"));
+    let ChatItem::Tool(call) = &session.items[0] else {
+        panic!("{:?}", session.items)
+    };
+    assert_eq!(call.result.as_ref().map(|r| r.text.as_str()), Some("a.txt"));
+    assert_eq!(
+        session.items[1],
+        ChatItem::Text {
+            text: "Done".into(),
+            subagent: false
+        }
+    );
+    assert!(matches!(&session.items[2], ChatItem::Footer(f) if f.output_tokens == 4 && f.turns == Some(2)));
+    assert_eq!(session.to_jsonl().lines().count(), 5);
+    store.apply_finished(RunOutcome {
+        run_id: 5,
+        session_id: Some("s-1".into()),
+        exit_code: Some(0),
+        cancelled: false,
+        stderr_tail: String::new(),
+        garbage_lines: 0,
+        metrics: None,
+        error: None,
+    });
+    assert!(!store.sessions[&1].is_busy());
+    assert!(store.sessions[&1].error.is_none());
+}
+
+#[test]
+fn failures_show_the_clis_own_message() {
+    let mut store = store_with_run();
+    store.run_started(9, 2);
+    feed(
+        &mut store,
+        2,
+        r#"{"type":"assistant","error":"authentication_failed","message":{"model":"<synthetic>","content":[{"type":"text","text":"Not logged in · Please run /login"}]}}"#,
+    );
+    feed(
+        &mut store,
+        2,
+        r#"{"type":"result","subtype":"success","is_error":true,"result":"Not logged in · Please run /login"}"#,
+    );
+    assert_eq!(
+        store.sessions[&1].error.as_deref(),
+        Some("Not logged in · Please run /login")
+    );
+
+    let mut store = store_with_run();
+    store.run_started(9, 3);
+    store.apply_finished(RunOutcome {
+        run_id: 3,
+        session_id: None,
+        exit_code: Some(2),
+        cancelled: false,
+        stderr_tail: "boom".into(),
+        garbage_lines: 0,
+        metrics: None,
+        error: Some("Claude exited with status 2: boom".into()),
+    });
+    assert_eq!(
+        store.sessions[&1].error.as_deref(),
+        Some("Claude exited with status 2: boom")
+    );
+    assert!(!store.run_failed(1234, "x"));
+}
+
+#[test]
+fn permission_prompts_wait_and_memory_stays_bounded() {
+    let mut store = store_with_run();
+    store.run_started(9, 4);
+    feed(
+        &mut store,
+        4,
+        r#"{"type":"control_request","request_id":"r1","request":{"subtype":"can_use_tool","tool_name":"Write","input":{"file_path":"a"}}}"#,
+    );
+    assert_eq!(store.sessions[&1].permissions.len(), 1);
+    let session = store.sessions.get_mut(&1).unwrap();
+    for i in 0..(MAX_ITEMS + 10) {
+        session.push(ChatItem::Notice {
+            text: i.to_string(),
+            error: false,
+        });
+    }
+    assert!(session.items.len() <= MAX_ITEMS);
+    assert!(session.dropped > 0);
+}
