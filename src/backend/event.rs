@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::domain::agents::table::AgentRun;
 use crate::domain::claude::run::RunOutcome;
 use crate::domain::claude::stream::StreamMessage;
@@ -13,52 +11,7 @@ use crate::domain::process::{RunId, RunKind};
 use crate::backend::command::RequestId;
 use crate::domain::db::console::WriteRisk;
 
-/// The typed result of a command that completed.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
-pub enum Output {
-    #[serde(untagged)]
-    Settings(crate::domain::settings::requests::Reply),
-    #[serde(untagged)]
-    Checkpoints(crate::domain::checkpoint::requests::Reply),
-    #[serde(untagged)]
-    Mcp(crate::domain::mcp::requests::Reply),
-    #[serde(untagged)]
-    Transcripts(crate::domain::transcripts::requests::Reply),
-    #[serde(untagged)]
-    Console(crate::domain::db::console::requests::Reply),
-    #[serde(untagged)]
-    Claude(crate::domain::claude::requests::Reply),
-    #[serde(untagged)]
-    SignIn(crate::domain::signin::requests::Reply),
-    #[serde(untagged)]
-    Credentials(crate::domain::claude::credentials::requests::Reply),
-    #[serde(untagged)]
-    ClaudeConfig(crate::domain::claude_config::requests::Reply),
-    #[serde(untagged)]
-    Dropped(crate::domain::dropped::Reply),
-    /// The agents domain's reply.
-    #[serde(untagged)]
-    Agents(crate::domain::agents::requests::Reply),
-}
-
-/// A domain's reply enum, as carried in [`Output`].
-pub trait Replies: Sized {
-    fn into_output(self) -> Output;
-    fn from_output(output: Output) -> Option<Self>;
-}
-
-impl Replies for crate::domain::agents::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Agents(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Agents(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
+pub use super::routes::{Output, Replies};
 
 /// Structured facts about a failure that a screen can act on.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -161,126 +114,6 @@ impl From<crate::domain::claude::run::RunEvent> for Event {
                 raw,
             },
             RunEvent::Finished { kind, outcome } => Event::RunFinished { kind, outcome },
-        }
-    }
-}
-
-impl Replies for crate::domain::settings::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Settings(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Settings(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::checkpoint::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Checkpoints(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Checkpoints(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::mcp::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Mcp(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Mcp(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::transcripts::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Transcripts(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Transcripts(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::db::console::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Console(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Console(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::claude::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Claude(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Claude(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::signin::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::SignIn(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::SignIn(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::claude::credentials::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::Credentials(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Credentials(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::claude_config::requests::Reply {
-    fn into_output(self) -> Output {
-        Output::ClaudeConfig(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::ClaudeConfig(reply) => Some(reply),
-            _ => None,
-        }
-    }
-}
-
-impl Replies for crate::domain::dropped::Reply {
-    fn into_output(self) -> Output {
-        Output::Dropped(self)
-    }
-    fn from_output(output: Output) -> Option<Self> {
-        match output {
-            Output::Dropped(reply) => Some(reply),
-            _ => None,
         }
     }
 }

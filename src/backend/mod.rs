@@ -15,6 +15,7 @@ pub mod event;
 mod events;
 mod mcp;
 mod requests;
+mod routes;
 mod signin;
 mod transcripts;
 
