@@ -14,7 +14,7 @@ use egui_kittest::kittest::Queryable;
 use crate::support::{self, TempHome};
 use anyon::backend::event::Replies;
 use anyon::domain::db::console::requests::{
-    Exported, StorageCancel, StorageExecuteSql, StorageExport, StorageHistory, StorageReadTable,
+    ExportSource, Exported, StorageCancel, StorageExecuteSql, StorageExport, StorageHistory, StorageReadTable,
 };
 use anyon::util::request::Ask;
 
@@ -205,7 +205,7 @@ fn export_streams_every_row_to_a_file_and_round_trips() {
         &runtime,
         &backend,
         StorageExport {
-            sql: "SELECT * FROM notes ORDER BY id".into(),
+            source: ExportSource::Query("SELECT * FROM notes ORDER BY id".into()),
             format: ExportFormat::Csv,
             path: path.clone(),
         },
@@ -219,7 +219,7 @@ fn export_streams_every_row_to_a_file_and_round_trips() {
     // A failing export leaves nothing under the chosen name.
     let bad = home.path().join("bad.json");
     let failed = runtime.block_on(backend.execute(StorageExport {
-        sql: "SELECT * FROM missing".into(),
+        source: ExportSource::Table("missing".into()),
         format: ExportFormat::Json,
         path: bad.clone(),
     }));

@@ -82,7 +82,8 @@ impl Backend {
                 request_id: target,
                 found: self.cancel_sql(target),
             })),
-            Request::StorageExport(StorageExport { sql, format, path }) => {
+            Request::StorageExport(StorageExport { source, format, path }) => {
+                let sql = source.sql();
                 self.blocking(move |db| {
                     let conn = db.open_read_only()?;
                     let rows = export_to_file(&path, |out| console::export_query(&conn, &sql, format, out))?;

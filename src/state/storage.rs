@@ -10,7 +10,7 @@ use crate::domain::db::console::{
 };
 
 use super::Requested;
-use crate::domain::db::console::requests::{Exported, Reply, Request, RowChange, StorageExecuteSql};
+use crate::domain::db::console::requests::{ExportSource, Exported, Reply, Request, RowChange, StorageExecuteSql};
 
 /// Rows the SQL editor keeps from one result; the rest can be exported.
 pub const EDITOR_MAX_ROWS: usize = 10_000;
@@ -101,8 +101,8 @@ pub struct StorageStore {
     /// Row counts may have changed (after any write).
     pub tables_stale: bool,
     pub export: Requested<(PathBuf, u64)>,
-    /// The export dialog: the query to export and the file to write.
-    pub export_dialog: Option<(String, String)>,
+    /// The export dialog: what to export and the file to write.
+    pub export_dialog: Option<(ExportSource, String)>,
 }
 
 impl StorageStore {

@@ -6,9 +6,9 @@ use egui::RichText;
 use super::confirm::default_export_path;
 use super::grid::{Grid, grid_ui};
 use crate::domain::db::console::requests::{
-    Request, StorageDeleteRow, StorageReadTable, StorageTableSchema, StorageUpdateCell,
+    ExportSource, Request, StorageDeleteRow, StorageReadTable, StorageTableSchema, StorageUpdateCell,
 };
-use crate::domain::db::console::{SortOrder, SqlValue, quote_identifier};
+use crate::domain::db::console::{SortOrder, SqlValue};
 use crate::state::PAGE_SIZES;
 use crate::ui::widgets::error_line;
 use crate::ui::{ScreenContext, theme};
@@ -73,10 +73,7 @@ fn main_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, table: &str) {
             .on_hover_text("Write the whole table (with the filter unapplied) to a file")
             .clicked()
         {
-            store.export_dialog = Some((
-                format!("SELECT * FROM {}", quote_identifier(table)),
-                default_export_path(table),
-            ));
+            store.export_dialog = Some((ExportSource::Table(table.to_owned()), default_export_path(table)));
         }
         if store.page.is_pending() || store.export.is_pending() || store.row_change.is_pending() {
             ui.spinner();

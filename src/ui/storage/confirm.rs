@@ -76,7 +76,7 @@ pub fn pending_write_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
 /// Asks where to write an export, then streams it there in the background.
 pub fn export_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
     let store = &mut cx.stores.storage;
-    let Some((sql, mut path)) = store.export_dialog.clone() else {
+    let Some((source, mut path)) = store.export_dialog.clone() else {
         return;
     };
     let mut start = None;
@@ -112,7 +112,7 @@ pub fn export_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
     }
     if let Some(format) = start {
         let path = with_extension(&path, format);
-        let request_id = cx.backend.dispatch(StorageExport { sql, format, path });
+        let request_id = cx.backend.dispatch(StorageExport { source, format, path });
         store.export.start(request_id);
         store.export_dialog = None;
     } else if close {

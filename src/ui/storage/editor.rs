@@ -4,7 +4,7 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::confirm::default_export_path;
 use super::grid::{Grid, grid_ui};
-use crate::domain::db::console::requests::{StorageCancel, StorageExecuteSql, StorageHistory};
+use crate::domain::db::console::requests::{ExportSource, StorageCancel, StorageExecuteSql, StorageHistory};
 use crate::state::{EDITOR_MAX_ROWS, StorageStore};
 use crate::ui::widgets::{error_line, shortcut_text};
 use crate::ui::{ScreenContext, theme};
@@ -44,7 +44,10 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             .on_hover_text("Write every row of the result to a file")
             .clicked()
         {
-            store.export_dialog = Some((store.query_sql.clone(), default_export_path("query")));
+            store.export_dialog = Some((
+                ExportSource::Query(store.query_sql.clone()),
+                default_export_path("query"),
+            ));
         }
     });
     ui.add(

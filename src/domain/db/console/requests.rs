@@ -36,6 +36,23 @@ pub struct CancelOutcome {
     pub found: bool,
 }
 
+/// What an export writes: a whole table, or what a read-only query returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportSource {
+    Table(String),
+    Query(String),
+}
+
+impl ExportSource {
+    /// The statement that reads the rows (a table's name quoted as an identifier).
+    pub fn sql(&self) -> String {
+        match self {
+            ExportSource::Table(table) => format!("SELECT * FROM {}", super::quote_identifier(table)),
+            ExportSource::Query(sql) => sql.clone(),
+        }
+    }
+}
+
 /// Rows written to a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Exported {
@@ -61,8 +78,8 @@ crate::requests! {
     StorageDeleteRow { pub table: String, pub key: RowKey, pub dry_run: bool } = "storage_delete_row" => RowChanged(RowChange);
     /// Interrupts the running `StorageExecuteSql` dispatched as request `request_id`.
     StorageCancel { pub request_id: u64 } = "storage_cancel" => Cancelled(CancelOutcome);
-    /// Streams a read-only query's rows to a file.
-    StorageExport { pub sql: String, pub format: ExportFormat, pub path: PathBuf } = "storage_export" => Exported(Exported);
+    /// Streams a table's or a read-only query's rows to a file.
+    StorageExport { pub source: ExportSource, pub format: ExportFormat, pub path: PathBuf } = "storage_export" => Exported(Exported);
     /// The SQL editor's history, newest first.
     StorageHistory = "storage_history" => SqlHistory(Vec<String>);
     /// Runs one statement. `record` adds it to the editor's history when it succeeds.
