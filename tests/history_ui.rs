@@ -96,7 +96,7 @@ fn projects_screen_lists_searches_opens_read_only_and_resumes() {
     click_starting_with(harness, "Open");
     settle(harness, "the read-only banner", "Read-only");
     settle(harness, "lines read", "lines read");
-    let viewer = harness.state().stores().history.viewer.as_ref().expect("a viewer");
+    let viewer = harness.state().stores().transcripts.viewer.as_ref().expect("a viewer");
     assert!(viewer.lines_read > 0);
     assert!(!viewer.view.items.is_empty(), "the transcript became a conversation");
     let session_id = viewer.session.as_ref().unwrap().session_id.clone();

@@ -258,7 +258,7 @@ impl AnyonApp {
                 Some(name) => ui.label(format!("Signed in as {name}")),
                 None => ui.label("Not signed in"),
             };
-            if let Some(progress) = self.stores.history.progress
+            if let Some(progress) = self.stores.transcripts.progress
                 && progress.files_total > 0
                 && progress.files_done < progress.files_total
             {
@@ -443,7 +443,7 @@ impl eframe::App for AnyonApp {
         if let Some((id, title)) = retitle {
             self.tabs.rename(id, title);
         }
-        if let Some(request) = self.stores.history.open_chat.take() {
+        if let Some(request) = self.stores.transcripts.open_chat.take() {
             let mut session = crate::state::ChatSession::new(request.title, request.project);
             session.session_id = request.resume;
             self.open_session_tab(session);

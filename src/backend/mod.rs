@@ -341,7 +341,7 @@ impl Backend {
         match command {
             Command::Settings(request) => self.settings(request).await.map(Output::Settings),
             Command::Console(request) => self.storage(request_id, request).await.map(Output::Console),
-            Command::Transcripts(request) => self.history(request).await.map(Output::Transcripts),
+            Command::Transcripts(request) => self.transcripts(request).await.map(Output::Transcripts),
             Command::Checkpoints(request) => self.checkpoints(request).await.map(Output::Checkpoints),
             Command::Agents(request) => self.agents(request).await.map(Output::Agents),
             Command::Claude(request) => self.claude(request).await.map(Output::Claude),

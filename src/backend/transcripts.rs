@@ -258,7 +258,7 @@ impl Backend {
         Ok(catalog.report_for(&prices, &range))
     }
 
-    pub(super) async fn history(&self, request: Request) -> Result<Reply, BackendError> {
+    pub(super) async fn transcripts(&self, request: Request) -> Result<Reply, BackendError> {
         let backend = self.clone();
         tokio::task::spawn_blocking(move || backend.history_blocking(request))
             .await

@@ -13,10 +13,10 @@ mod chat;
 mod checkpoints;
 mod claude_auth;
 mod config;
-mod history;
 mod mcp;
 mod serve;
 mod storage;
+mod transcripts;
 
 pub use agents::AgentsVerb;
 pub use auth::AuthVerb;
@@ -24,10 +24,10 @@ pub use chat::ChatArgs;
 pub use checkpoints::CheckpointsVerb;
 pub use claude_auth::ClaudeAuthVerb;
 pub use config::ConfigVerb;
-pub use history::{ProjectsVerb, SessionsVerb, UsageVerb};
 pub use mcp::McpVerb;
 pub use serve::ServeArgs;
 pub use storage::{SqlFormat, StorageVerb};
+pub use transcripts::{ProjectsVerb, SessionsVerb, UsageVerb};
 
 use crate::backend::command::Command;
 use crate::backend::event::Replies;
@@ -171,9 +171,9 @@ pub fn run(backend: &Backend, events: EventReceiver, noun: Noun) -> i32 {
         Noun::Chat(args) => chat::run(backend, events, args),
         Noun::Agents { verb } => agents::run(backend, events, verb),
         Noun::Checkpoints { verb } => checkpoints::run(backend, verb),
-        Noun::Projects { verb } => history::projects(backend, verb),
-        Noun::Sessions { verb } => history::sessions(backend, verb),
-        Noun::Usage { verb } => history::usage(backend, verb),
+        Noun::Projects { verb } => transcripts::projects(backend, verb),
+        Noun::Sessions { verb } => transcripts::sessions(backend, verb),
+        Noun::Usage { verb } => transcripts::usage(backend, verb),
         Noun::Mcp { verb } => mcp::run(backend, verb),
         Noun::ClaudeAuth { verb } => claude_auth::run(backend, verb),
         Noun::Config { verb } => config::run(backend, verb),

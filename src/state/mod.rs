@@ -12,7 +12,6 @@ mod claude_auth;
 mod claude_config;
 pub mod environment;
 pub mod handover;
-mod history;
 mod mcp;
 mod memory;
 pub mod nav;
@@ -20,6 +19,7 @@ mod notices;
 mod requested;
 mod settings;
 mod storage;
+mod transcripts;
 
 pub use account::AccountStore;
 pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
@@ -30,13 +30,13 @@ pub use chat::{
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use claude_auth::ClaudeAuthStore;
 pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};
-pub use history::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer, UsageTab};
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
 pub use memory::{MemoryEditor, MemoryState, merge_text};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{Setting, Settings, SettingsStore, Theme, theme_preference};
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
+pub use transcripts::{OpenChat, PAGE_LINES, SessionViewer, TranscriptsStore, UsageTab};
 
 use crate::backend::event::{Event, Output};
 use crate::domain::claude::requests::{Reply as ClaudeReply, RunStart};
@@ -53,7 +53,7 @@ pub struct Stores {
     pub chat: ChatStore,
     pub agents: AgentsStore,
     pub checkpoints: CheckpointsStore,
-    pub history: HistoryStore,
+    pub transcripts: TranscriptsStore,
     pub mcp: McpStore,
     pub notices: Notices,
     pub account: AccountStore,
@@ -120,7 +120,7 @@ impl Stores {
                     Output::ClaudeConfig(reply) => self.claude_config.apply_output(request_id, reply),
                     Output::Credentials(reply) => self.claude_auth.apply_output(request_id, reply),
                     Output::SignIn(reply) => self.account.apply_output(request_id, reply),
-                    Output::Transcripts(reply) => self.history.apply_output(request_id, reply),
+                    Output::Transcripts(reply) => self.transcripts.apply_output(request_id, reply),
                     Output::Console(_) => match output {
                         Output::Console(reply) => self.storage.apply_output(request_id, reply),
                         _ => false,
@@ -142,16 +142,16 @@ impl Stores {
                 if !self.storage.apply_failure(request_id, &error, &detail)
                     && !self.chat.run_failed(request_id, &error)
                     && !self.chat.image_failed(request_id, &error)
-                    && !self.history.apply_failure(request_id, &error)
+                    && !self.transcripts.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
                     && !self.claude_config.apply_failure(request_id, &error, &detail)
                     && !self.memory.apply_failure(request_id, &error, &detail)
                     && !self.claude_auth.apply_failure(request_id, &error)
                     && !self.account.apply_failure(command, request_id, &error)
                 {
-                    self.history.create_failed(request_id);
-                    if self.history.exporting == Some(request_id) {
-                        self.history.exporting = None;
+                    self.transcripts.create_failed(request_id);
+                    if self.transcripts.exporting == Some(request_id) {
+                        self.transcripts.exporting = None;
                     }
                     self.notices.push(NoticeLevel::Error, format!("{command}: {error}"));
                 }
@@ -188,8 +188,8 @@ impl Stores {
                 self.checkpoints.created(&session_id);
                 self.notices.push(NoticeLevel::Info, "Checkpoint saved");
             }
-            Event::HistoryUpdated(catalog) => self.history.apply_catalog(catalog),
-            Event::HistoryProgress(progress) => self.history.apply_progress(progress),
+            Event::HistoryUpdated(catalog) => self.transcripts.apply_catalog(catalog),
+            Event::HistoryProgress(progress) => self.transcripts.apply_progress(progress),
         }
     }
 }

@@ -8,16 +8,16 @@ use super::{ScreenContext, theme};
 use crate::domain::transcripts::catalog::{Catalog, ProjectSummary, SessionSummary};
 use crate::domain::transcripts::requests::{CreateProject, ReadSessionPage};
 use crate::state::nav::Screen;
-use crate::state::{HistoryStore, OpenChat, PAGE_LINES, SessionViewer};
+use crate::state::{OpenChat, PAGE_LINES, SessionViewer, TranscriptsStore};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
-    if cx.stores.history.viewer.is_some() {
+    if cx.stores.transcripts.viewer.is_some() {
         viewer_ui(ui, cx);
         return;
     }
     screen_heading(ui, Screen::Projects.heading());
-    let Some(catalog) = cx.stores.history.catalog.clone() else {
-        indexing_ui(ui, &cx.stores.history, &cx.stores.environment.projects_folder());
+    let Some(catalog) = cx.stores.transcripts.catalog.clone() else {
+        indexing_ui(ui, &cx.stores.transcripts, &cx.stores.environment.projects_folder());
         return;
     };
     if catalog.projects.is_empty() {
@@ -42,7 +42,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         .show(ui, |ui| projects_list_ui(ui, cx, &catalog));
     egui::CentralPanel::no_frame().show(ui, |ui| {
         ui.add_space(2.0);
-        let selected = cx.stores.history.selected_project.clone();
+        let selected = cx.stores.transcripts.selected_project.clone();
         let project = selected
             .as_deref()
             .and_then(|key| catalog.projects.iter().find(|p| project_key(p) == key))
@@ -63,7 +63,7 @@ fn project_key(project: &ProjectSummary) -> &str {
     }
 }
 
-fn indexing_ui(ui: &mut Ui, store: &HistoryStore, projects_folder: &str) {
+fn indexing_ui(ui: &mut Ui, store: &TranscriptsStore, projects_folder: &str) {
     ui.add_space(24.0);
     ui.horizontal(|ui| {
         ui.spinner();
@@ -96,7 +96,7 @@ fn indexing_ui(ui: &mut Ui, store: &HistoryStore, projects_folder: &str) {
 }
 
 fn new_project_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
-    let store = &mut cx.stores.history;
+    let store = &mut cx.stores.transcripts;
     ui.horizontal(|ui| {
         let label = ui.label("New project");
         let field = ui
@@ -136,7 +136,7 @@ fn expand_home(text: &str) -> std::path::PathBuf {
 fn projects_list_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog) {
     new_project_ui(ui, cx);
     ui.add_space(4.0);
-    let store = &mut cx.stores.history;
+    let store = &mut cx.stores.transcripts;
     ui.add(
         egui::TextEdit::singleline(&mut store.project_search)
             .hint_text("🔍 Search projects")
@@ -210,7 +210,7 @@ fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog, proje
                 .on_hover_text("Start a conversation with Claude in this folder")
                 .clicked()
             {
-                cx.stores.history.open_chat = Some(OpenChat {
+                cx.stores.transcripts.open_chat = Some(OpenChat {
                     title: "New chat".into(),
                     project: project.path.clone(),
                     resume: None,
@@ -229,7 +229,7 @@ fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog, proje
         .color(muted),
     );
     ui.add_space(6.0);
-    let store = &mut cx.stores.history;
+    let store = &mut cx.stores.transcripts;
     ui.add(
         egui::TextEdit::singleline(&mut store.session_search)
             .hint_text("🔍 Search sessions by title, id, branch or model")
@@ -333,7 +333,7 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         backend,
         conversations,
     } = cx;
-    let Some(viewer) = stores.history.viewer.as_mut() else {
+    let Some(viewer) = stores.transcripts.viewer.as_mut() else {
         return;
     };
     if viewer.wants_more() && viewer.lines_read == 0 {
@@ -438,11 +438,11 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         super::chat::transcript::ui(ui, 0, &viewer.view, cache, &mut conversations.markdown);
     });
     if close {
-        stores.history.viewer = None;
+        stores.transcripts.viewer = None;
         conversations.transcripts.remove(&0);
     }
     if let Some(request) = resume {
-        stores.history.open_chat = Some(request);
+        stores.transcripts.open_chat = Some(request);
     }
 }
 

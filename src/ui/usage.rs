@@ -12,12 +12,12 @@ use crate::backend::command::UsageRange;
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{Group, Report};
 use crate::state::nav::Screen;
-use crate::state::{HistoryStore, UsageTab};
+use crate::state::{TranscriptsStore, UsageTab};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Usage.heading());
     let ScreenContext { stores, backend, .. } = cx;
-    let store = &mut stores.history;
+    let store = &mut stores.transcripts;
     if store.catalog.is_none() {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -83,7 +83,7 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     });
 }
 
-fn range_of(store: &HistoryStore) -> UsageRange {
+fn range_of(store: &TranscriptsStore) -> UsageRange {
     UsageRange {
         since: Some(store.usage_since.trim().to_string()).filter(|s| !s.is_empty()),
         until: Some(store.usage_until.trim().to_string()).filter(|s| !s.is_empty()),
@@ -93,13 +93,13 @@ fn range_of(store: &HistoryStore) -> UsageRange {
 }
 
 /// The range as typed, checked before asking (a half-typed date is not sent).
-fn range_error(store: &HistoryStore) -> Option<String> {
+fn range_error(store: &TranscriptsStore) -> Option<String> {
     let range = range_of(store);
     range.to_range().err().map(|e| e.to_string())
 }
 
 /// The date range and zone; true when the person changed them.
-fn range_ui(ui: &mut Ui, store: &mut HistoryStore) -> bool {
+fn range_ui(ui: &mut Ui, store: &mut TranscriptsStore) -> bool {
     let mut changed = false;
     ui.horizontal(|ui| {
         let today = chrono::Local::now().date_naive();
@@ -248,7 +248,7 @@ fn short_key(tab: UsageTab, group: &Group) -> String {
     }
 }
 
-fn table_ui(ui: &mut Ui, store: &HistoryStore, rows: &[Group]) {
+fn table_ui(ui: &mut Ui, store: &TranscriptsStore, rows: &[Group]) {
     let needle = store.usage_filter.to_lowercase();
     let shown: Vec<&Group> = rows
         .iter()
@@ -332,7 +332,7 @@ fn table_ui(ui: &mut Ui, store: &HistoryStore, rows: &[Group]) {
         });
 }
 
-fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Requests) {
+fn export_ui(ui: &mut Ui, store: &mut TranscriptsStore, backend: &crate::backend::Requests) {
     if store.export_dir.is_empty() {
         store.export_dir = crate::util::paths::downloads_dir()
             .map(|p| p.display().to_string())
@@ -370,7 +370,7 @@ fn export_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Re
     }
 }
 
-fn prices_ui(ui: &mut Ui, store: &mut HistoryStore, backend: &crate::backend::Requests) {
+fn prices_ui(ui: &mut Ui, store: &mut TranscriptsStore, backend: &crate::backend::Requests) {
     let muted = theme::muted(ui.visuals());
     let Some((table, custom)) = store.prices.value().cloned() else {
         return;

@@ -106,7 +106,7 @@ pub struct OpenChat {
 
 /// The transcript-backed state of the window.
 #[derive(Debug, Default)]
-pub struct HistoryStore {
+pub struct TranscriptsStore {
     /// The latest catalog the backend pushed.
     pub catalog: Option<Arc<Catalog>>,
     /// The running scan's progress, until the next catalog arrives.
@@ -141,7 +141,7 @@ pub struct HistoryStore {
     pub exporting: Option<RequestId>,
 }
 
-impl HistoryStore {
+impl TranscriptsStore {
     pub fn apply_catalog(&mut self, catalog: Arc<Catalog>) {
         self.catalog = Some(catalog);
         self.progress = None;
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn pages_append_in_order_and_stale_answers_are_dropped() {
-        let mut store = HistoryStore {
+        let mut store = TranscriptsStore {
             viewer: Some(SessionViewer {
                 file: "p/s.jsonl".into(),
                 pending: Some(7),
@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn pages_become_a_read_only_conversation() {
-        let mut store = HistoryStore {
+        let mut store = TranscriptsStore {
             viewer: Some(SessionViewer {
                 file: "p/s.jsonl".into(),
                 pending: Some(1),
@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_failed_page_stops_paging_with_the_reason() {
-        let mut store = HistoryStore {
+        let mut store = TranscriptsStore {
             viewer: Some(SessionViewer {
                 file: "p/s.jsonl".into(),
                 pending: Some(3),
@@ -319,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_new_catalog_marks_usage_stale_and_clears_progress() {
-        let mut store = HistoryStore {
+        let mut store = TranscriptsStore {
             usage_current: true,
             ..Default::default()
         };
