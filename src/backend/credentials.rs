@@ -32,7 +32,7 @@ impl Backend {
         *self.inner.secrets.write_or_recover() = Arc::new(store);
     }
 
-    pub(super) async fn claude_auth(&self, request: Request) -> Result<Reply, BackendError> {
+    pub(super) async fn credentials(&self, request: Request) -> Result<Reply, BackendError> {
         match request {
             Request::ClaudeAuthCheck(q) => Ok(q.answer(Box::new(self.auth_report().await))),
             Request::ClaudeAuthSaveApiKey(ClaudeAuthSaveApiKey {

@@ -346,7 +346,7 @@ impl Backend {
             Command::Agents(request) => self.agents(request).await.map(Output::Agents),
             Command::Claude(request) => self.claude(request).await.map(Output::Claude),
             Command::Mcp(request) => self.mcp(request).await.map(Output::Mcp),
-            Command::Credentials(request) => self.claude_auth(request).await.map(Output::Credentials),
+            Command::Credentials(request) => self.credentials(request).await.map(Output::Credentials),
             Command::ClaudeConfig(request) => self.claude_config(request).await.map(Output::ClaudeConfig),
             Command::Dropped(request) => {
                 let Request::ReadDroppedFile(q) = request;

@@ -8,8 +8,8 @@ mod agents;
 mod attachments;
 mod chat;
 mod checkpoints;
-mod claude_auth;
 mod claude_config;
+mod credentials;
 pub mod environment;
 pub mod handover;
 mod mcp;
@@ -28,8 +28,8 @@ pub use chat::{
     ActiveRun, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
-pub use claude_auth::ClaudeAuthStore;
 pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};
+pub use credentials::CredentialsStore;
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
 pub use memory::{MemoryEditor, MemoryState, merge_text};
 pub use notices::{Notice, NoticeLevel, Notices};
@@ -58,7 +58,7 @@ pub struct Stores {
     pub notices: Notices,
     pub account: AccountStore,
     /// Claude's authentication (Account screen).
-    pub claude_auth: ClaudeAuthStore,
+    pub credentials: CredentialsStore,
     /// Claude's own settings and slash commands (Claude config screen).
     pub claude_config: ClaudeConfigStore,
     /// Where the app runs (data folder, database, auth server, projects folder), set at start.
@@ -118,7 +118,7 @@ impl Stores {
                             .apply_output(request_id, reply, |path| settings.memory_draft(path).map(str::to_owned))
                     }
                     Output::ClaudeConfig(reply) => self.claude_config.apply_output(request_id, reply),
-                    Output::Credentials(reply) => self.claude_auth.apply_output(request_id, reply),
+                    Output::Credentials(reply) => self.credentials.apply_output(request_id, reply),
                     Output::SignIn(reply) => self.account.apply_output(request_id, reply),
                     Output::Transcripts(reply) => self.transcripts.apply_output(request_id, reply),
                     Output::Console(_) => match output {
@@ -146,7 +146,7 @@ impl Stores {
                     && !self.mcp.apply_failure(request_id, &error)
                     && !self.claude_config.apply_failure(request_id, &error, &detail)
                     && !self.memory.apply_failure(request_id, &error, &detail)
-                    && !self.claude_auth.apply_failure(request_id, &error)
+                    && !self.credentials.apply_failure(request_id, &error)
                     && !self.account.apply_failure(command, request_id, &error)
                 {
                     self.transcripts.create_failed(request_id);

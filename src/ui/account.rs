@@ -15,5 +15,5 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
     };
     ui.weak(server);
     ui.add_space(16.0);
-    super::claude_auth::section_ui(ui, cx);
+    super::credentials::section_ui(ui, cx);
 }

@@ -4,9 +4,9 @@
 pub mod account;
 pub mod agents;
 pub mod chat;
-pub mod claude_auth;
 pub mod claude_config;
 pub mod claude_memory;
+pub mod credentials;
 pub mod mcp;
 pub mod projects;
 pub mod settings;

@@ -8,7 +8,7 @@ use crate::domain::claude::credentials::requests::{KeyRemoved, KeySaved, Reply};
 
 /// State of the Claude authentication section.
 #[derive(Debug, Default)]
-pub struct ClaudeAuthStore {
+pub struct CredentialsStore {
     /// The last `claude_auth_check`.
     pub report: Requested<Box<ClaudeAuthReport>>,
     /// The key being typed (shown as dots); cleared once saved.
@@ -23,7 +23,7 @@ pub struct ClaudeAuthStore {
     pub needs_check: bool,
 }
 
-impl ClaudeAuthStore {
+impl CredentialsStore {
     /// Takes a completion this store waits for; true when it did.
     pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
@@ -71,7 +71,7 @@ mod tests {
 
     #[test]
     fn save_clears_the_field_and_failures_stay_inline() {
-        let mut store = ClaudeAuthStore {
+        let mut store = CredentialsStore {
             key_input: "sk-ant-typed".into(),
             pending: Some(4),
             ..Default::default()

@@ -13,7 +13,7 @@ use crate::domain::claude::credentials::requests::{ClaudeAuthCheck, ClaudeAuthRe
 use crate::domain::claude::credentials::{ClaudeAuthReport, CliAuthStatus, KeyInUse};
 
 pub fn section_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
-    let store = &mut cx.stores.claude_auth;
+    let store = &mut cx.stores.credentials;
     if store.report.never_requested() || (store.needs_check && !store.report.is_pending()) {
         store.needs_check = false;
         store.report.start(cx.backend.dispatch(ClaudeAuthCheck));
