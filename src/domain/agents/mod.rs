@@ -1,7 +1,7 @@
 //! Agents: reusable Claude setups (a name, an icon, a system prompt, a default task, a model, a
 //! permission mode and the tools it may use), their validation, and their file formats.
 //!
-//! - [`store`]: the `agents` and `agent_runs` tables.
+//! - [`table`]: the `agents` and `agent_runs` tables; [`requests`]: what can be asked of agents.
 //! - [`files`]: ANYON's versioned export format, and import from older agent files.
 
 pub mod files;
