@@ -4,7 +4,9 @@
 //!   install places) and reads each candidate's version, so the UI can say what it found or where it looked.
 //! - [`stream`]: typed parsing of the CLI's `--output-format stream-json` lines and the messages ANYON
 //!   writes to its stdin with `--input-format stream-json` (prompts, control requests, permission answers).
-//! - [`credentials`]: how Claude is authenticated, and the API key ANYON keeps for it; [`permission`]: its permission modes; [`requests`]: runs, processes, installations.
+//! - [`credentials`]: how Claude is authenticated, and the API key ANYON keeps for it.
+//! - [`permission`]: the CLI's permission modes.
+//! - [`requests`]: chat runs, permission answers, processes and installations, as requests.
 //! - [`run`]: the command line for a turn and the task that owns the child, streaming events.
 
 pub mod credentials;
