@@ -84,7 +84,6 @@ fn line_like() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
 
     #[test]
     fn stream_lines_of_any_text_are_read_or_counted(text in ".{0,400}") {
@@ -140,4 +139,58 @@ fn deeply_nested_lines_are_refused_not_overflowed() {
     );
     assert!(matches!(parse_line(&deep_object), ParsedLine::Garbage(_)));
     let _ = line::parse(&deep_object);
+}
+
+proptest! {
+
+    /// A deep link of any text is accepted only in the one form ANYON writes, else refused with a reason.
+    #[test]
+    fn deep_links_of_any_text_are_refused_or_well_formed(text in ".{0,300}") {
+        if let Ok(link) = anyon::domain::signin::link::parse(&text) {
+            prop_assert!(text.trim_start().to_ascii_lowercase().starts_with("anyon:"), "{text:?} gave {link:?}");
+        }
+    }
+
+    /// A settings file of any JSON object: setting one key changes that key and no other.
+    #[test]
+    fn a_settings_edit_changes_only_its_key(
+        existing in prop::collection::btree_map("[a-zA-Z_]{1,10}", any_json(), 0..8),
+        key in "[a-z]{1,8}",
+        value in any_json(),
+    ) {
+        use anyon::domain::claude_config::{SettingsEdit, SettingsFile};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let before: Map<String, Value> = existing.into_iter().collect();
+        std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(before.clone())).unwrap()).unwrap();
+        let edit = SettingsEdit::Set { key: key.clone(), value: Some(value.clone()) };
+        SettingsFile::edit(&path, None, &edit).unwrap();
+        let after: Map<String, Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        prop_assert_eq!(after.get(&key), Some(&value));
+        for (other, was) in &before {
+            if *other != key {
+                prop_assert_eq!(after.get(other), Some(was), "{} changed", other);
+            }
+        }
+        prop_assert_eq!(after.len(), before.len() + usize::from(!before.contains_key(&key)));
+    }
+
+    /// Front matter of any text: the body and the fields come back without a panic, and text with no
+    /// front matter is all body.
+    #[test]
+    fn front_matter_of_any_text_never_panics(text in "(---\n)?.{0,200}(\n---\n)?.{0,100}") {
+        let (fields, body) = anyon::domain::claude_config::commands::parse_frontmatter(&text);
+        if !text.starts_with("---") {
+            prop_assert!(fields.is_empty());
+            prop_assert_eq!(body, text);
+        }
+    }
+
+    /// Agent files of any JSON are imported or refused with a reason, never a panic.
+    #[test]
+    fn agent_files_of_any_json_never_panic(value in any_json(), agents in prop::collection::vec(any_json(), 0..4)) {
+        let _ = anyon::domain::agents::files::parse(&value.to_string());
+        let wrapped = json!({"version": 1, "agents": agents});
+        let _ = anyon::domain::agents::files::parse(&wrapped.to_string());
+    }
 }
