@@ -101,9 +101,13 @@ impl Stores {
                     Output::Claude(ClaudeReply::RunStarted(RunStart { run_id, .. })) => {
                         self.chat.run_started(request_id, *run_id)
                     }
-                    Output::Dropped(DroppedReply::FileRead(file)) => {
-                        self.chat.image_read(request_id, &file.path, file.bytes.clone())
-                    }
+                    // Taken, not copied: a dropped image may be megabytes.
+                    Output::Dropped(_) => match output {
+                        Output::Dropped(DroppedReply::FileRead(file)) => {
+                            self.chat.image_read(request_id, &file.path, file.bytes)
+                        }
+                        _ => false,
+                    },
                     Output::Claude(ClaudeReply::Installations(found)) => self.claude.finish(request_id, found.clone()),
                     Output::Claude(ClaudeReply::Processes(list)) => self.processes.finish(request_id, list.clone()),
                     Output::Claude(ClaudeReply::Delivered) => true,
