@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::nav::Screen;
+use crate::util::sync::RwLockExt;
 
 /// A request handed to the running window.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -81,10 +82,7 @@ impl HandoverSender {
     /// Queues `handover` for the window and wakes it. False once the inbox is gone.
     pub fn deliver(&self, handover: Handover) -> bool {
         let delivered = self.tx.send(handover).is_ok();
-        let wake = match self.wake.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        let wake = self.wake.read_or_recover().clone();
         if let Some(wake) = wake {
             wake();
         }
@@ -93,11 +91,7 @@ impl HandoverSender {
 
     /// Called after each delivery (the window's repaint request).
     pub fn set_wake(&self, wake: impl Fn() + Send + Sync + 'static) {
-        let mut slot = match self.wake.write() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *slot = Some(Arc::new(wake));
+        *self.wake.write_or_recover() = Some(Arc::new(wake));
     }
 }
 
