@@ -196,9 +196,12 @@ fn real_keychain_keeps_the_key() {
         })
         .collect();
     if !missing.is_empty() {
-        eprintln!(
-            "skipping real_keychain_keeps_the_key: {} not installed (apt-get install gnome-keyring dbus libsecret-tools)",
-            missing.join(", ")
+        support::skip(
+            "real_keychain_keeps_the_key",
+            &format!(
+                "{} not installed (apt-get install gnome-keyring dbus libsecret-tools)",
+                missing.join(", ")
+            ),
         );
         return;
     }

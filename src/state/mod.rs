@@ -25,7 +25,8 @@ pub use account::AccountStore;
 pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
 pub use attachments::{Attachment, image_media_type, rgba_to_png};
 pub use chat::{
-    ActiveRun, ChatItem, ChatSession, ChatStore, PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
+    ActiveRun, ChatItem, ChatSession, ChatStore, MAX_ITEMS as MAX_CHAT_ITEMS, PermissionPrompt, RunFooter, ToolCall,
+    ToolOutcome, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};

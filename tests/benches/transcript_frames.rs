@@ -1,5 +1,6 @@
-//! Frame time of the chat view with a 50,000-item transcript, scrolled from top to bottom: the real
-//! window run headless (layout and tessellation, no GPU), timing each frame.
+//! Frame time of the chat view with a full tab (the chat store's cap, 20,000 items; older items stay in
+//! Claude's transcript on disk), scrolled from top to bottom: the real window run headless (layout and
+//! tessellation, no GPU), timing each frame. The line printed gives the number of items the tab held.
 //!
 //!     cargo bench --bench transcript_frames [-- ITEMS]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -8,12 +9,15 @@ use std::time::{Duration, Instant};
 
 use anyon::app::{AnyonApp, StartOptions};
 use anyon::backend::Backend;
-use anyon::state::{ChatItem, ChatSession, ToolCall, ToolOutcome};
+use anyon::state::{ChatItem, ChatSession, MAX_CHAT_ITEMS, ToolCall, ToolOutcome};
 use anyon::util::paths::DataPaths;
 use egui_kittest::Harness;
 
 fn main() {
-    let items: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(50_000);
+    let items: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(MAX_CHAT_ITEMS);
     let dir = tempfile::tempdir().expect("temp dir");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -24,7 +28,10 @@ fn main() {
         .with_size(egui::vec2(1280.0, 800.0))
         .with_max_steps(1_000_000)
         .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
-    harness.state_mut().open_session_tab(session(items));
+    let session = session(items);
+    // The store keeps at most MAX_CHAT_ITEMS per tab: report what is on screen, not what was asked for.
+    let items = session.items.len();
+    harness.state_mut().open_session_tab(session);
     for _ in 0..5 {
         harness.step();
     }

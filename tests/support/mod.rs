@@ -10,12 +10,31 @@ pub mod ui;
 
 pub use claude::claude_bin;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use anyon::backend::{Backend, EventReceiver};
 use anyon::util::paths::DataPaths;
+
+/// True when the tests run in CI (`CI` set to anything but empty, `0` or `false`), where every peer a
+/// test needs must be present: `.ci/run` installs them all.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
+}
+
+/// Says that `test` cannot run here because of `reason` (a missing peer). In CI that is a failure: the
+/// test panics with the reason, so it can never pass as "ok" without running. Locally it prints one line
+/// straight to the process's stderr, past the harness's capture, so `cargo test` shows it; the caller then
+/// returns.
+pub fn skip(test: &str, reason: &str) {
+    assert!(
+        !in_ci(),
+        "{test} cannot run: {reason} (in CI every peer must be installed; see .ci/run)"
+    );
+    let _ = writeln!(std::io::stderr(), "skipping {test}: {reason}");
+}
 
 /// A temporary ANYON data folder, removed when dropped.
 pub struct TempHome {
