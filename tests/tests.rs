@@ -21,6 +21,7 @@ mod database;
 mod fuzz;
 mod history;
 mod history_ui;
+mod huge_inputs;
 mod mcp;
 mod mcp_ui;
 mod mock_api_server;

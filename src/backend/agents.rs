@@ -317,9 +317,11 @@ impl Backend {
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, BackendError> {
-    std::fs::read_to_string(path).map_err(|source| BackendError::ReadAgentFile {
-        path: path.to_path_buf(),
-        source,
+    crate::util::fs::read_capped_text(path, crate::util::fs::MAX_CONFIG_FILE).map_err(|source| {
+        BackendError::ReadAgentFile {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 

@@ -1,4 +1,5 @@
-//! File writes that a crash or a full disk cannot leave half done.
+//! File writes that a crash or a full disk cannot leave half done, and reads of outside files that a
+//! file of any size cannot make hold more than a cap.
 //!
 //! Every write goes the same way: a temporary file with a random name is created (exclusively) beside
 //! the target, written, flushed and synced, given its mode, renamed over the target, and then the folder
@@ -6,7 +7,7 @@
 //! part of one. On failure the temporary file is removed and the target is untouched.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Which permissions the written file ends up with.
@@ -19,6 +20,50 @@ pub enum Mode {
     KeepOr(u32),
     /// Always this mode (Unix), whatever the old file had: secrets (0o600), restored checkpoints.
     Set(u32),
+}
+
+/// The largest of Claude's settings files (and of files to import: agents, MCP servers, slash commands)
+/// ANYON reads. Real ones are a few kilobytes; a larger one is refused with a clear error, never loaded.
+pub const MAX_CONFIG_FILE: u64 = 8 * 1024 * 1024;
+/// The largest `~/.claude.json` ANYON reads (it also holds Claude's per-project state, which grows).
+pub const MAX_CLAUDE_JSON: u64 = 64 * 1024 * 1024;
+
+/// Reads a whole file of at most `max` bytes. A larger one (or one that grows past `max` while read, or a
+/// device that never ends) is an error of kind `FileTooLarge` naming its size and the cap; nothing over
+/// `max + 1` bytes is ever held.
+pub fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let too_large = |size: u64| {
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "{} is {}, more than the {} ANYON reads from such a file; it was not read or changed",
+                path.display(),
+                crate::util::fmt::bytes(size),
+                crate::util::fmt::bytes(max)
+            ),
+        )
+    };
+    if size > max {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] for text: invalid UTF-8 is an `InvalidData` error.
+pub fn read_capped_text(path: &Path, max: u64) -> std::io::Result<String> {
+    String::from_utf8(read_capped(path, max)?).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not UTF-8 text", path.display()),
+        )
+    })
 }
 
 /// Writes `bytes` to `path` atomically; an existing file's mode is kept.

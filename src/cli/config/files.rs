@@ -11,6 +11,7 @@ use crate::domain::claude_config::commands::{self, CommandScope};
 use crate::domain::claude_config::requests::{
     Deleted, MemoryList, MemoryRead, MemorySave, SlashCommandDelete, SlashCommandSave, SlashCommandsList,
 };
+use crate::util::fs::{MAX_CONFIG_FILE, read_capped_text};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CommandScopeArg {
@@ -122,8 +123,8 @@ pub(super) fn run_memory(backend: &Backend, verb: MemoryVerb) -> i32 {
         }
         MemoryVerb::Save { path, file, json } => {
             let text = match &file {
-                Some(file) => std::fs::read_to_string(file),
-                None => std::io::read_to_string(std::io::stdin()),
+                Some(file) => read_capped_text(file, MAX_CONFIG_FILE),
+                None => std::io::read_to_string(std::io::Read::take(std::io::stdin(), MAX_CONFIG_FILE)),
             };
             let text = match text {
                 Ok(text) => text,
@@ -217,7 +218,7 @@ pub(super) fn run_commands(backend: &Backend, verb: CommandsVerb) -> i32 {
             place,
         } => {
             let text = match file {
-                Some(path) => match std::fs::read_to_string(&path) {
+                Some(path) => match read_capped_text(&path, MAX_CONFIG_FILE) {
                     Ok(text) => text,
                     Err(source) => {
                         let error = crate::domain::claude_config::ConfigError::Read { path, source };

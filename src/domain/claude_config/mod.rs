@@ -155,7 +155,12 @@ impl Version {
 
 /// Reads a file's text (None when it does not exist) and its version.
 pub fn read_text(path: &Path) -> Result<(Option<String>, Version), ConfigError> {
-    match std::fs::read(path) {
+    let max = if path.file_name().is_some_and(|name| name == ".claude.json") {
+        crate::util::fs::MAX_CLAUDE_JSON
+    } else {
+        crate::util::fs::MAX_CONFIG_FILE
+    };
+    match crate::util::fs::read_capped(path, max) {
         Ok(bytes) => {
             let version = Version::of(Some(&bytes));
             let text = String::from_utf8(bytes).map_err(|_| ConfigError::Malformed {

@@ -218,7 +218,12 @@ fn push_servers(out: &mut Vec<McpServer>, servers: Option<&Value>, scope: McpSco
 
 /// A JSON file's top-level object; a missing or empty file is an empty object.
 pub fn read_object(path: &Path) -> Result<Map<String, Value>, McpError> {
-    let bytes = match std::fs::read(path) {
+    let max = if path.file_name().is_some_and(|name| name == ".claude.json") {
+        crate::util::fs::MAX_CLAUDE_JSON
+    } else {
+        crate::util::fs::MAX_CONFIG_FILE
+    };
+    let bytes = match crate::util::fs::read_capped(path, max) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
         Err(source) => {

@@ -79,10 +79,11 @@ pub fn parse(text: &str, single_name: Option<&str>) -> Result<Vec<ImportEntry>, 
 
 /// Reads and parses an import file.
 pub fn read(path: &Path, single_name: Option<&str>) -> Result<Vec<ImportEntry>, McpError> {
-    let text = std::fs::read_to_string(path).map_err(|source| McpError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        crate::util::fs::read_capped_text(path, crate::util::fs::MAX_CONFIG_FILE).map_err(|source| McpError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let fallback = single_name.map(str::to_owned).or_else(|| {
         path.file_stem().map(|s| {
             s.to_string_lossy()

@@ -1,7 +1,7 @@
 //! Reading a session's transcript a page at a time, so a large file is never loaded whole.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Component, Path};
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 
 use super::line::{Line, LineMeta};
 use crate::domain::claude::stream::{ParsedLine, StreamMessage, parse_line};
+use crate::util::lines::{CappedLines, MAX_JSON_LINE, Piece};
 
 /// Lines of one file from a byte offset, each already read for what the conversation shows (parsed
 /// where the page is read, so whoever shows it only appends).
@@ -101,18 +102,31 @@ pub fn read(root: &Path, file: &str, offset: u64, max_lines: usize) -> Result<Se
     let mut reader = BufReader::new(handle);
     let mut lines = Vec::new();
     let mut position = offset;
-    let mut buf = Vec::new();
+    let mut reader_lines = CappedLines::new(MAX_JSON_LINE);
     while lines.len() < max_lines.max(1) {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
-        if n == 0 {
+        let Some(piece) = reader_lines.next(&mut reader).map_err(io)? else {
             break;
-        }
-        position += n as u64;
-        let text = String::from_utf8_lossy(&buf);
-        let text = text.trim_end_matches(['\n', '\r']);
-        if !text.trim().is_empty() {
-            lines.push(PageLine::parse(text));
+        };
+        position += piece.len();
+        match piece {
+            Piece::Line { bytes, .. } => {
+                let text = String::from_utf8_lossy(bytes);
+                let text = text.trim_end_matches(['\n', '\r']);
+                if !text.trim().is_empty() {
+                    lines.push(PageLine::parse(text));
+                }
+            }
+            // Not held in memory: shown as what it is.
+            Piece::TooLong { bytes, .. } => lines.push(PageLine {
+                raw: Arc::from(
+                    format!(
+                        "(a line of {} not shown: longer than any transcript record)",
+                        crate::util::fmt::bytes(bytes)
+                    )
+                    .as_str(),
+                ),
+                content: LineContent::Nothing,
+            }),
         }
     }
     Ok(SessionPage {

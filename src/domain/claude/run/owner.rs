@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
@@ -14,6 +14,7 @@ use crate::domain::claude::stream::{
     CanUseTool, IncomingRequest, OutgoingMessage, ParsedLine, StreamMessage, SystemMessage, parse_line,
 };
 use crate::domain::process::{ProcessRegistry, RunHandle, RunId, RunKind, RunStatus};
+use crate::util::lines::{CappedLines, MAX_JSON_LINE, Piece};
 
 /// The task that owns one child.
 pub(super) struct Owner {
@@ -38,14 +39,19 @@ impl Owner {
     pub(super) async fn run(mut self, mut child: Child, mut handle: RunHandle, mut inputs: mpsc::Receiver<RunInput>) {
         let stderr_tail = tokio::spawn(read_tail(child.stderr.take()));
         if let Some(stdout) = child.stdout.take() {
-            let mut lines = BufReader::new(stdout);
-            let mut buffer = Vec::new();
+            let mut stdout = BufReader::new(stdout);
+            // Bounded (a line past the cap is skipped and counted) and cancel-safe: an input or a stop
+            // arriving mid-line leaves the part read so far in place for the next turn of the loop.
+            let mut lines = CappedLines::new(MAX_JSON_LINE);
             loop {
-                buffer.clear();
                 tokio::select! {
-                    read = lines.read_until(b'\n', &mut buffer) => match read {
-                        Ok(0) => break,
-                        Ok(_) => self.line(&buffer, &handle).await,
+                    read = lines.next_async(&mut stdout) => match read {
+                        Ok(None) => break,
+                        Ok(Some(Piece::Line { bytes, .. })) => self.line(bytes, &handle).await,
+                        Ok(Some(Piece::TooLong { bytes, .. })) => {
+                            self.garbage_lines += 1;
+                            tracing::warn!(run_id = self.run_id, bytes, "skipped a line of claude's output longer than any message");
+                        }
                         Err(error) => {
                             tracing::warn!(run_id = self.run_id, %error, "reading claude's output failed");
                             break;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::{FileMeta, FileRow, IndexError, Kept, Loaded, META_COLUMNS, Progress, ScanStats, meta_from};
 use crate::domain::transcripts::layout::{self, FilePlace};
 use crate::domain::transcripts::line::{self, Line, UsageRecord};
+use crate::util::lines::{CappedLines, MAX_JSON_LINE, Piece};
 
 struct Known {
     id: i64,
@@ -116,20 +117,26 @@ fn read_job(job: Job) -> Parsed {
         let mut file = File::open(&full)?;
         file.seek(SeekFrom::Start(offset))?;
         let mut reader = BufReader::with_capacity(256 * 1024, &mut file);
-        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut lines = CappedLines::new(MAX_JSON_LINE);
         let mut position = offset;
-        loop {
-            buf.clear();
-            let n = reader.read_until(b'\n', &mut buf)?;
-            if n == 0 {
-                break;
-            }
-            let complete = buf.last() == Some(&b'\n');
+        while let Some(piece) = lines.next(&mut reader)? {
+            let complete = piece.complete();
+            let n = piece.len();
+            let buf = match piece {
+                Piece::Line { bytes, .. } => bytes,
+                Piece::TooLong { .. } => {
+                    // Far longer than any real record: skipped and counted, never held in memory.
+                    position += n;
+                    parsed.lines += 1;
+                    parsed.malformed += 1;
+                    continue;
+                }
+            };
             // Valid UTF-8 (nearly every line) is checked by the fast validator; only a broken line pays for
             // the lossy conversion.
-            let text = match std::str::from_utf8(&buf) {
+            let text = match std::str::from_utf8(buf) {
                 Ok(text) => std::borrow::Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(&buf),
+                Err(_) => String::from_utf8_lossy(buf),
             };
             // Once the file's first prompt is known, tool results need not be searched for one.
             let prompts = parsed.meta.first_prompt.is_none();
@@ -138,7 +145,7 @@ fn read_job(job: Job) -> Parsed {
                 // A line still being written: read it again once it is whole.
                 break;
             }
-            position += n as u64;
+            position += n;
             match parsed_line {
                 Line::Blank => {}
                 Line::Malformed => {
