@@ -22,6 +22,7 @@ mod fuzz;
 mod history;
 mod history_ui;
 mod huge_inputs;
+mod killed;
 mod mcp;
 mod mcp_ui;
 mod mock_api_server;
