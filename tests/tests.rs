@@ -18,6 +18,7 @@ mod claude_config;
 mod claude_config_ui;
 mod cli;
 mod database;
+mod full_disk;
 mod fuzz;
 mod history;
 mod history_ui;

@@ -164,7 +164,13 @@ fn export_to_file<T>(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<T, console::StorageError>,
 ) -> Result<T, BackendError> {
-    crate::util::fs::write_atomic_with(path, crate::util::fs::Mode::Keep, write).map_err(BackendError::Storage)
+    crate::util::fs::write_atomic_with(path, crate::util::fs::Mode::Keep, write).map_err(|error| match error {
+        console::StorageError::Io(source) => BackendError::Storage(console::StorageError::WriteFile {
+            path: path.to_path_buf(),
+            source,
+        }),
+        other => BackendError::Storage(other),
+    })
 }
 
 /// The history, newest first; an unreadable value counts as empty.

@@ -117,6 +117,7 @@ impl BackendError {
     pub fn kind(&self) -> &'static str {
         match self {
             BackendError::WrongReply { .. } => "internal",
+            BackendError::Db(crate::domain::db::DbError::NoSpace { .. }) => "no_space",
             BackendError::DatabaseUnavailable(_) | BackendError::Db(_) => "database",
             BackendError::Storage(error) => error.kind(),
             BackendError::Sqlite(_) => "sql",

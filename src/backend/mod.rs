@@ -338,6 +338,30 @@ impl Backend {
     }
 
     async fn execute_request(&self, request_id: RequestId, command: Command) -> Result<Output, BackendError> {
+        self.route(request_id, command)
+            .await
+            .map_err(|error| self.explain_full_disk(error))
+    }
+
+    /// A failure whose cause is a full disk under the database says so and names the database, whichever
+    /// SQLite code (full, or an I/O error writing the journal) and whichever command it came through.
+    fn explain_full_disk(&self, error: BackendError) -> BackendError {
+        let database = self.inner.paths.database();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(current) = cause {
+            let code = current
+                .downcast_ref::<rusqlite::Error>()
+                .and_then(rusqlite::Error::sqlite_error_code)
+                .or_else(|| current.downcast_ref::<rusqlite::ffi::Error>().map(|e| e.code));
+            if code.is_some_and(|code| db::is_no_space(code, &database)) {
+                return BackendError::Db(db::DbError::NoSpace { path: database });
+            }
+            cause = current.source();
+        }
+        error
+    }
+
+    async fn route(&self, request_id: RequestId, command: Command) -> Result<Output, BackendError> {
         match command {
             Command::Settings(request) => self.settings(request).await.map(Output::Settings),
             Command::Console(request) => self.storage(request_id, request).await.map(Output::Console),

@@ -116,6 +116,24 @@ where
     result
 }
 
+/// The bytes an unprivileged writer may still put on the filesystem holding `path` (or its nearest
+/// existing ancestor); `None` where the system cannot say.
+pub fn available_space(path: &Path) -> Option<u64> {
+    let existing = path.ancestors().find(|p| !p.as_os_str().is_empty() && p.exists())?;
+    available_space_of(existing)
+}
+
+#[cfg(unix)]
+fn available_space_of(path: &Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(path).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn available_space_of(_path: &Path) -> Option<u64> {
+    None
+}
+
 /// The folder `path` is in (`.` for a bare file name).
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {

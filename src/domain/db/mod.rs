@@ -39,8 +39,32 @@ pub enum DbError {
         name: &'static str,
         source: rusqlite::Error,
     },
+    /// The disk holding the database is full: SQLite rolled the change back, so what was saved before is
+    /// intact.
+    #[error(
+        "no space left on the device holding the database {}: the change was not saved, and what was \
+         saved before is intact. Free some space and try again",
+        path.display()
+    )]
+    NoSpace { path: PathBuf },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+}
+
+/// Below this many free bytes, an I/O error of SQLite's is taken to mean the disk is full: SQLite reports
+/// a failed write of its journal or shared memory as a plain I/O error.
+const NEARLY_FULL: u64 = 1024 * 1024;
+
+/// Whether the SQLite result `code` means the disk holding `database` is full.
+pub fn is_no_space(code: rusqlite::ffi::ErrorCode, database: &Path) -> bool {
+    use rusqlite::ffi::ErrorCode;
+    match code {
+        ErrorCode::DiskFull => true,
+        ErrorCode::SystemIoFailure | ErrorCode::CannotOpen => {
+            crate::util::fs::available_space(database).is_some_and(|free| free < NEARLY_FULL)
+        }
+        _ => false,
+    }
 }
 
 /// The app database: its path and the writer connection.

@@ -150,6 +150,12 @@ pub enum StorageError {
     },
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
+    /// The export's file could not be written (a full disk, no permission); nothing was left under its name.
+    #[error("cannot write the export to {}: {source}", path.display())]
+    WriteFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StorageError {
@@ -163,7 +169,7 @@ impl StorageError {
             StorageError::NoSuchTable(_) => "no_such_table",
             StorageError::Invalid(_) => "invalid",
             StorageError::Sql { .. } => "sql",
-            StorageError::Io(_) => "io",
+            StorageError::Io(_) | StorageError::WriteFile { .. } => "io",
         }
     }
 }
