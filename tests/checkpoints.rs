@@ -391,3 +391,43 @@ fn a_checkpoint_from_the_command_line_joins_the_projects_latest_session_at_its_p
     assert_eq!(created["data"]["checkpoint"]["session_id"], "manual");
     assert_eq!(created["data"]["checkpoint"]["message_index"], 0);
 }
+
+#[test]
+fn a_checkpoint_is_never_restored_into_another_folder() {
+    let home = TempHome::new();
+    let first = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(first.path().join("first.txt"), "first's\n").unwrap();
+    std::fs::write(other.path().join("own.txt"), "other's own\n").unwrap();
+    let dir = first.path().display().to_string();
+    let created = home.anyon(&["checkpoints", "create", "--project", &dir, "--json"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = created["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    // The other folder named through `..`: compared canonically, still not the checkpoint's folder.
+    let other_dir = other.path().join("..").join(other.path().file_name().unwrap());
+    let other_dir = other_dir.display().to_string();
+    for extra in [&["--preview"][..], &[]] {
+        let mut args = vec!["checkpoints", "restore", "--project", &other_dir, &id];
+        args.extend_from_slice(extra);
+        let output = home.anyon(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?} must be refused");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("not of") && stderr.contains(&id), "{stderr}");
+    }
+    let diff = home.anyon(&["checkpoints", "diff", "--project", &other_dir, &id]);
+    assert_eq!(diff.status.code(), Some(1), "a diff against another folder is refused too");
+    let names: Vec<String> = std::fs::read_dir(other.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["own.txt"], "nothing was written into, or deleted from, the other folder");
+    assert_eq!(std::fs::read_to_string(other.path().join("own.txt")).unwrap(), "other's own\n");
+    let list = home.anyon(&["checkpoints", "list", "--project", &other_dir, "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list["data"], serde_json::json!([]), "no \"before restore\" checkpoint was taken either");
+    // The same folder written another way (a trailing `.`) is the same folder.
+    let same = first.path().join(".").display().to_string();
+    let output = home.anyon(&["checkpoints", "restore", "--project", &same, &id, "--preview", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}

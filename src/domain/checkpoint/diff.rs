@@ -253,6 +253,7 @@ pub fn against_working_tree(
     from: &str,
     project: &Path,
 ) -> Result<Vec<FileDiff>, CheckpointError> {
+    super::get_for(conn, from, project)?;
     let old = present_files(conn, from)?;
     let now: BTreeMap<String, super::WorkingFile> =
         walk(project).into_iter().map(|f| (f.relative.clone(), f)).collect();

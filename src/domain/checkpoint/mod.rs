@@ -32,6 +32,12 @@ pub enum CheckpointError {
     NoProject(PathBuf),
     #[error("no checkpoint {0}")]
     NotFound(String),
+    #[error("checkpoint {id} is of the folder {checkpoint_project}, not of {given}; nothing was changed")]
+    OtherProject {
+        id: String,
+        checkpoint_project: String,
+        given: PathBuf,
+    },
     #[error("file error at {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("database error: {0}")]
@@ -263,6 +269,29 @@ pub fn get(conn: &Connection, id: &str) -> Result<Checkpoint, CheckpointError> {
     )
     .optional()?
     .ok_or_else(|| CheckpointError::NotFound(id.to_owned()))
+}
+
+/// Whether two paths name the same folder: compared canonically (links and `..` resolved), or as written
+/// when one cannot be resolved (a folder since moved away).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The checkpoint `id`, refused unless it was taken of `project`: its files must never be written into,
+/// or compared with, another folder.
+pub fn get_for(conn: &Connection, id: &str, project: &Path) -> Result<Checkpoint, CheckpointError> {
+    let checkpoint = get(conn, id)?;
+    if !same_folder(Path::new(&checkpoint.project_path), project) {
+        return Err(CheckpointError::OtherProject {
+            id: checkpoint.id,
+            checkpoint_project: checkpoint.project_path,
+            given: project.to_path_buf(),
+        });
+    }
+    Ok(checkpoint)
 }
 
 /// Every file entry of a checkpoint (deleted ones included), by path.

@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::{Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, get, io, present_files, walk};
+use super::{Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, get_for, io, present_files, walk};
 
 /// What a restore would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,6 +28,7 @@ pub fn plan(
     project: &Path,
 ) -> Result<RestorePlan, CheckpointError> {
     let _ = blobs;
+    super::get_for(conn, checkpoint_id, project)?;
     let wanted = present_files(conn, checkpoint_id)?;
     let now: BTreeMap<String, super::WorkingFile> =
         walk(project).into_iter().map(|f| (f.relative.clone(), f)).collect();
@@ -67,7 +68,7 @@ pub fn restore(
     checkpoint_id: &str,
     project: &Path,
 ) -> Result<Restored, CheckpointError> {
-    let target = get(conn, checkpoint_id)?;
+    let target = get_for(conn, checkpoint_id, project)?;
     let plan = plan(conn, blobs, checkpoint_id, project)?;
     let before = super::create(
         conn,
