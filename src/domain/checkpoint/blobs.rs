@@ -18,6 +18,23 @@ pub fn hash(bytes: &[u8]) -> String {
     crate::util::hex::encode(&Sha256::digest(bytes))
 }
 
+/// The hex SHA-256 of a file's content, read in pieces (never whole in memory).
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        hasher.update(buffer.get(..read).unwrap_or_default());
+    }
+    Ok(crate::util::hex::encode(&hasher.finalize()))
+}
+
 impl Blobs {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }

@@ -2,8 +2,8 @@
 //!
 //! A checkpoint records the full manifest of the project's files (path, content hash, size, mode,
 //! deleted files marked) in `checkpoints` / `checkpoint_files`; contents live once each in the
-//! [`blobs`] store. `.gitignore` rules are honoured and files over [`MAX_FILE_BYTES`] are skipped and
-//! listed. A file whose size and modification time match what the last checkpoint saw is not read
+//! [`blobs`] store. `.gitignore` rules are honoured; files over [`MAX_FILE_BYTES`] and files that cannot
+//! be read are left out and listed (a restore never deletes or overwrites them). A file whose size and modification time match what the last checkpoint saw is not read
 //! again.
 //!
 //! - [`restore`]: preview and restore (atomic writes, a "before restore" checkpoint first).
@@ -37,6 +37,13 @@ pub enum CheckpointError {
         id: String,
         checkpoint_project: String,
         given: PathBuf,
+    },
+    #[error(
+        "the restore stopped part way ({source}); the files as they were before it are in checkpoint {before}: restore that one to undo"
+    )]
+    RestoreStopped {
+        before: String,
+        source: Box<CheckpointError>,
     },
     #[error("file error at {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -161,11 +168,14 @@ pub struct CreateRequest {
     pub message_index: i64,
 }
 
-/// A new checkpoint and the files it left out for their size.
+/// A new checkpoint and the files it could not hold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Created {
     pub checkpoint: Checkpoint,
+    /// Left out for their size: (path, bytes).
     pub skipped: Vec<(String, u64)>,
+    /// Left out because they could not be read.
+    pub unreadable: Vec<String>,
 }
 
 /// A file found in the working tree.
@@ -374,6 +384,7 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     }
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
+    let mut unreadable = Vec::new();
     let mut fresh_cache = Vec::new();
     for file in walk(&request.project) {
         if file.size > MAX_FILE_BYTES {
@@ -386,7 +397,17 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
         let hash = match cached {
             Some((_, _, hash)) => hash.clone(),
             None => {
-                let bytes = std::fs::read(&file.absolute).map_err(io(&file.absolute))?;
+                // A file that cannot be read is left out and named, not a reason to take no checkpoint
+                // at all (a restore then keeps it, as it cannot bring it back).
+                let bytes = match std::fs::read(&file.absolute) {
+                    Ok(bytes) => bytes,
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(error) => {
+                        tracing::warn!(path = %file.absolute.display(), %error, "checkpoint: cannot read a file");
+                        unreadable.push(file.relative);
+                        continue;
+                    }
+                };
                 let hash = blobs.put(&bytes).map_err(io(blobs.root()))?;
                 fresh_cache.push((file.relative.clone(), file.size, file.mtime_ns, hash.clone()));
                 hash
@@ -459,6 +480,7 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     Ok(Created {
         checkpoint: get(conn, &id)?,
         skipped,
+        unreadable,
     })
 }
 
