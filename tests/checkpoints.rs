@@ -447,10 +447,20 @@ fn a_checkpoint_is_never_restored_into_another_folder() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// Bytes a checkpoint does not hold (over its size limit), distinct from one run to the next.
+/// The size limit the next test sets (the 10 MB).
+const LIMIT_MB: u32 = 10;
+
+/// Bytes a checkpoint limited to [`LIMIT_MB`] does not hold, distinct from one call to the next.
 fn too_large(seed: u8) -> Vec<u8> {
-    let limit = checkpoint::MAX_FILE_BYTES as usize;
+    let limit = LIMIT_MB as usize * 1024 * 1024;
     (0..limit + 2 * 1024 * 1024).map(|i| (i % 251) as u8 ^ seed).collect()
+}
+
+/// Saves one setting in `home`'s database, as the Settings screen does.
+fn save_setting(home: &TempHome, setting: Setting) {
+    let runtime = crate::support::runtime();
+    let (backend, _events) = crate::support::backend(&runtime, home);
+    runtime.block_on(backend.call(SaveSetting { setting })).unwrap();
 }
 
 #[test]
@@ -458,6 +468,7 @@ fn a_file_a_checkpoint_cannot_hold_is_kept_and_listed_never_deleted_or_overwritt
     let home = TempHome::new();
     let project = tempfile::tempdir().unwrap();
     let dir = project.path().display().to_string();
+    save_setting(&home, Setting::CheckpointMaxFileMb(LIMIT_MB));
     let write = |name: &str, bytes: &[u8]| std::fs::write(project.path().join(name), bytes).unwrap();
     write("notes.md", b"first\n");
     write("grows.bin", b"small at first\n");
@@ -653,4 +664,55 @@ fn an_unreadable_file_is_left_out_of_a_checkpoint_and_kept_by_a_restore() {
     assert_eq!(restored.plan.keep[0].reason, restore::KeepReason::Unreadable);
     chmod(&rig.path().join("secret.txt"), 0o644);
     assert_eq!(std::fs::read(rig.path().join("secret.txt")).unwrap(), b"mine\n");
+}
+
+#[test]
+fn a_large_file_is_stored_compressed_and_a_restore_that_deletes_it_can_be_undone() {
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path().display().to_string();
+    std::fs::write(project.path().join("notes.md"), "first\n").unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = home.anyon(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    let created = json(&["checkpoints", "create", "--project", &dir, "--json"]);
+    let id = created["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    // The 12 MB file, made after the checkpoint: under the default limit it is stored.
+    let big = too_large(3);
+    assert!(big.len() > 12 * 1024 * 1024 - 1);
+    std::fs::write(project.path().join("big.bin"), &big).unwrap();
+    let restored = json(&["checkpoints", "restore", "--project", &dir, &id, "--json"]);
+    assert_eq!(restored["data"]["plan"]["delete"], serde_json::json!(["big.bin"]));
+    assert_eq!(restored["data"]["plan"]["keep"], serde_json::json!([]));
+    assert!(!project.path().join("big.bin").exists());
+    let before = restored["data"]["before"]["id"].as_str().unwrap().to_owned();
+    json(&["checkpoints", "restore", "--project", &dir, &before, "--json"]);
+    assert!(
+        std::fs::read(project.path().join("big.bin")).unwrap() == big,
+        "undoing the restore brings the large file back byte for byte"
+    );
+    let stored: u64 = walk_sizes(&home.path().join("blobs"));
+    assert!(stored < big.len() as u64 / 4, "stored compressed: {stored} bytes");
+}
+
+/// The bytes of every file under `dir`.
+fn walk_sizes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk_sizes(&path)
+            } else {
+                std::fs::metadata(&path).unwrap().len()
+            }
+        })
+        .sum()
 }

@@ -66,6 +66,11 @@ fn the_restore_preview_lists_the_files_kept_because_they_cannot_be_restored() {
     let project = tempfile::tempdir().unwrap();
     std::fs::write(project.path().join("notes.txt"), "alpha\n").unwrap();
     let (backend, events) = support::backend(&runtime, &home);
+    runtime
+        .block_on(backend.call(anyon::domain::settings::requests::SaveSetting {
+            setting: anyon::domain::settings::Setting::CheckpointMaxFileMb(1),
+        }))
+        .expect("the size limit");
     let session = "5e55i0n0-0000-4000-8000-000000000002";
     runtime
         .block_on(backend.execute(CheckpointCreate {
@@ -76,7 +81,7 @@ fn the_restore_preview_lists_the_files_kept_because_they_cannot_be_restored() {
         }))
         .expect("checkpoint");
     std::fs::write(project.path().join("notes.txt"), "bravo\n").unwrap();
-    let big = vec![7u8; anyon::domain::checkpoint::MAX_FILE_BYTES as usize + 1];
+    let big = vec![7u8; 1024 * 1024 + 1];
     std::fs::write(project.path().join("big.bin"), &big).unwrap();
 
     let for_app = backend.clone();

@@ -2,7 +2,7 @@
 //!
 //! A checkpoint records the full manifest of the project's files (path, content hash, size, mode,
 //! deleted files marked) in `checkpoints` / `checkpoint_files`; contents live once each in the
-//! [`blobs`] store. `.gitignore` rules are honoured; files over [`MAX_FILE_BYTES`] and files that cannot
+//! [`blobs`] store. `.gitignore` rules are honoured; files over the store's limit and files that cannot
 //! be read are left out and listed (a restore never deletes or overwrites them). A file whose size and modification time match what the last checkpoint saw is not read
 //! again.
 //!
@@ -22,8 +22,12 @@ use serde::Serialize;
 
 pub use blobs::Blobs;
 
-/// Files larger than this are not snapshotted (they are listed as skipped).
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// Files larger than this are not snapshotted (they are listed as skipped) unless the store is given
+/// another limit ([`Blobs::with_max_file_bytes`], the `checkpoints.max_file_mb` setting).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Files up to this size are read whole; larger ones are hashed and stored in pieces.
+const READ_WHOLE_BYTES: u64 = 1024 * 1024;
 
 /// Why a checkpoint operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -346,6 +350,41 @@ fn new_id(request: &CreateRequest) -> String {
     blobs::hash(seed.as_bytes())[..24].to_owned()
 }
 
+/// What became of one file's content.
+enum Stored {
+    Hash(String),
+    /// Deleted since the walk found it.
+    Gone,
+    /// It could not be read (or kept changing while it was).
+    Unreadable,
+}
+
+/// Stores one file's content: read whole when small, in pieces otherwise.
+fn store(blobs: &Blobs, file: &WorkingFile) -> Result<Stored, CheckpointError> {
+    let unreadable = |error: std::io::Error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            return Stored::Gone;
+        }
+        tracing::warn!(path = %file.absolute.display(), %error, "checkpoint: cannot read a file");
+        Stored::Unreadable
+    };
+    if file.size <= READ_WHOLE_BYTES {
+        return match std::fs::read(&file.absolute) {
+            Ok(bytes) => Ok(Stored::Hash(blobs.put(&bytes).map_err(io(blobs.root()))?)),
+            Err(error) => Ok(unreadable(error)),
+        };
+    }
+    let hash = match blobs::hash_file(&file.absolute) {
+        Ok(hash) => hash,
+        Err(error) => return Ok(unreadable(error)),
+    };
+    if blobs.put_file(&file.absolute, &hash).map_err(io(blobs.root()))? {
+        Ok(Stored::Hash(hash))
+    } else {
+        Ok(unreadable(std::io::Error::other("it changed while it was read")))
+    }
+}
+
 /// Takes a checkpoint of `request.project`.
 pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Result<Created, CheckpointError> {
     if !request.project.is_dir() {
@@ -387,7 +426,7 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     let mut unreadable = Vec::new();
     let mut fresh_cache = Vec::new();
     for file in walk(&request.project) {
-        if file.size > MAX_FILE_BYTES {
+        if file.size > blobs.max_file_bytes() {
             skipped.push((file.relative, file.size));
             continue;
         }
@@ -396,22 +435,19 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             .filter(|(size, mtime, hash)| *size == file.size && *mtime == file.mtime_ns && blobs.contains(hash));
         let hash = match cached {
             Some((_, _, hash)) => hash.clone(),
-            None => {
-                // A file that cannot be read is left out and named, not a reason to take no checkpoint
-                // at all (a restore then keeps it, as it cannot bring it back).
-                let bytes = match std::fs::read(&file.absolute) {
-                    Ok(bytes) => bytes,
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(error) => {
-                        tracing::warn!(path = %file.absolute.display(), %error, "checkpoint: cannot read a file");
-                        unreadable.push(file.relative);
-                        continue;
-                    }
-                };
-                let hash = blobs.put(&bytes).map_err(io(blobs.root()))?;
-                fresh_cache.push((file.relative.clone(), file.size, file.mtime_ns, hash.clone()));
-                hash
-            }
+            // A file that cannot be read is left out and named, not a reason to take no checkpoint at
+            // all (a restore then keeps it, as it cannot bring it back).
+            None => match store(blobs, &file)? {
+                Stored::Hash(hash) => {
+                    fresh_cache.push((file.relative.clone(), file.size, file.mtime_ns, hash.clone()));
+                    hash
+                }
+                Stored::Gone => continue,
+                Stored::Unreadable => {
+                    unreadable.push(file.relative);
+                    continue;
+                }
+            },
         };
         entries.push(FileEntry {
             path: file.relative,

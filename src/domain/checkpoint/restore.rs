@@ -14,8 +14,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::{
-    Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, MAX_FILE_BYTES, WorkingFile, get_for, io,
-    present_files, walk,
+    Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, WorkingFile, get_for, io, present_files, walk,
 };
 
 /// Why a restore leaves a file as it is instead of writing or deleting it.
@@ -82,7 +81,7 @@ pub fn plan(
     let wanted = present_files(conn, checkpoint_id)?;
     // A preview takes no checkpoint: what it could not hold is foreseen from size and readability.
     let holdable = |file: &WorkingFile| {
-        if file.size > MAX_FILE_BYTES {
+        if file.size > blobs.max_file_bytes() {
             Err(KeepReason::TooLarge)
         } else if std::fs::File::open(&file.absolute).is_err() {
             Err(KeepReason::Unreadable)
@@ -232,7 +231,7 @@ pub fn restore(
     let holdable = |file: &WorkingFile| match held.get(&file.relative) {
         Some(saved) if same_content(&file.absolute, saved) => Ok(()),
         Some(_) => Err(KeepReason::Changed),
-        None if file.size > MAX_FILE_BYTES => Err(KeepReason::TooLarge),
+        None if file.size > blobs.max_file_bytes() => Err(KeepReason::TooLarge),
         None if std::fs::File::open(&file.absolute).is_err() => Err(KeepReason::Unreadable),
         None => Err(KeepReason::Changed),
     };
@@ -300,14 +299,14 @@ fn write_inside(
     if std::fs::canonicalize(dir).map_err(io(dir))? != expected {
         return Ok(Err(Refused(KeepReason::UnsafeFolder)));
     }
-    let bytes = entry
-        .hash
-        .as_deref()
-        .map(|h| blobs.get(h))
-        .transpose()
-        .map_err(io(blobs.root()))?
-        .unwrap_or_default();
-    write_atomically(&path, &bytes, entry.mode)?;
+    let Some(hash) = entry.hash.as_deref() else {
+        return Ok(Err(Refused(KeepReason::ContentMissing)));
+    };
+    // In pieces, checked against the hash at the end: a damaged copy leaves the file as it was.
+    crate::util::fs::write_atomic_with(&path, crate::util::fs::Mode::Set(entry.mode), |out| {
+        blobs.copy_to(hash, out)
+    })
+    .map_err(io(&path))?;
     Ok(Ok(()))
 }
 
