@@ -716,3 +716,27 @@ fn walk_sizes(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+#[cfg(unix)]
+#[test]
+fn a_link_standing_where_the_checkpoint_has_a_file_is_kept_and_its_target_untouched() {
+    let rig = Rig::new();
+    let outside = tempfile::tempdir().unwrap();
+    rig.write("config.txt", b"project's\n");
+    let first = rig.checkpoint(Trigger::Manual);
+    let target = outside.path().join("target.txt");
+    std::fs::write(&target, b"someone else's\n").unwrap();
+    chmod(&target, 0o640);
+    std::fs::remove_file(rig.path().join("config.txt")).unwrap();
+    std::os::unix::fs::symlink(&target, rig.path().join("config.txt")).unwrap();
+    let restored = restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(restored.plan.keep.len(), 1);
+    assert_eq!(restored.plan.keep[0].reason, restore::KeepReason::NotTracked);
+    assert!(
+        std::fs::symlink_metadata(rig.path().join("config.txt"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"someone else's\n");
+    assert_eq!(mode(&target), 0o640, "the link's target keeps its mode");
+}
