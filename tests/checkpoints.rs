@@ -391,3 +391,352 @@ fn a_checkpoint_from_the_command_line_joins_the_projects_latest_session_at_its_p
     assert_eq!(created["data"]["checkpoint"]["session_id"], "manual");
     assert_eq!(created["data"]["checkpoint"]["message_index"], 0);
 }
+
+#[test]
+fn a_checkpoint_is_never_restored_into_another_folder() {
+    let home = TempHome::new();
+    let first = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(first.path().join("first.txt"), "first's\n").unwrap();
+    std::fs::write(other.path().join("own.txt"), "other's own\n").unwrap();
+    let dir = first.path().display().to_string();
+    let created = home.anyon(&["checkpoints", "create", "--project", &dir, "--json"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = created["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    // The other folder named through `..`: compared canonically, still not the checkpoint's folder.
+    let other_dir = other.path().join("..").join(other.path().file_name().unwrap());
+    let other_dir = other_dir.display().to_string();
+    for extra in [&["--preview"][..], &[]] {
+        let mut args = vec!["checkpoints", "restore", "--project", &other_dir, &id];
+        args.extend_from_slice(extra);
+        let output = home.anyon(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?} must be refused");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("not of") && stderr.contains(&id), "{stderr}");
+    }
+    let diff = home.anyon(&["checkpoints", "diff", "--project", &other_dir, &id]);
+    assert_eq!(
+        diff.status.code(),
+        Some(1),
+        "a diff against another folder is refused too"
+    );
+    let names: Vec<String> = std::fs::read_dir(other.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["own.txt"],
+        "nothing was written into, or deleted from, the other folder"
+    );
+    assert_eq!(
+        std::fs::read_to_string(other.path().join("own.txt")).unwrap(),
+        "other's own\n"
+    );
+    let list = home.anyon(&["checkpoints", "list", "--project", &other_dir, "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(
+        list["data"],
+        serde_json::json!([]),
+        "no \"before restore\" checkpoint was taken either"
+    );
+    // The same folder written another way (a trailing `.`) is the same folder.
+    let same = first.path().join(".").display().to_string();
+    let output = home.anyon(&["checkpoints", "restore", "--project", &same, &id, "--preview", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// The size limit the next test sets (the 10 MB).
+const LIMIT_MB: u32 = 10;
+
+/// Bytes a checkpoint limited to [`LIMIT_MB`] does not hold, distinct from one call to the next.
+fn too_large(seed: u8) -> Vec<u8> {
+    let limit = LIMIT_MB as usize * 1024 * 1024;
+    (0..limit + 2 * 1024 * 1024).map(|i| (i % 251) as u8 ^ seed).collect()
+}
+
+/// Saves one setting in `home`'s database, as the Settings screen does.
+fn save_setting(home: &TempHome, setting: Setting) {
+    let runtime = crate::support::runtime();
+    let (backend, _events) = crate::support::backend(&runtime, home);
+    runtime.block_on(backend.call(SaveSetting { setting })).unwrap();
+}
+
+#[test]
+fn a_file_a_checkpoint_cannot_hold_is_kept_and_listed_never_deleted_or_overwritten() {
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path().display().to_string();
+    save_setting(&home, Setting::CheckpointMaxFileMb(LIMIT_MB));
+    let write = |name: &str, bytes: &[u8]| std::fs::write(project.path().join(name), bytes).unwrap();
+    write("notes.md", b"first\n");
+    write("grows.bin", b"small at first\n");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = home.anyon(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    let created = json(&["checkpoints", "create", "--project", &dir, "--json"]);
+    let id = created["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    // After the checkpoint: a 12 MB file appears, another grows past the limit, a small one changes.
+    let (big, grown) = (too_large(1), too_large(2));
+    write("big.bin", &big);
+    write("grows.bin", &grown);
+    write("notes.md", b"second\n");
+    let kept = serde_json::json!([
+        {"path": "big.bin", "reason": "too_large"},
+        {"path": "grows.bin", "reason": "too_large"},
+    ]);
+
+    let preview = json(&["checkpoints", "restore", "--project", &dir, &id, "--preview", "--json"]);
+    assert_eq!(preview["data"]["write"], serde_json::json!(["notes.md"]));
+    assert_eq!(preview["data"]["delete"], serde_json::json!([]));
+    assert_eq!(preview["data"]["keep"], kept);
+    let text = home.anyon(&["checkpoints", "restore", "--project", &dir, &id, "--preview"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("kept    big.bin  (cannot be restored: over the size limit)"),
+        "{text}"
+    );
+    assert!(text.contains("write   notes.md"), "{text}");
+
+    let restored = json(&["checkpoints", "restore", "--project", &dir, &id, "--json"]);
+    assert_eq!(restored["data"]["plan"]["keep"], kept);
+    assert_eq!(restored["data"]["plan"]["write"], serde_json::json!(["notes.md"]));
+    assert_eq!(std::fs::read(project.path().join("notes.md")).unwrap(), b"first\n");
+    assert!(
+        std::fs::read(project.path().join("big.bin")).unwrap() == big,
+        "the new large file is still there"
+    );
+    assert!(
+        std::fs::read(project.path().join("grows.bin")).unwrap() == grown,
+        "the grown file was not overwritten"
+    );
+
+    // Undoing the restore keeps them too, and brings back what it did write.
+    let before = restored["data"]["before"]["id"].as_str().unwrap().to_owned();
+    let undone = json(&["checkpoints", "restore", "--project", &dir, &before, "--json"]);
+    assert_eq!(undone["data"]["plan"]["keep"], kept);
+    assert_eq!(std::fs::read(project.path().join("notes.md")).unwrap(), b"second\n");
+    assert!(std::fs::read(project.path().join("big.bin")).unwrap() == big);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_restore_never_writes_through_a_folder_that_became_a_link_out_of_the_project() {
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let dir = project.path().display().to_string();
+    std::fs::create_dir_all(project.path().join("src")).unwrap();
+    std::fs::write(project.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(project.path().join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+    std::fs::write(project.path().join("README"), "one\n").unwrap();
+    let output = home.anyon(&["checkpoints", "create", "--project", &dir, "--json"]);
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = created["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    // `src/` is replaced by a link to a folder outside the project, which holds its own main.rs.
+    std::fs::remove_dir_all(project.path().join("src")).unwrap();
+    std::fs::write(outside.path().join("main.rs"), "outside's own\n").unwrap();
+    std::os::unix::fs::symlink(outside.path(), project.path().join("src")).unwrap();
+    std::fs::write(project.path().join("README"), "two\n").unwrap();
+
+    let output = home.anyon(&["checkpoints", "restore", "--project", &dir, &id, "--preview", "--json"]);
+    let preview: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        preview["data"]["keep"],
+        serde_json::json!([
+            {"path": "src/lib.rs", "reason": "unsafe_folder"},
+            {"path": "src/main.rs", "reason": "unsafe_folder"},
+        ]),
+        "a link stands where the checkpoint has a folder: {preview}"
+    );
+    let output = home.anyon(&["checkpoints", "restore", "--project", &dir, &id, "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let restored: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(restored["data"]["plan"]["write"], serde_json::json!(["README"]));
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("main.rs")).unwrap(),
+        "outside's own\n"
+    );
+    let outside_names: Vec<_> = std::fs::read_dir(outside.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(outside_names.len(), 1, "nothing written outside: {outside_names:?}");
+    assert!(
+        std::fs::symlink_metadata(project.path().join("src"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(project.path().join("README")).unwrap(), "one\n");
+}
+
+#[test]
+fn a_restore_keeps_what_it_cannot_bring_back_and_a_stopped_restore_can_be_undone() {
+    let rig = Rig::new();
+    rig.write("a.txt", b"a one\n");
+    rig.write("b.txt", b"b one\n");
+    rig.write("notes.log", b"log one\n");
+    let first = rig.checkpoint(Trigger::Manual);
+    let hash_of = |id: &str, path: &str| {
+        checkpoint::manifest(&rig.db.writer(), id)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.path == path)
+            .and_then(|e| e.hash)
+            .unwrap()
+    };
+    let blob = |hash: &str| rig.blobs.root().join(&hash[..2]).join(&hash[2..]);
+    rig.write("a.txt", b"a two\n");
+    rig.write("b.txt", b"b two\n");
+    // Ignored since: no checkpoint holds it now, so the restore must not overwrite it.
+    rig.write(".gitignore", b"*.log\n");
+    rig.write("notes.log", b"log two\n");
+    // The checkpoint's copy of b.txt went missing from the store.
+    std::fs::remove_file(blob(&hash_of(&first.checkpoint.id, "b.txt"))).unwrap();
+
+    let plan = restore::plan(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    let kept = |plan: &restore::RestorePlan| -> Vec<(String, restore::KeepReason)> {
+        plan.keep.iter().map(|k| (k.path.clone(), k.reason)).collect()
+    };
+    let expected = vec![
+        ("b.txt".to_owned(), restore::KeepReason::ContentMissing),
+        ("notes.log".to_owned(), restore::KeepReason::NotTracked),
+    ];
+    assert_eq!(kept(&plan), expected);
+    assert_eq!(
+        (plan.write.clone(), plan.delete.clone()),
+        (vec!["a.txt".to_owned()], vec![".gitignore".to_owned()])
+    );
+    let restored = restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(kept(&restored.plan), expected);
+    assert_eq!(std::fs::read(rig.path().join("a.txt")).unwrap(), b"a one\n");
+    assert_eq!(std::fs::read(rig.path().join("b.txt")).unwrap(), b"b two\n");
+    assert_eq!(std::fs::read(rig.path().join("notes.log")).unwrap(), b"log two\n");
+
+    // A damaged copy stops the restore part way; the error names the checkpoint that undoes it.
+    rig.write("a.txt", b"a three\n");
+    rig.write("c.txt", b"c three\n");
+    let second = rig.checkpoint(Trigger::Manual);
+    rig.write("a.txt", b"a four\n");
+    rig.write("c.txt", b"c four\n");
+    let damaged = blob(&hash_of(&second.checkpoint.id, "c.txt"));
+    std::fs::write(&damaged, b"not deflate at all").unwrap();
+    let error = restore::restore(&rig.db.writer(), &rig.blobs, &second.checkpoint.id, rig.path()).unwrap_err();
+    let checkpoint::CheckpointError::RestoreStopped { before, .. } = &error else {
+        panic!("expected a stopped restore, got {error}");
+    };
+    assert!(error.to_string().contains(before.as_str()), "{error}");
+    assert_eq!(
+        std::fs::read(rig.path().join("a.txt")).unwrap(),
+        b"a three\n",
+        "written before it stopped"
+    );
+    restore::restore(&rig.db.writer(), &rig.blobs, before, rig.path()).unwrap();
+    assert_eq!(std::fs::read(rig.path().join("a.txt")).unwrap(), b"a four\n");
+    assert_eq!(std::fs::read(rig.path().join("c.txt")).unwrap(), b"c four\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_is_left_out_of_a_checkpoint_and_kept_by_a_restore() {
+    let rig = Rig::new();
+    rig.write("a.txt", b"one\n");
+    let first = rig.checkpoint(Trigger::Manual);
+    rig.write("secret.txt", b"mine\n");
+    chmod(&rig.path().join("secret.txt"), 0o000);
+    if std::fs::File::open(rig.path().join("secret.txt")).is_ok() {
+        // Run with privileges that read anything: nothing to test here.
+        chmod(&rig.path().join("secret.txt"), 0o644);
+        return;
+    }
+    let second = rig.checkpoint(Trigger::Manual);
+    assert_eq!(second.unreadable, ["secret.txt"]);
+    let restored = restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(restored.plan.keep.len(), 1);
+    assert_eq!(restored.plan.keep[0].reason, restore::KeepReason::Unreadable);
+    chmod(&rig.path().join("secret.txt"), 0o644);
+    assert_eq!(std::fs::read(rig.path().join("secret.txt")).unwrap(), b"mine\n");
+}
+
+#[test]
+fn a_large_file_is_stored_compressed_and_a_restore_that_deletes_it_can_be_undone() {
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path().display().to_string();
+    std::fs::write(project.path().join("notes.md"), "first\n").unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let output = home.anyon(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    let created = json(&["checkpoints", "create", "--project", &dir, "--json"]);
+    let id = created["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    // The 12 MB file, made after the checkpoint: under the default limit it is stored.
+    let big = too_large(3);
+    assert!(big.len() > 12 * 1024 * 1024 - 1);
+    std::fs::write(project.path().join("big.bin"), &big).unwrap();
+    let restored = json(&["checkpoints", "restore", "--project", &dir, &id, "--json"]);
+    assert_eq!(restored["data"]["plan"]["delete"], serde_json::json!(["big.bin"]));
+    assert_eq!(restored["data"]["plan"]["keep"], serde_json::json!([]));
+    assert!(!project.path().join("big.bin").exists());
+    let before = restored["data"]["before"]["id"].as_str().unwrap().to_owned();
+    json(&["checkpoints", "restore", "--project", &dir, &before, "--json"]);
+    assert!(
+        std::fs::read(project.path().join("big.bin")).unwrap() == big,
+        "undoing the restore brings the large file back byte for byte"
+    );
+    let stored: u64 = walk_sizes(&home.path().join("blobs"));
+    assert!(stored < big.len() as u64 / 4, "stored compressed: {stored} bytes");
+}
+
+/// The bytes of every file under `dir`.
+fn walk_sizes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk_sizes(&path)
+            } else {
+                std::fs::metadata(&path).unwrap().len()
+            }
+        })
+        .sum()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_standing_where_the_checkpoint_has_a_file_is_kept_and_its_target_untouched() {
+    let rig = Rig::new();
+    let outside = tempfile::tempdir().unwrap();
+    rig.write("config.txt", b"project's\n");
+    let first = rig.checkpoint(Trigger::Manual);
+    let target = outside.path().join("target.txt");
+    std::fs::write(&target, b"someone else's\n").unwrap();
+    chmod(&target, 0o640);
+    std::fs::remove_file(rig.path().join("config.txt")).unwrap();
+    std::os::unix::fs::symlink(&target, rig.path().join("config.txt")).unwrap();
+    let restored = restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(restored.plan.keep.len(), 1);
+    assert_eq!(restored.plan.keep[0].reason, restore::KeepReason::NotTracked);
+    assert!(
+        std::fs::symlink_metadata(rig.path().join("config.txt"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"someone else's\n");
+    assert_eq!(mode(&target), 0o640, "the link's target keeps its mode");
+}

@@ -58,3 +58,54 @@ fn a_checkpoint_diff_shows_inline_and_side_by_side() {
     assert!(shows(&harness, "delta"));
     assert!(harness.state().stores().checkpoints.side_by_side);
 }
+
+#[test]
+fn the_restore_preview_lists_the_files_kept_because_they_cannot_be_restored() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(project.path().join("notes.txt"), "alpha\n").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    runtime
+        .block_on(backend.call(anyon::domain::settings::requests::SaveSetting {
+            setting: anyon::domain::settings::Setting::CheckpointMaxFileMb(1),
+        }))
+        .expect("the size limit");
+    let session = "5e55i0n0-0000-4000-8000-000000000002";
+    runtime
+        .block_on(backend.execute(CheckpointCreate {
+            project_path: project.path().to_path_buf(),
+            session_id: session.into(),
+            trigger: anyon::domain::checkpoint::Trigger::Manual,
+            description: Some("Before the big file".into()),
+        }))
+        .expect("checkpoint");
+    std::fs::write(project.path().join("notes.txt"), "bravo\n").unwrap();
+    let big = vec![7u8; 1024 * 1024 + 1];
+    std::fs::write(project.path().join("big.bin"), &big).unwrap();
+
+    let for_app = backend.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, StartOptions::default()));
+    let mut tab = ChatSession::new("Big file", project.path().display().to_string());
+    tab.session_id = Some(session.into());
+    tab.show_timeline = true;
+    harness.state_mut().open_session_tab(tab);
+    settle(&mut harness, "the timeline", "Before the big file");
+    harness.get_by_label("Restore…").click();
+    settle(
+        &mut harness,
+        "the restore preview",
+        "kept   big.bin (cannot be restored: over the size limit)",
+    );
+    assert!(shows(&harness, "1 file(s) written, 0 deleted, 1 kept as they are"));
+    assert!(shows(&harness, "write  notes.txt"));
+    assert!(!shows(&harness, "delete big.bin"));
+    harness.get_by_label("Restore").click_accesskit();
+    support::wait_for("the restore", Duration::from_secs(30), || {
+        harness.step();
+        (std::fs::read_to_string(project.path().join("notes.txt")).ok()? == "alpha\n").then_some(())
+    });
+    assert_eq!(std::fs::read(project.path().join("big.bin")).unwrap().len(), big.len());
+}

@@ -227,6 +227,38 @@ fn export_streams_every_row_to_a_file_and_round_trips() {
     assert!(!bad.exists() && no_partial_files(home.path()));
 }
 
+/// A link planted where an export used to write its temporary file (`<path>.partial`) is never
+/// followed: the export goes through the one atomic writer, whose temporary file has a random name and
+/// is created exclusively.
+#[cfg(unix)]
+#[test]
+fn an_export_never_writes_through_a_planted_link() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let (backend, _events) = support::backend(&runtime, &home);
+    write(&runtime, &backend, "CREATE TABLE notes (body TEXT)");
+    write(&runtime, &backend, "INSERT INTO notes VALUES ('exported')");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = elsewhere.path().join("victim.txt");
+    std::fs::write(&victim, "someone else's\n").unwrap();
+    let path = home.path().join("out.csv");
+    let planted = home.path().join("out.csv.partial");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let Exported { rows, .. } = run(
+        &runtime,
+        &backend,
+        StorageExport {
+            source: ExportSource::Table("notes".into()),
+            format: ExportFormat::Csv,
+            path: path.clone(),
+        },
+    );
+    assert_eq!(rows, 1);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "someone else's\n");
+    assert!(std::fs::read_to_string(&path).unwrap().contains("exported"));
+    assert!(std::fs::symlink_metadata(&planted).unwrap().is_symlink());
+}
+
 /// Whether no temporary file of an export (`.<name>.<random>.partial`) is left in `dir`.
 fn no_partial_files(dir: &std::path::Path) -> bool {
     std::fs::read_dir(dir)

@@ -70,7 +70,7 @@ impl Backend {
                             message_index,
                         };
                         let conn = db.writer();
-                        let created = checkpoint::create(&conn, &blobs, &request)?;
+                        let created = checkpoint::create(&conn, &limited(&blobs, &conn), &request)?;
                         let retention = retention(&conn);
                         let project = created.checkpoint.project_path.clone();
                         // Contents only pruned checkpoints held go right away.
@@ -116,8 +116,10 @@ impl Backend {
             }
             Request::CheckpointRestorePlan(CheckpointRestorePlan { project_path, id }) => {
                 self.blocking(move |db| {
+                    let conn = db.writer();
+                    let blobs = limited(&blobs, &conn);
                     Ok(CheckpointRestorePlan::wrap(restore::plan(
-                        &db.writer(),
+                        &conn,
                         &blobs,
                         &id,
                         &project_path,
@@ -127,8 +129,10 @@ impl Backend {
             }
             Request::CheckpointRestore(CheckpointRestore { project_path, id }) => {
                 self.blocking(move |db| {
+                    let conn = db.writer();
+                    let blobs = limited(&blobs, &conn);
                     Ok(CheckpointRestore::wrap(restore::restore(
-                        &db.writer(),
+                        &conn,
                         &blobs,
                         &id,
                         &project_path,
@@ -146,6 +150,17 @@ impl Backend {
             }
         }
     }
+}
+
+/// The store with the size limit from the settings (the default when unset or unreadable).
+fn limited(blobs: &Blobs, conn: &rusqlite::Connection) -> Blobs {
+    let limit = crate::domain::settings::load(conn)
+        .map(|settings| settings.checkpoint_max_file_bytes())
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot read the checkpoint size limit; using the default");
+            checkpoint::DEFAULT_MAX_FILE_BYTES
+        });
+    blobs.clone().with_max_file_bytes(limit)
 }
 
 /// The retention from the settings (defaults when unset or unreadable).

@@ -10,6 +10,7 @@ use crate::domain::checkpoint::Trigger;
 use crate::domain::checkpoint::requests::{
     CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
 };
+use crate::domain::checkpoint::restore::RestorePlan;
 use crate::domain::transcripts::requests::GetProjectSessions;
 use crate::util::request::Ask;
 
@@ -112,6 +113,33 @@ fn project(scope: &Scope) -> PathBuf {
     std::fs::canonicalize(&scope.project).unwrap_or_else(|_| scope.project.clone())
 }
 
+/// A restore plan as lines: each file written, deleted or kept (with why), then the counts.
+fn print_plan(out: &mut dyn std::io::Write, plan: &RestorePlan, done: bool) -> std::io::Result<()> {
+    for path in &plan.write {
+        writeln!(out, "write   {path}")?;
+    }
+    for path in &plan.delete {
+        writeln!(out, "delete  {path}")?;
+    }
+    for kept in &plan.keep {
+        writeln!(
+            out,
+            "kept    {}  (cannot be restored: {})",
+            kept.path,
+            kept.reason.label()
+        )?;
+    }
+    writeln!(
+        out,
+        "{} {} written, {} deleted, {} kept as they are, {} unchanged",
+        plan.write.len(),
+        if done { "file(s)" } else { "file(s) to be" },
+        plan.delete.len(),
+        plan.keep.len(),
+        plan.unchanged
+    )
+}
+
 pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
     match verb {
         CheckpointsVerb::Hook => hook(backend),
@@ -177,10 +205,37 @@ pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
         }
         CheckpointsVerb::Restore { scope, id, preview } => {
             let project_path = project(&scope);
+            let json = scope.json;
             if preview {
-                answer_json(backend, CheckpointRestorePlan { project_path, id }, scope.json)
+                answer(
+                    backend,
+                    CheckpointRestorePlan { project_path, id },
+                    json,
+                    |out, plan| {
+                        if json {
+                            return write_json(out, &CheckpointRestorePlan::wrap(plan));
+                        }
+                        print_plan(out, &plan, false)
+                    },
+                )
             } else {
-                answer_json(backend, CheckpointRestore { project_path, id }, scope.json)
+                let shown = project_path.display().to_string();
+                answer(
+                    backend,
+                    CheckpointRestore { project_path, id },
+                    json,
+                    |out, restored| {
+                        if json {
+                            return write_json(out, &CheckpointRestore::wrap(restored));
+                        }
+                        print_plan(out, &restored.plan, true)?;
+                        writeln!(
+                            out,
+                            "To undo: anyon checkpoints restore --project {shown} {}",
+                            restored.before.id
+                        )
+                    },
+                )
             }
         }
         CheckpointsVerb::Gc { json } => answer_json(backend, CheckpointGc, json),

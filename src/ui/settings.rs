@@ -244,6 +244,28 @@ fn retention_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
             cx.backend.dispatch(settings.change(setting(value)));
         }
     }
+    let current = settings.get().checkpoint_max_file_mb;
+    let mut value = current;
+    ui.horizontal(|ui| {
+        let label = ui.label("Store files up to");
+        ui.add(
+            egui::DragValue::new(&mut value)
+                .range(crate::domain::settings::MAX_FILE_MB_RANGE)
+                .suffix(" MiB"),
+        )
+        .labelled_by(label.id);
+    });
+    if value != current {
+        cx.backend
+            .dispatch(settings.change(Setting::CheckpointMaxFileMb(value)));
+    }
+    ui.label(
+        RichText::new(
+            "Larger files are left out of checkpoints, and a restore keeps them as they are (it could not bring them back).",
+        )
+        .small()
+        .color(theme::muted(ui.visuals())),
+    );
     ui.label(
         RichText::new("Older checkpoints are removed after each new one, with the file contents only they held.")
             .small()

@@ -1,5 +1,6 @@
 //! The content-addressed blob store: each file content once, by SHA-256, deflate-compressed, in
-//! `<data>/blobs/ab/cdef...`. Writes go through a temporary file renamed into place.
+//! `<data>/blobs/ab/cdef...`. Writes go through a temporary file renamed into place. Large files are
+//! stored and restored in pieces ([`Blobs::put_file`], [`Blobs::copy_to`]), never whole in memory.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -7,10 +8,51 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// The blob folder.
+/// The blob folder, and the largest file a checkpoint stores in it.
 #[derive(Debug, Clone)]
 pub struct Blobs {
     root: PathBuf,
+    max_file_bytes: u64,
+}
+
+/// A reader that hashes what passes through it, and remembers whether reading failed.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    failed: bool,
+}
+
+impl<R: Read> Hashing<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            failed: false,
+        }
+    }
+
+    fn hex(self) -> String {
+        crate::util::hex::encode(&self.hasher.finalize())
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(read) => {
+                self.hasher.update(buf.get(..read).unwrap_or_default());
+                Ok(read)
+            }
+            Err(error) => {
+                self.failed = error.kind() != std::io::ErrorKind::Interrupted;
+                Err(error)
+            }
+        }
+    }
+}
+
+fn damaged(hash: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("blob {hash} is damaged"))
 }
 
 /// The hex SHA-256 of `bytes`.
@@ -18,9 +60,32 @@ pub fn hash(bytes: &[u8]) -> String {
     crate::util::hex::encode(&Sha256::digest(bytes))
 }
 
+/// The hex SHA-256 of a file's content, read in pieces (never whole in memory).
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut reader = Hashing::new(std::fs::File::open(path)?);
+    std::io::copy(&mut reader, &mut std::io::sink())?;
+    Ok(reader.hex())
+}
+
 impl Blobs {
+    /// The store in `root`, taking files up to [`super::DEFAULT_MAX_FILE_BYTES`].
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            max_file_bytes: super::DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+
+    /// The same store with another size limit: a checkpoint leaves out (and a restore keeps) files
+    /// larger than `bytes`.
+    pub fn with_max_file_bytes(mut self, bytes: u64) -> Self {
+        self.max_file_bytes = bytes;
+        self
+    }
+
+    /// The largest file a checkpoint stores.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_bytes
     }
 
     fn path(&self, hash: &str) -> PathBuf {
@@ -50,17 +115,60 @@ impl Blobs {
         Ok(hash)
     }
 
+    /// Stores the content of the file at `path`, whose hash (from [`hash_file`]) is `hash`, reading it
+    /// in pieces. Ok(false) when the file could not be read again or no longer has that hash (it changed
+    /// meanwhile): nothing is stored then. An error is the store's own (a full disk).
+    pub fn put_file(&self, path: &Path, hash: &str) -> std::io::Result<bool> {
+        let target = self.path(hash);
+        if target.is_file() {
+            return Ok(true);
+        }
+        let dir = target.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir)?;
+        let mut source_failed = false;
+        let written = crate::util::fs::write_atomic_with(&target, crate::util::fs::Mode::Keep, |out| {
+            let file = std::fs::File::open(path).inspect_err(|_| source_failed = true)?;
+            let mut reader = Hashing::new(file);
+            let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+            let copied = std::io::copy(&mut reader, &mut encoder);
+            source_failed = reader.failed;
+            copied?;
+            encoder.finish()?;
+            if reader.hex() != hash {
+                source_failed = true;
+                return Err(std::io::Error::other("the file changed while it was stored"));
+            }
+            Ok(())
+        });
+        match written {
+            Ok(()) => Ok(true),
+            Err(_) if source_failed => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Writes a blob's bytes to `out` in pieces. They are checked against the hash at the end: a damaged
+    /// blob is an error, after which what was written must be thrown away (the atomic writer does).
+    pub fn copy_to(&self, hash: &str, out: &mut impl Write) -> std::io::Result<u64> {
+        let file = std::fs::File::open(self.path(hash))?;
+        let mut reader = Hashing::new(flate2::read::DeflateDecoder::new(file));
+        let copied = std::io::copy(&mut reader, out).map_err(|error| {
+            if error.kind() == std::io::ErrorKind::InvalidInput || error.kind() == std::io::ErrorKind::InvalidData {
+                damaged(hash)
+            } else {
+                error
+            }
+        })?;
+        if reader.hex() != hash {
+            return Err(damaged(hash));
+        }
+        Ok(copied)
+    }
+
     /// The bytes of a blob, checked against their hash.
     pub fn get(&self, hash: &str) -> std::io::Result<Vec<u8>> {
-        let file = std::fs::File::open(self.path(hash))?;
         let mut bytes = Vec::new();
-        flate2::read::DeflateDecoder::new(file).read_to_end(&mut bytes)?;
-        if self::hash(&bytes) != hash {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("blob {hash} is damaged"),
-            ));
-        }
+        self.copy_to(hash, &mut bytes)?;
         Ok(bytes)
     }
 
@@ -107,5 +215,33 @@ mod tests {
         let b = blobs.put(b"text\n").unwrap();
         assert_eq!(blobs.gc(&HashSet::from([a.clone()])).unwrap(), 1);
         assert!(blobs.contains(&a) && !blobs.contains(&b));
+    }
+
+    #[test]
+    fn files_are_stored_and_restored_in_pieces_and_damage_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::new(dir.path().join("blobs"));
+        let content: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+        let source = dir.path().join("large.bin");
+        std::fs::write(&source, &content).unwrap();
+        let hash = hash_file(&source).unwrap();
+        assert_eq!(hash, self::hash(&content));
+        assert!(blobs.put_file(&source, &hash).unwrap());
+        let mut out = Vec::new();
+        assert_eq!(blobs.copy_to(&hash, &mut out).unwrap(), content.len() as u64);
+        assert!(out == content);
+        // The file changed after it was hashed: nothing is stored under the old hash.
+        let stale = self::hash(b"what it was");
+        assert!(!blobs.put_file(&source, &stale).unwrap());
+        assert!(!blobs.contains(&stale));
+        // A missing source is "could not read", not a failure of the store.
+        assert!(!blobs.put_file(&dir.path().join("gone"), &self::hash(b"x")).unwrap());
+        // A damaged blob is an error, whether it no longer inflates or inflates to other bytes.
+        let other = blobs.put(b"other bytes").unwrap();
+        std::fs::copy(blobs.path(&other), blobs.path(&hash)).unwrap();
+        let error = blobs.copy_to(&hash, &mut Vec::new()).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        std::fs::write(blobs.path(&hash), b"not deflate").unwrap();
+        assert!(blobs.get(&hash).is_err());
     }
 }

@@ -165,6 +165,19 @@ enum Side<'a> {
     Disk(&'a Path),
 }
 
+/// How large one side is, without reading it.
+fn size(side: &Side<'_>) -> u64 {
+    match side {
+        Side::Blob(_, entry) => entry.size,
+        Side::Disk(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+    }
+}
+
+/// A side's bytes, or None when it is too large to compare as text (it is then never read whole).
+fn small_bytes(side: &Side<'_>) -> Option<Vec<u8>> {
+    (size(side) <= MAX_DIFF_BYTES).then(|| bytes(side))
+}
+
 fn bytes(side: &Side<'_>) -> Vec<u8> {
     match side {
         Side::Blob(blobs, entry) => entry
@@ -210,9 +223,13 @@ fn compare(path: &str, old: Option<Side<'_>>, new: Option<Side<'_>>) -> FileDiff
         (Some(_), None) => "removed",
         _ => "modified",
     };
-    let old_bytes = old.as_ref().map(bytes).unwrap_or_default();
-    let new_bytes = new.as_ref().map(bytes).unwrap_or_default();
-    let (binary, unified, lines_added, lines_removed) = text_diff(path, &old_bytes, &new_bytes);
+    let old_bytes = old.as_ref().map_or(Some(Vec::new()), small_bytes);
+    let new_bytes = new.as_ref().map_or(Some(Vec::new()), small_bytes);
+    let (binary, unified, lines_added, lines_removed) = match (old_bytes, new_bytes) {
+        (Some(old), Some(new)) => text_diff(path, &old, &new),
+        // Too large for a text diff: named as changed, like a binary file.
+        _ => (true, String::new(), 0, 0),
+    };
     FileDiff::new(path.to_owned(), change, binary, unified, lines_added, lines_removed)
 }
 
@@ -253,6 +270,7 @@ pub fn against_working_tree(
     from: &str,
     project: &Path,
 ) -> Result<Vec<FileDiff>, CheckpointError> {
+    super::get_for(conn, from, project)?;
     let old = present_files(conn, from)?;
     let now: BTreeMap<String, super::WorkingFile> =
         walk(project).into_iter().map(|f| (f.relative.clone(), f)).collect();
@@ -264,7 +282,7 @@ pub fn against_working_tree(
         let (a, b) = (old.get(path), now.get(path));
         if let (Some(a), Some(b)) = (a, b)
             && a.size == b.size
-            && std::fs::read(&b.absolute).is_ok_and(|bytes| Some(super::blobs::hash(&bytes)) == a.hash)
+            && super::blobs::hash_file(&b.absolute).ok() == a.hash
         {
             continue;
         }
@@ -290,17 +308,21 @@ pub(super) fn change_counts(
             Some(old) if old.hash == entry.hash && old.mode == entry.mode => {}
             old => {
                 files += 1;
-                let old_bytes = old.map(|o| bytes(&Side::Blob(blobs, o))).unwrap_or_default();
-                let new_bytes = bytes(&Side::Blob(blobs, entry));
-                let (_, _, a, r) = text_diff(&entry.path, &old_bytes, &new_bytes);
-                added += a;
-                removed += r;
+                let old_bytes = old.map_or(Some(Vec::new()), |o| small_bytes(&Side::Blob(blobs, o)));
+                let new_bytes = small_bytes(&Side::Blob(blobs, entry));
+                if let (Some(old_bytes), Some(new_bytes)) = (old_bytes, new_bytes) {
+                    let (_, _, a, r) = text_diff(&entry.path, &old_bytes, &new_bytes);
+                    added += a;
+                    removed += r;
+                }
             }
         }
     }
     for old in before.values() {
-        if !entries.iter().any(|e| e.path == old.path) {
-            let (_, _, _, r) = text_diff(&old.path, &bytes(&Side::Blob(blobs, old)), b"");
+        if !entries.iter().any(|e| e.path == old.path)
+            && let Some(old_bytes) = small_bytes(&Side::Blob(blobs, old))
+        {
+            let (_, _, _, r) = text_diff(&old.path, &old_bytes, b"");
             removed += r;
         }
     }

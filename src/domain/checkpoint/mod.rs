@@ -2,8 +2,8 @@
 //!
 //! A checkpoint records the full manifest of the project's files (path, content hash, size, mode,
 //! deleted files marked) in `checkpoints` / `checkpoint_files`; contents live once each in the
-//! [`blobs`] store. `.gitignore` rules are honoured and files over [`MAX_FILE_BYTES`] are skipped and
-//! listed. A file whose size and modification time match what the last checkpoint saw is not read
+//! [`blobs`] store. `.gitignore` rules are honoured; files over the store's limit and files that cannot
+//! be read are left out and listed (a restore never deletes or overwrites them). A file whose size and modification time match what the last checkpoint saw is not read
 //! again.
 //!
 //! - [`restore`]: preview and restore (atomic writes, a "before restore" checkpoint first).
@@ -22,8 +22,12 @@ use serde::Serialize;
 
 pub use blobs::Blobs;
 
-/// Files larger than this are not snapshotted (they are listed as skipped).
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// Files larger than this are not snapshotted (they are listed as skipped) unless the store is given
+/// another limit ([`Blobs::with_max_file_bytes`], the `checkpoints.max_file_mb` setting).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Files up to this size are read whole; larger ones are hashed and stored in pieces.
+const READ_WHOLE_BYTES: u64 = 1024 * 1024;
 
 /// Why a checkpoint operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +36,19 @@ pub enum CheckpointError {
     NoProject(PathBuf),
     #[error("no checkpoint {0}")]
     NotFound(String),
+    #[error("checkpoint {id} is of the folder {checkpoint_project}, not of {given}; nothing was changed")]
+    OtherProject {
+        id: String,
+        checkpoint_project: String,
+        given: PathBuf,
+    },
+    #[error(
+        "the restore stopped part way ({source}); the files as they were before it are in checkpoint {before}: restore that one to undo"
+    )]
+    RestoreStopped {
+        before: String,
+        source: Box<CheckpointError>,
+    },
     #[error("file error at {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("database error: {0}")]
@@ -155,11 +172,14 @@ pub struct CreateRequest {
     pub message_index: i64,
 }
 
-/// A new checkpoint and the files it left out for their size.
+/// A new checkpoint and the files it could not hold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Created {
     pub checkpoint: Checkpoint,
+    /// Left out for their size: (path, bytes).
     pub skipped: Vec<(String, u64)>,
+    /// Left out because they could not be read.
+    pub unreadable: Vec<String>,
 }
 
 /// A file found in the working tree.
@@ -265,6 +285,29 @@ pub fn get(conn: &Connection, id: &str) -> Result<Checkpoint, CheckpointError> {
     .ok_or_else(|| CheckpointError::NotFound(id.to_owned()))
 }
 
+/// Whether two paths name the same folder: compared canonically (links and `..` resolved), or as written
+/// when one cannot be resolved (a folder since moved away).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The checkpoint `id`, refused unless it was taken of `project`: its files must never be written into,
+/// or compared with, another folder.
+pub fn get_for(conn: &Connection, id: &str, project: &Path) -> Result<Checkpoint, CheckpointError> {
+    let checkpoint = get(conn, id)?;
+    if !same_folder(Path::new(&checkpoint.project_path), project) {
+        return Err(CheckpointError::OtherProject {
+            id: checkpoint.id,
+            checkpoint_project: checkpoint.project_path,
+            given: project.to_path_buf(),
+        });
+    }
+    Ok(checkpoint)
+}
+
 /// Every file entry of a checkpoint (deleted ones included), by path.
 pub fn manifest(conn: &Connection, id: &str) -> Result<Vec<FileEntry>, CheckpointError> {
     let mut stmt = conn.prepare(
@@ -307,6 +350,41 @@ fn new_id(request: &CreateRequest) -> String {
     blobs::hash(seed.as_bytes())[..24].to_owned()
 }
 
+/// What became of one file's content.
+enum Stored {
+    Hash(String),
+    /// Deleted since the walk found it.
+    Gone,
+    /// It could not be read (or kept changing while it was).
+    Unreadable,
+}
+
+/// Stores one file's content: read whole when small, in pieces otherwise.
+fn store(blobs: &Blobs, file: &WorkingFile) -> Result<Stored, CheckpointError> {
+    let unreadable = |error: std::io::Error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            return Stored::Gone;
+        }
+        tracing::warn!(path = %file.absolute.display(), %error, "checkpoint: cannot read a file");
+        Stored::Unreadable
+    };
+    if file.size <= READ_WHOLE_BYTES {
+        return match std::fs::read(&file.absolute) {
+            Ok(bytes) => Ok(Stored::Hash(blobs.put(&bytes).map_err(io(blobs.root()))?)),
+            Err(error) => Ok(unreadable(error)),
+        };
+    }
+    let hash = match blobs::hash_file(&file.absolute) {
+        Ok(hash) => hash,
+        Err(error) => return Ok(unreadable(error)),
+    };
+    if blobs.put_file(&file.absolute, &hash).map_err(io(blobs.root()))? {
+        Ok(Stored::Hash(hash))
+    } else {
+        Ok(unreadable(std::io::Error::other("it changed while it was read")))
+    }
+}
+
 /// Takes a checkpoint of `request.project`.
 pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Result<Created, CheckpointError> {
     if !request.project.is_dir() {
@@ -345,9 +423,10 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     }
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
+    let mut unreadable = Vec::new();
     let mut fresh_cache = Vec::new();
     for file in walk(&request.project) {
-        if file.size > MAX_FILE_BYTES {
+        if file.size > blobs.max_file_bytes() {
             skipped.push((file.relative, file.size));
             continue;
         }
@@ -356,12 +435,19 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             .filter(|(size, mtime, hash)| *size == file.size && *mtime == file.mtime_ns && blobs.contains(hash));
         let hash = match cached {
             Some((_, _, hash)) => hash.clone(),
-            None => {
-                let bytes = std::fs::read(&file.absolute).map_err(io(&file.absolute))?;
-                let hash = blobs.put(&bytes).map_err(io(blobs.root()))?;
-                fresh_cache.push((file.relative.clone(), file.size, file.mtime_ns, hash.clone()));
-                hash
-            }
+            // A file that cannot be read is left out and named, not a reason to take no checkpoint at
+            // all (a restore then keeps it, as it cannot bring it back).
+            None => match store(blobs, &file)? {
+                Stored::Hash(hash) => {
+                    fresh_cache.push((file.relative.clone(), file.size, file.mtime_ns, hash.clone()));
+                    hash
+                }
+                Stored::Gone => continue,
+                Stored::Unreadable => {
+                    unreadable.push(file.relative);
+                    continue;
+                }
+            },
         };
         entries.push(FileEntry {
             path: file.relative,
@@ -430,6 +516,7 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     Ok(Created {
         checkpoint: get(conn, &id)?,
         skipped,
+        unreadable,
     })
 }
 

@@ -1,14 +1,60 @@
 //! Restoring a checkpoint: a preview first, then only the paths that differ are touched, each written
 //! atomically; ignored files are never touched; a "before restore" checkpoint makes it undoable.
+//!
+//! A restore never deletes or overwrites a file it could not bring back: a file the "before restore"
+//! checkpoint cannot hold (over the size limit, unreadable, ignored, a link) is kept as it is and listed
+//! in the plan as kept. Nothing is written outside the project: every folder on the way to a file must
+//! be a real folder under the project (no link), checked in the plan and again just before each write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::{Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, get, io, present_files, walk};
+use super::{
+    Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, WorkingFile, get_for, io, present_files, walk,
+};
+
+/// Why a restore leaves a file as it is instead of writing or deleting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepReason {
+    /// Larger than a checkpoint holds, so the "before restore" checkpoint could not bring it back.
+    TooLarge,
+    /// It cannot be read, so it could not be saved before being replaced.
+    Unreadable,
+    /// Something no checkpoint holds (an ignored file, a link, a folder) is where the checkpoint has a file.
+    NotTracked,
+    /// A folder on the way is a link or a file: writing there would leave the project.
+    UnsafeFolder,
+    /// The checkpoint's stored content for it is missing.
+    ContentMissing,
+    /// It changed after the "before restore" checkpoint read it.
+    Changed,
+}
+
+impl KeepReason {
+    /// Why, as a person reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeepReason::TooLarge => "over the size limit",
+            KeepReason::Unreadable => "cannot be read",
+            KeepReason::NotTracked => "ignored, a link or not a file",
+            KeepReason::UnsafeFolder => "a folder on its way is a link or a file",
+            KeepReason::ContentMissing => "the checkpoint's copy is missing",
+            KeepReason::Changed => "changed during the restore",
+        }
+    }
+}
+
+/// A file the restore leaves as it is, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct KeptFile {
+    pub path: String,
+    pub reason: KeepReason,
+}
 
 /// What a restore would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,6 +63,9 @@ pub struct RestorePlan {
     pub write: Vec<String>,
     /// Files deleted (present now, absent in the checkpoint).
     pub delete: Vec<String>,
+    /// Files that differ from the checkpoint but are kept as they are: the restore could not bring them
+    /// back ("kept: cannot be restored").
+    pub keep: Vec<KeptFile>,
     pub unchanged: usize,
 }
 
@@ -27,29 +76,121 @@ pub fn plan(
     checkpoint_id: &str,
     project: &Path,
 ) -> Result<RestorePlan, CheckpointError> {
-    let _ = blobs;
+    get_for(conn, checkpoint_id, project)?;
+    let root = project_root(project)?;
     let wanted = present_files(conn, checkpoint_id)?;
-    let now: BTreeMap<String, super::WorkingFile> =
-        walk(project).into_iter().map(|f| (f.relative.clone(), f)).collect();
+    // A preview takes no checkpoint: what it could not hold is foreseen from size and readability.
+    let holdable = |file: &WorkingFile| {
+        if file.size > blobs.max_file_bytes() {
+            Err(KeepReason::TooLarge)
+        } else if std::fs::File::open(&file.absolute).is_err() {
+            Err(KeepReason::Unreadable)
+        } else {
+            Ok(())
+        }
+    };
+    Ok(compare(blobs, &root, &wanted, &holdable))
+}
+
+/// The project folder with links resolved: every path written is checked against it.
+fn project_root(project: &Path) -> Result<PathBuf, CheckpointError> {
+    std::fs::canonicalize(project).map_err(|_| CheckpointError::NoProject(project.to_path_buf()))
+}
+
+/// The plan: what differs from `wanted` in the files under `root` now; a file that would be overwritten
+/// or deleted is only touched when `holdable` says it can be brought back.
+fn compare(
+    blobs: &Blobs,
+    root: &Path,
+    wanted: &BTreeMap<String, FileEntry>,
+    holdable: &dyn Fn(&WorkingFile) -> Result<(), KeepReason>,
+) -> RestorePlan {
+    let now: BTreeMap<String, WorkingFile> = walk(root).into_iter().map(|f| (f.relative.clone(), f)).collect();
     let mut plan = RestorePlan {
         write: Vec::new(),
         delete: Vec::new(),
+        keep: Vec::new(),
         unchanged: 0,
     };
-    for (path, entry) in &wanted {
-        match now.get(path) {
-            Some(file) if file.mode == entry.mode && file.size == entry.size && same_content(&file.absolute, entry) => {
-                plan.unchanged += 1
-            }
-            _ => plan.write.push(path.clone()),
+    for (path, file) in &now {
+        if wanted.contains_key(path) {
+            continue;
+        }
+        match safe_folders(root, path, &BTreeSet::new()).and_then(|()| holdable(file)) {
+            Ok(()) => plan.delete.push(path.clone()),
+            Err(reason) => plan.keep.push(KeptFile {
+                path: path.clone(),
+                reason,
+            }),
         }
     }
-    plan.delete = now.keys().filter(|path| !wanted.contains_key(*path)).cloned().collect();
-    Ok(plan)
+    let deleted: BTreeSet<String> = plan.delete.iter().cloned().collect();
+    for (path, entry) in wanted {
+        let current = now.get(path);
+        if let Some(file) = current
+            && file.mode == entry.mode
+            && file.size == entry.size
+            && same_content(&file.absolute, entry)
+        {
+            plan.unchanged += 1;
+            continue;
+        }
+        let verdict = safe_folders(root, path, &deleted)
+            .and_then(|()| match current {
+                Some(file) => holdable(file),
+                // Nothing a checkpoint holds is there; anything else (an ignored file, a link, a folder)
+                // is kept.
+                None if std::fs::symlink_metadata(root.join(path)).is_ok() => Err(KeepReason::NotTracked),
+                None => Ok(()),
+            })
+            .and_then(|()| match &entry.hash {
+                Some(hash) if blobs.contains(hash) => Ok(()),
+                _ => Err(KeepReason::ContentMissing),
+            });
+        match verdict {
+            Ok(()) => plan.write.push(path.clone()),
+            Err(reason) => plan.keep.push(KeptFile {
+                path: path.clone(),
+                reason,
+            }),
+        }
+    }
+    plan.keep.sort();
+    plan
 }
 
 fn same_content(path: &Path, entry: &FileEntry) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| Some(super::blobs::hash(&bytes)) == entry.hash)
+    entry.hash.is_some() && super::blobs::hash_file(path).ok() == entry.hash
+}
+
+/// Whether every folder on the way to `relative` under `root` is a real folder (not a link, so the
+/// write stays in the project) or is still to be made. A file on the way is only fine when the restore
+/// deletes it first (`deleted`). A path that is not plainly relative (`..`, a root) is refused.
+fn safe_folders(root: &Path, relative: &str, deleted: &BTreeSet<String>) -> Result<(), KeepReason> {
+    let parts: Vec<&str> = relative.split('/').collect();
+    let plain = |part: &&str| {
+        let mut components = Path::new(part).components();
+        matches!(
+            (components.next(), components.next()),
+            (Some(Component::Normal(_)), None)
+        )
+    };
+    if !parts.iter().all(plain) {
+        return Err(KeepReason::UnsafeFolder);
+    }
+    let mut dir = root.to_path_buf();
+    for (depth, part) in parts.iter().enumerate().take(parts.len().saturating_sub(1)) {
+        dir.push(part);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(meta) if meta.is_file() && deleted.contains(&parts[..=depth].join("/")) => return Ok(()),
+            Ok(_) => return Err(KeepReason::UnsafeFolder),
+            // The rest is made as real folders.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(_) => return Err(KeepReason::UnsafeFolder),
+        }
+    }
+    Ok(())
 }
 
 /// The result of a restore.
@@ -57,18 +198,23 @@ fn same_content(path: &Path, entry: &FileEntry) -> bool {
 pub struct Restored {
     /// The checkpoint taken just before, to undo the restore.
     pub before: Checkpoint,
+    /// What was done (`keep`: what was left as it was).
     pub plan: RestorePlan,
 }
 
 /// Restores the project's files to the checkpoint.
+///
+/// The "before restore" checkpoint comes first and the plan is made against it: a file is overwritten
+/// or deleted only when that checkpoint holds its current content. Should the restore stop part way
+/// (a full disk), everything it touched is in that checkpoint, and the error names it.
 pub fn restore(
     conn: &Connection,
     blobs: &Blobs,
     checkpoint_id: &str,
     project: &Path,
 ) -> Result<Restored, CheckpointError> {
-    let target = get(conn, checkpoint_id)?;
-    let plan = plan(conn, blobs, checkpoint_id, project)?;
+    let target = get_for(conn, checkpoint_id, project)?;
+    let root = project_root(project)?;
     let before = super::create(
         conn,
         blobs,
@@ -81,23 +227,87 @@ pub fn restore(
         },
     )?
     .checkpoint;
+    let held = present_files(conn, &before.id)?;
+    let holdable = |file: &WorkingFile| match held.get(&file.relative) {
+        Some(saved) if same_content(&file.absolute, saved) => Ok(()),
+        Some(_) => Err(KeepReason::Changed),
+        None if file.size > blobs.max_file_bytes() => Err(KeepReason::TooLarge),
+        None if std::fs::File::open(&file.absolute).is_err() => Err(KeepReason::Unreadable),
+        None => Err(KeepReason::Changed),
+    };
     let wanted = present_files(conn, checkpoint_id)?;
-    for path in &plan.write {
-        let Some(entry) = wanted.get(path) else { continue };
-        let bytes = entry
-            .hash
-            .as_deref()
-            .map(|h| blobs.get(h))
-            .transpose()
-            .map_err(io(blobs.root()))?
-            .unwrap_or_default();
-        write_atomically(&project.join(path), &bytes, entry.mode)?;
-    }
+    let mut plan = compare(blobs, &root, &wanted, &holdable);
+    let stopped = |source: CheckpointError| CheckpointError::RestoreStopped {
+        before: before.id.clone(),
+        source: Box::new(source),
+    };
+    // Deletions first, so a file standing where the checkpoint has a folder is gone before the folder
+    // is made.
+    let mut kept = Vec::new();
+    plan.delete.retain(|path| {
+        // Checked again at the last moment: a folder may have become a link since the plan.
+        if let Err(reason) = safe_folders(&root, path, &BTreeSet::new()) {
+            kept.push(KeptFile {
+                path: path.clone(),
+                reason,
+            });
+            return false;
+        }
+        true
+    });
     for path in &plan.delete {
-        let full = project.join(path);
-        std::fs::remove_file(&full).map_err(io(&full))?;
+        let full = root.join(path);
+        std::fs::remove_file(&full).map_err(io(&full)).map_err(stopped)?;
     }
+    let deleted: BTreeSet<String> = plan.delete.iter().cloned().collect();
+    let mut written = Vec::new();
+    for path in std::mem::take(&mut plan.write) {
+        let Some(entry) = wanted.get(&path) else { continue };
+        match write_inside(&root, &path, entry, blobs, &deleted).map_err(stopped)? {
+            Ok(()) => written.push(path),
+            Err(Refused(reason)) => kept.push(KeptFile { path, reason }),
+        }
+    }
+    plan.write = written;
+    plan.keep.extend(kept);
+    plan.keep.sort();
     Ok(Restored { before, plan })
+}
+
+/// A write not made because its folder is not safe (the file is kept).
+struct Refused(KeepReason);
+
+/// Writes one file of the checkpoint under `root`, its folders made and checked first.
+fn write_inside(
+    root: &Path,
+    relative: &str,
+    entry: &FileEntry,
+    blobs: &Blobs,
+    deleted: &BTreeSet<String>,
+) -> Result<Result<(), Refused>, CheckpointError> {
+    if let Err(reason) = safe_folders(root, relative, deleted) {
+        return Ok(Err(Refused(reason)));
+    }
+    let path = root.join(relative);
+    let dir = path.parent().unwrap_or(root);
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    // The folder, resolved, must be where it should be under the project (nothing swapped in since).
+    let expected = match relative.rsplit_once('/') {
+        Some((folder, _)) => root.join(folder),
+        None => root.to_path_buf(),
+    };
+    if std::fs::canonicalize(dir).map_err(io(dir))? != expected {
+        return Ok(Err(Refused(KeepReason::UnsafeFolder)));
+    }
+    let Some(hash) = entry.hash.as_deref() else {
+        return Ok(Err(Refused(KeepReason::ContentMissing)));
+    };
+    // In pieces, checked against the hash at the end: a damaged copy leaves the file as it was.
+    crate::util::fs::write_atomic_with(&path, crate::util::fs::Mode::Set(entry.mode), |out| {
+        blobs.copy_to(hash, out)
+    })
+    .map_err(io(&path))?;
+    Ok(Ok(()))
 }
 
 /// Writes a file through a temporary sibling renamed over it: readers see the old or the new

@@ -25,6 +25,7 @@ const CLAUDE_PATH_KEY: &str = "claude.binary_path";
 const GRACE_KEY: &str = "process.grace_secs";
 const KEEP_LAST_KEY: &str = "checkpoints.keep_last";
 const KEEP_DAYS_KEY: &str = "checkpoints.keep_days";
+const MAX_FILE_MB_KEY: &str = "checkpoints.max_file_mb";
 const HTTP_PROXY_KEY: &str = "claude.env.http_proxy";
 const HTTPS_PROXY_KEY: &str = "claude.env.https_proxy";
 const NO_PROXY_KEY: &str = "claude.env.no_proxy";
@@ -37,8 +38,13 @@ const MEMORY_DRAFT_PREFIX: &str = "memory.draft:";
 /// them (see [`sql_history`]).
 const SQL_HISTORY_KEY: &str = "storage.sql_history";
 
+const MIB: u64 = 1024 * 1024;
+
 /// The seconds between SIGTERM and SIGKILL a person may choose.
 pub const GRACE_RANGE: std::ops::RangeInclusive<u64> = 1..=300;
+/// The largest file a checkpoint may be set to store, in MiB (1 MiB to 64 GiB).
+pub const MAX_FILE_MB_RANGE: std::ops::RangeInclusive<u32> = 1..=65_536;
+
 /// The grace period when none is chosen.
 pub const DEFAULT_GRACE_SECS: u64 = crate::domain::process::DEFAULT_GRACE.as_secs();
 
@@ -95,6 +101,8 @@ pub struct Settings {
     pub keep_last: u32,
     /// …and every one younger than `keep_days` days.
     pub keep_days: u32,
+    /// The largest file a checkpoint stores, in MiB (larger ones are left out, and a restore keeps them).
+    pub checkpoint_max_file_mb: u32,
     /// The proxy and extra variables every Claude process gets.
     pub env: ProxyEnv,
     /// Projects with automatic checkpoints on.
@@ -114,6 +122,7 @@ impl Default for Settings {
             grace_secs: DEFAULT_GRACE_SECS,
             keep_last: retention.keep_last,
             keep_days: retention.keep_days,
+            checkpoint_max_file_mb: (crate::domain::checkpoint::DEFAULT_MAX_FILE_BYTES / MIB) as u32,
             env: ProxyEnv::default(),
             auto_checkpoints: BTreeSet::new(),
             memory_drafts: BTreeMap::new(),
@@ -134,6 +143,8 @@ pub enum Setting {
     GraceSecs(u64),
     KeepLast(u32),
     KeepDays(u32),
+    /// The largest file a checkpoint stores, in MiB; refused outside [`MAX_FILE_MB_RANGE`].
+    CheckpointMaxFileMb(u32),
     HttpProxy(String),
     HttpsProxy(String),
     NoProxy(String),
@@ -155,6 +166,8 @@ pub enum Setting {
 pub enum SettingError {
     #[error("the wait before killing a stopped run must be 1 to 300 seconds, not {0}")]
     GraceOutOfRange(u64),
+    #[error("the largest file a checkpoint stores must be 1 to 65536 MiB, not {0}")]
+    MaxFileOutOfRange(u32),
     #[error("extra environment variables, {0}")]
     BadEnvLine(#[from] BadEnvLine),
 }
@@ -170,6 +183,7 @@ impl Setting {
             Setting::GraceSecs(_) => GRACE_KEY.into(),
             Setting::KeepLast(_) => KEEP_LAST_KEY.into(),
             Setting::KeepDays(_) => KEEP_DAYS_KEY.into(),
+            Setting::CheckpointMaxFileMb(_) => MAX_FILE_MB_KEY.into(),
             Setting::HttpProxy(_) => HTTP_PROXY_KEY.into(),
             Setting::HttpsProxy(_) => HTTPS_PROXY_KEY.into(),
             Setting::NoProxy(_) => NO_PROXY_KEY.into(),
@@ -185,7 +199,9 @@ impl Setting {
             Setting::Theme(theme) => theme.key().into(),
             Setting::ClaudeBinaryPath(path) => path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             Setting::GraceSecs(secs) => secs.to_string(),
-            Setting::KeepLast(count) | Setting::KeepDays(count) => count.to_string(),
+            Setting::KeepLast(count) | Setting::KeepDays(count) | Setting::CheckpointMaxFileMb(count) => {
+                count.to_string()
+            }
             Setting::AutoCheckpoints { on, .. } => if *on { "1" } else { "0" }.into(),
             Setting::LastScreen(text)
             | Setting::LastProject(text)
@@ -201,6 +217,9 @@ impl Setting {
     pub fn validate(&self) -> Result<(), SettingError> {
         match self {
             Setting::GraceSecs(secs) if !GRACE_RANGE.contains(secs) => Err(SettingError::GraceOutOfRange(*secs)),
+            Setting::CheckpointMaxFileMb(mb) if !MAX_FILE_MB_RANGE.contains(mb) => {
+                Err(SettingError::MaxFileOutOfRange(*mb))
+            }
             Setting::ExtraEnv(text) => child_env::parse_extra(text)
                 .map(|_| ())
                 .map_err(SettingError::BadEnvLine),
@@ -258,6 +277,14 @@ impl Settings {
             ),
             KEEP_LAST_KEY => Setting::KeepLast(value.trim().parse().map_err(|_| Unreadable::BadValue("a count"))?),
             KEEP_DAYS_KEY => Setting::KeepDays(value.trim().parse().map_err(|_| Unreadable::BadValue("whole days"))?),
+            MAX_FILE_MB_KEY => Setting::CheckpointMaxFileMb(
+                value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|mb| MAX_FILE_MB_RANGE.contains(mb))
+                    .ok_or(Unreadable::BadValue("whole MiB from 1 to 65536"))?,
+            ),
             HTTP_PROXY_KEY => Setting::HttpProxy(value.to_owned()),
             HTTPS_PROXY_KEY => Setting::HttpsProxy(value.to_owned()),
             NO_PROXY_KEY => Setting::NoProxy(value.to_owned()),
@@ -302,6 +329,7 @@ impl Settings {
             Setting::GraceSecs(secs) => self.grace_secs = *secs,
             Setting::KeepLast(count) => self.keep_last = *count,
             Setting::KeepDays(days) => self.keep_days = *days,
+            Setting::CheckpointMaxFileMb(mb) => self.checkpoint_max_file_mb = *mb,
             Setting::HttpProxy(text) => self.env.http_proxy = text.clone(),
             Setting::HttpsProxy(text) => self.env.https_proxy = text.clone(),
             Setting::NoProxy(text) => self.env.no_proxy = text.clone(),
@@ -327,6 +355,11 @@ impl Settings {
             keep_last: self.keep_last,
             keep_days: self.keep_days,
         }
+    }
+
+    /// The largest file a checkpoint stores, in bytes.
+    pub fn checkpoint_max_file_bytes(&self) -> u64 {
+        u64::from(self.checkpoint_max_file_mb) * MIB
     }
 
     /// Whether `project` has automatic checkpoints on.

@@ -36,6 +36,7 @@ fn rows_written_in_todays_form_read_back_as_every_field() {
         grace_secs: 12,
         keep_last: 7,
         keep_days: 0,
+        checkpoint_max_file_mb: 256,
         env: ProxyEnv {
             http_proxy: "http://proxy:3128".into(),
             https_proxy: "http://secure-proxy:3128".into(),
@@ -67,11 +68,13 @@ fn no_rows_and_unreadable_rows_give_the_defaults() {
     assert_eq!(Settings::from_rows(Vec::new()), defaults);
     assert_eq!(defaults.grace_secs, 3, "as the process registry's own default");
     assert_eq!((defaults.keep_last, defaults.keep_days), (50, 30));
+    assert_eq!(defaults.checkpoint_max_file_bytes(), 256 * 1024 * 1024);
     let bad = Settings::from_rows(rows(&[
         ("theme", "purple"),
         ("process.grace_secs", "0"),
         ("checkpoints.keep_last", "many"),
         ("checkpoints.keep_days", "-1"),
+        ("checkpoints.max_file_mb", "0"),
         ("checkpoints.auto:/p", "yes"),
         ("claude.binary_path", "  "),
     ]));
@@ -101,6 +104,7 @@ fn every_setting_is_stored_in_todays_row_and_reads_back_as_applied() {
         (Setting::GraceSecs(30), "process.grace_secs", "30"),
         (Setting::KeepLast(2), "checkpoints.keep_last", "2"),
         (Setting::KeepDays(9), "checkpoints.keep_days", "9"),
+        (Setting::CheckpointMaxFileMb(64), "checkpoints.max_file_mb", "64"),
         (
             Setting::HttpProxy("http://h".into()),
             "claude.env.http_proxy",
@@ -167,6 +171,10 @@ fn a_grace_out_of_range_and_bad_env_lines_are_refused_clearly() {
         assert!(error.to_string().contains("1 to 300 seconds"), "{error}");
     }
     assert_eq!(Setting::GraceSecs(1).validate(), Ok(()));
+    for mb in [0, 65_537] {
+        let error = Setting::CheckpointMaxFileMb(mb).validate().unwrap_err();
+        assert_eq!(error, SettingError::MaxFileOutOfRange(mb));
+    }
     let error = Setting::ExtraEnv("A=1\nnot a variable".into()).validate().unwrap_err();
     assert_eq!(
         error.to_string(),

@@ -230,9 +230,10 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &R
                 }
                 (Some(plan), None) => {
                     ui.label(format!(
-                        "{} file(s) written, {} deleted, {} unchanged. Ignored files are not touched; a checkpoint of the files now is taken first, so this can be undone.",
+                        "{} file(s) written, {} deleted, {} kept as they are, {} unchanged. Ignored files are not touched; a checkpoint of the files now is taken first, so this can be undone.",
                         plan.write.len(),
                         plan.delete.len(),
+                        plan.keep.len(),
                         plan.unchanged
                     ));
                     egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
@@ -241,6 +242,17 @@ pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &R
                         }
                         for path in &plan.delete {
                             ui.label(RichText::new(format!("delete {path}")).monospace().color(theme::error(ui.visuals())));
+                        }
+                        for kept in &plan.keep {
+                            ui.label(
+                                RichText::new(format!(
+                                    "kept   {} (cannot be restored: {})",
+                                    kept.path,
+                                    kept.reason.label()
+                                ))
+                                .monospace()
+                                .color(theme::muted(ui.visuals())),
+                            );
                         }
                     });
                     let nothing = plan.write.is_empty() && plan.delete.is_empty();
