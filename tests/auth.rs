@@ -263,6 +263,45 @@ fn bad_tokens_are_all_refused_with_401() {
         .assert_error(401, "unauthorized");
 }
 
+/// Sends `method path` with `Authorization: {authorization}` (and a JSON `body` when given).
+fn with_authorization(server: &Server, method: &str, path: &str, authorization: &str, body: Option<&Value>) -> Reply {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: {authorization}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr().port(),
+        body.len()
+    );
+    raw(server.addr(), head.as_bytes())
+}
+
+#[test]
+fn the_bearer_scheme_name_is_case_insensitive() {
+    let server = Server::new();
+    let token = server.user("alice");
+    for scheme in ["bearer", "BEARER", "bEaReR", "Bearer"] {
+        let verify = with_authorization(&server, "GET", "/auth/verify", &format!("{scheme} {token}"), None);
+        assert_eq!(verify.status, 200, "{scheme}: {verify:?}");
+        let me = with_authorization(&server, "GET", "/auth/me", &format!("{scheme}  {token}"), None);
+        assert_eq!(me.json()["user"]["sub"], "alice", "{scheme}: {me:?}");
+    }
+    // The admin credential is a bearer credential too.
+    let body = json!({"sub": "alice", "plan": "pro"});
+    let changed = with_authorization(
+        &server,
+        "POST",
+        "/auth/subscription",
+        &format!("bearer {ADMIN}"),
+        Some(&body),
+    );
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(changed.json()["subscription"]["plan"], "pro");
+    // Other schemes, or a scheme with no token, are still refused.
+    for value in [format!("Basic {token}"), format!("Bearer{token}"), "bearer ".to_owned()] {
+        with_authorization(&server, "GET", "/auth/verify", &value, None).assert_error(401, "unauthorized");
+    }
+}
+
 #[test]
 fn logout_revokes_the_token_even_when_cached_and_across_restarts() {
     let server = Server::new();

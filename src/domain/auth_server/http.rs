@@ -352,9 +352,7 @@ impl AuthServer {
         let token = value
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
+            .and_then(bearer_token)
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
         self.keys
             .verify(token, now())
@@ -449,7 +447,7 @@ impl AuthServer {
                 .map(str::to_owned)
         };
         let presented = header(header::AUTHORIZATION.as_str());
-        let presented = presented.as_deref().and_then(|value| value.strip_prefix("Bearer "));
+        let presented = presented.as_deref().and_then(bearer_token);
         let admin = self.config.admin_token.as_deref();
         let is_admin = admin
             .zip(presented)
@@ -579,10 +577,51 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, ApiError> {
         .map(|collected| collected.to_bytes())
 }
 
+/// The credential of an `Authorization: Bearer <token>` value. The scheme name is case-insensitive
+/// (RFC 7235 section 2.1), so `bearer` and `BEARER` are the same scheme; one or more spaces or tabs
+/// separate it from the token.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let value = value.trim_start_matches([' ', '\t']);
+    let (scheme, token) = value.split_once([' ', '\t'])?;
+    let token = token.trim_matches([' ', '\t']);
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "bEaReR \t abc ",
+            "Bearer\tabc",
+        ] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value:?}");
+        }
+        for value in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer  \t",
+            "Basic abc",
+            "Bearerabc",
+            "Token abc",
+            "abc",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 }
