@@ -75,6 +75,7 @@ impl Login {
         format!("http://127.0.0.1:{}", self.server.addr().port())
     }
 
+    /// `GET url` as a browser would: cookies, no `X-Requested-With`.
     fn get(&self, url: &str, cookies: &BTreeMap<String, String>) -> reqwest::Response {
         let cookie = cookies
             .iter()
@@ -88,10 +89,16 @@ impl Login {
         self.server.runtime.block_on(async { request.send().await }).unwrap()
     }
 
-    /// `GET /auth/google/url` for `hint`.
+    /// `GET /auth/google/url` for `hint`, as the app asks: with its PKCE challenge and `X-Requested-With`.
     fn authorize_url(&self, hint: &str) -> String {
-        let url = format!("{}/auth/google/url?login_hint={}", self.base(), hint);
-        let response = self.get(&url, &BTreeMap::new());
+        let url = format!(
+            "{}/auth/google/url?login_hint={}&code_challenge={}&code_challenge_method=S256",
+            self.base(),
+            hint,
+            challenge(VERIFIER)
+        );
+        let request = self.http.get(&url).header("X-Requested-With", "anyon");
+        let response = self.server.runtime.block_on(async { request.send().await }).unwrap();
         assert_eq!(response.status(), 200);
         let body: Value = self.server.runtime.block_on(response.json()).unwrap();
         let url = body["url"].as_str().unwrap().to_owned();
@@ -149,6 +156,57 @@ impl Login {
             .1
             .into_owned()
     }
+}
+
+/// The app's PKCE verifier in these tests.
+const VERIFIER: &str = "the-app-s-own-verifier-0123456789-0123456789-0123456789";
+
+/// The S256 challenge of `verifier`: base64url (no padding) of its SHA-256.
+fn challenge(verifier: &str) -> String {
+    use sha2::Digest;
+    base64_url_bytes(&sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+fn base64_url_bytes(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[test]
+fn a_flood_of_sign_in_starts_neither_locks_out_a_real_sign_in_nor_grows_without_end() {
+    let provider = OidcProvider::start();
+    let login = Login::with_provider(&provider);
+    let flood = anyon::domain::auth_server::ephemeral::CAPACITY + 50;
+    let url = format!(
+        "{}/auth/google/url?code_challenge={}&code_challenge_method=S256",
+        login.base(),
+        challenge(VERIFIER)
+    );
+    let first = login.server.runtime.block_on(async {
+        let mut first = None;
+        for _ in 0..flood {
+            let response = login
+                .http
+                .get(&url)
+                .header("X-Requested-With", "x")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "a sign-in start was refused");
+            let body: Value = response.json().await.unwrap();
+            first.get_or_insert_with(|| body["state"].as_str().unwrap().to_owned());
+        }
+        first.unwrap()
+    });
+    // The oldest attempts were forgotten to make room ...
+    login
+        .callback(&format!("{}/auth/google/callback?code=c&state={first}", login.base()))
+        .assert_error(400, "unknown_state");
+    // ... and a real sign-in started now goes through to its token.
+    let link = login.sign_in("verified@example.test").link();
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
+    assert_eq!(status, 200, "{body}");
+    assert!(body["token"].as_str().is_some());
 }
 
 #[test]
@@ -425,7 +483,10 @@ fn serve_mode_returns_browsers_to_the_public_url_and_accepts_its_host() {
     let server = Server::start_with(Mode::Serve, 0, None, |config: &mut AuthConfig| {
         config.public_url = Some("https://auth.example.com/".into());
     });
-    let request = "GET /auth/google/url HTTP/1.1\r\nHost: auth.example.com\r\nConnection: close\r\n\r\n";
+    let request = format!(
+        "GET /auth/google/url?{} HTTP/1.1\r\nHost: auth.example.com\r\nX-Requested-With: anyon\r\nConnection: close\r\n\r\n",
+        super::CHALLENGE_QUERY
+    );
     let reply = super::raw(server.addr(), request.as_bytes());
     assert_eq!(reply.status, 200, "{reply:?}");
     let url = reqwest::Url::parse(reply.json()["url"].as_str().unwrap()).unwrap();

@@ -32,6 +32,17 @@ const MAX_HEADERS: usize = 64;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time to read the body and answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once unless configured (`ANYON_AUTH_MAX_CONNECTIONS`).
+pub const MAX_CONNECTIONS: usize = 512;
+/// Connections over the cap being told so at once; past this they are closed without an answer.
+const MAX_REFUSING: usize = 64;
+/// The header the sign-in endpoints demand. Browsers add it to a cross-site request only after a CORS
+/// preflight, which this server never grants, so a web page cannot call them; any value is accepted.
+pub const REQUESTED_WITH: &str = "x-requested-with";
+
+/// The client's address, put into each request's extensions by the connection task.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Peer(pub SocketAddr);
 
 pub(super) type Body = Full<Bytes>;
 
@@ -140,6 +151,35 @@ impl Drop for ServerHandle {
     }
 }
 
+/// Tells a connection over the cap that the server is busy and closes it, without holding up the accept
+/// loop; when too many are being told already, closes it at once.
+fn refuse(stream: tokio::net::TcpStream, refusing: &Arc<tokio::sync::Semaphore>) {
+    let Ok(permit) = refusing.clone().try_acquire_owned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = stream;
+            let body = json!({"error": "too_many_connections", "message": "the server is busy; try again in a moment"})
+                .to_string();
+            let answer = format!(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n\
+                 Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).await?;
+            stream.shutdown().await?;
+            // Read what the client sent, so closing does not reset the connection before it reads the answer.
+            let mut sink = [0u8; 4096];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<_, std::io::Error>(())
+        })
+        .await;
+    });
+}
+
 impl AuthServer {
     pub(super) fn new(mut config: AuthConfig, keys: TokenKeys, db: Arc<Db>) -> Result<Self, AuthError> {
         // Browsers come back from the provider to the public address, so its Host is ours too.
@@ -165,6 +205,8 @@ impl AuthServer {
     pub(super) fn spawn(self, listener: tokio::net::TcpListener) -> ServerHandle {
         let addr = listener.local_addr().unwrap_or(self.config.bind);
         let _ = self.local.set(addr);
+        let connections = Arc::new(tokio::sync::Semaphore::new(self.config.max_connections.max(1)));
+        let refusing = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSING));
         let state = Arc::new(self);
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
@@ -174,8 +216,8 @@ impl AuthServer {
                     accepted = listener.accept() => accepted,
                     _ = stopped.changed() => break,
                 };
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(error) => {
                         tracing::warn!(%error, "auth server accept failed");
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -183,10 +225,16 @@ impl AuthServer {
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    refuse(stream, &refusing);
+                    continue;
+                };
                 let state = state.clone();
                 let mut stopped = stopped.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
+                    let _permit = permit;
+                    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                        request.extensions_mut().insert(Peer(peer));
                         let state = state.clone();
                         async move { Ok::<_, Infallible>(state.handle(request).await) }
                     });
@@ -294,9 +342,15 @@ impl AuthServer {
                 self.logout(claims).await
             }
             (&Method::POST, ["auth", "subscription"]) => self.subscription(request).await,
-            (&Method::GET, ["auth", "google", "url"]) => self.google_url(&request),
+            (&Method::GET, ["auth", "google", "url"]) => {
+                require_requested_with(&request)?;
+                self.google_url(&request)
+            }
             (&Method::GET, ["auth", "google", "callback"]) => Ok(self.google_callback(&request).await),
-            (&Method::POST, ["auth", "exchange"]) => self.exchange(request).await,
+            (&Method::POST, ["auth", "exchange"]) => {
+                require_requested_with(&request)?;
+                self.exchange(request).await
+            }
             (&Method::GET, ["api", "settings"]) => {
                 let claims = self.authenticate(&request)?;
                 let settings = self.blocking(move |conn| accounts::settings(conn, &claims.sub)).await?;
@@ -493,6 +547,19 @@ impl AuthServer {
             .await?
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"))?;
         Ok(json_response(StatusCode::OK, &json!({"subscription": subscription})))
+    }
+}
+
+/// Refuses a request without [`REQUESTED_WITH`], which no web page can send here.
+fn require_requested_with(request: &Request<Incoming>) -> Result<(), ApiError> {
+    if request.headers().contains_key(REQUESTED_WITH) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "missing_requested_with",
+            "this endpoint needs an X-Requested-With header (any value), which web pages cannot send here",
+        ))
     }
 }
 

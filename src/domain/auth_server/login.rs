@@ -15,7 +15,7 @@ use oauth2::url::form_urlencoded;
 use serde_json::{Value, json};
 
 use super::google::{LoginError, Pending};
-use super::http::{ApiError, AuthServer, Body, constant_time_eq, json_response, read_json};
+use super::http::{ApiError, AuthServer, Body, Peer, constant_time_eq, json_response, read_json};
 use super::{accounts, now, pages};
 
 /// How long a sign-in may take between `/auth/google/url` and the callback.
@@ -72,12 +72,12 @@ fn query(request: &Request<Incoming>) -> HashMap<String, String> {
     params
 }
 
-fn busy() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "busy",
-        "too many sign-ins in progress; try again shortly",
-    )
+/// The address of the client that sent `request` (unspecified when unknown, which only tests see).
+fn client(request: &Request<Incoming>) -> std::net::IpAddr {
+    request
+        .extensions()
+        .get::<Peer>()
+        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |peer| peer.0.ip())
 }
 
 impl AuthServer {
@@ -110,10 +110,13 @@ impl AuthServer {
             .start(&self.redirect_uri(), hint)
             .map_err(ApiError::internal)?;
         let answer = json!({"url": started.url, "state": started.state});
-        self.logins
+        let evicted = self
+            .logins
             .pending
-            .insert(started.state, started.pending)
-            .map_err(|_| busy())?;
+            .insert(started.state, client(request), started.pending);
+        if evicted > 0 {
+            tracing::info!(evicted, "too many sign-ins in progress: the oldest were forgotten");
+        }
         Ok(json_response(StatusCode::OK, &answer))
     }
 
@@ -166,7 +169,7 @@ impl AuthServer {
             );
         };
         match self.google.finish(pending, code).await {
-            Ok(user) => self.signed_in(user, state).await,
+            Ok(user) => self.signed_in(user, state, client(request)).await,
             Err(error) => {
                 tracing::warn!(%error, "Google sign-in failed");
                 login_error_page(&error)
@@ -174,7 +177,7 @@ impl AuthServer {
         }
     }
 
-    async fn signed_in(&self, user: accounts::User, state: &str) -> Response<Body> {
+    async fn signed_in(&self, user: accounts::User, state: &str, client: std::net::IpAddr) -> Response<Body> {
         let email = user.email.clone();
         let sub = user.sub.clone();
         if let Err(error) = self
@@ -209,14 +212,7 @@ impl AuthServer {
             sub,
             state: state.to_owned(),
         };
-        if self.logins.codes.insert(link.code.clone(), redeem).is_err() {
-            return pages::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "Too many sign-ins at once",
-                "Please try again in a moment.",
-            );
-        }
+        self.logins.codes.insert(link.code.clone(), client, redeem);
         if let Some(links) = &self.config.login_links {
             // The app may have stopped listening; the page still carries the link.
             (links.0)(link.clone());

@@ -11,6 +11,8 @@ use url::Url;
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// The largest answer read from the server.
 const MAX_BODY: usize = 256 * 1024;
+/// The header that tells the auth server a request comes from an app, not a web page.
+pub const REQUESTED_WITH: &str = "X-Requested-With";
 
 /// What `/auth/me` says about the signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,7 +173,8 @@ impl AuthClient {
             .base
             .join(path)
             .map_err(|error| ClientError::Protocol(error.to_string()))?;
-        let mut request = self.http.request(method, url);
+        // The sign-in endpoints demand it (web pages cannot send it); the others ignore it.
+        let mut request = self.http.request(method, url).header(REQUESTED_WITH, "anyon");
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
