@@ -232,11 +232,11 @@ fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
     // The code is redeemed once, and only with its own state.
     let (status, wrong) = login.exchange(&json!({"code": "not-a-code"}));
     assert_eq!((status, wrong["error"].as_str()), (400, Some("invalid_code")));
-    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
     assert!(body["expires_at"].as_i64().unwrap() > anyon::domain::auth_server::now());
-    let (status, again) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    let (status, again) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
     assert_eq!((status, again["error"].as_str()), (400, Some("invalid_code")));
 
     let me = login.server.request("GET", "/auth/me", Some(&token), None);
@@ -253,8 +253,9 @@ fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
     login.callback(&page.url).assert_error(400, "unknown_state");
 
     // Signing in again updates the same user, keyed by `sub`.
-    let second = login.sign_in("verified@example.test");
-    let (status, body) = login.exchange(&json!({"code": second.link().code}));
+    let second = login.sign_in("verified@example.test").link();
+    let (status, body) =
+        login.exchange(&json!({"code": second.code, "state": second.state, "code_verifier": VERIFIER}));
     assert_eq!(status, 200, "{body}");
     let again = login
         .server
@@ -267,10 +268,92 @@ fn a_code_bound_to_another_state_is_refused_and_spent() {
     let provider = OidcProvider::start();
     let login = Login::with_provider(&provider);
     let link = login.sign_in("verified@example.test").link();
-    let (status, body) = login.exchange(&json!({"code": link.code, "state": "another-state"}));
+    let (status, body) =
+        login.exchange(&json!({"code": link.code, "state": "another-state", "code_verifier": VERIFIER}));
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_code")));
-    let (status, _) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    let (status, _) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
     assert_eq!(status, 400);
+}
+
+#[test]
+fn a_code_is_only_redeemed_with_the_apps_verifier_and_a_refusal_spends_it() {
+    let provider = OidcProvider::start();
+    let login = Login::with_provider(&provider);
+    // What someone who read the link on the app's command line can try, and what a careless client sends.
+    let wrong_verifiers: [(&str, Option<&str>); 5] = [
+        ("no verifier", None),
+        (
+            "another verifier",
+            Some("another-verifier-0123456789-0123456789-0123456789"),
+        ),
+        ("the challenge itself", Some(&challenge(VERIFIER))),
+        ("too short", Some("short")),
+        ("empty", Some("")),
+    ];
+    for (case, verifier) in wrong_verifiers {
+        let link = login.sign_in("verified@example.test").link();
+        let mut body = json!({"code": link.code, "state": link.state});
+        if let Some(verifier) = verifier {
+            body["code_verifier"] = json!(verifier);
+        }
+        let (status, refused) = login.exchange(&body);
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (400, Some("invalid_code")),
+            "{case}: {refused}"
+        );
+        let right = json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER});
+        let (status, spent) = login.exchange(&right);
+        assert_eq!(
+            (status, spent["error"].as_str()),
+            (400, Some("invalid_code")),
+            "{case}: the code was not spent"
+        );
+    }
+    // The state is required too, and a missing one spends the code as well.
+    let link = login.sign_in("verified@example.test").link();
+    let (status, refused) = login.exchange(&json!({"code": link.code, "code_verifier": VERIFIER}));
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_code")),
+        "{refused}"
+    );
+    assert!(refused["message"].as_str().unwrap().contains("spent"), "{refused}");
+    let (status, _) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
+    assert_eq!(status, 400);
+    // With both, the code works.
+    let link = login.sign_in("verified@example.test").link();
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn a_sign_in_cannot_start_without_an_s256_challenge() {
+    let login = Login::start(GoogleConfig {
+        client_id: Some("client".into()),
+        ..GoogleConfig::default()
+    });
+    let good = challenge(VERIFIER);
+    for query in [
+        String::new(),
+        format!("code_challenge={good}"),
+        format!("code_challenge={good}&code_challenge_method=plain"),
+        "code_challenge=short&code_challenge_method=S256".to_owned(),
+        format!("code_challenge={good}%3D&code_challenge_method=S256"),
+    ] {
+        let reply = login
+            .server
+            .request("GET", &format!("/auth/google/url?{query}"), None, None);
+        reply.assert_error(400, "bad_request");
+        super::openapi::assert_documented(&super::openapi::openapi(), "GET", "/auth/google/url", &reply);
+    }
+    let started = login.server.request(
+        "GET",
+        &format!("/auth/google/url?code_challenge={good}&code_challenge_method=S256"),
+        None,
+        None,
+    );
+    assert_eq!(started.status, 200, "{started:?}");
 }
 
 #[test]
