@@ -21,7 +21,7 @@ use crate::support::{TempHome, runtime};
 const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
 const ADMIN: &str = "admin-credential-for-tests";
 /// A PKCE challenge (S256) as the app sends it to `/auth/google/url`.
-const CHALLENGE_QUERY: &str = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWHsT7RMGk0cs&code_challenge_method=S256";
+const CHALLENGE_QUERY: &str = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 
 struct Server {
     home: TempHome,

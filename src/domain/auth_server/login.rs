@@ -334,7 +334,7 @@ mod tests {
     fn challenges_and_verifiers_follow_rfc_7636() {
         // RFC 7636 appendix B.
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        assert_eq!(s256_challenge(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWHsT7RMGk0cs");
+        assert_eq!(s256_challenge(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         assert!(valid_verifier(verifier) && valid_challenge(&s256_challenge(verifier)));
         assert!(valid_verifier(&"a~.-_".repeat(26)[..128]));
         for bad in [
@@ -348,8 +348,8 @@ mod tests {
         }
         for bad in [
             "",
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWHsT7RMGk0cs=",
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWHsT7RMGk0c+",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM=",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c+",
         ] {
             assert!(!valid_challenge(bad), "{bad:?}");
         }
