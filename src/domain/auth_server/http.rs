@@ -113,6 +113,8 @@ pub struct AuthServer {
     local: std::sync::OnceLock<SocketAddr>,
     pub(super) google: Google,
     pub(super) logins: Logins,
+    /// Webhook event ids seen within the timestamp window.
+    webhook_events: webhook::EventIds,
 }
 
 /// A running server: its address; dropping it (or [`ServerHandle::shutdown`]) stops accepting.
@@ -194,6 +196,7 @@ impl AuthServer {
             db,
             local: std::sync::OnceLock::new(),
             logins: Logins::default(),
+            webhook_events: webhook::EventIds::default(),
         })
     }
 
@@ -521,10 +524,13 @@ impl AuthServer {
             _ => return Err(forbidden("only an authoritative caller may change plans".into())),
         };
         let raw = read_body(request).await?;
-        if let Some((secret, timestamp, signature)) = webhook {
-            webhook::verify(secret, timestamp.as_deref(), Some(&signature), &raw, now())
-                .map_err(|error| forbidden(format!("webhook refused: {error}")))?;
-        }
+        let signed_at = match webhook {
+            Some((secret, timestamp, signature)) => Some(
+                webhook::verify(secret, timestamp.as_deref(), Some(&signature), &raw, now())
+                    .map_err(|error| forbidden(format!("webhook refused: {error}")))?,
+            ),
+            None => None,
+        };
         let body = parse_json(&raw)?;
         let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
         let (Some(sub), Some(plan)) = (field("sub"), field("plan")) else {
@@ -536,17 +542,68 @@ impl AuthServer {
                 return Err(ApiError::bad_request("`plan` and `status` must be short identifiers"));
             }
         }
-        let subscription = self
+        // A webhook names its event; the id is taken now, so a concurrent replay is refused too.
+        let event = match signed_at {
+            Some(timestamp) => {
+                let id = field("event_id")
+                    .filter(|id| webhook::valid_event_id(id))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "a webhook must name its `event_id` (1 to {} visible ASCII characters)",
+                            webhook::MAX_EVENT_ID_LEN
+                        ))
+                    })?;
+                self.webhook_events
+                    .remember(&id, timestamp, now())
+                    .map_err(|error| match error {
+                        webhook::EventError::Replayed => {
+                            ApiError::new(StatusCode::CONFLICT, "replayed_event", error.to_string())
+                        }
+                        webhook::EventError::Full => {
+                            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", error.to_string())
+                        }
+                    })?;
+                Some((id, timestamp))
+            }
+            None => None,
+        };
+        // A webhook's change is dated by its signed timestamp; one older than the last change is stale.
+        let event_time = event.as_ref().map(|(_, timestamp)| *timestamp);
+        let outcome = self
             .blocking(move |conn| {
                 if accounts::user(conn, &sub)?.is_none() {
-                    return Ok(None);
+                    return Ok(Changed::NoUser);
                 }
-                accounts::set_subscription(conn, &sub, &plan, &status, now())?;
-                accounts::subscription(conn, &sub).map(Some)
+                if let Some(timestamp) = event_time {
+                    let last = accounts::subscription(conn, &sub)?.updated_at;
+                    if last.is_some_and(|last| timestamp < last) {
+                        return Ok(Changed::Stale);
+                    }
+                }
+                accounts::set_subscription(conn, &sub, &plan, &status, event_time.unwrap_or_else(now))?;
+                accounts::subscription(conn, &sub).map(Changed::Done)
             })
-            .await?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"))?;
-        Ok(json_response(StatusCode::OK, &json!({"subscription": subscription})))
+            .await;
+        match outcome {
+            Ok(Changed::Done(subscription)) => {
+                Ok(json_response(StatusCode::OK, &json!({"subscription": subscription})))
+            }
+            Ok(Changed::Stale) => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "stale_event",
+                "the event is older than the subscription's last change",
+            )),
+            other => {
+                // Not applied: the sender may send this event again.
+                if let Some((id, timestamp)) = &event {
+                    self.webhook_events.forget(id, *timestamp);
+                }
+                match other {
+                    Err(error) => Err(error),
+                    _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user")),
+                }
+            }
+        }
     }
 }
 
@@ -561,6 +618,13 @@ fn require_requested_with(request: &Request<Incoming>) -> Result<(), ApiError> {
             "this endpoint needs an X-Requested-With header (any value), which web pages cannot send here",
         ))
     }
+}
+
+/// What a plan change did.
+enum Changed {
+    Done(accounts::Subscription),
+    NoUser,
+    Stale,
 }
 
 fn too_many_settings() -> ApiError {
