@@ -20,6 +20,8 @@ use crate::support::{TempHome, runtime};
 
 const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
 const ADMIN: &str = "admin-credential-for-tests";
+/// A PKCE challenge (S256) as the app sends it to `/auth/google/url`.
+const CHALLENGE_QUERY: &str = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 
 struct Server {
     home: TempHome,
@@ -88,8 +90,9 @@ impl Server {
         self.keys.issue(sub, auth::now()).unwrap().0
     }
 
+    /// One request as the app sends it (with `X-Requested-With`), on a fresh connection.
     fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
-        let mut extra = String::new();
+        let mut extra = String::from("X-Requested-With: anyon-tests\r\n");
         if let Some(token) = token {
             extra.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
@@ -261,6 +264,45 @@ fn bad_tokens_are_all_refused_with_401() {
     server
         .request("GET", "/auth/verify", None, None)
         .assert_error(401, "unauthorized");
+}
+
+/// Sends `method path` with `Authorization: {authorization}` (and a JSON `body` when given).
+fn with_authorization(server: &Server, method: &str, path: &str, authorization: &str, body: Option<&Value>) -> Reply {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: {authorization}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr().port(),
+        body.len()
+    );
+    raw(server.addr(), head.as_bytes())
+}
+
+#[test]
+fn the_bearer_scheme_name_is_case_insensitive() {
+    let server = Server::new();
+    let token = server.user("alice");
+    for scheme in ["bearer", "BEARER", "bEaReR", "Bearer"] {
+        let verify = with_authorization(&server, "GET", "/auth/verify", &format!("{scheme} {token}"), None);
+        assert_eq!(verify.status, 200, "{scheme}: {verify:?}");
+        let me = with_authorization(&server, "GET", "/auth/me", &format!("{scheme}  {token}"), None);
+        assert_eq!(me.json()["user"]["sub"], "alice", "{scheme}: {me:?}");
+    }
+    // The admin credential is a bearer credential too.
+    let body = json!({"sub": "alice", "plan": "pro"});
+    let changed = with_authorization(
+        &server,
+        "POST",
+        "/auth/subscription",
+        &format!("bearer {ADMIN}"),
+        Some(&body),
+    );
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(changed.json()["subscription"]["plan"], "pro");
+    // Other schemes, or a scheme with no token, are still refused.
+    for value in [format!("Basic {token}"), format!("Bearer{token}"), "bearer ".to_owned()] {
+        with_authorization(&server, "GET", "/auth/verify", &value, None).assert_error(401, "unauthorized");
+    }
 }
 
 #[test]
@@ -472,6 +514,95 @@ fn hostile_requests_get_json_errors_and_limits_hold() {
     }
     // Still serving after all that.
     assert_eq!(server.request("GET", "/auth/me", Some(&token), None).status, 200);
+}
+
+#[test]
+fn the_sign_in_endpoints_need_x_requested_with_which_web_pages_cannot_send() {
+    let server = Server::new();
+    let addr = server.addr();
+    let port = addr.port();
+    // What an <img src> or a form posting from a web page sends: no X-Requested-With.
+    let image = format!(
+        "GET /auth/google/url HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nSec-Fetch-Dest: image\r\nConnection: close\r\n\r\n"
+    );
+    let refused = raw(addr, image.as_bytes());
+    refused.assert_error(403, "missing_requested_with");
+    openapi::assert_documented(&openapi::openapi(), "GET", "/auth/google/url", &refused);
+    let body = r#"{"code":"c","state":"s","code_verifier":"v"}"#;
+    let post = format!(
+        "POST /auth/exchange HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    raw(addr, post.as_bytes()).assert_error(403, "missing_requested_with");
+    // A page cannot add the header either: its CORS preflight is not granted.
+    let preflight = format!(
+        "OPTIONS /auth/google/url HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: https://evil.example\r\n\
+         Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-requested-with\r\nConnection: close\r\n\r\n"
+    );
+    let preflight = raw(addr, preflight.as_bytes());
+    assert!(preflight.status >= 400, "{preflight:?}");
+    assert!(
+        !preflight.head.to_ascii_lowercase().contains("access-control-allow"),
+        "{preflight:?}"
+    );
+    // The app sends it, with any value.
+    let with = format!(
+        "GET /auth/google/url?{CHALLENGE_QUERY} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Requested-With: x\r\nConnection: close\r\n\r\n"
+    );
+    let started = raw(addr, with.as_bytes());
+    assert_eq!(started.status, 200, "{started:?}");
+    assert!(started.json()["url"].as_str().is_some());
+}
+
+#[test]
+fn connections_over_the_cap_are_told_the_server_is_busy() {
+    let server = Server::start_with(Mode::Embedded, 0, Some(ADMIN), |config| config.max_connections = 4);
+    let addr = server.addr();
+    // Four connections that send nothing hold every slot.
+    let idle: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let busy = server.request("GET", "/health", None, None);
+    busy.assert_error(503, "too_many_connections");
+    assert!(busy.head.to_ascii_lowercase().contains("retry-after"), "{busy:?}");
+    // Closing them frees the slots.
+    drop(idle);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let reply = server.request("GET", "/health", None, None);
+        if reply.status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still refused: {reply:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Served connections count while they last, and only then.
+    let token = server.user("alice");
+    let mut held: Vec<TcpStream> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while held.len() < 4 {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "GET /auth/verify HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {token}\r\n\r\n",
+            addr.port()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut status = String::new();
+        BufReader::new(stream.try_clone().unwrap())
+            .read_line(&mut status)
+            .unwrap();
+        if status.starts_with("HTTP/1.1 200") {
+            held.push(stream);
+        } else {
+            // The last closed connection may not have handed its slot back yet.
+            assert!(status.starts_with("HTTP/1.1 503"), "{status:?}");
+            assert!(std::time::Instant::now() < deadline, "a slot never came back");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    server
+        .request("GET", "/health", None, None)
+        .assert_error(503, "too_many_connections");
 }
 
 #[test]

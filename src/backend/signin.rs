@@ -123,7 +123,9 @@ impl Backend {
     pub(super) async fn sign_in_link(&self, link: &str) -> Result<AccountView, BackendError> {
         let accepted = self.inner.sign_in.accept(link)?;
         let client = self.client(&accepted.server)?;
-        let token = client.exchange(&accepted.code, &accepted.state).await?;
+        let token = client
+            .exchange(&accepted.code, &accepted.state, &accepted.verifier)
+            .await?;
         let user = client.me(&token).await?;
         let token = Secret::new(token);
         let backend = self.with_secrets(move |store| store.set(TOKEN_SECRET, &token)).await?;

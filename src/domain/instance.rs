@@ -1,6 +1,12 @@
 //! Single instance: the first `anyon` window listens on a local socket; a later `anyon` hands it a
-//! message and exits. Unix uses a domain socket in the (owner-only) data directory; Windows a named
-//! pipe derived from the data directory.
+//! message and exits. Windows uses a named pipe derived from the data directory. Unix uses a domain
+//! socket named after the data directory in `$XDG_RUNTIME_DIR` when that is set (and private to this
+//! user), else `anyon.sock` in the data directory, else (a data directory too long for a socket path) in
+//! a private `anyon-UID` folder of the temporary directory, never a predictable shared path.
+//!
+//! The messages are sign-in links among others, so they only go to this user's own instance: before
+//! forwarding, the socket file must belong to this user and the process serving it must run as this user
+//! (its peer credentials); the server likewise drops clients of another user.
 //!
 //! The message is whatever serde type the caller chooses (the window's typed handover); this module
 //! only carries it, as one bounded JSON line, and hands each one received to a callback.
@@ -29,14 +35,115 @@ pub enum Claim {
     Forwarded,
 }
 
-/// The socket path for the data directory. Unix socket paths are limited to ~100 bytes, so a long
-/// data directory falls back to a name in the temporary directory derived from it.
-pub fn socket_path(paths: &DataPaths) -> PathBuf {
-    let preferred = paths.instance_socket();
-    if preferred.as_os_str().len() < 100 {
-        return preferred;
+/// Unix socket paths are limited to about 100 bytes.
+#[cfg(unix)]
+const MAX_SOCKET_PATH: usize = 100;
+
+/// The socket path for the data directory, with `$XDG_RUNTIME_DIR` from the environment.
+#[cfg(unix)]
+pub fn socket_path(paths: &DataPaths) -> std::io::Result<PathBuf> {
+    socket_path_in(paths, std::env::var_os("XDG_RUNTIME_DIR").as_deref())
+}
+
+/// The socket path for the data directory given the runtime directory (`$XDG_RUNTIME_DIR`): in it when
+/// it is an absolute path to a folder only this user can use; else `anyon.sock` in the data directory;
+/// else, for a data directory too long for a socket path, in `anyon-UID` of the temporary directory,
+/// made owner-only (and refused when it exists but is not this user's and private).
+#[cfg(unix)]
+pub fn socket_path_in(paths: &DataPaths, runtime_dir: Option<&std::ffi::OsStr>) -> std::io::Result<PathBuf> {
+    let name = format!("anyon-{:016x}.sock", stable_hash(paths.root()));
+    if let Some(dir) = runtime_dir.map(Path::new).filter(|dir| dir.is_absolute()) {
+        let path = dir.join(&name);
+        match private_dir(dir) {
+            Ok(()) if path.as_os_str().len() < MAX_SOCKET_PATH => return Ok(path),
+            Ok(()) => {}
+            Err(error) => tracing::warn!(%error, "XDG_RUNTIME_DIR is not used for the instance socket"),
+        }
     }
-    std::env::temp_dir().join(format!("anyon-{:016x}.sock", stable_hash(paths.root())))
+    let preferred = paths.instance_socket();
+    if preferred.as_os_str().len() < MAX_SOCKET_PATH {
+        return Ok(preferred);
+    }
+    let dir = std::env::temp_dir().join(format!("anyon-{}", effective_uid()));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
+    private_dir(&dir)?;
+    Ok(dir.join(name))
+}
+
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt};
+
+/// This process's effective user id.
+#[cfg(unix)]
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid(2) takes no arguments, touches no memory and cannot fail.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::geteuid()
+    }
+}
+
+/// Checks that `dir` is a real folder (not a link) of this user that nobody else may use.
+#[cfg(unix)]
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(dir)?;
+    let refuse = |why: String| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{} {why}", dir.display()),
+        ))
+    };
+    if !meta.file_type().is_dir() {
+        return refuse("is not a folder".into());
+    }
+    if meta.uid() != effective_uid() {
+        return refuse(format!("belongs to uid {}, not to this user", meta.uid()));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return refuse(format!("is open to other users (mode {:o})", meta.mode() & 0o777));
+    }
+    Ok(())
+}
+
+/// Checks that the socket at `path` is a socket of this user, before anything is sent to it.
+#[cfg(unix)]
+fn own_socket(path: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.file_type().is_socket() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not a socket; not forwarding to it", path.display()),
+        ));
+    }
+    if meta.uid() != effective_uid() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "the instance socket {} belongs to uid {}, not to this user; not forwarding to it",
+                path.display(),
+                meta.uid()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a peer that runs as another user.
+#[cfg(unix)]
+fn same_user(stream: &tokio::net::UnixStream, what: &str) -> std::io::Result<()> {
+    let uid = stream.peer_cred()?.uid();
+    if uid == effective_uid() {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{what} runs as uid {uid}, not as this user"),
+        ))
+    }
 }
 
 /// FNV-1a: stable across builds and processes, unlike std's hasher.
@@ -52,8 +159,7 @@ fn stable_hash(path: &Path) -> u64 {
 #[cfg(unix)]
 mod platform {
     use super::*;
-    use std::io::{BufRead, BufReader, Write};
-    use std::os::unix::net::{UnixListener, UnixStream};
+    use std::os::unix::net::UnixListener;
 
     /// The bound socket, served by [`Listener::serve`].
     pub struct Listener {
@@ -63,7 +169,13 @@ mod platform {
 
     /// Becomes the instance for `paths`, or forwards `message` to the one that already is.
     pub fn claim(paths: &DataPaths, message: &impl Serialize) -> std::io::Result<Claim> {
-        let path = socket_path(paths);
+        claim_at(&socket_path(paths)?, message)
+    }
+
+    /// Becomes the instance listening at `path`, or forwards `message` to the one that already does, if
+    /// it is this user's.
+    pub fn claim_at(path: &Path, message: &impl Serialize) -> std::io::Result<Claim> {
+        let path = path.to_path_buf();
         for _ in 0..2 {
             match UnixListener::bind(&path) {
                 Ok(listener) => {
@@ -102,15 +214,38 @@ mod platform {
         }
     }
 
+    /// Connects to `path`, checks the peer, sends `line` and reads the answer line.
+    fn exchange(path: &Path, line: &[u8]) -> std::io::Result<String> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async {
+            let mut stream = tokio::net::UnixStream::connect(path).await?;
+            same_user(&stream, "the process serving the instance socket")?;
+            let talk = async {
+                stream.write_all(line).await?;
+                let mut answer = String::new();
+                BufReader::new(&mut stream).read_line(&mut answer).await?;
+                Ok::<_, std::io::Error>(answer)
+            };
+            tokio::time::timeout(FORWARD_TIMEOUT, talk)
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "the running instance did not answer"))?
+        })
+    }
+
+    /// Hands `message` to the instance at `path`: only when the socket file is this user's, and the
+    /// process that accepts the connection runs as this user.
     fn forward(path: &Path, message: &impl Serialize) -> std::io::Result<()> {
-        let mut stream = UnixStream::connect(path)?;
-        stream.set_read_timeout(Some(FORWARD_TIMEOUT))?;
-        stream.set_write_timeout(Some(FORWARD_TIMEOUT))?;
+        own_socket(path)?;
         let mut line = serde_json::to_vec(message)?;
         line.push(b'\n');
-        stream.write_all(&line)?;
-        let mut answer = String::new();
-        BufReader::new(stream).read_line(&mut answer)?;
+        // On a thread of its own, so that a caller already inside a runtime is no problem.
+        let answer = std::thread::scope(|scope| {
+            scope
+                .spawn(|| exchange(path, &line))
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the handover thread failed")))
+        })?;
         if answer.trim() == "ok" {
             Ok(())
         } else {
@@ -135,6 +270,10 @@ mod platform {
                 loop {
                     match listener.accept().await {
                         Ok((stream, _)) => {
+                            if let Err(error) = same_user(&stream, "an instance socket client") {
+                                tracing::warn!(%error, "refused an instance handover");
+                                continue;
+                            }
                             let deliver = deliver.clone();
                             tokio::spawn(async move {
                                 let (read, mut write) = stream.into_split();
@@ -233,6 +372,8 @@ mod platform {
     }
 }
 
+#[cfg(unix)]
+pub use platform::claim_at;
 pub use platform::{Listener, claim};
 
 /// Removes the instance socket file when the instance ends (keep it alive as long as the window).
@@ -272,8 +413,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = DataPaths::at(dir.path().to_path_buf());
         // A socket file nobody listens on (a crashed instance) must not block a new start.
-        drop(std::os::unix::net::UnixListener::bind(socket_path(&paths)).unwrap());
-        let Claim::Primary(listener) = claim(&paths, &Vec::<String>::new()).unwrap() else {
+        drop(std::os::unix::net::UnixListener::bind(socket_path_in(&paths, None).unwrap()).unwrap());
+        let path = socket_path_in(&paths, None).unwrap();
+        let Claim::Primary(listener) = claim_at(&path, &Vec::<String>::new()).unwrap() else {
             panic!("expected primary")
         };
         let (tx, rx) = std::sync::mpsc::channel::<Vec<String>>();
@@ -283,19 +425,47 @@ mod tests {
         });
         let _guard = listener.serve(runtime.handle(), deliver).unwrap();
         let message = vec!["--screen".to_string(), "usage".to_string()];
-        assert!(matches!(claim(&paths, &message).unwrap(), Claim::Forwarded));
+        assert!(matches!(claim_at(&path, &message).unwrap(), Claim::Forwarded));
         let received = rx.recv_timeout(Duration::from_secs(5)).ok();
         assert_eq!(received, Some(message));
         // A message of another shape is refused, not delivered.
-        assert!(claim(&paths, &serde_json::json!({"unexpected": 1})).is_err());
+        assert!(claim_at(&path, &serde_json::json!({"unexpected": 1})).is_err());
         assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
     }
 
     #[test]
-    fn long_data_directories_get_a_short_socket() {
+    fn long_data_directories_get_a_short_socket_in_a_private_folder() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let long = DataPaths::at(PathBuf::from("/tmp").join("x".repeat(150)));
-        let path = socket_path(&long);
-        assert!(path.as_os_str().len() < 100, "{}", path.display());
-        assert_eq!(path, socket_path(&long), "the fallback is stable");
+        let path = socket_path_in(&long, None).unwrap();
+        assert!(path.as_os_str().len() < MAX_SOCKET_PATH, "{}", path.display());
+        assert_eq!(path, socket_path_in(&long, None).unwrap(), "the fallback is stable");
+        let dir = std::fs::metadata(path.parent().unwrap()).unwrap();
+        assert_eq!(dir.uid(), effective_uid());
+        assert_eq!(dir.permissions().mode() & 0o777, 0o700);
+        assert_ne!(
+            path.parent(),
+            Some(std::env::temp_dir().as_path()),
+            "not straight in the shared folder"
+        );
+    }
+
+    #[test]
+    fn the_runtime_dir_is_used_only_when_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = DataPaths::at(dir.path().join("data"));
+        let runtime = dir.path().join("runtime");
+        std::fs::create_dir(&runtime).unwrap();
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let path = socket_path_in(&paths, Some(runtime.as_os_str())).unwrap();
+        assert_eq!(path.parent(), Some(runtime.as_path()));
+        // Open to others, relative, or missing: the data directory instead.
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let fallback = paths.instance_socket();
+        assert_eq!(socket_path_in(&paths, Some(runtime.as_os_str())).unwrap(), fallback);
+        assert_eq!(socket_path_in(&paths, Some("relative/dir".as_ref())).unwrap(), fallback);
+        let missing = dir.path().join("missing");
+        assert_eq!(socket_path_in(&paths, Some(missing.as_os_str())).unwrap(), fallback);
     }
 }

@@ -75,6 +75,7 @@ impl Login {
         format!("http://127.0.0.1:{}", self.server.addr().port())
     }
 
+    /// `GET url` as a browser would: cookies, no `X-Requested-With`.
     fn get(&self, url: &str, cookies: &BTreeMap<String, String>) -> reqwest::Response {
         let cookie = cookies
             .iter()
@@ -88,10 +89,16 @@ impl Login {
         self.server.runtime.block_on(async { request.send().await }).unwrap()
     }
 
-    /// `GET /auth/google/url` for `hint`.
+    /// `GET /auth/google/url` for `hint`, as the app asks: with its PKCE challenge and `X-Requested-With`.
     fn authorize_url(&self, hint: &str) -> String {
-        let url = format!("{}/auth/google/url?login_hint={}", self.base(), hint);
-        let response = self.get(&url, &BTreeMap::new());
+        let url = format!(
+            "{}/auth/google/url?login_hint={}&code_challenge={}&code_challenge_method=S256",
+            self.base(),
+            hint,
+            challenge(VERIFIER)
+        );
+        let request = self.http.get(&url).header("X-Requested-With", "anyon");
+        let response = self.server.runtime.block_on(async { request.send().await }).unwrap();
         assert_eq!(response.status(), 200);
         let body: Value = self.server.runtime.block_on(response.json()).unwrap();
         let url = body["url"].as_str().unwrap().to_owned();
@@ -151,6 +158,57 @@ impl Login {
     }
 }
 
+/// The app's PKCE verifier in these tests.
+const VERIFIER: &str = "the-app-s-own-verifier-0123456789-0123456789-0123456789";
+
+/// The S256 challenge of `verifier`: base64url (no padding) of its SHA-256.
+fn challenge(verifier: &str) -> String {
+    use sha2::Digest;
+    base64_url_bytes(&sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+fn base64_url_bytes(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[test]
+fn a_flood_of_sign_in_starts_neither_locks_out_a_real_sign_in_nor_grows_without_end() {
+    let provider = OidcProvider::start();
+    let login = Login::with_provider(&provider);
+    let flood = anyon::domain::auth_server::ephemeral::CAPACITY + 50;
+    let url = format!(
+        "{}/auth/google/url?code_challenge={}&code_challenge_method=S256",
+        login.base(),
+        challenge(VERIFIER)
+    );
+    let first = login.server.runtime.block_on(async {
+        let mut first = None;
+        for _ in 0..flood {
+            let response = login
+                .http
+                .get(&url)
+                .header("X-Requested-With", "x")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "a sign-in start was refused");
+            let body: Value = response.json().await.unwrap();
+            first.get_or_insert_with(|| body["state"].as_str().unwrap().to_owned());
+        }
+        first.unwrap()
+    });
+    // The oldest attempts were forgotten to make room ...
+    login
+        .callback(&format!("{}/auth/google/callback?code=c&state={first}", login.base()))
+        .assert_error(400, "unknown_state");
+    // ... and a real sign-in started now goes through to its token.
+    let link = login.sign_in("verified@example.test").link();
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
+    assert_eq!(status, 200, "{body}");
+    assert!(body["token"].as_str().is_some());
+}
+
 #[test]
 fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
     let provider = OidcProvider::start();
@@ -174,11 +232,11 @@ fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
     // The code is redeemed once, and only with its own state.
     let (status, wrong) = login.exchange(&json!({"code": "not-a-code"}));
     assert_eq!((status, wrong["error"].as_str()), (400, Some("invalid_code")));
-    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
     assert!(body["expires_at"].as_i64().unwrap() > anyon::domain::auth_server::now());
-    let (status, again) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    let (status, again) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
     assert_eq!((status, again["error"].as_str()), (400, Some("invalid_code")));
 
     let me = login.server.request("GET", "/auth/me", Some(&token), None);
@@ -195,8 +253,9 @@ fn signing_in_with_a_real_openid_provider_ends_in_a_token_once() {
     login.callback(&page.url).assert_error(400, "unknown_state");
 
     // Signing in again updates the same user, keyed by `sub`.
-    let second = login.sign_in("verified@example.test");
-    let (status, body) = login.exchange(&json!({"code": second.link().code}));
+    let second = login.sign_in("verified@example.test").link();
+    let (status, body) =
+        login.exchange(&json!({"code": second.code, "state": second.state, "code_verifier": VERIFIER}));
     assert_eq!(status, 200, "{body}");
     let again = login
         .server
@@ -209,10 +268,92 @@ fn a_code_bound_to_another_state_is_refused_and_spent() {
     let provider = OidcProvider::start();
     let login = Login::with_provider(&provider);
     let link = login.sign_in("verified@example.test").link();
-    let (status, body) = login.exchange(&json!({"code": link.code, "state": "another-state"}));
+    let (status, body) =
+        login.exchange(&json!({"code": link.code, "state": "another-state", "code_verifier": VERIFIER}));
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_code")));
-    let (status, _) = login.exchange(&json!({"code": link.code, "state": link.state}));
+    let (status, _) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
     assert_eq!(status, 400);
+}
+
+#[test]
+fn a_code_is_only_redeemed_with_the_apps_verifier_and_a_refusal_spends_it() {
+    let provider = OidcProvider::start();
+    let login = Login::with_provider(&provider);
+    // What someone who read the link on the app's command line can try, and what a careless client sends.
+    let wrong_verifiers: [(&str, Option<&str>); 5] = [
+        ("no verifier", None),
+        (
+            "another verifier",
+            Some("another-verifier-0123456789-0123456789-0123456789"),
+        ),
+        ("the challenge itself", Some(&challenge(VERIFIER))),
+        ("too short", Some("short")),
+        ("empty", Some("")),
+    ];
+    for (case, verifier) in wrong_verifiers {
+        let link = login.sign_in("verified@example.test").link();
+        let mut body = json!({"code": link.code, "state": link.state});
+        if let Some(verifier) = verifier {
+            body["code_verifier"] = json!(verifier);
+        }
+        let (status, refused) = login.exchange(&body);
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (400, Some("invalid_code")),
+            "{case}: {refused}"
+        );
+        let right = json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER});
+        let (status, spent) = login.exchange(&right);
+        assert_eq!(
+            (status, spent["error"].as_str()),
+            (400, Some("invalid_code")),
+            "{case}: the code was not spent"
+        );
+    }
+    // The state is required too, and a missing one spends the code as well.
+    let link = login.sign_in("verified@example.test").link();
+    let (status, refused) = login.exchange(&json!({"code": link.code, "code_verifier": VERIFIER}));
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_code")),
+        "{refused}"
+    );
+    assert!(refused["message"].as_str().unwrap().contains("spent"), "{refused}");
+    let (status, _) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
+    assert_eq!(status, 400);
+    // With both, the code works.
+    let link = login.sign_in("verified@example.test").link();
+    let (status, body) = login.exchange(&json!({"code": link.code, "state": link.state, "code_verifier": VERIFIER}));
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn a_sign_in_cannot_start_without_an_s256_challenge() {
+    let login = Login::start(GoogleConfig {
+        client_id: Some("client".into()),
+        ..GoogleConfig::default()
+    });
+    let good = challenge(VERIFIER);
+    for query in [
+        String::new(),
+        format!("code_challenge={good}"),
+        format!("code_challenge={good}&code_challenge_method=plain"),
+        "code_challenge=short&code_challenge_method=S256".to_owned(),
+        format!("code_challenge={good}%3D&code_challenge_method=S256"),
+    ] {
+        let reply = login
+            .server
+            .request("GET", &format!("/auth/google/url?{query}"), None, None);
+        reply.assert_error(400, "bad_request");
+        super::openapi::assert_documented(&super::openapi::openapi(), "GET", "/auth/google/url", &reply);
+    }
+    let started = login.server.request(
+        "GET",
+        &format!("/auth/google/url?code_challenge={good}&code_challenge_method=S256"),
+        None,
+        None,
+    );
+    assert_eq!(started.status, 200, "{started:?}");
 }
 
 #[test]
@@ -425,7 +566,10 @@ fn serve_mode_returns_browsers_to_the_public_url_and_accepts_its_host() {
     let server = Server::start_with(Mode::Serve, 0, None, |config: &mut AuthConfig| {
         config.public_url = Some("https://auth.example.com/".into());
     });
-    let request = "GET /auth/google/url HTTP/1.1\r\nHost: auth.example.com\r\nConnection: close\r\n\r\n";
+    let request = format!(
+        "GET /auth/google/url?{} HTTP/1.1\r\nHost: auth.example.com\r\nX-Requested-With: anyon\r\nConnection: close\r\n\r\n",
+        super::CHALLENGE_QUERY
+    );
     let reply = super::raw(server.addr(), request.as_bytes());
     assert_eq!(reply.status, 200, "{reply:?}");
     let url = reqwest::Url::parse(reply.json()["url"].as_str().unwrap()).unwrap();

@@ -96,7 +96,7 @@ fn signed_webhooks_change_plans_in_serve_mode_and_forgeries_do_not() {
     let alice = server.user("alice");
     let plan =
         |server: &Server| server.request("GET", "/auth/me", Some(&alice), None).json()["subscription"]["plan"].clone();
-    let body = json!({"sub": "alice", "plan": "pro"});
+    let body = json!({"sub": "alice", "plan": "pro", "event_id": "evt_1"});
     let text = body.to_string();
     let now = auth::now();
     let good = auth::webhook::sign(HOOK, now, text.as_bytes());
@@ -107,7 +107,7 @@ fn signed_webhooks_change_plans_in_serve_mode_and_forgeries_do_not() {
     webhook(&server, &body, Some(now), Some("sha256=00"), Some(&alice)).assert_error(403, "forbidden");
     let other = auth::webhook::sign(b"another secret", now, text.as_bytes());
     webhook(&server, &body, Some(now), Some(&other), None).assert_error(403, "forbidden");
-    let enterprise = json!({"sub": "alice", "plan": "enterprise"});
+    let enterprise = json!({"sub": "alice", "plan": "enterprise", "event_id": "evt_1"});
     webhook(&server, &enterprise, Some(now), Some(&good), None).assert_error(403, "forbidden");
     webhook(&server, &body, Some(now + 1), Some(&good), None).assert_error(403, "forbidden");
     webhook(&server, &body, None, Some(&good), None).assert_error(403, "forbidden");
@@ -121,8 +121,64 @@ fn signed_webhooks_change_plans_in_serve_mode_and_forgeries_do_not() {
     assert_eq!(changed.json()["subscription"]["plan"], "pro");
     assert_eq!(plan(&server), "pro");
 
+    // A signed event must name itself.
+    let anonymous = json!({"sub": "alice", "plan": "team"});
+    let signed = auth::webhook::sign(HOOK, now, anonymous.to_string().as_bytes());
+    webhook(&server, &anonymous, Some(now), Some(&signed), None).assert_error(400, "bad_request");
+    assert_eq!(plan(&server), "pro");
+
     // The embedded server takes no webhooks, even with a secret configured.
     let embedded = Server::start_with(Mode::Embedded, 0, None, with_secret);
     embedded.user("alice");
     webhook(&embedded, &body, Some(now), Some(&good), None).assert_error(403, "forbidden");
+}
+
+/// Signs `body` at `timestamp` and posts it as a webhook.
+fn signed(server: &Server, secret: &[u8], body: &Value, timestamp: i64) -> Reply {
+    let signature = auth::webhook::sign(secret, timestamp, body.to_string().as_bytes());
+    webhook(server, body, Some(timestamp), Some(&signature), None)
+}
+
+#[test]
+fn a_replayed_or_out_of_order_webhook_event_is_refused() {
+    const HOOK: &[u8] = b"webhook-secret-for-tests";
+    let server = Server::start_with(Mode::Serve, 0, None, |config: &mut AuthConfig| {
+        config.webhook_secret = Some(HOOK.to_vec());
+    });
+    let alice = server.user("alice");
+    server.user("bob");
+    let plan =
+        |server: &Server| server.request("GET", "/auth/me", Some(&alice), None).json()["subscription"]["plan"].clone();
+    let now = auth::now();
+    let pro = json!({"sub": "alice", "plan": "pro", "event_id": "evt_pro"});
+    assert_eq!(signed(&server, HOOK, &pro, now - 20).status, 200);
+    assert_eq!(plan(&server), "pro");
+
+    // A later event for the same subscription applies; replaying the first one, byte for byte and inside the
+    // 5-minute window, does not undo it.
+    let free = json!({"sub": "alice", "plan": "free", "event_id": "evt_free"});
+    assert_eq!(signed(&server, HOOK, &free, now - 10).status, 200);
+    let replay = signed(&server, HOOK, &pro, now - 20);
+    replay.assert_error(409, "replayed_event");
+    super::openapi::assert_documented(&super::openapi::openapi(), "POST", "/auth/subscription", &replay);
+    assert_eq!(plan(&server), "free");
+    // The same id with another body, signed afresh, is the same event.
+    let reused = json!({"sub": "alice", "plan": "team", "event_id": "evt_free"});
+    signed(&server, HOOK, &reused, now).assert_error(409, "replayed_event");
+
+    // A new event older than the subscription's last change arrives too late.
+    let late = json!({"sub": "alice", "plan": "pro", "event_id": "evt_late"});
+    signed(&server, HOOK, &late, now - 15).assert_error(409, "stale_event");
+    assert_eq!(plan(&server), "free");
+    // ... while one as new as the last change, or newer, applies; other users are not held back.
+    let team = json!({"sub": "alice", "plan": "team", "event_id": "evt_team"});
+    assert_eq!(signed(&server, HOOK, &team, now - 10).status, 200);
+    assert_eq!(plan(&server), "team");
+    let bob = json!({"sub": "bob", "plan": "pro", "event_id": "evt_bob"});
+    assert_eq!(signed(&server, HOOK, &bob, now - 60).status, 200);
+
+    // An event that could not be applied may be sent again.
+    let nobody = json!({"sub": "nobody", "plan": "pro", "event_id": "evt_nobody"});
+    signed(&server, HOOK, &nobody, now).assert_error(404, "not_found");
+    signed(&server, HOOK, &nobody, now).assert_error(404, "not_found");
 }

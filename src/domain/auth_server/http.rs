@@ -32,6 +32,17 @@ const MAX_HEADERS: usize = 64;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time to read the body and answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once unless configured (`ANYON_AUTH_MAX_CONNECTIONS`).
+pub const MAX_CONNECTIONS: usize = 512;
+/// Connections over the cap being told so at once; past this they are closed without an answer.
+const MAX_REFUSING: usize = 64;
+/// The header the sign-in endpoints demand. Browsers add it to a cross-site request only after a CORS
+/// preflight, which this server never grants, so a web page cannot call them; any value is accepted.
+pub const REQUESTED_WITH: &str = "x-requested-with";
+
+/// The client's address, put into each request's extensions by the connection task.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Peer(pub SocketAddr);
 
 pub(super) type Body = Full<Bytes>;
 
@@ -102,6 +113,8 @@ pub struct AuthServer {
     local: std::sync::OnceLock<SocketAddr>,
     pub(super) google: Google,
     pub(super) logins: Logins,
+    /// Webhook event ids seen within the timestamp window.
+    webhook_events: webhook::EventIds,
 }
 
 /// A running server: its address; dropping it (or [`ServerHandle::shutdown`]) stops accepting.
@@ -140,6 +153,35 @@ impl Drop for ServerHandle {
     }
 }
 
+/// Tells a connection over the cap that the server is busy and closes it, without holding up the accept
+/// loop; when too many are being told already, closes it at once.
+fn refuse(stream: tokio::net::TcpStream, refusing: &Arc<tokio::sync::Semaphore>) {
+    let Ok(permit) = refusing.clone().try_acquire_owned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = stream;
+            let body = json!({"error": "too_many_connections", "message": "the server is busy; try again in a moment"})
+                .to_string();
+            let answer = format!(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n\
+                 Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).await?;
+            stream.shutdown().await?;
+            // Read what the client sent, so closing does not reset the connection before it reads the answer.
+            let mut sink = [0u8; 4096];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<_, std::io::Error>(())
+        })
+        .await;
+    });
+}
+
 impl AuthServer {
     pub(super) fn new(mut config: AuthConfig, keys: TokenKeys, db: Arc<Db>) -> Result<Self, AuthError> {
         // Browsers come back from the provider to the public address, so its Host is ours too.
@@ -154,6 +196,7 @@ impl AuthServer {
             db,
             local: std::sync::OnceLock::new(),
             logins: Logins::default(),
+            webhook_events: webhook::EventIds::default(),
         })
     }
 
@@ -165,6 +208,8 @@ impl AuthServer {
     pub(super) fn spawn(self, listener: tokio::net::TcpListener) -> ServerHandle {
         let addr = listener.local_addr().unwrap_or(self.config.bind);
         let _ = self.local.set(addr);
+        let connections = Arc::new(tokio::sync::Semaphore::new(self.config.max_connections.max(1)));
+        let refusing = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSING));
         let state = Arc::new(self);
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
@@ -174,8 +219,8 @@ impl AuthServer {
                     accepted = listener.accept() => accepted,
                     _ = stopped.changed() => break,
                 };
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(error) => {
                         tracing::warn!(%error, "auth server accept failed");
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -183,10 +228,16 @@ impl AuthServer {
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    refuse(stream, &refusing);
+                    continue;
+                };
                 let state = state.clone();
                 let mut stopped = stopped.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
+                    let _permit = permit;
+                    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                        request.extensions_mut().insert(Peer(peer));
                         let state = state.clone();
                         async move { Ok::<_, Infallible>(state.handle(request).await) }
                     });
@@ -294,9 +345,15 @@ impl AuthServer {
                 self.logout(claims).await
             }
             (&Method::POST, ["auth", "subscription"]) => self.subscription(request).await,
-            (&Method::GET, ["auth", "google", "url"]) => self.google_url(&request),
+            (&Method::GET, ["auth", "google", "url"]) => {
+                require_requested_with(&request)?;
+                self.google_url(&request)
+            }
             (&Method::GET, ["auth", "google", "callback"]) => Ok(self.google_callback(&request).await),
-            (&Method::POST, ["auth", "exchange"]) => self.exchange(request).await,
+            (&Method::POST, ["auth", "exchange"]) => {
+                require_requested_with(&request)?;
+                self.exchange(request).await
+            }
             (&Method::GET, ["api", "settings"]) => {
                 let claims = self.authenticate(&request)?;
                 let settings = self.blocking(move |conn| accounts::settings(conn, &claims.sub)).await?;
@@ -352,9 +409,7 @@ impl AuthServer {
         let token = value
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
+            .and_then(bearer_token)
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
         self.keys
             .verify(token, now())
@@ -449,7 +504,7 @@ impl AuthServer {
                 .map(str::to_owned)
         };
         let presented = header(header::AUTHORIZATION.as_str());
-        let presented = presented.as_deref().and_then(|value| value.strip_prefix("Bearer "));
+        let presented = presented.as_deref().and_then(bearer_token);
         let admin = self.config.admin_token.as_deref();
         let is_admin = admin
             .zip(presented)
@@ -469,10 +524,13 @@ impl AuthServer {
             _ => return Err(forbidden("only an authoritative caller may change plans".into())),
         };
         let raw = read_body(request).await?;
-        if let Some((secret, timestamp, signature)) = webhook {
-            webhook::verify(secret, timestamp.as_deref(), Some(&signature), &raw, now())
-                .map_err(|error| forbidden(format!("webhook refused: {error}")))?;
-        }
+        let signed_at = match webhook {
+            Some((secret, timestamp, signature)) => Some(
+                webhook::verify(secret, timestamp.as_deref(), Some(&signature), &raw, now())
+                    .map_err(|error| forbidden(format!("webhook refused: {error}")))?,
+            ),
+            None => None,
+        };
         let body = parse_json(&raw)?;
         let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
         let (Some(sub), Some(plan)) = (field("sub"), field("plan")) else {
@@ -484,18 +542,89 @@ impl AuthServer {
                 return Err(ApiError::bad_request("`plan` and `status` must be short identifiers"));
             }
         }
-        let subscription = self
+        // A webhook names its event; the id is taken now, so a concurrent replay is refused too.
+        let event = match signed_at {
+            Some(timestamp) => {
+                let id = field("event_id")
+                    .filter(|id| webhook::valid_event_id(id))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "a webhook must name its `event_id` (1 to {} visible ASCII characters)",
+                            webhook::MAX_EVENT_ID_LEN
+                        ))
+                    })?;
+                self.webhook_events
+                    .remember(&id, timestamp, now())
+                    .map_err(|error| match error {
+                        webhook::EventError::Replayed => {
+                            ApiError::new(StatusCode::CONFLICT, "replayed_event", error.to_string())
+                        }
+                        webhook::EventError::Full => {
+                            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", error.to_string())
+                        }
+                    })?;
+                Some((id, timestamp))
+            }
+            None => None,
+        };
+        // A webhook's change is dated by its signed timestamp; one older than the last change is stale.
+        let event_time = event.as_ref().map(|(_, timestamp)| *timestamp);
+        let outcome = self
             .blocking(move |conn| {
                 if accounts::user(conn, &sub)?.is_none() {
-                    return Ok(None);
+                    return Ok(Changed::NoUser);
                 }
-                accounts::set_subscription(conn, &sub, &plan, &status, now())?;
-                accounts::subscription(conn, &sub).map(Some)
+                if let Some(timestamp) = event_time {
+                    let last = accounts::subscription(conn, &sub)?.updated_at;
+                    if last.is_some_and(|last| timestamp < last) {
+                        return Ok(Changed::Stale);
+                    }
+                }
+                accounts::set_subscription(conn, &sub, &plan, &status, event_time.unwrap_or_else(now))?;
+                accounts::subscription(conn, &sub).map(Changed::Done)
             })
-            .await?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"))?;
-        Ok(json_response(StatusCode::OK, &json!({"subscription": subscription})))
+            .await;
+        match outcome {
+            Ok(Changed::Done(subscription)) => {
+                Ok(json_response(StatusCode::OK, &json!({"subscription": subscription})))
+            }
+            Ok(Changed::Stale) => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "stale_event",
+                "the event is older than the subscription's last change",
+            )),
+            other => {
+                // Not applied: the sender may send this event again.
+                if let Some((id, timestamp)) = &event {
+                    self.webhook_events.forget(id, *timestamp);
+                }
+                match other {
+                    Err(error) => Err(error),
+                    _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user")),
+                }
+            }
+        }
     }
+}
+
+/// Refuses a request without [`REQUESTED_WITH`], which no web page can send here.
+fn require_requested_with(request: &Request<Incoming>) -> Result<(), ApiError> {
+    if request.headers().contains_key(REQUESTED_WITH) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "missing_requested_with",
+            "this endpoint needs an X-Requested-With header (any value), which web pages cannot send here",
+        ))
+    }
+}
+
+/// What a plan change did.
+enum Changed {
+    Done(accounts::Subscription),
+    NoUser,
+    Stale,
 }
 
 fn too_many_settings() -> ApiError {
@@ -579,10 +708,51 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, ApiError> {
         .map(|collected| collected.to_bytes())
 }
 
+/// The credential of an `Authorization: Bearer <token>` value. The scheme name is case-insensitive
+/// (RFC 7235 section 2.1), so `bearer` and `BEARER` are the same scheme; one or more spaces or tabs
+/// separate it from the token.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let value = value.trim_start_matches([' ', '\t']);
+    let (scheme, token) = value.split_once([' ', '\t'])?;
+    let token = token.trim_matches([' ', '\t']);
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "bEaReR \t abc ",
+            "Bearer\tabc",
+        ] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value:?}");
+        }
+        for value in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer  \t",
+            "Basic abc",
+            "Bearerabc",
+            "Token abc",
+            "abc",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 }

@@ -95,6 +95,8 @@ pub struct AuthConfig {
     /// Told of every successful sign-in with the code and state its callback page carries, so the running
     /// app can finish signing in without the OS opening the `anyon://` link.
     pub login_links: Option<OnLogin>,
+    /// `ANYON_AUTH_MAX_CONNECTIONS`: connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
 }
 
 /// Told of each finished sign-in's link (it must not block: it runs on the server's task).
@@ -128,6 +130,7 @@ impl AuthConfig {
             public_url: None,
             google: GoogleConfig::default(),
             login_links: None,
+            max_connections: http::MAX_CONNECTIONS,
         }
     }
 
@@ -156,8 +159,18 @@ impl AuthConfig {
                     .collect()
             })
             .unwrap_or_default();
+        let max_connections = match env("ANYON_AUTH_MAX_CONNECTIONS") {
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|count| (1..=65_536).contains(count))
+                .ok_or_else(|| AuthError::Config(format!("ANYON_AUTH_MAX_CONNECTIONS is not 1 to 65536: {value:?}")))?,
+            None => http::MAX_CONNECTIONS,
+        };
         Ok(Self {
             allowed_hosts,
+            max_connections,
             jwt_secret: env("JWT_SECRET").map(String::into_bytes),
             issuer: env("JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.into()),
             audience: env("JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.into()),

@@ -7,10 +7,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use crate::domain::secrets::Secret;
+
 /// How long one request to the auth server may take.
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// The largest answer read from the server.
 const MAX_BODY: usize = 256 * 1024;
+/// The header that tells the auth server a request comes from an app, not a web page.
+pub const REQUESTED_WITH: &str = "X-Requested-With";
 
 /// What `/auth/me` says about the signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,11 +47,27 @@ pub struct Plan {
     pub status: Option<String>,
 }
 
-/// A sign-in started at the server: the page to open and the `state` the callback will carry.
+/// A sign-in started at the server: the page to open, the `state` the callback will carry, and the PKCE
+/// verifier only this app knows, which the one-time code is redeemed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginStart {
     pub url: String,
     pub state: String,
+    pub verifier: Secret,
+}
+
+/// A new PKCE code verifier (RFC 7636): 32 bytes from the OS generator, as 64 hex characters.
+pub fn new_verifier() -> Result<Secret, ClientError> {
+    crate::util::hex::random(32)
+        .map(Secret::new)
+        .map_err(|error| ClientError::Protocol(format!("cannot make the sign-in's verifier: {error}")))
+}
+
+/// The S256 challenge of `verifier`: base64url (no padding) of its SHA-256.
+pub fn challenge(verifier: &Secret) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.expose().as_bytes()))
 }
 
 /// Why a call to the auth server failed, in words for the person.
@@ -90,9 +110,15 @@ impl AuthClient {
         self.base.as_str().trim_end_matches('/')
     }
 
-    /// `GET /auth/google/url`: the provider page to open, and the `state` it is bound to.
+    /// `GET /auth/google/url` with a new verifier's challenge: the provider page to open, the `state` it is
+    /// bound to, and the verifier (kept in memory only) that will redeem its code.
     pub async fn login_url(&self) -> Result<LoginStart, ClientError> {
-        let answer = self.call(reqwest::Method::GET, "auth/google/url", None, None).await?;
+        let verifier = new_verifier()?;
+        let path = format!(
+            "auth/google/url?code_challenge={}&code_challenge_method=S256",
+            challenge(&verifier)
+        );
+        let answer = self.call(reqwest::Method::GET, &path, None, None).await?;
         let url = answer
             .get("url")
             .and_then(Value::as_str)
@@ -116,12 +142,14 @@ impl AuthClient {
         Ok(LoginStart {
             url: url.to_owned(),
             state,
+            verifier,
         })
     }
 
-    /// `POST /auth/exchange`: the JWT for a one-time code (works once).
-    pub async fn exchange(&self, code: &str, state: &str) -> Result<String, ClientError> {
-        let body = serde_json::json!({ "code": code, "state": state });
+    /// `POST /auth/exchange`: the JWT for a one-time code of the sign-in `state`, proven ours by the
+    /// `verifier` whose challenge started it (works once).
+    pub async fn exchange(&self, code: &str, state: &str, verifier: &Secret) -> Result<String, ClientError> {
+        let body = serde_json::json!({ "code": code, "state": state, "code_verifier": verifier.expose() });
         let answer = self
             .call(reqwest::Method::POST, "auth/exchange", None, Some(&body))
             .await
@@ -171,7 +199,8 @@ impl AuthClient {
             .base
             .join(path)
             .map_err(|error| ClientError::Protocol(error.to_string()))?;
-        let mut request = self.http.request(method, url);
+        // The sign-in endpoints demand it (web pages cannot send it); the others ignore it.
+        let mut request = self.http.request(method, url).header(REQUESTED_WITH, "anyon");
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

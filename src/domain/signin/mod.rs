@@ -1,11 +1,14 @@
 //! Signing in to ANYON from the desktop: the login attempt the app started, the deep link that
 //! completes it, and the client of the auth server's API.
 //!
-//! The flow: [`AuthClient::login_url`] gives the provider page and its `state`; the app remembers the
-//! attempt ([`SignIn::begin`]) and opens the page in the browser. The auth server's callback page opens
+//! The flow: [`AuthClient::login_url`] makes a PKCE verifier, sends its challenge, and gets the provider
+//! page and its `state`; the app remembers the attempt with its verifier ([`SignIn::begin`]) and opens the
+//! page in the browser. The auth server's callback page opens
 //! `anyon://auth/callback?code=…&state=…`; the operating system starts `anyon open-url`, which hands the
 //! link to the running app (or the embedded server tells the app directly). [`SignIn::accept`] checks
-//! the link against the attempt — once — and the app redeems the one-time code for the token.
+//! the link against the attempt — once — and the app redeems the one-time code for the token with the
+//! attempt's state and verifier. The link travels on a command line other local users can read; the
+//! verifier never leaves this process except to the auth server, so a copied link is worth nothing.
 
 pub mod client;
 pub mod link;
@@ -15,6 +18,7 @@ pub mod scheme;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::domain::secrets::Secret;
 use crate::util::sync::LockExt;
 
 pub use client::{AuthClient, ClientError, LoginStart, Plan, Profile};
@@ -73,16 +77,18 @@ pub enum SignInError {
 struct Attempt {
     server: String,
     state: String,
+    verifier: Secret,
     url: String,
     started: Instant,
 }
 
-/// A link that matched the attempt: the code to redeem at `server`.
+/// A link that matched the attempt: the code to redeem at `server` with the attempt's state and verifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     pub server: String,
     pub code: String,
     pub state: String,
+    pub verifier: Secret,
 }
 
 /// The login attempt in progress, if any. At most one at a time: a new one replaces the last.
@@ -108,6 +114,7 @@ impl SignIn {
         self.lock().attempt = Some(Attempt {
             server: server.to_owned(),
             state: start.state.clone(),
+            verifier: start.verifier.clone(),
             url: start.url.clone(),
             started: Instant::now(),
         });
@@ -163,6 +170,7 @@ impl SignIn {
             server: attempt.server,
             code,
             state: attempt.state,
+            verifier: attempt.verifier,
         })
     }
 
@@ -187,6 +195,7 @@ mod tests {
             &LoginStart {
                 url: format!("https://accounts.example.test/auth?state={state}"),
                 state: state.into(),
+                verifier: Secret::new(format!("verifier-of-{state}")),
             },
         );
     }
@@ -203,6 +212,7 @@ mod tests {
                 server: "http://127.0.0.1:4000".into(),
                 code: "c1".into(),
                 state: "s1".into(),
+                verifier: Secret::new("verifier-of-s1"),
             }
         );
         assert_eq!(sign_in.accept(link), Err(SignInError::Duplicate));
