@@ -644,26 +644,59 @@ fn a_restore_keeps_what_it_cannot_bring_back_and_a_stopped_restore_can_be_undone
     assert_eq!(std::fs::read(rig.path().join("c.txt")).unwrap(), b"c four\n");
 }
 
+/// Root reads every file, so under root (CI) the checkpoints are made and restored by the unprivileged
+/// `nobody`, through the real binary; otherwise by the person running the tests.
 #[cfg(unix)]
 #[test]
 fn an_unreadable_file_is_left_out_of_a_checkpoint_and_kept_by_a_restore() {
-    let rig = Rig::new();
-    rig.write("a.txt", b"one\n");
-    let first = rig.checkpoint(Trigger::Manual);
-    rig.write("secret.txt", b"mine\n");
-    chmod(&rig.path().join("secret.txt"), 0o000);
-    if std::fs::File::open(rig.path().join("secret.txt")).is_ok() {
-        // Run with privileges that read anything: nothing to test here.
-        chmod(&rig.path().join("secret.txt"), 0o644);
-        return;
-    }
-    let second = rig.checkpoint(Trigger::Manual);
-    assert_eq!(second.unreadable, ["secret.txt"]);
-    let restored = restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
-    assert_eq!(restored.plan.keep.len(), 1);
-    assert_eq!(restored.plan.keep[0].reason, restore::KeepReason::Unreadable);
-    chmod(&rig.path().join("secret.txt"), 0o644);
-    assert_eq!(std::fs::read(rig.path().join("secret.txt")).unwrap(), b"mine\n");
+    use std::os::unix::process::CommandExt;
+    let as_root = anyon::domain::instance::effective_uid() == 0;
+    let open_dir = || {
+        let dir = tempfile::tempdir().unwrap();
+        chmod(dir.path(), 0o777);
+        dir
+    };
+    let (home, project) = (open_dir(), open_dir());
+    let dir = project.path().display().to_string();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut command = std::process::Command::new(crate::support::anyon_bin());
+        command
+            .args(args)
+            .env("ANYON_HOME", home.path())
+            .env("HOME", home.path())
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+        if as_root {
+            command.uid(65534).gid(65534);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    std::fs::write(project.path().join("a.txt"), "one\n").unwrap();
+    chmod(&project.path().join("a.txt"), 0o666);
+    let first = json(&["checkpoints", "create", "--project", &dir, "--json"]);
+    let first = first["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    std::fs::write(project.path().join("secret.txt"), "mine\n").unwrap();
+    chmod(&project.path().join("secret.txt"), 0o000);
+    let second = json(&["checkpoints", "create", "--project", &dir, "--json"]);
+    assert_eq!(
+        second["data"]["unreadable"],
+        serde_json::json!(["secret.txt"]),
+        "{second}"
+    );
+    let restored = json(&["checkpoints", "restore", "--project", &dir, &first, "--json"]);
+    assert_eq!(
+        restored["data"]["plan"]["keep"],
+        serde_json::json!([{"path": "secret.txt", "reason": "unreadable"}]),
+        "{restored}"
+    );
+    chmod(&project.path().join("secret.txt"), 0o644);
+    assert_eq!(std::fs::read(project.path().join("secret.txt")).unwrap(), b"mine\n");
 }
 
 #[test]

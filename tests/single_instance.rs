@@ -119,7 +119,10 @@ const OTHER_UID: u32 = 65534;
 #[test]
 fn a_socket_owned_by_another_user_is_not_forwarded_to() {
     if !root() {
-        eprintln!("skipped: changing a socket's owner needs root");
+        crate::support::skip(
+            "a_socket_owned_by_another_user_is_not_forwarded_to",
+            "changing a socket's owner needs root",
+        );
         return;
     }
     let runtime_dir = runtime_dir();
@@ -148,7 +151,10 @@ fn a_socket_served_by_another_user_is_not_forwarded_to() {
     use std::os::unix::process::CommandExt;
     let python = std::path::Path::new("/usr/bin/python3");
     if !root() || !python.exists() {
-        eprintln!("skipped: needs root and /usr/bin/python3 to listen as another user");
+        crate::support::skip(
+            "a_socket_served_by_another_user_is_not_forwarded_to",
+            "needs root and /usr/bin/python3 to listen as another user",
+        );
         return;
     }
     // Another user listens in a folder they may write to; the socket file is then given to us, so only
@@ -214,7 +220,10 @@ fn a_client_of_another_user_is_not_delivered() {
     use std::os::unix::process::CommandExt;
     let python = std::path::Path::new("/usr/bin/python3");
     if !root() || !python.exists() {
-        eprintln!("skipped: needs root and /usr/bin/python3 to connect as another user");
+        crate::support::skip(
+            "a_client_of_another_user_is_not_delivered",
+            "needs root and /usr/bin/python3 to connect as another user",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
