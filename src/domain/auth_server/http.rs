@@ -247,6 +247,9 @@ impl AuthServer {
                         .max_buf_size(MAX_HEADER_BYTES)
                         .max_headers(MAX_HEADERS)
                         .keep_alive(true)
+                        // A client may shut its side down once it has sent the request (`nc -N`, scripts): it still gets
+                        // the answer.
+                        .half_close(true)
                         .serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(connection);
                     tokio::select! {

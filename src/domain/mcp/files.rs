@@ -175,11 +175,11 @@ impl McpFiles {
         let holder: &mut Map<String, Value> = match &key {
             None => &mut doc,
             Some(key) => {
-                let projects = object_entry(&mut doc, "projects");
-                object_entry(projects, key)
+                let projects = object_entry(&mut doc, "projects", &path)?;
+                object_entry(projects, key, &path)?
             }
         };
-        let servers = object_entry(holder, "mcpServers");
+        let servers = object_entry(holder, "mcpServers", &path)?;
         change(servers)?;
         let mut text = serde_json::to_string_pretty(&doc).map_err(|source| McpError::Parse {
             path: path.clone(),
@@ -193,15 +193,19 @@ impl McpFiles {
     }
 }
 
-/// `map[key]` as an object, created (at the end) when missing; a non-object value is replaced.
-fn object_entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let entry = map.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
-    if !entry.is_object() {
-        *entry = Value::Object(Map::new());
-    }
-    match entry {
-        Value::Object(map) => map,
-        _ => unreachable!("set to an object above"),
+/// `map[key]` as an object, created (at the end) when missing. A value of another type is refused, not
+/// replaced: it is the person's (or Claude's), and a write must change only the server it was asked to.
+fn object_entry<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+    path: &Path,
+) -> Result<&'a mut Map<String, Value>, McpError> {
+    match map.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new())) {
+        Value::Object(map) => Ok(map),
+        _ => Err(McpError::NotAnObjectAt {
+            path: path.to_path_buf(),
+            key: key.to_owned(),
+        }),
     }
 }
 

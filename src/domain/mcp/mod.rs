@@ -63,6 +63,8 @@ pub enum McpError {
     Parse { path: PathBuf, source: serde_json::Error },
     #[error("{path} does not hold a JSON object; it was left untouched")]
     NotAnObject { path: PathBuf },
+    #[error("{key:?} in {path} is not a JSON object; ANYON left the file as it is")]
+    NotAnObjectAt { path: PathBuf, key: String },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
     #[error("invalid name {0:?}: names can only contain letters, numbers, hyphens and underscores")]
