@@ -108,45 +108,64 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
 }
 
 /// Runs `command` to its end and returns its output with the peak resident memory of that process (its
-/// `ru_maxrss`, in KiB), read from the kernel as the child is reaped.
+/// `ru_maxrss`, in KiB).
+///
+/// The kernel counts in a process's `ru_maxrss` the memory of the process it was forked from, as it
+/// stood at the fork: a child of this test binary (hundreds of megabytes while other tests run) would
+/// seem that big. So a small Python launcher forks it and reports the figure of its own child.
 #[cfg(target_os = "linux")]
-#[allow(clippy::zombie_processes)] // reaped by wait4 below
 pub fn run_measured(command: &mut Command) -> (Output, u64) {
-    use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
-    use std::process::{ExitStatus, Stdio};
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = stdout.read_to_end(&mut bytes);
-        bytes
-    });
-    let err = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = stderr.read_to_end(&mut bytes);
-        bytes
-    });
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: all-zero bytes are a valid `rusage` (plain integers and timevals).
-    #[allow(unsafe_code)]
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own unreaped child; `status` and `usage` are valid for writes. `child` is not
-    // waited on afterwards.
-    #[allow(unsafe_code)]
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    let output = Output {
-        status: ExitStatus::from_raw(status),
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    };
-    (output, usage.ru_maxrss as u64)
+    const LAUNCHER: &str = r#"
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except OSError as error:
+        sys.stderr.write('cannot run %s: %s\n' % (sys.argv[2], error))
+    os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], 'w') as out:
+    out.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.WEXITSTATUS(status))
+"#;
+    let python = std::path::Path::new("/usr/bin/python3");
+    assert!(
+        python.exists(),
+        "measuring memory needs /usr/bin/python3 (.ci/run installs it)"
+    );
+    let report = tempfile::NamedTempFile::new().expect("a file for the launcher's report");
+    let mut launcher = Command::new(python);
+    launcher
+        .arg("-c")
+        .arg(LAUNCHER)
+        .arg(report.path())
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => launcher.env(key, value),
+            None => launcher.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        launcher.current_dir(dir);
+    }
+    let output = launcher
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run the measuring launcher");
+    let rss = std::fs::read_to_string(report.path())
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "the launcher reported no figure: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    (output, rss)
 }
