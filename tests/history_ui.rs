@@ -186,3 +186,63 @@ fn usage_screen_shows_totals_tables_unpriced_models_and_exports() {
     assert_eq!(csv.lines().count(), report.models.len() + 1);
     settle(harness, "the confirmation", "Exported");
 }
+
+#[test]
+fn full_text_search_finds_a_message_and_opens_the_session_there() {
+    let mut w = window(Screen::Projects);
+    let harness = &mut w.harness;
+    settle(harness, "the project list", "alpha-app");
+    let is_search = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
+        n.role() == Role::TextInput && n.placeholder().is_some_and(|p| p.contains("Search every prompt"))
+    };
+    harness.get_by(is_search).focus();
+    harness.get_by(is_search).type_text("subagent");
+    harness.run_ok();
+    // Across all projects: the two sessions that say it, and two whose tools' text does, with their
+    // project and the word in the snippet.
+    settle(harness, "a hit in alpha-app", "/home/ada/work/alpha-app");
+    settle(harness, "a hit in proj", "/home/ada/proj");
+    settle(harness, "the count", "4 sessions · best match first");
+    let results = harness
+        .state()
+        .stores()
+        .transcripts
+        .search_results
+        .value()
+        .cloned()
+        .expect("results");
+    assert!(
+        results.iter().all(|r| r.snippet.to_lowercase().contains("subagent")),
+        "{results:?}"
+    );
+    assert_eq!(results.iter().filter(|r| r.tool).count(), 2, "{results:?}");
+    // Tool text left out: only what was said.
+    harness.get_by_label("Tool text").click();
+    settle(harness, "the narrower count", "2 sessions · best match first");
+
+    // This project only: the list narrows to the selected (most recent) project.
+    harness.get_by_label("This project").click();
+    settle(harness, "one result", "1 session · best match first");
+
+    // Open the hit: the session is read from the matching message on.
+    click_starting_with(harness, "Open");
+    settle(harness, "the read-only banner", "Read-only");
+    settle(harness, "where it opened", "Opened at the matching message");
+    settle(harness, "lines read", "lines read");
+    let viewer = harness.state().stores().transcripts.viewer.as_ref().expect("a viewer");
+    assert!(viewer.opened_at > 0);
+    assert!(
+        matches!(viewer.view.items.first(), Some(anyon::state::ChatItem::Prompt { text }) if text.contains("SUBAGENT")),
+        "the first message shown is the match: {:?}",
+        viewer.view.items.first()
+    );
+    let from_match = viewer.lines_read;
+    // And from the start on request.
+    harness.get_by_label("Read from the start").click();
+    settle(harness, "lines read", "lines read");
+    support::wait_for("the whole file", Duration::from_secs(30), || {
+        harness.step();
+        let viewer = harness.state().stores().transcripts.viewer.as_ref()?;
+        (viewer.opened_at == 0 && viewer.lines_read > from_match).then_some(())
+    });
+}

@@ -27,6 +27,7 @@ mod killed;
 mod mcp;
 mod mcp_ui;
 mod mock_api_server;
+mod search;
 mod signin;
 mod signin_ui;
 mod single_instance;

@@ -14,8 +14,9 @@ use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{self};
 use crate::domain::transcripts::requests::{
     CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices, ReadSessionPage,
-    RefreshHistory, Reply, Request, SavePrices, UsageRange, UsageReport,
+    RefreshHistory, Reply, Request, SavePrices, SearchSessions, UsageRange, UsageReport,
 };
+use crate::domain::transcripts::search::{self, SearchResult};
 use crate::domain::transcripts::snapshot;
 use crate::domain::transcripts::watch::TranscriptWatcher;
 use crate::util::request::Ask;
@@ -352,6 +353,13 @@ impl Backend {
                     table,
                 }))
             }
+            Request::SearchSessions(SearchSessions {
+                query,
+                project,
+                limit,
+                tools,
+                fresh,
+            }) => Ok(SearchSessions::wrap(self.search(query, project, limit, tools, fresh)?)),
             Request::ReadSessionPage(ReadSessionPage {
                 file,
                 offset,
@@ -363,6 +371,83 @@ impl Backend {
                 Ok(ReadSessionPage::wrap(Arc::new(page)))
             }
         }
+    }
+}
+
+impl Backend {
+    /// Full-text search, its hits given the session's title and the project's path from the catalog.
+    fn search(
+        &self,
+        text: String,
+        project: Option<PathBuf>,
+        limit: usize,
+        tools: bool,
+        fresh: bool,
+    ) -> Result<Vec<SearchResult>, BackendError> {
+        let catalog = self.catalog(fresh)?;
+        let folder = match project {
+            None => None,
+            Some(project) => {
+                let key = project.to_string_lossy();
+                let trimmed = key.trim_end_matches(['/', '\\']);
+                let found = catalog
+                    .projects
+                    .iter()
+                    .find(|p| p.path.trim_end_matches(['/', '\\']) == trimmed || p.folder == key);
+                match found {
+                    Some(p) => Some(p.folder.clone()),
+                    None => return Err(HistoryError::NoProject(key.into_owned()).into()),
+                }
+            }
+        };
+        let conn = self.index_connection()?;
+        let hits = search::search(
+            &conn,
+            &search::Query {
+                text,
+                folder,
+                limit,
+                tools,
+            },
+        )
+        .map_err(HistoryError::from)?;
+        Ok(hits
+            .into_iter()
+            .map(|hit| {
+                let project = catalog
+                    .projects
+                    .iter()
+                    .find(|p| p.folder == hit.folder)
+                    .map(|p| p.path.clone())
+                    .or(hit.cwd)
+                    .unwrap_or_else(|| hit.folder.clone());
+                let title = catalog
+                    .sessions
+                    .get(&hit.folder)
+                    .and_then(|sessions| sessions.iter().find(|s| s.session_id == hit.session_id))
+                    .map(|s| s.title.clone())
+                    .filter(|t| !t.is_empty())
+                    .or(hit.file_title)
+                    .unwrap_or_else(|| hit.session_id.clone());
+                SearchResult {
+                    session_id: hit.session_id,
+                    project,
+                    folder: hit.folder,
+                    title,
+                    timestamp: hit
+                        .timestamp_ms
+                        .and_then(chrono::DateTime::from_timestamp_millis)
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                    timestamp_ms: hit.timestamp_ms,
+                    snippet: hit.snippet,
+                    highlights: hit.highlights,
+                    file: hit.file,
+                    uuid: hit.uuid,
+                    offset: hit.offset,
+                    tool: hit.tool,
+                }
+            })
+            .collect())
     }
 }
 

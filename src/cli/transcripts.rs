@@ -9,7 +9,9 @@ use super::{answer, write_json};
 use crate::backend::Backend;
 use crate::backend::command::UsageRange;
 use crate::domain::transcripts::report::{self, ReportKind};
-use crate::domain::transcripts::requests::{CreateProject, GetProjectSessions, ListProjects, UsageReport};
+use crate::domain::transcripts::requests::{
+    CreateProject, GetProjectSessions, ListProjects, SearchSessions, UsageReport,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum ProjectsVerb {
@@ -33,6 +35,23 @@ pub enum SessionsVerb {
         /// The project's path, or its folder name under `projects/`.
         #[arg(long)]
         project: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sessions whose prompts and answers hold every word of QUERY (searched literally), best first.
+    Search {
+        /// The words to find (several arguments are one query).
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// Only this project (its path, or its folder name under `projects/`, which starts with '-').
+        #[arg(long, allow_hyphen_values = true)]
+        project: Option<PathBuf>,
+        /// At most this many sessions.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Leave out tool inputs and results.
+        #[arg(long)]
+        no_tools: bool,
         #[arg(long)]
         json: bool,
     },
@@ -101,7 +120,16 @@ pub fn projects(backend: &Backend, verb: ProjectsVerb) -> i32 {
 }
 
 pub fn sessions(backend: &Backend, verb: SessionsVerb) -> i32 {
-    let SessionsVerb::List { project, json } = verb;
+    let (project, json) = match verb {
+        SessionsVerb::List { project, json } => (project, json),
+        SessionsVerb::Search {
+            query,
+            project,
+            limit,
+            no_tools,
+            json,
+        } => return search(backend, query.join(" "), project, limit, !no_tools, json),
+    };
     answer(
         backend,
         GetProjectSessions { project_path: project },
@@ -124,6 +152,49 @@ pub fn sessions(backend: &Backend, verb: SessionsVerb) -> i32 {
             Ok(())
         },
     )
+}
+
+fn search(backend: &Backend, query: String, project: Option<PathBuf>, limit: usize, tools: bool, json: bool) -> i32 {
+    let request = SearchSessions {
+        query,
+        project,
+        limit,
+        tools,
+        fresh: true,
+    };
+    answer(backend, request, json, |out, results| {
+        if json {
+            return write_json(out, &serde_json::json!({ "results": results }));
+        }
+        if results.is_empty() {
+            writeln!(out, "No session matches.")?;
+        }
+        for r in results {
+            // The matched words in brackets: the terminal's own highlight.
+            let mut snippet = String::new();
+            let mut at = 0;
+            for &(start, end) in &r.highlights {
+                if let (Some(before), Some(word)) = (r.snippet.get(at..start), r.snippet.get(start..end)) {
+                    snippet.push_str(before);
+                    snippet.push('[');
+                    snippet.push_str(word);
+                    snippet.push(']');
+                    at = end;
+                }
+            }
+            snippet.push_str(r.snippet.get(at..).unwrap_or_default());
+            writeln!(
+                out,
+                "{}  {}  {}\n    {}\n    {}",
+                day(r.timestamp_ms),
+                r.session_id,
+                r.title,
+                r.project,
+                snippet.replace('\n', " ")
+            )?;
+        }
+        Ok(())
+    })
 }
 
 pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {

@@ -37,7 +37,7 @@ pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use settings::{Setting, Settings, SettingsStore, Theme, theme_preference};
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
-pub use transcripts::{OpenChat, PAGE_LINES, SessionViewer, TranscriptsStore, UsageTab};
+pub use transcripts::{OpenChat, PAGE_LINES, SearchAsked, SessionViewer, TranscriptsStore, UsageTab};
 
 use crate::backend::event::{Event, Output};
 use crate::domain::claude::requests::{Reply as ClaudeReply, RunStart};

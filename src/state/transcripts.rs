@@ -10,6 +10,7 @@ use crate::domain::transcripts::page::{LineContent, PageLine, SessionPage};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::Report;
 use crate::domain::transcripts::requests::{Prices, Reply};
+use crate::domain::transcripts::search::SearchResult;
 
 use super::{ChatSession, Requested};
 
@@ -34,6 +35,8 @@ pub struct SessionViewer {
     pub error: Option<String>,
     /// Bumped whenever lines are read or the file changes.
     pub generation: u64,
+    /// Where in `file` reading began (a search hit's message); 0 from the start.
+    pub opened_at: u64,
     /// The conversation as the chat view draws it, built from the lines read so far.
     pub view: ChatSession,
 }
@@ -50,11 +53,21 @@ impl SessionViewer {
         }
     }
 
+    /// Opens `session` at the line starting at `offset` of `file` (a search hit).
+    pub fn open_at(session: SessionSummary, file: String, offset: u64) -> Self {
+        let mut viewer = Self::open(session);
+        viewer.file = file;
+        viewer.next_offset = offset;
+        viewer.opened_at = offset;
+        viewer
+    }
+
     /// Shows another of the session's files from its start.
     pub fn switch_file(&mut self, file: String) {
         self.file = file;
         self.lines_read = 0;
         self.next_offset = 0;
+        self.opened_at = 0;
         self.file_size = 0;
         self.eof = false;
         self.pending = None;
@@ -139,6 +152,23 @@ pub struct TranscriptsStore {
     /// The folder usage exports are written to (typed by the person).
     pub export_dir: String,
     pub exporting: Option<RequestId>,
+    /// Words searched in every session's prompts and answers.
+    pub text_search: String,
+    /// Search the selected project only (else every project).
+    pub search_this_project: bool,
+    /// Leave tool inputs and results out of the search.
+    pub search_without_tools: bool,
+    pub search_results: Requested<Vec<SearchResult>>,
+    /// The search the results answer (words, project, tools): another one is sent when it changes.
+    pub searched: Option<SearchAsked>,
+}
+
+/// A full-text search as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchAsked {
+    pub words: String,
+    pub project: Option<String>,
+    pub tools: bool,
 }
 
 impl TranscriptsStore {
@@ -169,6 +199,7 @@ impl TranscriptsStore {
     pub fn apply_output(&mut self, request_id: RequestId, output: &Reply) -> bool {
         match output {
             Reply::Usage(report) => self.usage.finish(request_id, report.clone()),
+            Reply::SearchResults(results) => self.search_results.finish(request_id, results.clone()),
             Reply::Prices(Prices { table, custom }) => {
                 if self.saving_prices == Some(request_id) {
                     self.saving_prices = None;
@@ -208,7 +239,10 @@ impl TranscriptsStore {
 
     /// Takes a failure addressed to this store; false when it is someone else's.
     pub fn apply_failure(&mut self, request_id: RequestId, error: &str) -> bool {
-        if self.usage.fail(request_id, error.to_string()) || self.prices.fail(request_id, error.to_string()) {
+        if self.usage.fail(request_id, error.to_string())
+            || self.prices.fail(request_id, error.to_string())
+            || self.search_results.fail(request_id, error.to_string())
+        {
             return true;
         }
         if self.saving_prices == Some(request_id) {

@@ -6,9 +6,9 @@ use egui::{RichText, Ui};
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::domain::transcripts::catalog::{Catalog, ProjectSummary, SessionSummary};
-use crate::domain::transcripts::requests::{CreateProject, ReadSessionPage};
+use crate::domain::transcripts::requests::{CreateProject, ReadSessionPage, SearchSessions};
 use crate::state::nav::Screen;
-use crate::state::{OpenChat, PAGE_LINES, SessionViewer, TranscriptsStore};
+use crate::state::{OpenChat, PAGE_LINES, SearchAsked, SessionViewer, TranscriptsStore};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     if cx.stores.transcripts.viewer.is_some() {
@@ -48,10 +48,178 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
             .and_then(|key| catalog.projects.iter().find(|p| project_key(p) == key))
             .or_else(|| catalog.projects.first())
             .cloned();
-        if let Some(project) = project {
+        search_bar_ui(ui, cx, project.as_ref());
+        if !cx.stores.transcripts.text_search.trim().is_empty() {
+            search_results_ui(ui, cx, &catalog);
+        } else if let Some(project) = project {
             sessions_ui(ui, cx, &catalog, &project);
         }
     });
+}
+
+/// The full-text search box over every session's prompts and answers, in every project or this one. A
+/// changed query, scope or filter sends a new search; an older answer arriving late is dropped.
+fn search_bar_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: Option<&ProjectSummary>) {
+    let store = &mut cx.stores.transcripts;
+    ui.horizontal(|ui| {
+        let response = ui.add(
+            egui::TextEdit::singleline(&mut store.text_search)
+                .id_salt("message-search")
+                .hint_text("🔎 Search every prompt and answer (Ctrl+F)")
+                .desired_width((ui.available_width() - 300.0).max(160.0)),
+        );
+        if ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::F)) {
+            response.request_focus();
+        }
+        if response.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            store.text_search.clear();
+        }
+        ui.selectable_value(&mut store.search_this_project, false, "All projects")
+            .on_hover_text("Search every project's sessions");
+        ui.add_enabled_ui(project.is_some(), |ui| {
+            ui.selectable_value(&mut store.search_this_project, true, "This project")
+                .on_hover_text("Search the selected project's sessions only");
+        });
+        let mut tools = !store.search_without_tools;
+        ui.checkbox(&mut tools, "Tool text")
+            .on_hover_text("Also search tools' inputs and results (commands, file contents, outputs)");
+        store.search_without_tools = !tools;
+    });
+    let words = store.text_search.trim().to_string();
+    if words.is_empty() {
+        store.searched = None;
+        return;
+    }
+    let asked = SearchAsked {
+        words,
+        project: store
+            .search_this_project
+            .then(|| project.map(|p| p.path.clone()))
+            .flatten(),
+        tools: !store.search_without_tools,
+    };
+    if store.searched.as_ref() != Some(&asked) {
+        let id = cx.backend.dispatch(SearchSessions {
+            query: asked.words.clone(),
+            project: asked.project.clone().map(Into::into),
+            limit: 50,
+            tools: asked.tools,
+            fresh: false,
+        });
+        store.search_results.start(id);
+        store.searched = Some(asked);
+    }
+    ui.add_space(4.0);
+}
+
+/// `snippet` with its matched words highlighted.
+fn snippet_job(ui: &Ui, snippet: &str, highlights: &[(usize, usize)]) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let plain = egui::TextFormat {
+        color: ui.visuals().text_color(),
+        font_id: egui::TextStyle::Body.resolve(ui.style()),
+        ..Default::default()
+    };
+    let marked = egui::TextFormat {
+        background: ui.visuals().selection.bg_fill,
+        color: ui.visuals().strong_text_color(),
+        ..plain.clone()
+    };
+    let flat = |text: &str| text.replace(['\n', '\r', '\t'], " ");
+    let mut at = 0;
+    for &(start, end) in highlights {
+        let (Some(before), Some(word)) = (snippet.get(at..start), snippet.get(start..end)) else {
+            continue;
+        };
+        job.append(&flat(before), 0.0, plain.clone());
+        job.append(&flat(word), 0.0, marked.clone());
+        at = end;
+    }
+    job.append(&flat(snippet.get(at..).unwrap_or_default()), 0.0, plain);
+    job
+}
+
+fn search_results_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog) {
+    let muted = theme::muted(ui.visuals());
+    let store = &mut cx.stores.transcripts;
+    if let Some(error) = store.search_results.error() {
+        error_line(ui, error);
+    }
+    let Some(results) = store.search_results.value().cloned() else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(RichText::new("Searching…").color(muted));
+        });
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(match results.len() {
+                0 => "No session matches.".to_string(),
+                n => format!("{} · best match first", plural(n, "session")),
+            })
+            .color(muted),
+        );
+        if store.search_results.is_pending() {
+            ui.spinner();
+        }
+    });
+    let mut open = None;
+    let mut resume = None;
+    egui::ScrollArea::vertical()
+        .id_salt("search-results")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for result in &results {
+                let session = catalog
+                    .sessions
+                    .get(&result.folder)
+                    .and_then(|list| list.iter().find(|s| s.session_id == result.session_id));
+                ui.horizontal(|ui| {
+                    ui.vertical(|ui| {
+                        ui.set_width((ui.available_width() - 170.0).max(200.0));
+                        let title = ui
+                            .add(
+                                egui::Label::new(RichText::new(&result.title).strong())
+                                    .truncate()
+                                    .sense(egui::Sense::click()),
+                            )
+                            .on_hover_text(&result.title);
+                        if title.double_clicked() {
+                            open = session.map(|s| (s.clone(), result.clone()));
+                        }
+                        let mut detail = format!("{} · {}", result.project, relative_time(result.timestamp_ms));
+                        if result.tool {
+                            detail.push_str(" · in tool text");
+                        }
+                        ui.add(egui::Label::new(RichText::new(detail).small().color(muted)).truncate());
+                        ui.add(egui::Label::new(snippet_job(ui, &result.snippet, &result.highlights)).wrap());
+                    });
+                    if ui
+                        .add_enabled(session.is_some(), egui::Button::new("Open"))
+                        .on_hover_text("Read this session from the matching message")
+                        .on_disabled_hover_text("This session is still being indexed")
+                        .clicked()
+                    {
+                        open = session.map(|s| (s.clone(), result.clone()));
+                    }
+                    if ui
+                        .add_enabled(session.is_some(), egui::Button::new("▶ Resume"))
+                        .on_hover_text("Continue this session in a chat tab")
+                        .clicked()
+                    {
+                        resume = session.map(|s| resume_request(s, &result.project));
+                    }
+                });
+                ui.separator();
+            }
+        });
+    if let Some((session, result)) = open {
+        store.viewer = Some(SessionViewer::open_at(session, result.file, result.offset));
+    }
+    if let Some(request) = resume {
+        store.open_chat = Some(request);
+    }
 }
 
 /// The key a project is selected by: its folder, or its path when Claude never ran there.
@@ -380,7 +548,7 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                 }
                 if session.files.len() > 1 {
                     let mut chosen = viewer.file.clone();
-                    egui::ComboBox::from_id_salt("viewer-file")
+                    egui::ComboBox::new("viewer-file", "File")
                         .selected_text(file_label(&chosen, &session))
                         .show_ui(ui, |ui| {
                             for file in &session.files {
@@ -392,6 +560,19 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
                     }
                 }
             });
+        });
+    }
+    if viewer.opened_at > 0 {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Opened at the matching message.").color(muted));
+            if ui
+                .button("Read from the start")
+                .on_hover_text("Read this file from its first line")
+                .clicked()
+            {
+                let file = viewer.file.clone();
+                viewer.switch_file(file);
+            }
         });
     }
     ui.add_space(4.0);

@@ -55,7 +55,19 @@ pub struct LineMeta {
     pub ai_title: Option<String>,
     pub summary: Option<String>,
     pub model: Option<String>,
+    /// The line's `uuid`: where a search hit opens the session.
+    pub uuid: Option<String>,
+    /// What the person typed or Claude answered, for full-text search (at most [`SEARCH_TEXT_CAP`] bytes).
+    pub said: Option<String>,
+    /// Tool calls' inputs and tools' results, searchable apart (at most [`SEARCH_TEXT_CAP`] bytes).
+    pub tool_text: Option<String>,
+    /// The searchable text is Claude's (an assistant line), else the person's side (prompts, tool results).
+    pub from_claude: bool,
 }
+
+/// The most of one message's text (and, apart, of its tool text) that search indexes: a prompt or an
+/// answer is rarely longer; a tool result (a whole file, a long log) is cut, never held whole.
+pub const SEARCH_TEXT_CAP: usize = 4096;
 
 /// A parsed line.
 // Facts is by far the common case and the value lives only until it is stored: boxing it would add an
@@ -97,6 +109,8 @@ struct Raw<'a> {
     message: Option<MaybeMessage<'a>>,
     #[serde(borrow)]
     summary: Option<Lenient<'a>>,
+    #[serde(borrow)]
+    uuid: Option<Lenient<'a>>,
     #[serde(borrow)]
     custom_title: Option<Lenient<'a>>,
     #[serde(borrow)]
@@ -337,6 +351,16 @@ pub fn parse_with(text: &str, prompts: bool) -> Line {
     let cost_usd = raw.cost_usd.and_then(|c| c.0);
     if let Some(message) = message {
         let model = message.model.as_ref().and_then(Lenient::as_str).map(str::to_owned);
+        if matches!(kind, "user" | "assistant")
+            && !raw.is_meta.as_ref().is_some_and(|b| b.0)
+            && let Some(content) = message.content
+        {
+            let (said, tool_text) = searchable(content);
+            meta.said = said;
+            meta.tool_text = tool_text;
+            meta.uuid = raw.uuid.and_then(Lenient::owned);
+            meta.from_claude = kind == "assistant";
+        }
         if kind == "assistant" {
             meta.is_message = true;
             meta.model = model.clone().filter(|m| m != "<synthetic>");
@@ -414,6 +438,93 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.timestamp_millis())
+}
+
+/// Appends `text` to `to` (a newline between pieces) up to [`SEARCH_TEXT_CAP`] bytes, cut at a character.
+fn push_capped(to: &mut String, text: &str) {
+    let room = SEARCH_TEXT_CAP.saturating_sub(to.len() + 1);
+    if room == 0 || text.trim().is_empty() {
+        return;
+    }
+    if !to.is_empty() {
+        to.push('\n');
+    }
+    let mut end = text.len().min(room);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    to.push_str(&text[..end]);
+}
+
+/// The strings of a tool's JSON input, in order, up to the cap.
+fn push_strings(to: &mut String, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => push_capped(to, s),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| push_strings(to, v)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| push_strings(to, v)),
+        _ => {}
+    }
+}
+
+/// A message's content split for search: the conversation's words, and its tools' inputs and results.
+fn searchable(content: &RawValue) -> (Option<String>, Option<String>) {
+    #[derive(Deserialize)]
+    struct Block<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<Lenient<'a>>,
+        #[serde(borrow)]
+        text: Option<Lenient<'a>>,
+        #[serde(borrow)]
+        name: Option<Lenient<'a>>,
+        input: Option<&'a RawValue>,
+        content: Option<&'a RawValue>,
+    }
+    let (mut said, mut tools) = (String::new(), String::new());
+    let raw = content.get().trim_start();
+    if raw.starts_with('"') {
+        if let Ok(text) = serde_json::from_str::<std::borrow::Cow<str>>(raw) {
+            push_capped(&mut said, &text);
+        }
+    } else if let Ok(blocks) = serde_json::from_str::<Vec<Block>>(raw) {
+        for block in blocks {
+            match block.kind.as_ref().and_then(Lenient::as_str) {
+                Some("text") => {
+                    if let Some(text) = block.text.as_ref().and_then(Lenient::as_str) {
+                        push_capped(&mut said, text);
+                    }
+                }
+                Some("tool_use") => {
+                    if let Some(name) = block.name.as_ref().and_then(Lenient::as_str) {
+                        push_capped(&mut tools, name);
+                    }
+                    if let Some(input) = block.input
+                        && tools.len() < SEARCH_TEXT_CAP
+                        && let Ok(value) = serde_json::from_str::<serde_json::Value>(input.get())
+                    {
+                        push_strings(&mut tools, &value);
+                    }
+                }
+                Some("tool_result") if tools.len() < SEARCH_TEXT_CAP => {
+                    let Some(result) = block.content else { continue };
+                    let result = result.get().trim_start();
+                    if result.starts_with('"') {
+                        if let Ok(text) = serde_json::from_str::<std::borrow::Cow<str>>(result) {
+                            push_capped(&mut tools, &text);
+                        }
+                    } else if let Ok(parts) = serde_json::from_str::<Vec<Block>>(result) {
+                        for part in parts {
+                            if let Some(text) = part.text.as_ref().and_then(Lenient::as_str) {
+                                push_capped(&mut tools, text);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let some = |s: String| (!s.is_empty()).then_some(s);
+    (some(said), some(tools))
 }
 
 /// The text of a prompt the person typed: string content or text blocks; not a tool result, not a

@@ -7,6 +7,7 @@
 //!   month, session, model and project.
 //! - [`index`]: the incremental index in the app's SQLite (per file: size, mtime, bytes parsed so far).
 //! - [`catalog`]: projects, sessions and the all-time report, built from the index.
+//! - [`search`]: full-text search over prompts, answers and tool text (FTS5, kept by the index).
 //! - [`snapshot`]: the catalog's first-screen data saved for the next start.
 //! - [`watch`]: keeps the index current while the app runs.
 
@@ -18,6 +19,7 @@ pub mod page;
 pub mod prices;
 pub mod report;
 pub mod requests;
+pub mod search;
 pub mod snapshot;
 pub mod watch;
 

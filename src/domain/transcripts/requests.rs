@@ -11,6 +11,7 @@ use super::index::ScanStats;
 use super::page::SessionPage;
 use super::prices::PriceTable;
 use super::report::{Grouping, Range, RangeError, Report, Zone, parse_day};
+use super::search::SearchResult;
 
 /// The days a usage report covers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,6 +53,7 @@ pub enum Reply {
     Prices(Prices),
     SessionPage(Arc<SessionPage>),
     Exported(Exported),
+    SearchResults(Vec<SearchResult>),
 }
 
 /// The price table in use.
@@ -86,4 +88,7 @@ crate::requests! {
     ExportUsage { pub range: UsageRange, pub grouping: Grouping, pub json: bool, pub dir: PathBuf } = "export_usage" => Exported(Exported);
     /// Lines of a transcript file (relative to `projects/`) from a byte offset.
     ReadSessionPage { pub file: String, pub offset: u64, pub max_lines: usize } = "read_session_page" => SessionPage(Arc<SessionPage>);
+    /// Sessions whose prompts, answers (and with `tools`, tool text) hold every word of `query`, best first;
+    /// in one project (its path or folder name) or all. `fresh` scans the transcripts first (the CLI).
+    SearchSessions { pub query: String, pub project: Option<PathBuf>, pub limit: usize, pub tools: bool, pub fresh: bool } = "search_sessions" => SearchResults(Vec<SearchResult>);
 }

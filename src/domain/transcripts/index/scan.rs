@@ -47,7 +47,21 @@ struct Parsed {
     malformed: u64,
     meta: FileMeta,
     records: Vec<UsageRecord>,
+    /// What search indexes of the lines read.
+    said: Vec<Said>,
     error: Option<std::io::Error>,
+}
+
+/// One message's searchable text.
+struct Said {
+    uuid: Option<String>,
+    /// Where the line starts in the file.
+    offset: u64,
+    ts_ms: Option<i64>,
+    from_claude: bool,
+    /// The tools' side (inputs, results) rather than the conversation's words.
+    tool: bool,
+    text: String,
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -111,6 +125,7 @@ fn read_job(job: Job) -> Parsed {
         malformed: 0,
         meta: FileMeta::default(),
         records: Vec::new(),
+        said: Vec::new(),
         error: None,
     };
     let result = (|| -> std::io::Result<()> {
@@ -152,8 +167,20 @@ fn read_job(job: Job) -> Parsed {
                     parsed.lines += 1;
                     parsed.malformed += 1;
                 }
-                Line::Facts { meta, usage } => {
+                Line::Facts { mut meta, usage } => {
                     parsed.lines += 1;
+                    for (text, tool) in [(meta.said.take(), false), (meta.tool_text.take(), true)] {
+                        if let Some(text) = text {
+                            parsed.said.push(Said {
+                                uuid: meta.uuid.clone(),
+                                offset: position - n,
+                                ts_ms: meta.timestamp_ms,
+                                from_claude: meta.from_claude,
+                                tool,
+                                text,
+                            });
+                        }
+                    }
                     parsed.meta.add(meta);
                     if let Some(usage) = usage {
                         parsed.records.push(usage);
@@ -331,7 +358,7 @@ pub fn scan(
                 stats.bytes_read += parsed.end_offset - offset;
                 stats.lines_read += parsed.lines;
                 stats.malformed += parsed.malformed;
-                in_batch += parsed.records.len() + 1;
+                in_batch += parsed.records.len() + parsed.said.len() + 1;
                 let (row, records) = store(&batch, parsed)?;
                 if let Some(kept) = kept.as_mut() {
                     kept.push(row, records);
@@ -455,6 +482,22 @@ fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(FileRow, Vec<Usa
             r.sidechain,
             r.fast,
         ])?;
+    }
+    let mut message = tx.prepare_cached(
+        "INSERT INTO transcript_messages (file_id, uuid, line_offset, ts_ms, from_claude, tool)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut text = tx.prepare_cached("INSERT INTO transcript_search (rowid, body) VALUES (?1, ?2)")?;
+    for said in &parsed.said {
+        message.execute(params![
+            id,
+            said.uuid,
+            said.offset as i64,
+            said.ts_ms,
+            said.from_claude,
+            said.tool
+        ])?;
+        text.execute(params![tx.last_insert_rowid(), said.text])?;
     }
     let row = FileRow {
         path,
