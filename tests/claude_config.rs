@@ -207,6 +207,52 @@ fn slash_commands_of_both_scopes_through_the_backend() {
     assert!(!sandbox.project.join(".claude/commands/db").exists());
 }
 
+#[cfg(unix)]
+#[test]
+fn slash_commands_never_follow_folder_links_and_stop_at_a_depth() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, _events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(sandbox.config_dir.clone());
+    let commands = sandbox.project.join(".claude/commands");
+    std::fs::create_dir_all(commands.join("ns")).unwrap();
+    std::fs::write(commands.join("top.md"), "Top.\n").unwrap();
+    std::fs::write(commands.join("ns/inner.md"), "Inner.\n").unwrap();
+    // Two links to the folder itself: following them never ends (a, b, a/a, a/b, ...).
+    std::os::unix::fs::symlink(".", commands.join("a")).unwrap();
+    std::os::unix::fs::symlink(".", commands.join("b")).unwrap();
+    std::os::unix::fs::symlink("..", commands.join("ns/up")).unwrap();
+    // A link to a command file is a command.
+    std::os::unix::fs::symlink("top.md", commands.join("alias.md")).unwrap();
+    // A real folder deeper than 16 levels is cut off there.
+    let mut deep = commands.clone();
+    for level in 0..20 {
+        deep.push(format!("d{level}"));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("lost.md"), "Too deep.\n").unwrap();
+    let (done, result) = std::sync::mpsc::channel();
+    let project = sandbox.project.clone();
+    let lister = backend.clone();
+    let handle = runtime.handle().clone();
+    std::thread::spawn(move || {
+        let list = handle.block_on(lister.call(SlashCommandsList { project: Some(project) }));
+        let _ = done.send(list);
+    });
+    let list = result
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the listing finishes")
+        .unwrap();
+    let mut names: Vec<&str> = list
+        .iter()
+        .filter(|c| c.scope == CommandScope::Project)
+        .map(|c| c.name.as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["alias", "ns:inner", "top"]);
+}
+
 /// Runs one prompt in `project` and waits for it to end successfully.
 fn run_to_end(
     runtime: &tokio::runtime::Runtime,
