@@ -69,6 +69,27 @@ pub struct ImportDialog {
     pub path: String,
     pub preview: Requested<Vec<ImportPreview>>,
     pub conflict: Option<Conflict>,
+    /// The person ticked "I trust these hooks and permission modes" for the preview shown.
+    pub trusted: bool,
+    /// The import request in flight.
+    pub importing: Option<RequestId>,
+    /// Why the import failed.
+    pub error: Option<String>,
+}
+
+impl ImportDialog {
+    /// Whether the previewed file carries hooks or a mode that skips questions.
+    pub fn needs_trust(&self) -> bool {
+        self.preview
+            .value()
+            .is_some_and(|preview| preview.iter().any(|p| p.needs_trust))
+    }
+
+    /// Whether Import may be pressed: a preview is shown, nothing is in flight, and what needs trust is
+    /// trusted.
+    pub fn can_import(&self) -> bool {
+        self.preview.value().is_some() && self.importing.is_none() && (self.trusted || !self.needs_trust())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -124,10 +145,15 @@ impl AgentsStore {
                 self.export = None;
                 true
             }
-            Reply::AgentImportPreview(preview) => self
-                .import
-                .as_mut()
-                .is_some_and(|dialog| dialog.preview.finish(request_id, preview.clone())),
+            Reply::AgentImportPreview(preview) => self.import.as_mut().is_some_and(|dialog| {
+                let shown = dialog.preview.finish(request_id, preview.clone());
+                if shown {
+                    // A new preview is trusted anew.
+                    dialog.trusted = false;
+                    dialog.error = None;
+                }
+                shown
+            }),
             Reply::AgentRunStarted(RunStarted {
                 agent_run_id, run_id, ..
             }) => {
@@ -165,10 +191,15 @@ impl AgentsStore {
             editor.error = Some(error.to_owned());
             return true;
         }
-        if let Some(dialog) = self.import.as_mut()
-            && dialog.preview.fail(request_id, error.to_owned())
-        {
-            return true;
+        if let Some(dialog) = self.import.as_mut() {
+            if dialog.preview.fail(request_id, error.to_owned()) {
+                return true;
+            }
+            if dialog.importing == Some(request_id) {
+                dialog.importing = None;
+                dialog.error = Some(error.to_owned());
+                return true;
+            }
         }
         self.agents.fail(request_id, error.to_owned()) || self.runs.fail(request_id, error.to_owned())
     }

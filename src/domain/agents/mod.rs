@@ -7,6 +7,7 @@
 pub mod files;
 pub mod requests;
 pub mod table;
+pub mod trust;
 
 use serde::{Deserialize, Serialize};
 
