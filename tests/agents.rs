@@ -244,7 +244,8 @@ fn allowed_and_disallowed_tools_reach_the_cli() {
     let api = MockApi::start(Script::write_file("allowed.txt", "ok\n", "Wrote it."));
     let mut rig = Rig::new(&bin, &api);
     let writer = rig.agent(AgentDraft {
-        allowed_tools: vec!["Write".into()],
+        // Two rules, each its own `--allowedTools=RULE`: the first still counts.
+        allowed_tools: vec!["Write".into(), "Read".into()],
         ..draft("Writer")
     });
     let (run, _) = rig.run(writer, "write");
@@ -529,4 +530,59 @@ fn importing_hooks_or_a_mode_that_never_asks_takes_trust() {
     assert_eq!(data["name"], "Helper");
     assert_eq!(data["replaced_hooks"].as_array().unwrap().len(), 2, "{data}");
     assert_eq!(json_out(&cli(&["show", "Helper", "--json"]))["hooks"], Value::Null);
+}
+
+#[test]
+fn tool_rules_that_look_like_flags_are_refused_everywhere() {
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let api = MockApi::start(Script::text("unused"));
+    let bin = Path::new("/nonexistent/claude");
+    let cli = |args: &[&str]| agents_cli(&home, &sandbox, bin, &api, args);
+    let refused = |output: std::process::Output| {
+        assert_eq!(output.status.code(), Some(1));
+        let error: Value = serde_json::from_slice(&output.stderr).expect("a JSON error");
+        let message = error["error"]["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("--dangerously-skip-permissions") && message.contains("starts with '-'"),
+            "{message}"
+        );
+    };
+    refused(cli(&[
+        "create",
+        "--name",
+        "A",
+        "--allowed-tools=Read,--dangerously-skip-permissions",
+        "--json",
+    ]));
+    refused(cli(&[
+        "create",
+        "--name",
+        "A",
+        "--disallowed-tools=--dangerously-skip-permissions",
+        "--json",
+    ]));
+    json_out(&cli(&["create", "--name", "A", "--json"]));
+    refused(cli(&[
+        "edit",
+        "A",
+        "--allowed-tools=--dangerously-skip-permissions",
+        "--json",
+    ]));
+    let file = home.path().join("flags.json");
+    std::fs::write(
+        &file,
+        r#"{"format":"anyon-agents","version":1,"exported_at":"x","agents":[
+        {"name":"B","icon":"bot","system_prompt":"","model":"sonnet",
+         "allowed_tools":["--dangerously-skip-permissions"]}]}"#,
+    )
+    .unwrap();
+    refused(cli(&["import", file.to_str().unwrap(), "--trust", "--json"]));
+    let names: Vec<String> = json_out(&cli(&["list", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["A"]);
 }

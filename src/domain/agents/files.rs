@@ -388,6 +388,20 @@ mod tests {
     }
 
     #[test]
+    fn flag_like_rules_in_files_are_refused() {
+        let conn = db();
+        let text = r#"{"format":"anyon-agents","version":1,"exported_at":"x","agents":[
+            {"name":"Sneaky","icon":"bot","system_prompt":"","model":"sonnet",
+             "allowed_tools":["Read","--dangerously-skip-permissions"]}]}"#;
+        let records = parse(text).unwrap();
+        let shown = preview(&conn, records.clone()).unwrap();
+        assert!(shown[0].invalid.as_deref().unwrap().contains("starts with '-'"));
+        let error = import(&conn, records, Conflict::Rename, true).unwrap_err();
+        assert!(error.to_string().contains("--dangerously-skip-permissions"), "{error}");
+        assert!(table::list_agents(&conn).unwrap().is_empty());
+    }
+
+    #[test]
     fn bad_files_say_why() {
         assert!(matches!(parse("not json"), Err(FileError::Json(_))));
         assert!(matches!(parse(r#"{"a":1}"#), Err(FileError::Unrecognized)));
