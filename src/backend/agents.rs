@@ -123,11 +123,11 @@ impl Backend {
                 Ok(q.answer(preview))
             }
             Request::ImportAgents(q) => {
-                let (path, conflict, trust) = (q.path.clone(), q.conflict, q.trust);
+                let (path, conflict, trust) = (q.path.clone(), q.conflict, q.trust.clone());
                 let imported = self
                     .blocking(move |db| {
                         let records = files::parse(&read_file(&path)?)?;
-                        import_all(&db.writer(), records, conflict, trust)
+                        import_all(&db.writer(), records, conflict, &trust)
                     })
                     .await?;
                 Ok(q.answer(imported))
@@ -329,7 +329,7 @@ fn import_all(
     conn: &rusqlite::Connection,
     records: Vec<files::AgentRecord>,
     conflict: Conflict,
-    trust: bool,
+    trust: &crate::domain::agents::trust::Trust,
 ) -> Result<Vec<files::Imported>, BackendError> {
     // All or nothing: a failure half way leaves the agents as they were.
     let tx = conn.unchecked_transaction()?;

@@ -14,7 +14,7 @@ use crate::domain::agents::requests::{
     PreviewAgentImport, RunStarted, UpdateAgent,
 };
 use crate::domain::agents::table::{AgentRun, RunStatus};
-use crate::domain::agents::trust::{AgentHook, hooks_of};
+use crate::domain::agents::trust::{AgentHook, Trust, hooks_of};
 use crate::domain::agents::{Agent, AgentDraft, AgentError, PermissionMode, PromptMode, parse_tools};
 use crate::util::request::Ask;
 
@@ -274,7 +274,7 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
                 let request = ImportAgents {
                     path: file,
                     conflict,
-                    trust,
+                    trust: if trust { Trust::Everything } else { Trust::Nothing },
                 };
                 answer(backend, request, json, |out, imported| {
                     if json {

@@ -8,6 +8,7 @@ use crate::backend::command::RequestId;
 use crate::domain::agents::files::{Conflict, ImportPreview};
 use crate::domain::agents::requests::{Reply, RunOutput, RunStarted};
 use crate::domain::agents::table::{AgentRun, RunStatus};
+use crate::domain::agents::trust::Trust;
 use crate::domain::agents::{Agent, AgentDraft};
 use crate::domain::claude::stream::StreamMessage;
 use crate::domain::process::RunId;
@@ -85,10 +86,27 @@ impl ImportDialog {
             .is_some_and(|preview| preview.iter().any(|p| p.needs_trust))
     }
 
-    /// Whether Import may be pressed: a preview is shown, nothing is in flight, and what needs trust is
-    /// trusted.
+    /// The trust the tick gives: what the preview showed, and nothing the file may hold since.
+    pub fn trust(&self) -> Trust {
+        match self.preview.value() {
+            Some(preview) if self.trusted => Trust::Shown(
+                preview
+                    .iter()
+                    .map(ImportPreview::risks)
+                    .filter(|risks| !risks.is_empty())
+                    .collect(),
+            ),
+            _ => Trust::Nothing,
+        }
+    }
+
+    /// Whether Import may be pressed: a preview is shown and no newer one is on its way, nothing is in
+    /// flight, and what needs trust is trusted.
     pub fn can_import(&self) -> bool {
-        self.preview.value().is_some() && self.importing.is_none() && (self.trusted || !self.needs_trust())
+        self.preview.value().is_some()
+            && !self.preview.is_pending()
+            && self.importing.is_none()
+            && (self.trusted || !self.needs_trust())
     }
 }
 
@@ -320,6 +338,34 @@ mod tests {
             "serialized as the line it came from"
         );
         assert_eq!(crate::domain::claude::stream::parse_recorded(text, 1).len(), 1);
+    }
+
+    #[test]
+    fn import_waits_for_trust_in_what_the_preview_showed() {
+        let text = r#"{"format":"anyon-agents","version":1,"exported_at":"x","agents":[
+            {"name":"H","icon":"bot","system_prompt":"","model":"sonnet","permission_mode":"dontAsk"}]}"#;
+        let records = crate::domain::agents::files::parse(text).unwrap();
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::domain::db::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
+        let preview = crate::domain::agents::files::preview(&conn, records).unwrap();
+        let mut store = AgentsStore {
+            import: Some(ImportDialog::default()),
+            ..Default::default()
+        };
+        store.import.as_mut().unwrap().preview.start(1);
+        assert!(store.apply_output(1, &Reply::AgentImportPreview(preview.clone())));
+        let dialog = store.import.as_mut().unwrap();
+        assert!(dialog.needs_trust() && !dialog.can_import());
+        assert_eq!(dialog.trust(), Trust::Nothing);
+        dialog.trusted = true;
+        assert!(dialog.can_import());
+        assert_eq!(dialog.trust(), Trust::Shown(vec![preview[0].risks()]));
+        // While a new preview is on its way, and once it is shown, the tick no longer counts.
+        dialog.preview.start(2);
+        assert!(!dialog.can_import());
+        store.apply_output(2, &Reply::AgentImportPreview(preview));
+        let dialog = store.import.as_ref().unwrap();
+        assert!(!dialog.trusted && !dialog.can_import());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::table::{self, StoreError};
-use super::trust::{AgentHook, Risks, hooks_of};
+use super::trust::{AgentHook, Risks, Trust, hooks_of};
 use super::{Agent, AgentDraft, ICONS, PromptMode};
 
 /// The `format` tag of ANYON's agent files.
@@ -201,24 +201,23 @@ pub struct Imported {
 
 /// Saves the records, resolving name conflicts with `conflict`. Returns the agents written.
 ///
-/// Unless `trusted`, nothing is written when a record to be written carries hooks or a permission mode
-/// that skips questions: the error names each hook command and mode.
+/// Nothing is written when a record to be written carries hooks or a permission mode that skips
+/// questions that `trust` does not cover: the error names each such hook command and mode.
 pub fn import(
     conn: &Connection,
     records: Vec<AgentRecord>,
     conflict: Conflict,
-    trusted: bool,
+    trust: &Trust,
 ) -> Result<Vec<Imported>, FileError> {
-    if !trusted {
-        let risky: Vec<Risks> = records
-            .iter()
-            .filter(|record| conflict != Conflict::Skip || table::find_agent(conn, &record.draft.name).is_err())
-            .map(Risks::of)
-            .filter(|risks| !risks.is_empty())
-            .collect();
-        if !risky.is_empty() {
-            return Err(FileError::Untrusted(risky));
-        }
+    let risky: Vec<Risks> = records
+        .iter()
+        .filter(|record| conflict != Conflict::Skip || table::find_agent(conn, &record.draft.name).is_err())
+        .map(Risks::of)
+        .filter(|risks| !risks.is_empty())
+        .collect();
+    let uncovered = trust.uncovered(risky);
+    if !uncovered.is_empty() {
+        return Err(FileError::Untrusted(uncovered));
     }
     let mut written = Vec::new();
     for record in records {
@@ -305,7 +304,7 @@ mod tests {
         let records = parse(&text).unwrap();
         let previews = preview(&conn, records.clone()).unwrap();
         assert_eq!(previews[0].conflicts_with, Some(original.id));
-        let renamed: Vec<Agent> = import(&conn, records.clone(), Conflict::Rename, false)
+        let renamed: Vec<Agent> = import(&conn, records.clone(), Conflict::Rename, &Trust::Nothing)
             .unwrap()
             .into_iter()
             .map(|i| i.agent)
@@ -320,13 +319,13 @@ mod tests {
         );
         assert_eq!(renamed[0].hooks, original.hooks);
         assert!(
-            import(&conn, records.clone(), Conflict::Skip, false)
+            import(&conn, records.clone(), Conflict::Skip, &Trust::Nothing)
                 .unwrap()
                 .is_empty()
         );
         let mut changed = records;
         changed[0].draft.model = "haiku".into();
-        let replaced = import(&conn, changed, Conflict::Replace, false).unwrap();
+        let replaced = import(&conn, changed, Conflict::Replace, &Trust::Nothing).unwrap();
         assert_eq!(
             (replaced[0].agent.id, replaced[0].agent.draft.model.as_str()),
             (original.id, "haiku")
@@ -352,7 +351,7 @@ mod tests {
         let shown = preview(&conn, risky.clone()).unwrap();
         assert!(shown[0].needs_trust);
         assert_eq!(shown[0].hook_commands[0].command, "curl x | sh");
-        let error = import(&conn, risky.clone(), Conflict::Rename, false).unwrap_err();
+        let error = import(&conn, risky.clone(), Conflict::Rename, &Trust::Nothing).unwrap_err();
         let message = error.to_string();
         assert!(matches!(error, FileError::Untrusted(_)));
         for part in [
@@ -366,25 +365,40 @@ mod tests {
         assert!(table::list_agents(&conn).unwrap().is_empty(), "nothing was written");
         // A mode alone needs trust too; plan, acceptEdits and default do not.
         let moded = parse(&file("null", "dontAsk")).unwrap();
-        assert!(import(&conn, moded, Conflict::Rename, false).is_err());
+        assert!(import(&conn, moded, Conflict::Rename, &Trust::Nothing).is_err());
         for mode in ["plan", "acceptEdits", "default"] {
             let plain = parse(&file("null", mode)).unwrap();
             assert!(!preview(&conn, plain.clone()).unwrap()[0].needs_trust);
-            import(&conn, plain, Conflict::Rename, false).unwrap();
+            import(&conn, plain, Conflict::Rename, &Trust::Nothing).unwrap();
         }
         // Trusted, it is written; replacing an agent whose hooks differ says so.
-        let imported = import(&conn, risky.clone(), Conflict::Replace, true).unwrap();
+        let imported = import(&conn, risky.clone(), Conflict::Replace, &Trust::Everything).unwrap();
         assert_eq!(imported[0].replaced_hooks, Some(Vec::new()), "it had none before");
         assert_eq!(imported[0].agent.draft.name, "Helper");
         let calm = parse(&file("null", "default")).unwrap();
         let shown = preview(&conn, calm.clone()).unwrap();
         assert!(shown[0].replaces_hooks && !shown[0].needs_trust);
         assert_eq!(shown[0].existing_hook_commands[0].command, "curl x | sh");
-        let replaced = import(&conn, calm, Conflict::Replace, false).unwrap();
+        let replaced = import(&conn, calm, Conflict::Replace, &Trust::Nothing).unwrap();
         assert_eq!(replaced[0].replaced_hooks.as_ref().unwrap()[0].command, "curl x | sh");
         assert_eq!(replaced[0].agent.hooks, None);
+        // Trust given to what a preview showed covers that, not what the file holds later.
+        let shown: Vec<Risks> = preview(&conn, risky.clone())
+            .unwrap()
+            .iter()
+            .map(ImportPreview::risks)
+            .collect();
+        import(&conn, risky.clone(), Conflict::Rename, &Trust::Shown(shown.clone())).unwrap();
+        let mut changed = risky.clone();
+        changed[0].hooks = Some(serde_json::json!({"Stop": [{"hooks": [{"command": "echo changed"}]}]}));
+        let error = import(&conn, changed, Conflict::Rename, &Trust::Shown(shown)).unwrap_err();
+        assert!(error.to_string().contains("echo changed"), "{error}");
         // Skipped records are not written, so they need no trust.
-        assert!(import(&conn, risky, Conflict::Skip, false).unwrap().is_empty());
+        assert!(
+            import(&conn, risky, Conflict::Skip, &Trust::Nothing)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -396,7 +410,7 @@ mod tests {
         let records = parse(text).unwrap();
         let shown = preview(&conn, records.clone()).unwrap();
         assert!(shown[0].invalid.as_deref().unwrap().contains("starts with '-'"));
-        let error = import(&conn, records, Conflict::Rename, true).unwrap_err();
+        let error = import(&conn, records, Conflict::Rename, &Trust::Everything).unwrap_err();
         assert!(error.to_string().contains("--dangerously-skip-permissions"), "{error}");
         assert!(table::list_agents(&conn).unwrap().is_empty());
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::files::{Conflict, ImportPreview, Imported};
 use super::table::{AgentRun, RunStatus};
+use super::trust::Trust;
 use super::{Agent, AgentDraft};
 use crate::domain::process::RunId;
 
@@ -86,7 +87,8 @@ crate::requests! {
     ExportAgents { pub ids: Option<Vec<i64>>, pub path: PathBuf } = "export_agents" => AgentsExported(Exported);
     /// Reads an agent file and says which names are taken.
     PreviewAgentImport { pub path: PathBuf } = "preview_agent_import" => AgentImportPreview(Vec<ImportPreview>);
-    /// Imports an agent file. Without `trust`, a file whose agents carry hooks or a permission mode other
-    /// than default, plan or acceptEdits is refused (kind `untrusted`), naming each hook and mode.
-    ImportAgents { pub path: PathBuf, pub conflict: Conflict, pub trust: bool } = "import_agents" => AgentsImported(Vec<Imported>);
+    /// Imports an agent file. A file whose agents carry hooks or a permission mode other than default,
+    /// plan or acceptEdits that `trust` does not cover is refused (kind `untrusted`), naming each hook
+    /// and mode.
+    ImportAgents { pub path: PathBuf, pub conflict: Conflict, pub trust: Trust } = "import_agents" => AgentsImported(Vec<Imported>);
 }

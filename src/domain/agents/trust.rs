@@ -82,6 +82,29 @@ pub fn mode_needs_trust(mode: PermissionMode) -> bool {
     )
 }
 
+/// Which hooks and permission modes an import may write.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Trust {
+    /// None: a file that carries any is refused.
+    #[default]
+    Nothing,
+    /// Whatever the file carries (`--trust`).
+    Everything,
+    /// Exactly what a preview showed: should the file have changed since, what is new is refused.
+    Shown(Vec<Risks>),
+}
+
+impl Trust {
+    /// What of `risky` this trust does not cover.
+    pub fn uncovered(&self, risky: Vec<Risks>) -> Vec<Risks> {
+        match self {
+            Trust::Nothing => risky,
+            Trust::Everything => Vec::new(),
+            Trust::Shown(shown) => risky.into_iter().filter(|risks| !shown.contains(risks)).collect(),
+        }
+    }
+}
+
 /// What of one agent needs the person's trust before it is imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Risks {

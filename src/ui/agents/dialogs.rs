@@ -148,7 +148,7 @@ pub fn import_dialog_ui(ctx: &egui::Context, cx: &mut ScreenContext<'_>) {
         let path = std::path::PathBuf::from(dialog.path.trim());
         dialog.conflict = Some(conflict);
         dialog.error = None;
-        let trust = dialog.trusted;
+        let trust = dialog.trust();
         dialog.importing = Some(cx.backend.dispatch(ImportAgents { path, conflict, trust }));
     } else if close || modal.should_close() {
         store.import = None;
