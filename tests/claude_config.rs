@@ -207,6 +207,107 @@ fn slash_commands_of_both_scopes_through_the_backend() {
     assert!(!sandbox.project.join(".claude/commands/db").exists());
 }
 
+#[cfg(unix)]
+#[test]
+fn new_user_and_local_settings_are_private_and_a_rewrite_keeps_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, _events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(sandbox.config_dir.clone());
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let secret = || SettingsEdit::Set {
+        key: "env.API_TOKEN".into(),
+        value: Some(json!("s3cret")),
+    };
+    let user_file = sandbox.config_dir.join("settings.json");
+    let local_file = sandbox.project.join(".claude/settings.local.json");
+    let project_file = sandbox.project.join(".claude/settings.json");
+    for (scope, path) in [
+        (SettingsScope::User, &user_file),
+        (SettingsScope::Local, &local_file),
+        (SettingsScope::Project, &project_file),
+    ] {
+        let _ = std::fs::remove_file(path);
+        runtime
+            .block_on(backend.execute(edit(scope, &sandbox.project, secret())))
+            .unwrap();
+        assert!(path.is_file(), "{scope:?} written");
+    }
+    assert_eq!(mode(&user_file), 0o600, "a new user file can hold env secrets");
+    assert_eq!(mode(&local_file), 0o600, "so can a new local file");
+    let reference = sandbox.project.join("reference");
+    std::fs::write(&reference, "").unwrap();
+    assert_eq!(
+        mode(&project_file),
+        mode(&reference),
+        "the project file is shared: a new one gets the process default"
+    );
+    // An existing file keeps the mode its owner gave it, private scope or not.
+    for (scope, path, chosen) in [
+        (SettingsScope::User, &user_file, 0o640),
+        (SettingsScope::Local, &local_file, 0o644),
+        (SettingsScope::Project, &project_file, 0o600),
+    ] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(chosen)).unwrap();
+        let again = SettingsEdit::Set {
+            key: "env.OTHER".into(),
+            value: Some(json!("x")),
+        };
+        runtime
+            .block_on(backend.execute(edit(scope, &sandbox.project, again)))
+            .unwrap();
+        assert_eq!(mode(path), chosen, "{scope:?} rewritten with its mode kept");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn slash_commands_never_follow_folder_links_and_stop_at_a_depth() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, _events) = support::backend(&runtime, &home);
+    backend.set_claude_config_dir(sandbox.config_dir.clone());
+    let commands = sandbox.project.join(".claude/commands");
+    std::fs::create_dir_all(commands.join("ns")).unwrap();
+    std::fs::write(commands.join("top.md"), "Top.\n").unwrap();
+    std::fs::write(commands.join("ns/inner.md"), "Inner.\n").unwrap();
+    // Two links to the folder itself: following them never ends (a, b, a/a, a/b, ...).
+    std::os::unix::fs::symlink(".", commands.join("a")).unwrap();
+    std::os::unix::fs::symlink(".", commands.join("b")).unwrap();
+    std::os::unix::fs::symlink("..", commands.join("ns/up")).unwrap();
+    // A link to a command file is a command.
+    std::os::unix::fs::symlink("top.md", commands.join("alias.md")).unwrap();
+    // A real folder deeper than 16 levels is cut off there.
+    let mut deep = commands.clone();
+    for level in 0..20 {
+        deep.push(format!("d{level}"));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("lost.md"), "Too deep.\n").unwrap();
+    let (done, result) = std::sync::mpsc::channel();
+    let project = sandbox.project.clone();
+    let lister = backend.clone();
+    let handle = runtime.handle().clone();
+    std::thread::spawn(move || {
+        let list = handle.block_on(lister.call(SlashCommandsList { project: Some(project) }));
+        let _ = done.send(list);
+    });
+    let list = result
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the listing finishes")
+        .unwrap();
+    let mut names: Vec<&str> = list
+        .iter()
+        .filter(|c| c.scope == CommandScope::Project)
+        .map(|c| c.name.as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["alias", "ns:inner", "top"]);
+}
+
 /// Runs one prompt in `project` and waits for it to end successfully.
 fn run_to_end(
     runtime: &tokio::runtime::Runtime,

@@ -170,13 +170,13 @@ proptest! {
         key in "[a-z]{1,8}",
         value in any_json(),
     ) {
-        use anyon::domain::claude_config::{SettingsEdit, SettingsFile};
+        use anyon::domain::claude_config::{SettingsEdit, SettingsFile, SettingsScope};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.json");
         let before: Map<String, Value> = existing.into_iter().collect();
         std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(before.clone())).unwrap()).unwrap();
         let edit = SettingsEdit::Set { key: key.clone(), value: Some(value.clone()) };
-        SettingsFile::edit(&path, None, &edit).unwrap();
+        SettingsFile::edit(&path, SettingsScope::User, None, &edit).unwrap();
         let after: Map<String, Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         prop_assert_eq!(after.get(&key), Some(&value));
         for (other, was) in &before {

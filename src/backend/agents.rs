@@ -123,11 +123,11 @@ impl Backend {
                 Ok(q.answer(preview))
             }
             Request::ImportAgents(q) => {
-                let (path, conflict) = (q.path.clone(), q.conflict);
+                let (path, conflict, trust) = (q.path.clone(), q.conflict, q.trust.clone());
                 let imported = self
                     .blocking(move |db| {
                         let records = files::parse(&read_file(&path)?)?;
-                        import_all(&db.writer(), records, conflict)
+                        import_all(&db.writer(), records, conflict, &trust)
                     })
                     .await?;
                 Ok(q.answer(imported))
@@ -329,10 +329,11 @@ fn import_all(
     conn: &rusqlite::Connection,
     records: Vec<files::AgentRecord>,
     conflict: Conflict,
-) -> Result<Vec<Agent>, BackendError> {
+    trust: &crate::domain::agents::trust::Trust,
+) -> Result<Vec<files::Imported>, BackendError> {
     // All or nothing: a failure half way leaves the agents as they were.
     let tx = conn.unchecked_transaction()?;
-    let agents = files::import(&tx, records, conflict)?;
+    let agents = files::import(&tx, records, conflict, trust)?;
     tx.commit()?;
     Ok(agents)
 }

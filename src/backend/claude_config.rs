@@ -43,7 +43,7 @@ fn config_blocking(config_dir: &Path, request: Request) -> Result<Reply, ConfigE
             expected,
         }) => {
             let path = settings_path(config_dir, project.as_deref(), scope)?;
-            let file = SettingsFile::edit(&path, expected.as_ref(), &edit)?;
+            let file = SettingsFile::edit(&path, scope, expected.as_ref(), &edit)?;
             Ok(ClaudeConfigEdit::wrap(Box::new(SettingsView::of(scope, &file))))
         }
         Request::SlashCommandsList(SlashCommandsList { project }) => {

@@ -129,6 +129,7 @@ impl BackendError {
             BackendError::ClaudeNotFound(_) => "claude_not_found",
             BackendError::Run(_) => "run",
             BackendError::NoSuchRun(_) => "no_such_run",
+            BackendError::AgentFile(crate::domain::agents::files::FileError::Untrusted(_)) => "untrusted",
             BackendError::Agents(_) | BackendError::AgentFile(_) => "agents",
             BackendError::Checkpoint(_) => "checkpoint",
             BackendError::History(_) => "history",

@@ -8,12 +8,13 @@ use serde_json::json;
 use super::{answer, answer_json, call, emit, print_error, write_json, write_json_line};
 use crate::backend::event::Event;
 use crate::backend::{Backend, BackendError, EventReceiver};
-use crate::domain::agents::files::Conflict;
+use crate::domain::agents::files::{Conflict, ImportPreview};
 use crate::domain::agents::requests::{
     CreateAgent, DeleteAgent, ExecuteAgent, ExportAgents, ImportAgents, KillAgentSession, ListAgentRuns, ListAgents,
     PreviewAgentImport, RunStarted, UpdateAgent,
 };
 use crate::domain::agents::table::{AgentRun, RunStatus};
+use crate::domain::agents::trust::{AgentHook, Trust, hooks_of};
 use crate::domain::agents::{Agent, AgentDraft, AgentError, PermissionMode, PromptMode, parse_tools};
 use crate::util::request::Ask;
 
@@ -63,6 +64,10 @@ pub enum AgentsVerb {
         /// Only show what would be imported.
         #[arg(long)]
         preview: bool,
+        /// Import hooks (shell commands Claude runs without asking) and permission modes other than
+        /// default, plan and acceptEdits; without it such a file is refused, naming each of them.
+        #[arg(long)]
+        trust: bool,
         #[arg(long)]
         json: bool,
     },
@@ -251,12 +256,40 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
             file,
             conflict,
             preview,
+            trust,
             json,
         } => {
             if preview {
-                answer_json(backend, PreviewAgentImport { path: file }, json)
+                let request = PreviewAgentImport { path: file };
+                answer(backend, request, json, |out, previews| {
+                    if json {
+                        return write_json(out, &PreviewAgentImport::wrap(previews));
+                    }
+                    for item in &previews {
+                        write_preview(out, item, conflict)?;
+                    }
+                    Ok(())
+                })
             } else {
-                answer_json(backend, ImportAgents { path: file, conflict }, json)
+                let request = ImportAgents {
+                    path: file,
+                    conflict,
+                    trust: if trust { Trust::Everything } else { Trust::Nothing },
+                };
+                answer(backend, request, json, |out, imported| {
+                    if json {
+                        return write_json(out, &ImportAgents::wrap(imported));
+                    }
+                    for item in &imported {
+                        writeln!(out, "imported {}", item.agent.draft.name)?;
+                        write_fields(out, &item.agent.draft, &hooks_of(item.agent.hooks.as_ref()))?;
+                        if let Some(old) = &item.replaced_hooks {
+                            writeln!(out, "  replaced the existing agent's hooks; it had:")?;
+                            write_hooks(out, old)?;
+                        }
+                    }
+                    Ok(())
+                })
             }
         }
         AgentsVerb::Runs { agent, status, json } => {
@@ -286,6 +319,60 @@ pub fn run(backend: &Backend, events: EventReceiver, verb: AgentsVerb) -> i32 {
             json,
         } => run_agent(backend, events, &name, project, task, model, json),
     }
+}
+
+/// An agent of a file to import, with everything it lets Claude do.
+fn write_preview(out: &mut dyn std::io::Write, item: &ImportPreview, conflict: Conflict) -> std::io::Result<()> {
+    let draft = &item.record.draft;
+    let taken = match (item.conflicts_with, conflict) {
+        (None, _) => "",
+        (Some(_), Conflict::Rename) => "  (name taken: imported renamed)",
+        (Some(_), Conflict::Replace) => "  (name taken: replaces the existing agent)",
+        (Some(_), Conflict::Skip) => "  (name taken: skipped)",
+    };
+    writeln!(out, "{}{taken}", draft.name)?;
+    write_fields(out, draft, &item.hook_commands)?;
+    if item.needs_trust {
+        writeln!(out, "  needs --trust: hooks or a permission mode that skips questions")?;
+    }
+    if item.replaces_hooks && conflict == Conflict::Replace {
+        writeln!(out, "  replacing it replaces its hooks; it has:")?;
+        write_hooks(out, &item.existing_hook_commands)?;
+    }
+    if let Some(invalid) = &item.invalid {
+        writeln!(out, "  cannot be imported: {invalid}")?;
+    }
+    Ok(())
+}
+
+fn write_fields(out: &mut dyn std::io::Write, draft: &AgentDraft, hooks: &[AgentHook]) -> std::io::Result<()> {
+    let list = |rules: &[String]| {
+        if rules.is_empty() {
+            "(none)".to_owned()
+        } else {
+            rules.join(", ")
+        }
+    };
+    writeln!(out, "  model: {}", draft.model)?;
+    writeln!(out, "  permission mode: {}", draft.permission_mode.as_str())?;
+    writeln!(out, "  allowed tools: {}", list(&draft.allowed_tools))?;
+    writeln!(out, "  disallowed tools: {}", list(&draft.disallowed_tools))?;
+    if hooks.is_empty() {
+        writeln!(out, "  hooks: (none)")
+    } else {
+        writeln!(out, "  hooks (commands Claude runs without asking):")?;
+        write_hooks(out, hooks)
+    }
+}
+
+fn write_hooks(out: &mut dyn std::io::Write, hooks: &[AgentHook]) -> std::io::Result<()> {
+    if hooks.is_empty() {
+        return writeln!(out, "    (none)");
+    }
+    for hook in hooks {
+        writeln!(out, "    {hook}")?;
+    }
+    Ok(())
 }
 
 fn run_line(run: &AgentRun) -> String {

@@ -8,6 +8,7 @@ use crate::backend::command::RequestId;
 use crate::domain::agents::files::{Conflict, ImportPreview};
 use crate::domain::agents::requests::{Reply, RunOutput, RunStarted};
 use crate::domain::agents::table::{AgentRun, RunStatus};
+use crate::domain::agents::trust::Trust;
 use crate::domain::agents::{Agent, AgentDraft};
 use crate::domain::claude::stream::StreamMessage;
 use crate::domain::process::RunId;
@@ -69,6 +70,44 @@ pub struct ImportDialog {
     pub path: String,
     pub preview: Requested<Vec<ImportPreview>>,
     pub conflict: Option<Conflict>,
+    /// The person ticked "I trust these hooks and permission modes" for the preview shown.
+    pub trusted: bool,
+    /// The import request in flight.
+    pub importing: Option<RequestId>,
+    /// Why the import failed.
+    pub error: Option<String>,
+}
+
+impl ImportDialog {
+    /// Whether the previewed file carries hooks or a mode that skips questions.
+    pub fn needs_trust(&self) -> bool {
+        self.preview
+            .value()
+            .is_some_and(|preview| preview.iter().any(|p| p.needs_trust))
+    }
+
+    /// The trust the tick gives: what the preview showed, and nothing the file may hold since.
+    pub fn trust(&self) -> Trust {
+        match self.preview.value() {
+            Some(preview) if self.trusted => Trust::Shown(
+                preview
+                    .iter()
+                    .map(ImportPreview::risks)
+                    .filter(|risks| !risks.is_empty())
+                    .collect(),
+            ),
+            _ => Trust::Nothing,
+        }
+    }
+
+    /// Whether Import may be pressed: a preview is shown and no newer one is on its way, nothing is in
+    /// flight, and what needs trust is trusted.
+    pub fn can_import(&self) -> bool {
+        self.preview.value().is_some()
+            && !self.preview.is_pending()
+            && self.importing.is_none()
+            && (self.trusted || !self.needs_trust())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -124,10 +163,15 @@ impl AgentsStore {
                 self.export = None;
                 true
             }
-            Reply::AgentImportPreview(preview) => self
-                .import
-                .as_mut()
-                .is_some_and(|dialog| dialog.preview.finish(request_id, preview.clone())),
+            Reply::AgentImportPreview(preview) => self.import.as_mut().is_some_and(|dialog| {
+                let shown = dialog.preview.finish(request_id, preview.clone());
+                if shown {
+                    // A new preview is trusted anew.
+                    dialog.trusted = false;
+                    dialog.error = None;
+                }
+                shown
+            }),
             Reply::AgentRunStarted(RunStarted {
                 agent_run_id, run_id, ..
             }) => {
@@ -165,10 +209,15 @@ impl AgentsStore {
             editor.error = Some(error.to_owned());
             return true;
         }
-        if let Some(dialog) = self.import.as_mut()
-            && dialog.preview.fail(request_id, error.to_owned())
-        {
-            return true;
+        if let Some(dialog) = self.import.as_mut() {
+            if dialog.preview.fail(request_id, error.to_owned()) {
+                return true;
+            }
+            if dialog.importing == Some(request_id) {
+                dialog.importing = None;
+                dialog.error = Some(error.to_owned());
+                return true;
+            }
         }
         self.agents.fail(request_id, error.to_owned()) || self.runs.fail(request_id, error.to_owned())
     }
@@ -289,6 +338,34 @@ mod tests {
             "serialized as the line it came from"
         );
         assert_eq!(crate::domain::claude::stream::parse_recorded(text, 1).len(), 1);
+    }
+
+    #[test]
+    fn import_waits_for_trust_in_what_the_preview_showed() {
+        let text = r#"{"format":"anyon-agents","version":1,"exported_at":"x","agents":[
+            {"name":"H","icon":"bot","system_prompt":"","model":"sonnet","permission_mode":"dontAsk"}]}"#;
+        let records = crate::domain::agents::files::parse(text).unwrap();
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::domain::db::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
+        let preview = crate::domain::agents::files::preview(&conn, records).unwrap();
+        let mut store = AgentsStore {
+            import: Some(ImportDialog::default()),
+            ..Default::default()
+        };
+        store.import.as_mut().unwrap().preview.start(1);
+        assert!(store.apply_output(1, &Reply::AgentImportPreview(preview.clone())));
+        let dialog = store.import.as_mut().unwrap();
+        assert!(dialog.needs_trust() && !dialog.can_import());
+        assert_eq!(dialog.trust(), Trust::Nothing);
+        dialog.trusted = true;
+        assert!(dialog.can_import());
+        assert_eq!(dialog.trust(), Trust::Shown(vec![preview[0].risks()]));
+        // While a new preview is on its way, and once it is shown, the tick no longer counts.
+        dialog.preview.start(2);
+        assert!(!dialog.can_import());
+        store.apply_output(2, &Reply::AgentImportPreview(preview));
+        let dialog = store.import.as_ref().unwrap();
+        assert!(!dialog.trusted && !dialog.can_import());
     }
 
     #[test]

@@ -280,7 +280,13 @@ mod tests {
     fn a_save_clears_the_conflict_and_asks_for_a_fresh_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.json");
-        let file = crate::domain::claude_config::SettingsFile::edit(&path, None, &edit()).unwrap();
+        let file = crate::domain::claude_config::SettingsFile::edit(
+            &path,
+            crate::domain::claude_config::SettingsScope::Project,
+            None,
+            &edit(),
+        )
+        .unwrap();
         let view = crate::domain::claude_config::SettingsView::of(SettingsScope::User, &file);
         let mut store = ClaudeConfigStore {
             saving: Some((2, SettingsScope::User, edit())),

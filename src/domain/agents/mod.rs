@@ -7,6 +7,7 @@
 pub mod files;
 pub mod requests;
 pub mod table;
+pub mod trust;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,6 +131,11 @@ pub enum AgentError {
     EmptyModel,
     #[error("a tool rule is empty")]
     EmptyTool,
+    /// A rule the CLI could read as one of its own flags (`--dangerously-skip-permissions`).
+    #[error(
+        "the tool rule {0:?} starts with '-': a rule names a tool (e.g. Read or Bash(git diff:*)), never a command-line flag"
+    )]
+    FlagLikeTool(String),
     #[error("no agent with id {0}")]
     NotFound(i64),
     #[error("no agent named {0:?}")]
@@ -164,6 +170,14 @@ impl AgentDraft {
             .any(String::is_empty)
         {
             return Err(AgentError::EmptyTool);
+        }
+        if let Some(flag) = self
+            .allowed_tools
+            .iter()
+            .chain(&self.disallowed_tools)
+            .find(|rule| rule.starts_with('-'))
+        {
+            return Err(AgentError::FlagLikeTool(flag.clone()));
         }
         Ok(self)
     }
@@ -242,6 +256,35 @@ mod tests {
             }),
             AgentError::NameTooLong
         );
+    }
+
+    #[test]
+    fn rules_that_look_like_flags_are_refused() {
+        let named = AgentDraft {
+            name: "x".into(),
+            ..AgentDraft::default()
+        };
+        for rule in ["--dangerously-skip-permissions", "-p", " --model=opus"] {
+            let allowed = AgentDraft {
+                allowed_tools: vec!["Read".into(), rule.into()],
+                ..named.clone()
+            };
+            assert_eq!(
+                allowed.validated().unwrap_err(),
+                AgentError::FlagLikeTool(rule.trim().into())
+            );
+            let disallowed = AgentDraft {
+                disallowed_tools: vec![rule.into()],
+                ..named.clone()
+            };
+            let error = disallowed.validated().unwrap_err();
+            assert!(error.to_string().contains("starts with '-'"), "{error}");
+        }
+        let fine = AgentDraft {
+            allowed_tools: vec!["Bash(git diff --stat:*)".into()],
+            ..named
+        };
+        assert!(fine.validated().is_ok(), "a '-' inside a rule is fine");
     }
 
     #[test]

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::files::{Conflict, ImportPreview};
+use super::files::{Conflict, ImportPreview, Imported};
 use super::table::{AgentRun, RunStatus};
+use super::trust::Trust;
 use super::{Agent, AgentDraft};
 use crate::domain::process::RunId;
 
@@ -24,7 +25,7 @@ pub enum Reply {
     AgentRunOutput(RunOutput),
     AgentsExported(Exported),
     AgentImportPreview(Vec<ImportPreview>),
-    AgentsImported(Vec<Agent>),
+    AgentsImported(Vec<Imported>),
     /// The stop request reached the run.
     Delivered,
 }
@@ -86,5 +87,8 @@ crate::requests! {
     ExportAgents { pub ids: Option<Vec<i64>>, pub path: PathBuf } = "export_agents" => AgentsExported(Exported);
     /// Reads an agent file and says which names are taken.
     PreviewAgentImport { pub path: PathBuf } = "preview_agent_import" => AgentImportPreview(Vec<ImportPreview>);
-    ImportAgents { pub path: PathBuf, pub conflict: Conflict } = "import_agents" => AgentsImported(Vec<Agent>);
+    /// Imports an agent file. A file whose agents carry hooks or a permission mode other than default,
+    /// plan or acceptEdits that `trust` does not cover is refused (kind `untrusted`), naming each hook
+    /// and mode.
+    ImportAgents { pub path: PathBuf, pub conflict: Conflict, pub trust: Trust } = "import_agents" => AgentsImported(Vec<Imported>);
 }

@@ -154,11 +154,16 @@ pub fn command_path(dir: &Path, name: &str) -> Result<PathBuf, ConfigError> {
     Ok(path)
 }
 
-/// Every command under `dir`, sorted by name; a missing folder has none.
+/// How deep below the commands folder commands are looked for.
+pub const MAX_DEPTH: usize = 16;
+
+/// Every command under `dir`, sorted by name; a missing folder has none. Links to folders are not
+/// followed (a link to its own folder would make the walk endless), and folders deeper than
+/// [`MAX_DEPTH`] are not read; a link to a command file is a command.
 pub fn list(dir: &Path, scope: CommandScope) -> Result<Vec<SlashCommand>, ConfigError> {
     let mut found = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
+    let mut folders = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((folder, depth)) = folders.pop() {
         let entries = match std::fs::read_dir(&folder) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
@@ -166,9 +171,16 @@ pub fn list(dir: &Path, scope: CommandScope) -> Result<Vec<SlashCommand>, Config
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                if depth < MAX_DEPTH {
+                    folders.push((path, depth + 1));
+                }
+                continue;
+            }
+            // A link counts by what it points to, and only a file is read through it.
+            let is_file = kind.is_file() || (kind.is_symlink() && path.metadata().is_ok_and(|m| m.is_file()));
+            if is_file && path.extension().is_some_and(|e| e == "md") {
                 match read(dir, &path, scope) {
                     Ok(command) => found.push(command),
                     Err(error) => tracing::warn!(%error, "skipping a slash command"),

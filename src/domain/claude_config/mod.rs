@@ -52,6 +52,12 @@ impl SettingsScope {
     /// In merge order: a later scope wins.
     pub const ALL: [SettingsScope; 3] = [SettingsScope::User, SettingsScope::Project, SettingsScope::Local];
 
+    /// Whether the file is this user's alone: the user's and the local file can hold `env` secrets, so a
+    /// new one is created owner-only (0600). The project file is shared through the repository.
+    pub fn is_private(self) -> bool {
+        matches!(self, SettingsScope::User | SettingsScope::Local)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SettingsScope::User => "user",
@@ -197,6 +203,12 @@ pub fn check_version(
 /// Writes `bytes` atomically, creating the folder, keeping the old file's mode (new files 0600 would hide a
 /// shared project file from others, so they get the process default).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
+    write_file_as(path, bytes, false)
+}
+
+/// [`write_file`], but a new file is owner-only (0600) when `private` (an existing file's mode is kept
+/// either way).
+pub fn write_file_as(path: &Path, bytes: &[u8], private: bool) -> Result<(), ConfigError> {
     let write = |source| ConfigError::Write {
         path: path.into(),
         source,
@@ -204,7 +216,7 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(write)?;
     }
-    if path.exists() {
+    if private || path.exists() {
         crate::util::fs::write_atomic_keep_mode(path, bytes).map_err(write)
     } else {
         crate::util::fs::write_atomic(path, bytes).map_err(write)
@@ -237,8 +249,14 @@ impl SettingsFile {
     }
 
     /// Applies `edit` to the file on disk: refuses when it is not the `expected` version (when given),
-    /// changes only the edited key, writes atomically. Returns the file as written.
-    pub fn edit(path: &Path, expected: Option<&Version>, edit: &SettingsEdit) -> Result<Self, ConfigError> {
+    /// changes only the edited key, writes atomically. Returns the file as written. A new file of a
+    /// private `scope` (user, local) is created 0600; an existing file keeps its mode.
+    pub fn edit(
+        path: &Path,
+        scope: SettingsScope,
+        expected: Option<&Version>,
+        edit: &SettingsEdit,
+    ) -> Result<Self, ConfigError> {
         let (text, current) = read_text(path)?;
         check_version(path, &current, text.as_deref(), expected)?;
         let mut root = match &text {
@@ -248,7 +266,7 @@ impl SettingsFile {
         edit.apply(&mut root)?;
         let mut out = serde_json::to_string_pretty(&root).map_err(ConfigError::Encode)?;
         out.push('\n');
-        write_file(path, out.as_bytes())?;
+        write_file_as(path, out.as_bytes(), scope.is_private())?;
         Ok(Self {
             path: path.into(),
             exists: true,

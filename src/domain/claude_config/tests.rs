@@ -32,7 +32,13 @@ fn an_edit_changes_only_its_key_and_reverting_gives_the_same_bytes() {
     let path = dir.path().join("settings.json");
     std::fs::write(&path, USER_FILE).unwrap();
     let read = SettingsFile::read(&path).unwrap();
-    let edited = SettingsFile::edit(&path, Some(&read.version), &set("env.BAR", Some(json!("1")))).unwrap();
+    let edited = SettingsFile::edit(
+        &path,
+        SettingsScope::Project,
+        Some(&read.version),
+        &set("env.BAR", Some(json!("1"))),
+    )
+    .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("\"BAR\": \"1\""), "{text}");
     let keys: Vec<&String> = edited.root.keys().collect();
@@ -41,7 +47,13 @@ fn an_edit_changes_only_its_key_and_reverting_gives_the_same_bytes() {
         edited.root["statusLine"],
         json!({"type": "command", "command": "echo hi"})
     );
-    SettingsFile::edit(&path, Some(&edited.version), &set("env.BAR", None)).unwrap();
+    SettingsFile::edit(
+        &path,
+        SettingsScope::Project,
+        Some(&edited.version),
+        &set("env.BAR", None),
+    )
+    .unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), USER_FILE);
 }
 
@@ -53,7 +65,13 @@ fn a_file_changed_since_it_was_read_is_not_overwritten() {
     let read = SettingsFile::read(&path).unwrap();
     let theirs = USER_FILE.replace("opus", "sonnet");
     std::fs::write(&path, &theirs).unwrap();
-    let error = SettingsFile::edit(&path, Some(&read.version), &set("model", Some(json!("haiku")))).unwrap_err();
+    let error = SettingsFile::edit(
+        &path,
+        SettingsScope::Project,
+        Some(&read.version),
+        &set("model", Some(json!("haiku"))),
+    )
+    .unwrap_err();
     match &error {
         ConfigError::Changed { text, .. } => assert_eq!(text.as_deref(), Some(theirs.as_str())),
         other => panic!("unexpected {other:?}"),
@@ -65,7 +83,7 @@ fn a_file_changed_since_it_was_read_is_not_overwritten() {
     let absent = SettingsFile::read(&fresh).unwrap().version;
     std::fs::write(&fresh, "{}").unwrap();
     assert!(matches!(
-        SettingsFile::edit(&fresh, Some(&absent), &set("a", Some(json!(1)))),
+        SettingsFile::edit(&fresh, SettingsScope::Project, Some(&absent), &set("a", Some(json!(1)))),
         Err(ConfigError::Changed { .. })
     ));
 }
@@ -76,7 +94,7 @@ fn malformed_json_is_reported_with_its_text_and_left_intact() {
     let path = dir.path().join("settings.json");
     let broken = "{ \"hooks\": { ,, }\n";
     std::fs::write(&path, broken).unwrap();
-    let error = SettingsFile::edit(&path, None, &set("model", Some(json!("x")))).unwrap_err();
+    let error = SettingsFile::edit(&path, SettingsScope::Project, None, &set("model", Some(json!("x")))).unwrap_err();
     match &error {
         ConfigError::Malformed { text, error, .. } => {
             assert_eq!(text, broken);
@@ -101,9 +119,9 @@ fn hooks_are_added_into_their_matcher_group_and_removed_cleanly() {
         command: command.into(),
         timeout_secs: Some(5),
     };
-    SettingsFile::edit(&path, None, &add("Bash", "echo one")).unwrap();
-    SettingsFile::edit(&path, None, &add("Edit|Write", "echo two")).unwrap();
-    let file = SettingsFile::edit(&path, None, &add("Bash", "echo three")).unwrap();
+    SettingsFile::edit(&path, SettingsScope::Project, None, &add("Bash", "echo one")).unwrap();
+    SettingsFile::edit(&path, SettingsScope::Project, None, &add("Edit|Write", "echo two")).unwrap();
+    let file = SettingsFile::edit(&path, SettingsScope::Project, None, &add("Bash", "echo three")).unwrap();
     assert_eq!(
         file.root["hooks"]["PreToolUse"],
         json!([
@@ -123,11 +141,12 @@ fn hooks_are_added_into_their_matcher_group_and_removed_cleanly() {
         hook,
     };
     assert!(matches!(
-        SettingsFile::edit(&path, None, &remove(0, 7)),
+        SettingsFile::edit(&path, SettingsScope::Project, None, &remove(0, 7)),
         Err(ConfigError::NotFound(_))
     ));
     let replaced = SettingsFile::edit(
         &path,
+        SettingsScope::Project,
         None,
         &SettingsEdit::ReplaceHook {
             event: "PreToolUse".into(),
@@ -142,13 +161,14 @@ fn hooks_are_added_into_their_matcher_group_and_removed_cleanly() {
         replaced.root["hooks"]["PreToolUse"][0]["hooks"][1],
         json!({"type": "command", "command": "echo 3"})
     );
-    SettingsFile::edit(&path, None, &remove(1, 0)).unwrap();
-    SettingsFile::edit(&path, None, &remove(0, 0)).unwrap();
-    let file = SettingsFile::edit(&path, None, &remove(0, 0)).unwrap();
+    SettingsFile::edit(&path, SettingsScope::Project, None, &remove(1, 0)).unwrap();
+    SettingsFile::edit(&path, SettingsScope::Project, None, &remove(0, 0)).unwrap();
+    let file = SettingsFile::edit(&path, SettingsScope::Project, None, &remove(0, 0)).unwrap();
     assert_eq!(file.root["hooks"], json!({}));
     assert!(matches!(
         SettingsFile::edit(
             &path,
+            SettingsScope::Project,
             None,
             &SettingsEdit::AddHook {
                 event: "Stop".into(),
@@ -167,11 +187,11 @@ fn set_refuses_to_walk_through_a_non_object() {
     let path = dir.path().join("settings.json");
     std::fs::write(&path, "{\"env\": 3}").unwrap();
     assert!(matches!(
-        SettingsFile::edit(&path, None, &set("env.FOO", Some(json!("x")))),
+        SettingsFile::edit(&path, SettingsScope::Project, None, &set("env.FOO", Some(json!("x")))),
         Err(ConfigError::Invalid(_))
     ));
     assert!(matches!(
-        SettingsFile::edit(&path, None, &set("a..b", None)),
+        SettingsFile::edit(&path, SettingsScope::Project, None, &set("a..b", None)),
         Err(ConfigError::Invalid(_))
     ));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"env\": 3}");
@@ -386,7 +406,7 @@ fn every_scope_round_trips_byte_for_byte_with_unrelated_keys_kept() {
             set("env.B", Some(json!("2"))),
         ];
         for step in &steps {
-            SettingsFile::edit(&path, None, step).unwrap();
+            SettingsFile::edit(&path, SettingsScope::Project, None, step).unwrap();
         }
         let changed = SettingsFile::read(&path).unwrap();
         assert_eq!(changed.root["statusLine"]["padding"], 0, "{scope}");
@@ -404,7 +424,7 @@ fn every_scope_round_trips_byte_for_byte_with_unrelated_keys_kept() {
             set("env.B", None),
         ];
         for step in &undo {
-            SettingsFile::edit(&path, None, step).unwrap();
+            SettingsFile::edit(&path, SettingsScope::Project, None, step).unwrap();
         }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{scope} bytes");
     }

@@ -127,13 +127,17 @@ impl RunOptions {
         if let Some(settings) = &self.settings {
             pair(&mut args, "--settings", settings);
         }
+        // One `--flag=RULE` per rule: joined to its flag, no rule can be read as a flag of its own (a rule
+        // `--dangerously-skip-permissions` stays a rule), and the variadic flag swallows nothing after it.
         for (flag, tools) in [
             ("--allowedTools", &self.allowed_tools),
             ("--disallowedTools", &self.disallowed_tools),
         ] {
-            if !tools.is_empty() {
-                args.push(flag.into());
-                args.extend(tools.iter().map(OsString::from));
+            for tool in tools {
+                let mut arg = OsString::from(flag);
+                arg.push("=");
+                arg.push(tool);
+                args.push(arg);
             }
         }
         args
@@ -374,6 +378,30 @@ mod tests {
     }
 
     #[test]
+    fn no_tool_rule_is_ever_an_argument_of_its_own() {
+        let rules = ["--dangerously-skip-permissions", "-d", "Read", "Bash(rm -rf:*)"];
+        let options = RunOptions {
+            allowed_tools: rules.iter().map(|r| r.to_string()).collect(),
+            disallowed_tools: rules.iter().map(|r| r.to_string()).collect(),
+            ..RunOptions::text("/p", "hi")
+        };
+        let args = strings(options.args());
+        for rule in rules {
+            assert!(
+                !args.iter().any(|a| a == rule),
+                "{rule} is a separate argument: {args:?}"
+            );
+            for flag in ["--allowedTools", "--disallowedTools"] {
+                assert!(
+                    args.contains(&format!("{flag}={rule}")),
+                    "{flag}={rule} missing: {args:?}"
+                );
+            }
+        }
+        assert!(!args.iter().any(|a| a == "--allowedTools" || a == "--disallowedTools"));
+    }
+
+    #[test]
     fn arguments_follow_the_options() {
         let plain = strings(
             RunOptions {
@@ -412,8 +440,8 @@ mod tests {
             "--append-system-prompt Be brief.",
             "--max-turns 3",
             "--permission-prompt-tool stdio",
-            "--allowedTools Read Bash(git:*)",
-            "--disallowedTools WebFetch",
+            "--allowedTools=Read --allowedTools=Bash(git:*)",
+            "--disallowedTools=WebFetch",
         ] {
             assert!(joined.contains(expected), "{expected} missing from {joined}");
         }
