@@ -13,8 +13,8 @@ use crate::domain::transcripts::index::{self, ScanStats};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{self};
 use crate::domain::transcripts::requests::{
-    CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices, ReadSessionPage,
-    RefreshHistory, Reply, Request, SavePrices, UsageRange, UsageReport,
+    Blocks, CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices,
+    ReadSessionPage, RefreshHistory, Reply, Request, SavePrices, UsageBlocks, UsageRange, UsageReport,
 };
 use crate::domain::transcripts::snapshot;
 use crate::domain::transcripts::watch::TranscriptWatcher;
@@ -258,6 +258,40 @@ impl Backend {
         Ok(catalog.report_for(&prices, &range))
     }
 
+    /// The 5-hour blocks over `range`, from the catalog's counted records in time order (only the block
+    /// being filled is held besides the list).
+    fn usage_blocks(&self, range: &UsageRange) -> Result<Arc<Blocks>, BackendError> {
+        let mut catalog = self.catalog(range.fresh)?;
+        let prices = self.prices();
+        let range = range.to_range().map_err(HistoryError::from)?;
+        if catalog.partial {
+            catalog = self.publish_from_index()?;
+        }
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let same_prices = catalog.prices.as_ref() == Some(&prices);
+        let recounted;
+        let counted: &[u32] = if same_prices {
+            &catalog.counted
+        } else {
+            recounted = report::counted_indices(&catalog.entries, |r| prices.cost(r).unwrap_or(0.0));
+            &recounted
+        };
+        let in_range = |ms: i64| {
+            if range.since.is_none() && range.until.is_none() {
+                return true;
+            }
+            let day = range.zone.date_of(ms);
+            !(range.since.is_some_and(|s| day < s) || range.until.is_some_and(|u| day > u))
+        };
+        let records = counted
+            .iter()
+            .map(|&i| &catalog.entries[i as usize].record)
+            .filter(|r| in_range(r.timestamp_ms))
+            .map(|r| (r, prices.cost(r).unwrap_or(0.0)));
+        let blocks = crate::domain::transcripts::blocks::build(records, now_ms);
+        Ok(Arc::new(Blocks { blocks, now_ms }))
+    }
+
     pub(super) async fn transcripts(&self, request: Request) -> Result<Reply, BackendError> {
         let backend = self.clone();
         tokio::task::spawn_blocking(move || backend.history_blocking(request))
@@ -291,6 +325,7 @@ impl Backend {
             }
             Request::RefreshHistory(RefreshHistory) => Ok(RefreshHistory::wrap(self.refresh_history()?)),
             Request::UsageReport(UsageReport { range }) => Ok(UsageReport::wrap(self.usage_report(&range)?)),
+            Request::UsageBlocks(UsageBlocks { range }) => Ok(UsageBlocks::wrap(self.usage_blocks(&range)?)),
             Request::ExportUsage(ExportUsage {
                 range,
                 grouping,
