@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyon::app::{AnyonApp, StartOptions};
-use anyon::backend::command::UsageRange;
+use anyon::backend::command::{ClaudeRunRequest, UsageRange};
+use anyon::backend::event::Event;
+use anyon::domain::claude::requests::ExecuteClaudeCode;
 use anyon::domain::claude::stream::{ParsedLine, StreamMessage, parse_line};
 use anyon::domain::transcripts::requests::UsageBlocks;
 use anyon::state::ChatSession;
@@ -19,6 +21,8 @@ use serde_json::{Value, json};
 use crate::history::{
     PRICES_DIFFER, Rig, ccusage, close, compare_reports, copy_tree, fixtures, normalized_for_ccusage, walk,
 };
+use crate::support::claude::{Sandbox, require_claude_bin};
+use crate::support::mock_api::{MockApi, Script};
 use crate::support::transcripts;
 use crate::support::ui::{settle, shows};
 use crate::support::{self, TempHome};
@@ -342,5 +346,73 @@ fn a_rate_limit_shows_in_the_chat_and_on_the_usage_screen() {
         &mut harness,
         "the latest limit state",
         "Claude's usage limit: 5-hour limit reached",
+    );
+}
+
+/// The real CLI, signed in to claude.ai (an OAuth token: only then does it read the limit headers), told
+/// by the API that the 5-hour limit is reached: its `rate_limit_event` comes through ANYON's run as a
+/// typed message and becomes the tab's banner.
+#[test]
+fn the_real_cli_reports_the_limit_the_api_announces() {
+    let Some(bin) = require_claude_bin("the_real_cli_reports_the_limit_the_api_announces") else {
+        return;
+    };
+    let api = MockApi::start(Script::text("Within limits, just.").with_headers(&[
+        ("anthropic-ratelimit-unified-status", "rejected"),
+        ("anthropic-ratelimit-unified-reset", "4102444800"),
+        ("anthropic-ratelimit-unified-representative-claim", "five_hour"),
+        ("anthropic-ratelimit-unified-5h-utilization", "1.0"),
+        ("anthropic-ratelimit-unified-5h-reset", "4102444800"),
+    ]));
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, mut events) = support::backend(&runtime, &home);
+    sandbox.wire(&runtime, &backend, &bin, &api);
+    let mut env: Vec<_> = sandbox
+        .env(&api.base_url())
+        .into_iter()
+        .filter(|(key, _)| key != "ANTHROPIC_API_KEY")
+        .collect();
+    env.push(("CLAUDE_CODE_OAUTH_TOKEN".into(), "sk-ant-oat01-test".into()));
+    backend.set_child_env(env);
+    let started = runtime
+        .block_on(backend.call(ExecuteClaudeCode {
+            run: ClaudeRunRequest {
+                project_path: sandbox.project.clone(),
+                prompt: "hello".into(),
+                ..ClaudeRunRequest::default()
+            },
+        }))
+        .expect("the run starts");
+    let mut tab = ChatSession::new("Limited", sandbox.project.display().to_string());
+    let mut event = None;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        let next = runtime
+            .block_on(async { tokio::time::timeout(remaining, events.recv()).await })
+            .expect("the run ended in time")
+            .expect("event channel open");
+        match next {
+            Event::ClaudeOutput { run_id, message, .. } if run_id == started.run_id => {
+                tab.apply_message(run_id, &message, "{}".into());
+                if let StreamMessage::RateLimitEvent(limit) = &*message {
+                    event = Some(limit.clone());
+                }
+            }
+            Event::RunFinished { outcome, .. } if outcome.run_id == started.run_id => break,
+            _ => {}
+        }
+    }
+    let event = event.expect("a rate_limit_event from the CLI");
+    let info = &event.rate_limit_info;
+    assert!(info.limited(), "{info:?}");
+    assert_eq!(info.rate_limit_type.as_deref(), Some("five_hour"));
+    assert_eq!(info.resets_at_ms(), Some(4_102_444_800_000));
+    assert_eq!(tab.rate_limit.as_ref(), Some(info));
+    assert!(
+        api.requests().iter().any(|r| r.header("authorization").is_some()),
+        "the CLI used its OAuth token"
     );
 }
