@@ -259,9 +259,16 @@ pub(crate) fn normalized_for_ccusage(from: &Path, to: &Path) {
 }
 
 pub(crate) fn ccusage(config: &Path, kind: &str) -> Value {
+    ccusage_with(config, &[kind])
+}
+
+/// `ccusage claude <args> --json --offline` in UTC on `config`'s transcripts.
+pub(crate) fn ccusage_with(config: &Path, args: &[&str]) -> Value {
     let bin = npm::install("ccusage", "ccusage", CCUSAGE_VERSION, "ccusage").expect("ccusage from npm");
     let output = std::process::Command::new(bin)
-        .args(["claude", kind, "--json", "--offline"])
+        .arg("claude")
+        .args(args)
+        .args(["--json", "--offline"])
         .env("TZ", "UTC")
         .env("CLAUDE_CONFIG_DIR", config)
         .output()

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::{Backend, BackendError};
 use crate::backend::event::Event;
 use crate::domain::transcripts::HistoryError;
+use crate::domain::transcripts::blocks;
 use crate::domain::transcripts::catalog::Catalog;
 use crate::domain::transcripts::index::{self, ScanStats};
 use crate::domain::transcripts::prices::PriceTable;
@@ -276,19 +277,12 @@ impl Backend {
             recounted = report::counted_indices(&catalog.entries, |r| prices.cost(r).unwrap_or(0.0));
             &recounted
         };
-        let in_range = |ms: i64| {
-            if range.since.is_none() && range.until.is_none() {
-                return true;
-            }
-            let day = range.zone.date_of(ms);
-            !(range.since.is_some_and(|s| day < s) || range.until.is_some_and(|u| day > u))
-        };
         let records = counted
             .iter()
             .map(|&i| &catalog.entries[i as usize].record)
-            .filter(|r| in_range(r.timestamp_ms))
             .map(|r| (r, prices.cost(r).unwrap_or(0.0)));
-        let blocks = crate::domain::transcripts::blocks::build(records, now_ms);
+        let mut blocks = blocks::build(records, now_ms);
+        blocks::keep_range(&mut blocks, &range);
         Ok(Arc::new(Blocks { blocks, now_ms }))
     }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::line::UsageRecord;
-use super::report::{Tally, model_name};
+use super::report::{Range, Tally, model_name};
 
 /// How long a block lasts.
 pub const BLOCK_MS: i64 = 5 * 60 * 60 * 1000;
@@ -177,6 +177,18 @@ pub fn build<'a>(records: impl IntoIterator<Item = (&'a UsageRecord, f64)>, now_
     // As ccusage lists them: by start (a gap can start after the hour the next block starts on).
     blocks.sort_by_key(|b| b.start_ms);
     blocks
+}
+
+/// Keeps the blocks (gaps too) that start on the range's days, in its zone. As ccusage does, blocks are
+/// cut from every record first, so a range never changes where a block starts or ends.
+pub fn keep_range(blocks: &mut Vec<Block>, range: &Range) {
+    if range.since.is_none() && range.until.is_none() {
+        return;
+    }
+    blocks.retain(|b| {
+        let day = range.zone.date_of(b.start_ms);
+        !(range.since.is_some_and(|s| day < s) || range.until.is_some_and(|u| day > u))
+    });
 }
 
 /// The blocks as ccusage's `blocks --json` prints them: `{"blocks": [...]}`.
