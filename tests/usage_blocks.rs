@@ -135,6 +135,36 @@ fn blocks_equal_ccusage_on_a_generated_tree() {
     );
     let blocks = blocks_equal_ccusage(&rig);
     assert!(blocks >= 50, "{blocks} blocks");
+    // Streamed from the index (the command line) or taken from the window's loaded catalog: the same.
+    let ask = |fresh: bool| {
+        rig.run(UsageBlocks {
+            range: UsageRange {
+                fresh,
+                ..UsageRange::default()
+            },
+        })
+    };
+    let streamed = ask(true);
+    rig.run(anyon::domain::transcripts::requests::UsageReport {
+        range: UsageRange {
+            fresh: true,
+            ..UsageRange::default()
+        },
+    });
+    let loaded = ask(false);
+    assert_eq!(streamed.blocks.len(), loaded.blocks.len());
+    for (a, b) in streamed.blocks.iter().zip(&loaded.blocks) {
+        assert_eq!(
+            (a.start_ms, a.end_ms, a.gap, a.entries, a.tally.total(), &a.models),
+            (b.start_ms, b.end_ms, b.gap, b.entries, b.tally.total(), &b.models)
+        );
+        assert!(
+            close(a.tally.cost, b.tally.cost),
+            "{} vs {}",
+            a.tally.cost,
+            b.tally.cost
+        );
+    }
 }
 
 #[test]

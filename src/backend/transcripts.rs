@@ -262,28 +262,55 @@ impl Backend {
     /// The 5-hour blocks over `range`, from the catalog's counted records in time order (only the block
     /// being filled is held besides the list).
     fn usage_blocks(&self, range: &UsageRange) -> Result<Arc<Blocks>, BackendError> {
-        let mut catalog = self.catalog(range.fresh)?;
         let prices = self.prices();
-        let range = range.to_range().map_err(HistoryError::from)?;
-        if catalog.partial {
-            catalog = self.publish_from_index()?;
-        }
+        let zone_range = range.to_range().map_err(HistoryError::from)?;
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let same_prices = catalog.prices.as_ref() == Some(&prices);
-        let recounted;
-        let counted: &[u32] = if same_prices {
-            &catalog.counted
-        } else {
-            recounted = report::counted_indices(&catalog.entries, |r| prices.cost(r).unwrap_or(0.0));
-            &recounted
+        let catalog = self.inner.history.catalog.lock_or_recover().clone();
+        let mut blocks = match catalog {
+            // The window's catalog already holds the counted records: no need to read them again.
+            Some(catalog) if !range.fresh && !catalog.partial && catalog.prices.as_ref() == Some(&prices) => {
+                let records = catalog
+                    .counted
+                    .iter()
+                    .map(|&i| &catalog.entries[i as usize].record)
+                    .map(|r| (r, prices.cost(r).unwrap_or(0.0)));
+                blocks::build(records, now_ms)
+            }
+            // Else (the command line): brought up to date, then streamed from the index in time order.
+            _ => {
+                if range.fresh || self.inner.history.catalog.lock_or_recover().is_none() {
+                    self.scan_index()?;
+                }
+                let conn = self.index_connection()?;
+                let mut builder = blocks::Builder::new(now_ms);
+                index::for_each_counted(
+                    &conn,
+                    |r| prices.cost(r).unwrap_or(0.0),
+                    |r| builder.push(r, prices.cost(r).unwrap_or(0.0)),
+                )
+                .map_err(HistoryError::from)?;
+                builder.finish()
+            }
         };
-        let records = counted
-            .iter()
-            .map(|&i| &catalog.entries[i as usize].record)
-            .map(|r| (r, prices.cost(r).unwrap_or(0.0)));
-        let mut blocks = blocks::build(records, now_ms);
-        blocks::keep_range(&mut blocks, &range);
+        blocks::keep_range(&mut blocks, &zone_range);
         Ok(Arc::new(Blocks { blocks, now_ms }))
+    }
+
+    /// Brings the index up to date without loading it (one scan at a time); a window's catalog is
+    /// published again when something changed.
+    fn scan_index(&self) -> Result<(), BackendError> {
+        let state = &self.inner.history;
+        let stats = {
+            let _guard = state.scanning.lock_or_recover();
+            let root = self.projects_root().ok_or(HistoryError::NoHome)?;
+            let mut conn = self.index_connection()?;
+            let (stats, _) = index::scan(&mut conn, &root, &state.stop, false, |_| {}).map_err(HistoryError::from)?;
+            stats
+        };
+        if stats.changed() && state.catalog.lock_or_recover().is_some() {
+            self.publish_from_index()?;
+        }
+        Ok(())
     }
 
     pub(super) async fn transcripts(&self, request: Request) -> Result<Reply, BackendError> {

@@ -131,23 +131,46 @@ impl Block {
 /// Builds the blocks from counted records in time order, each with its cost (0 when unpriced). `now_ms`
 /// decides which block is active.
 pub fn build<'a>(records: impl IntoIterator<Item = (&'a UsageRecord, f64)>, now_ms: i64) -> Vec<Block> {
-    let mut blocks = Vec::new();
-    let mut current: Option<Block> = None;
+    let mut builder = Builder::new(now_ms);
     for (record, cost) in records {
+        builder.push(record, cost);
+    }
+    builder.finish()
+}
+
+/// [`build`] one record at a time (for records streamed from the index).
+#[derive(Debug)]
+pub struct Builder {
+    now_ms: i64,
+    blocks: Vec<Block>,
+    current: Option<Block>,
+}
+
+impl Builder {
+    pub fn new(now_ms: i64) -> Self {
+        Self {
+            now_ms,
+            blocks: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// Adds the next record (records come in time order) with its cost.
+    pub fn push(&mut self, record: &UsageRecord, cost: f64) {
         let ts = record.timestamp_ms;
-        if let Some(mut block) = current.take() {
+        if let Some(mut block) = self.current.take() {
             let last = block.actual_end_ms.unwrap_or(block.start_ms);
             if ts - block.start_ms > BLOCK_MS || ts - last > BLOCK_MS {
-                block.finish(now_ms);
-                blocks.push(block);
+                block.finish(self.now_ms);
+                self.blocks.push(block);
                 if ts - last > BLOCK_MS {
-                    blocks.push(Block::gap(last, ts));
+                    self.blocks.push(Block::gap(last, ts));
                 }
             } else {
-                current = Some(block);
+                self.current = Some(block);
             }
         }
-        let block = current.get_or_insert_with(|| {
+        let block = self.current.get_or_insert_with(|| {
             let start = ts.div_euclid(HOUR_MS) * HOUR_MS;
             Block {
                 start_ms: start,
@@ -170,13 +193,17 @@ pub fn build<'a>(records: impl IntoIterator<Item = (&'a UsageRecord, f64)>, now_
             block.models.push(name);
         }
     }
-    if let Some(mut block) = current {
-        block.finish(now_ms);
-        blocks.push(block);
+
+    /// The blocks, listed as ccusage lists them: by start (a gap can start after the hour the next block
+    /// starts on).
+    pub fn finish(mut self) -> Vec<Block> {
+        if let Some(mut block) = self.current.take() {
+            block.finish(self.now_ms);
+            self.blocks.push(block);
+        }
+        self.blocks.sort_by_key(|b| b.start_ms);
+        self.blocks
     }
-    // As ccusage lists them: by start (a gap can start after the hour the next block starts on).
-    blocks.sort_by_key(|b| b.start_ms);
-    blocks
 }
 
 /// Keeps the blocks (gaps too) that start on the range's days, in its zone. As ccusage does, blocks are
