@@ -21,13 +21,13 @@ use anyon::domain::transcripts::requests::{
 const CCUSAGE_VERSION: &str = "20.0.24";
 
 /// Models whose prices in ANYON's table differ from ccusage's (ANYON follows what the CLI charges).
-const PRICES_DIFFER: &[&str] = &["claude-sonnet-5"];
+pub(crate) const PRICES_DIFFER: &[&str] = &["claude-sonnet-5"];
 
-fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcripts")
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for entry in walk(from) {
         let target = to.join(entry.strip_prefix(from).unwrap());
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -35,7 +35,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -60,16 +60,16 @@ fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A backend reading `config/projects`.
-struct Rig {
-    runtime: tokio::runtime::Runtime,
-    home: TempHome,
-    config: tempfile::TempDir,
-    backend: Backend,
-    events: anyon::backend::EventReceiver,
+pub(crate) struct Rig {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) home: TempHome,
+    pub(crate) config: tempfile::TempDir,
+    pub(crate) backend: Backend,
+    pub(crate) events: anyon::backend::EventReceiver,
 }
 
 impl Rig {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let runtime = support::runtime();
         let home = TempHome::new();
         let config = tempfile::tempdir().unwrap();
@@ -85,11 +85,11 @@ impl Rig {
         }
     }
 
-    fn projects(&self) -> PathBuf {
+    pub(crate) fn projects(&self) -> PathBuf {
         self.config.path().join("projects")
     }
 
-    fn run<Q>(&self, request: Q) -> Q::Reply
+    pub(crate) fn run<Q>(&self, request: Q) -> Q::Reply
     where
         Q: Ask,
         Command: From<Q::Request>,
@@ -117,7 +117,7 @@ impl Rig {
     }
 
     /// `anyon <args>` against this rig's transcripts, parsed as JSON.
-    fn cli_json(&self, args: &[&str]) -> Value {
+    pub(crate) fn cli_json(&self, args: &[&str]) -> Value {
         let output = self
             .home
             .anyon_command(args)
@@ -226,7 +226,7 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
 /// A copy ccusage reads as ANYON reads the original: lines Claude wrote with spaced separators are
 /// written compactly and `"speed":null` is dropped (ccusage skips such lines; ANYON counts them, as they
 /// are real usage).
-fn normalized_for_ccusage(from: &Path, to: &Path) {
+pub(crate) fn normalized_for_ccusage(from: &Path, to: &Path) {
     for file in walk(from) {
         let target = to.join(file.strip_prefix(from).unwrap());
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -258,10 +258,17 @@ fn normalized_for_ccusage(from: &Path, to: &Path) {
     }
 }
 
-fn ccusage(config: &Path, kind: &str) -> Value {
+pub(crate) fn ccusage(config: &Path, kind: &str) -> Value {
+    ccusage_with(config, &[kind])
+}
+
+/// `ccusage claude <args> --json --offline` in UTC on `config`'s transcripts.
+pub(crate) fn ccusage_with(config: &Path, args: &[&str]) -> Value {
     let bin = npm::install("ccusage", "ccusage", CCUSAGE_VERSION, "ccusage").expect("ccusage from npm");
     let output = std::process::Command::new(bin)
-        .args(["claude", kind, "--json", "--offline"])
+        .arg("claude")
+        .args(args)
+        .args(["--json", "--offline"])
         .env("TZ", "UTC")
         .env("CLAUDE_CONFIG_DIR", config)
         .output()
@@ -282,7 +289,7 @@ const TOKEN_FIELDS: &[&str] = &[
     "totalTokens",
 ];
 
-fn close(a: f64, b: f64) -> bool {
+pub(crate) fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
@@ -342,7 +349,7 @@ fn compare_row(what: &str, ours: &Value, theirs: &Value, costs: bool) {
     }
 }
 
-fn compare_reports(
+pub(crate) fn compare_reports(
     ours: &Value,
     theirs: &Value,
     list: &str,

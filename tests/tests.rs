@@ -33,3 +33,4 @@ mod signin_ui;
 mod single_instance;
 mod storage;
 mod ui_shell;
+mod usage_blocks;

@@ -8,13 +8,14 @@ use std::time::Duration;
 use super::{Backend, BackendError};
 use crate::backend::event::Event;
 use crate::domain::transcripts::HistoryError;
+use crate::domain::transcripts::blocks;
 use crate::domain::transcripts::catalog::Catalog;
 use crate::domain::transcripts::index::{self, ScanStats};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{self};
 use crate::domain::transcripts::requests::{
-    CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices, ReadSessionPage,
-    RefreshHistory, Reply, Request, SavePrices, SearchSessions, UsageRange, UsageReport,
+    Blocks, CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices,
+    ReadSessionPage, RefreshHistory, Reply, Request, SavePrices, SearchSessions, UsageBlocks, UsageRange, UsageReport,
 };
 use crate::domain::transcripts::search::{self, SearchResult};
 use crate::domain::transcripts::snapshot;
@@ -259,6 +260,60 @@ impl Backend {
         Ok(catalog.report_for(&prices, &range))
     }
 
+    /// The 5-hour blocks over `range`, from the catalog's counted records in time order (only the block
+    /// being filled is held besides the list).
+    fn usage_blocks(&self, range: &UsageRange) -> Result<Arc<Blocks>, BackendError> {
+        let prices = self.prices();
+        let zone_range = range.to_range().map_err(HistoryError::from)?;
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let catalog = self.inner.history.catalog.lock_or_recover().clone();
+        let mut blocks = match catalog {
+            // The window's catalog already holds the counted records: no need to read them again.
+            Some(catalog) if !range.fresh && !catalog.partial && catalog.prices.as_ref() == Some(&prices) => {
+                let records = catalog
+                    .counted
+                    .iter()
+                    .map(|&i| &catalog.entries[i as usize].record)
+                    .map(|r| (r, prices.cost(r).unwrap_or(0.0)));
+                blocks::build(records, now_ms)
+            }
+            // Else (the command line): brought up to date, then streamed from the index in time order.
+            _ => {
+                if range.fresh || self.inner.history.catalog.lock_or_recover().is_none() {
+                    self.scan_index()?;
+                }
+                let conn = self.index_connection()?;
+                let mut builder = blocks::Builder::new(now_ms);
+                index::for_each_counted(
+                    &conn,
+                    |r| prices.cost(r).unwrap_or(0.0),
+                    |r| builder.push(r, prices.cost(r).unwrap_or(0.0)),
+                )
+                .map_err(HistoryError::from)?;
+                builder.finish()
+            }
+        };
+        blocks::keep_range(&mut blocks, &zone_range);
+        Ok(Arc::new(Blocks { blocks, now_ms }))
+    }
+
+    /// Brings the index up to date without loading it (one scan at a time); a window's catalog is
+    /// published again when something changed.
+    fn scan_index(&self) -> Result<(), BackendError> {
+        let state = &self.inner.history;
+        let stats = {
+            let _guard = state.scanning.lock_or_recover();
+            let root = self.projects_root().ok_or(HistoryError::NoHome)?;
+            let mut conn = self.index_connection()?;
+            let (stats, _) = index::scan(&mut conn, &root, &state.stop, false, |_| {}).map_err(HistoryError::from)?;
+            stats
+        };
+        if stats.changed() && state.catalog.lock_or_recover().is_some() {
+            self.publish_from_index()?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn transcripts(&self, request: Request) -> Result<Reply, BackendError> {
         let backend = self.clone();
         tokio::task::spawn_blocking(move || backend.history_blocking(request))
@@ -292,6 +347,7 @@ impl Backend {
             }
             Request::RefreshHistory(RefreshHistory) => Ok(RefreshHistory::wrap(self.refresh_history()?)),
             Request::UsageReport(UsageReport { range }) => Ok(UsageReport::wrap(self.usage_report(&range)?)),
+            Request::UsageBlocks(UsageBlocks { range }) => Ok(UsageBlocks::wrap(self.usage_blocks(&range)?)),
             Request::ExportUsage(ExportUsage {
                 range,
                 grouping,

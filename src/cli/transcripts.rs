@@ -8,9 +8,10 @@ use clap::{Args, Subcommand};
 use super::{answer, write_json};
 use crate::backend::Backend;
 use crate::backend::command::UsageRange;
+use crate::domain::transcripts::blocks;
 use crate::domain::transcripts::report::{self, ReportKind};
 use crate::domain::transcripts::requests::{
-    CreateProject, GetProjectSessions, ListProjects, SearchSessions, UsageReport,
+    CreateProject, GetProjectSessions, ListProjects, SearchSessions, UsageBlocks, UsageReport,
 };
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +74,42 @@ pub struct UsageArgs {
     pub json: bool,
 }
 
+/// The first day of a week for `anyon usage weekly`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WeekStart {
+    Sunday,
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+}
+
+impl WeekStart {
+    fn weekday(self) -> chrono::Weekday {
+        match self {
+            WeekStart::Sunday => chrono::Weekday::Sun,
+            WeekStart::Monday => chrono::Weekday::Mon,
+            WeekStart::Tuesday => chrono::Weekday::Tue,
+            WeekStart::Wednesday => chrono::Weekday::Wed,
+            WeekStart::Thursday => chrono::Weekday::Thu,
+            WeekStart::Friday => chrono::Weekday::Fri,
+            WeekStart::Saturday => chrono::Weekday::Sat,
+        }
+    }
+}
+
+/// `anyon usage weekly`'s options.
+#[derive(Debug, Args)]
+pub struct WeeklyArgs {
+    #[command(flatten)]
+    pub usage: UsageArgs,
+    /// The day weeks start on (ccusage's default: Sunday).
+    #[arg(long, short = 'w', value_enum, default_value = "sunday")]
+    pub start_of_week: WeekStart,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UsageVerb {
     /// Tokens and cost per day.
@@ -81,6 +118,10 @@ pub enum UsageVerb {
     Monthly(UsageArgs),
     /// Tokens and cost per session, most recent first.
     Session(UsageArgs),
+    /// Tokens and cost per week.
+    Weekly(WeeklyArgs),
+    /// 5-hour billing blocks (with gaps), and the active block's burn rate and projection.
+    Blocks(UsageArgs),
 }
 
 fn day(ms: Option<i64>) -> String {
@@ -197,19 +238,96 @@ fn search(backend: &Backend, query: String, project: Option<PathBuf>, limit: usi
     })
 }
 
-pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {
-    let (kind, args) = match verb {
-        UsageVerb::Daily(a) => (ReportKind::Daily, a),
-        UsageVerb::Monthly(a) => (ReportKind::Monthly, a),
-        UsageVerb::Session(a) => (ReportKind::Session, a),
-    };
+fn range_of(args: UsageArgs) -> (UsageRange, bool) {
     let range = UsageRange {
         since: args.since,
         until: args.until,
         timezone: args.timezone,
         fresh: true,
     };
-    let json = args.json;
+    (range, args.json)
+}
+
+/// `1h 05m`.
+pub fn hours_minutes(minutes: u64) -> String {
+    format!("{}h {:02}m", minutes / 60, minutes % 60)
+}
+
+fn blocks(backend: &Backend, args: UsageArgs) -> i32 {
+    let (range, json) = range_of(args);
+    answer(backend, UsageBlocks { range }, json, |out, blocks| {
+        if json {
+            return write_json(out, &blocks::ccusage_json(&blocks.blocks));
+        }
+        let time = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default()
+        };
+        writeln!(
+            out,
+            "{:<18} {:<10} {:>8} {:>14} {:>12}  models",
+            "start", "status", "entries", "total tokens", "cost"
+        )?;
+        for b in &blocks.blocks {
+            if b.gap {
+                let hours = (b.end_ms - b.start_ms) / 3_600_000;
+                writeln!(
+                    out,
+                    "{:<18} {:<10} ({hours} h without activity)",
+                    time(b.start_ms),
+                    "gap"
+                )?;
+                continue;
+            }
+            let status = match b.minutes_left(blocks.now_ms) {
+                Some(left) => format!("{} left", hours_minutes(left)),
+                None => "done".into(),
+            };
+            writeln!(
+                out,
+                "{:<18} {:<10} {:>8} {:>14} {:>12}  {}",
+                time(b.start_ms),
+                status,
+                b.entries,
+                b.tally.total(),
+                format!("${:.2}", b.tally.cost),
+                b.models.join(", ")
+            )?;
+        }
+        if let Some(active) = blocks.active() {
+            if let Some(rate) = active.burn_rate {
+                writeln!(
+                    out,
+                    "burn rate: {:.0} tokens/min ({:.0} input+output), ${:.2}/h",
+                    rate.tokens_per_minute, rate.tokens_per_minute_for_indicator, rate.cost_per_hour
+                )?;
+            }
+            if let Some(p) = active.projection {
+                writeln!(
+                    out,
+                    "projected by the block's end: {} tokens, ${:.2} ({} left)",
+                    p.total_tokens,
+                    p.total_cost,
+                    hours_minutes(p.remaining_minutes)
+                )?;
+            }
+        } else {
+            writeln!(out, "no active block")?;
+        }
+        Ok(())
+    })
+}
+
+pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {
+    let (kind, args) = match verb {
+        UsageVerb::Daily(a) => (ReportKind::Daily, a),
+        UsageVerb::Monthly(a) => (ReportKind::Monthly, a),
+        UsageVerb::Session(a) => (ReportKind::Session, a),
+        UsageVerb::Blocks(a) => return blocks(backend, a),
+        UsageVerb::Weekly(a) => return weekly(backend, a),
+    };
+    let (range, json) = range_of(args);
     answer(backend, UsageReport { range }, json, |out, report| {
         if json {
             return write_json(out, &report::ccusage_json(&report, kind));
@@ -219,32 +337,47 @@ pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {
             ReportKind::Monthly => &report.monthly,
             ReportKind::Session => &report.sessions,
         };
-        writeln!(
-            out,
-            "{:<38} {:>14} {:>14} {:>12}",
-            "", "input+output", "total tokens", "cost"
-        )?;
-        for g in rows {
-            writeln!(
-                out,
-                "{:<38} {:>14} {:>14} {:>12}",
-                g.key,
-                g.tally.input + g.tally.output,
-                g.tally.total(),
-                format!("${:.2}", g.tally.cost)
-            )?;
-        }
-        writeln!(
-            out,
-            "{:<38} {:>14} {:>14} {:>12}",
-            "total",
-            report.totals.input + report.totals.output,
-            report.totals.total(),
-            format!("${:.2}", report.totals.cost)
-        )?;
-        if !report.unpriced_models.is_empty() {
-            writeln!(out, "unpriced (not in the cost): {}", report.unpriced_models.join(", "))?;
-        }
-        Ok(())
+        table(out, rows, &report)
     })
+}
+
+fn weekly(backend: &Backend, args: WeeklyArgs) -> i32 {
+    let start = args.start_of_week.weekday();
+    let (range, json) = range_of(args.usage);
+    answer(backend, UsageReport { range }, json, |out, report| {
+        if json {
+            return write_json(out, &report::weekly_json(&report, start));
+        }
+        table(out, &report::weekly(&report, start), &report)
+    })
+}
+
+fn table(out: &mut dyn std::io::Write, rows: &[report::Group], report: &report::Report) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<38} {:>14} {:>14} {:>12}",
+        "", "input+output", "total tokens", "cost"
+    )?;
+    for g in rows {
+        writeln!(
+            out,
+            "{:<38} {:>14} {:>14} {:>12}",
+            g.key,
+            g.tally.input + g.tally.output,
+            g.tally.total(),
+            format!("${:.2}", g.tally.cost)
+        )?;
+    }
+    writeln!(
+        out,
+        "{:<38} {:>14} {:>14} {:>12}",
+        "total",
+        report.totals.input + report.totals.output,
+        report.totals.total(),
+        format!("${:.2}", report.totals.cost)
+    )?;
+    if !report.unpriced_models.is_empty() {
+        writeln!(out, "unpriced (not in the cost): {}", report.unpriced_models.join(", "))?;
+    }
+    Ok(())
 }

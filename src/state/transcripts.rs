@@ -9,7 +9,7 @@ use crate::domain::transcripts::index::Progress;
 use crate::domain::transcripts::page::{LineContent, PageLine, SessionPage};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::Report;
-use crate::domain::transcripts::requests::{Prices, Reply};
+use crate::domain::transcripts::requests::{Blocks, Prices, Reply};
 use crate::domain::transcripts::search::SearchResult;
 
 use super::{ChatSession, Requested};
@@ -140,6 +140,14 @@ pub struct TranscriptsStore {
     pub usage_until: String,
     pub usage_zone: String,
     pub usage_tab: UsageTab,
+    /// The 5-hour blocks view is shown instead of the table.
+    pub show_blocks: bool,
+    /// The 5-hour billing blocks over the Usage screen's range.
+    pub blocks: Requested<Arc<Blocks>>,
+    /// False when the blocks should be asked for again (range or catalog changed, or a minute passed).
+    pub blocks_current: bool,
+    /// When the blocks were last asked for (the active block's time left moves on).
+    pub blocks_asked: Option<std::time::Instant>,
     pub usage_filter: String,
     /// The price table in use and whether it is the person's own.
     pub prices: Requested<(PriceTable, bool)>,
@@ -176,6 +184,7 @@ impl TranscriptsStore {
         self.catalog = Some(catalog);
         self.progress = None;
         self.usage_current = false;
+        self.blocks_current = false;
         if let (Some(viewer), Some(catalog)) = (&mut self.viewer, &self.catalog)
             && let Some(open) = &viewer.session
             && let Some(now) = catalog
@@ -200,12 +209,14 @@ impl TranscriptsStore {
         match output {
             Reply::Usage(report) => self.usage.finish(request_id, report.clone()),
             Reply::SearchResults(results) => self.search_results.finish(request_id, results.clone()),
+            Reply::Blocks(blocks) => self.blocks.finish(request_id, blocks.clone()),
             Reply::Prices(Prices { table, custom }) => {
                 if self.saving_prices == Some(request_id) {
                     self.saving_prices = None;
                     self.price_editor = None;
                     self.price_error = None;
                     self.usage_current = false;
+                    self.blocks_current = false;
                     self.prices.replace((table.clone(), *custom));
                     return true;
                 }
@@ -240,6 +251,7 @@ impl TranscriptsStore {
     /// Takes a failure addressed to this store; false when it is someone else's.
     pub fn apply_failure(&mut self, request_id: RequestId, error: &str) -> bool {
         if self.usage.fail(request_id, error.to_string())
+            || self.blocks.fail(request_id, error.to_string())
             || self.prices.fail(request_id, error.to_string())
             || self.search_results.fail(request_id, error.to_string())
         {
@@ -363,8 +375,10 @@ mod tests {
             bytes_done: 3,
             bytes_total: 4,
         });
+        store.blocks_current = true;
         store.apply_catalog(Arc::new(Catalog::default()));
         assert!(!store.usage_current);
+        assert!(!store.blocks_current);
         assert!(store.progress.is_none());
     }
 }

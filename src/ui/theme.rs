@@ -46,6 +46,15 @@ pub fn error(visuals: &Visuals) -> Color32 {
     }
 }
 
+/// Warnings (near a limit).
+pub fn warning(visuals: &Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(0xE8, 0xB3, 0x4A)
+    } else {
+        Color32::from_rgb(0x9A, 0x62, 0x00)
+    }
+}
+
 /// Success and "running" indicators.
 pub fn success(visuals: &Visuals) -> Color32 {
     if visuals.dark_mode {

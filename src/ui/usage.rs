@@ -17,6 +17,7 @@ use crate::state::{TranscriptsStore, UsageTab};
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     screen_heading(ui, Screen::Usage.heading());
     let ScreenContext { stores, backend, .. } = cx;
+    rate_limit_ui(ui, &stores.chat);
     let store = &mut stores.transcripts;
     if store.catalog.is_none() {
         ui.horizontal(|ui| {
@@ -36,6 +37,20 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
             .usage
             .start(backend.dispatch(UsageReport { range: range_of(store) }));
     }
+    let stale = store
+        .blocks_asked
+        .is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(60));
+    if store.show_blocks && (!store.blocks_current || range_changed || stale) && !store.blocks.is_pending() {
+        store.blocks_current = true;
+        store.blocks_asked = Some(std::time::Instant::now());
+        store
+            .blocks
+            .start(backend.dispatch(UsageBlocks { range: range_of(store) }));
+    }
+    if store.show_blocks {
+        // The active block's time left moves on: ask again each minute.
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs(30));
+    }
     if store.prices.never_requested() {
         store.prices.start(backend.dispatch(LoadPrices));
     }
@@ -50,7 +65,20 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         for tab in UsageTab::ALL {
-            ui.selectable_value(&mut store.usage_tab, tab, tab.label());
+            if ui
+                .selectable_label(!store.show_blocks && store.usage_tab == tab, tab.label())
+                .clicked()
+            {
+                store.usage_tab = tab;
+                store.show_blocks = false;
+            }
+        }
+        if ui
+            .selectable_label(store.show_blocks, "5-hour blocks")
+            .on_hover_text("Claude's 5-hour billing windows, counted as ccusage's blocks")
+            .clicked()
+        {
+            store.show_blocks = true;
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             export_ui(ui, store, backend);
@@ -61,6 +89,10 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
         .show(ui, |ui| prices_ui(ui, store, backend));
     egui::CentralPanel::no_frame().show(ui, |ui| {
+        if store.show_blocks {
+            blocks_ui(ui, store);
+            return;
+        }
         let rows = store.usage_tab.rows(&report);
         if rows.is_empty() {
             EmptyState {
@@ -152,7 +184,7 @@ fn range_ui(ui: &mut Ui, store: &mut TranscriptsStore) -> bool {
     changed
 }
 
-use crate::domain::transcripts::requests::{ExportUsage, LoadPrices, SavePrices, UsageReport};
+use crate::domain::transcripts::requests::{ExportUsage, LoadPrices, SavePrices, UsageBlocks, UsageReport};
 use chrono::Datelike;
 
 fn totals_ui(ui: &mut Ui, report: &Report) {
@@ -246,6 +278,158 @@ fn short_key(tab: UsageTab, group: &Group) -> String {
             .to_string(),
         _ => group.key.clone(),
     }
+}
+
+/// The latest usage-limit state Claude reported in a chat (`rate_limit_event`), when any did.
+fn rate_limit_ui(ui: &mut Ui, chat: &crate::state::ChatStore) {
+    let Some((info, seen_ms)) = chat.latest_rate_limit() else {
+        return;
+    };
+    let color = if info.limited() {
+        theme::error(ui.visuals())
+    } else if info.needs_attention() {
+        theme::warning(ui.visuals())
+    } else {
+        theme::muted(ui.visuals())
+    };
+    let text = info.summary(info.resets_at_ms().and_then(super::chat::reset_time));
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("Claude's usage limit: {text}")).color(color));
+        ui.label(RichText::new(format!("(as of {})", local_time(seen_ms))).color(theme::muted(ui.visuals())));
+    });
+}
+
+/// A time in this computer's zone: `2026-03-01 10:00`.
+fn local_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// `2h 05m`.
+pub fn hours_minutes(minutes: u64) -> String {
+    format!("{}h {:02}m", minutes / 60, minutes % 60)
+}
+
+/// The 5-hour blocks: the active one (time left, burn rate, projection) above the list, newest first.
+fn blocks_ui(ui: &mut Ui, store: &TranscriptsStore) {
+    if let Some(error) = store.blocks.error() {
+        error_line(ui, error);
+    }
+    let Some(blocks) = store.blocks.value() else {
+        ui.spinner();
+        return;
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let muted = theme::muted(ui.visuals());
+    egui::Frame::new()
+        .fill(theme::card_fill(ui.visuals()))
+        .corner_radius(theme::CARD_RADIUS)
+        .inner_margin(egui::Margin::symmetric(14, 10))
+        .show(ui, |ui| match blocks.active() {
+            Some(active) => {
+                let left = active.minutes_left(now).unwrap_or(0);
+                ui.label(RichText::new(format!("Active block: {} left", hours_minutes(left))).strong());
+                ui.label(
+                    RichText::new(format!(
+                        "Started {}, ends {} · {} so far · {}",
+                        local_time(active.start_ms),
+                        local_time(active.end_ms),
+                        tokens(active.tally.total()),
+                        money(active.tally.cost)
+                    ))
+                    .color(muted),
+                );
+                match active.burn_rate {
+                    Some(rate) => {
+                        ui.label(format!(
+                            "Burn rate: {} tokens/min ({} input+output/min) · {}/h",
+                            tokens(rate.tokens_per_minute.round() as u64),
+                            tokens(rate.tokens_per_minute_for_indicator.round() as u64),
+                            money(rate.cost_per_hour)
+                        ));
+                    }
+                    None => {
+                        ui.label(RichText::new("Burn rate: not enough activity yet").color(muted));
+                    }
+                }
+                if let Some(p) = active.projection {
+                    ui.label(format!(
+                        "Projected by its end: {} tokens · {}",
+                        tokens(p.total_tokens),
+                        money(p.total_cost)
+                    ));
+                }
+            }
+            None => {
+                ui.label(RichText::new("No active block").strong());
+                ui.label(
+                    RichText::new("A block starts with the next request to Claude and lasts 5 hours.").color(muted),
+                );
+            }
+        });
+    ui.add_space(6.0);
+    let shown: Vec<&crate::domain::transcripts::blocks::Block> = blocks.blocks.iter().rev().collect();
+    if shown.is_empty() {
+        EmptyState {
+            icon: "⏱",
+            title: "No blocks in this range",
+            body: "Claude's transcripts hold no API usage between these days.",
+            detail: None,
+        }
+        .ui(ui);
+        return;
+    }
+    TableBuilder::new(ui)
+        .id_salt("usage-blocks")
+        .striped(true)
+        .column(Column::initial(150.0).resizable(true))
+        .column(Column::initial(150.0).resizable(true))
+        .columns(Column::initial(90.0).resizable(true), 3)
+        .column(Column::remainder().clip(true))
+        .header(22.0, |mut header| {
+            for title in ["Start", "Status", "Requests", "Tokens", "Cost", "Models"] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(22.0, shown.len(), |mut row| {
+                let b = shown[row.index()];
+                row.col(|ui| {
+                    ui.label(local_time(b.start_ms));
+                });
+                if b.gap {
+                    let hours = (b.end_ms - b.start_ms) / 3_600_000;
+                    row.col(|ui| {
+                        ui.label(RichText::new(format!("gap, {hours} h idle")).color(muted));
+                    });
+                    return;
+                }
+                row.col(|ui| match b.minutes_left(now) {
+                    Some(left) => {
+                        ui.label(RichText::new(format!("active, {} left", hours_minutes(left))).strong());
+                    }
+                    None => {
+                        ui.label(format!("ended {}", local_time(b.end_ms)));
+                    }
+                });
+                row.col(|ui| {
+                    ui.label(b.entries.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(tokens(b.tally.total()))
+                        .on_hover_text(b.tally.total().to_string());
+                });
+                row.col(|ui| {
+                    ui.label(money(b.tally.cost));
+                });
+                row.col(|ui| {
+                    ui.label(b.models.join(", "));
+                });
+            });
+        });
 }
 
 fn table_ui(ui: &mut Ui, store: &TranscriptsStore, rows: &[Group]) {

@@ -5,12 +5,14 @@
 //! - [`prices`]: the model price table (versioned data, editable by the person).
 //! - [`report`]: usage counted by ccusage's rules (deduplication, cache tiers, `costUSD`) and grouped by day,
 //!   month, session, model and project.
+//! - [`blocks`]: 5-hour billing blocks by ccusage's rules, with the active block's burn rate.
 //! - [`index`]: the incremental index in the app's SQLite (per file: size, mtime, bytes parsed so far).
 //! - [`catalog`]: projects, sessions and the all-time report, built from the index.
 //! - [`search`]: full-text search over prompts, answers and tool text (FTS5, kept by the index).
 //! - [`snapshot`]: the catalog's first-screen data saved for the next start.
 //! - [`watch`]: keeps the index current while the app runs.
 
+pub mod blocks;
 pub mod catalog;
 pub mod index;
 pub mod layout;

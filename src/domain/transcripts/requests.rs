@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::blocks::Block;
 use super::catalog::{ProjectSummary, SessionSummary};
 use super::index::ScanStats;
 use super::page::SessionPage;
@@ -50,6 +51,7 @@ pub enum Reply {
     ProjectCreated(ProjectSummary),
     HistoryScanned(ScanStats),
     Usage(Arc<Report>),
+    Blocks(Arc<Blocks>),
     Prices(Prices),
     SessionPage(Arc<SessionPage>),
     Exported(Exported),
@@ -62,6 +64,21 @@ pub struct Prices {
     pub table: PriceTable,
     /// The person's own table (else the built-in one).
     pub custom: bool,
+}
+
+/// The 5-hour billing blocks over a range, as of `now_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Blocks {
+    pub blocks: Vec<Block>,
+    /// When they were counted: what decided the active block.
+    pub now_ms: i64,
+}
+
+impl Blocks {
+    /// The active block, if any.
+    pub fn active(&self) -> Option<&Block> {
+        self.blocks.iter().rev().find(|b| b.active)
+    }
 }
 
 /// A usage table written to a file.
@@ -80,6 +97,8 @@ crate::requests! {
     RefreshHistory = "refresh_history" => HistoryScanned(ScanStats);
     /// Usage over a date range, every grouping.
     UsageReport { pub range: UsageRange } = "usage_report" => Usage(Arc<Report>);
+    /// The 5-hour billing blocks over a date range, with the active block's burn rate.
+    UsageBlocks { pub range: UsageRange } = "usage_blocks" => Blocks(Arc<Blocks>);
     /// The price table in use and whether it is the person's own.
     LoadPrices = "load_prices" => Prices(Prices);
     /// Saves the person's price table (None: back to the built-in one).

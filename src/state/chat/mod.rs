@@ -12,7 +12,7 @@ use crate::domain::claude::permission::PermissionMode;
 use crate::backend::command::RequestId;
 use crate::domain::claude::run::RunOutcome;
 use crate::domain::claude::stream::{
-    CanUseTool, ContentBlock, IncomingRequest, ResultMessage, StreamMessage, SystemMessage, UserContent,
+    CanUseTool, ContentBlock, IncomingRequest, RateLimitInfo, ResultMessage, StreamMessage, SystemMessage, UserContent,
 };
 
 use super::attachments::Attachment;
@@ -132,6 +132,11 @@ pub struct ChatSession {
     pub show_timeline: bool,
     /// The session this tab branches off: its first prompt forks it (`--fork-session`).
     pub fork_from: Option<String>,
+    /// The latest usage-limit state the CLI reported (`rate_limit_event`), and when it came.
+    pub rate_limit: Option<RateLimitInfo>,
+    pub rate_limit_seen_ms: i64,
+    /// The person closed the limit banner (until the next change).
+    pub rate_limit_dismissed: bool,
 }
 
 impl ChatSession {
@@ -179,6 +184,11 @@ impl ChatSession {
                 if let Some(id) = &init.session_id {
                     self.session_id = Some(id.clone());
                 }
+            }
+            StreamMessage::RateLimitEvent(event) => {
+                self.rate_limit = Some(event.rate_limit_info.clone());
+                self.rate_limit_seen_ms = chrono::Utc::now().timestamp_millis();
+                self.rate_limit_dismissed = false;
             }
             StreamMessage::System(SystemMessage::ApiRetry(retry)) => self.push(ChatItem::Notice {
                 text: format!("The API failed; retrying (attempt {})", retry.attempt),
@@ -339,6 +349,14 @@ pub struct ChatStore {
 }
 
 impl ChatStore {
+    /// The latest usage-limit state any chat tab heard from the CLI, with when it came.
+    pub fn latest_rate_limit(&self) -> Option<(&RateLimitInfo, i64)> {
+        self.sessions
+            .values()
+            .filter_map(|s| s.rate_limit.as_ref().map(|r| (r, s.rate_limit_seen_ms)))
+            .max_by_key(|(_, at)| *at)
+    }
+
     /// A run was started for the tab whose active run waits for `request_id`.
     pub fn run_started(&mut self, request_id: RequestId, run_id: RunId) -> bool {
         let Some((tab, session)) = self.sessions.iter_mut().find(|(_, s)| {

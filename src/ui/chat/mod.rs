@@ -86,6 +86,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
         if let Some(error) = session.error.clone() {
             error_banner_ui(ui, &error, session);
         }
+        rate_limit_banner_ui(ui, session);
         let cache = conversations.transcripts.entry(tab.id).or_default();
         transcript::ui(ui, tab.id, session, cache, &mut conversations.markdown);
     });
@@ -150,6 +151,47 @@ fn auto_checkpoints_ui(
             on,
         }));
     }
+}
+
+/// A time of day (or a date further off) in this computer's zone, for "resets ...".
+pub fn reset_time(ms: i64) -> Option<String> {
+    let at = chrono::DateTime::from_timestamp_millis(ms)?.with_timezone(&chrono::Local);
+    let today = chrono::Local::now().date_naive();
+    Some(if at.date_naive() == today {
+        at.format("%H:%M").to_string()
+    } else {
+        at.format("%a %d %b %H:%M").to_string()
+    })
+}
+
+/// The usage limit, when Claude says it is near or reached (`rate_limit_event`).
+fn rate_limit_banner_ui(ui: &mut egui::Ui, session: &mut ChatSession) {
+    let Some(info) = session.rate_limit.as_ref().filter(|r| r.needs_attention()) else {
+        return;
+    };
+    if session.rate_limit_dismissed {
+        return;
+    }
+    let color = if info.limited() {
+        theme::error(ui.visuals())
+    } else {
+        theme::warning(ui.visuals())
+    };
+    let text = info.summary(info.resets_at_ms().and_then(reset_time));
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.0, color))
+        .corner_radius(theme::CARD_RADIUS)
+        .inner_margin(8)
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.label(RichText::new("⏳").color(color));
+                ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                    session.rate_limit_dismissed = true;
+                }
+            });
+        });
+    ui.add_space(4.0);
 }
 
 fn error_banner_ui(ui: &mut egui::Ui, error: &str, session: &mut ChatSession) {

@@ -364,18 +364,34 @@ fn messages(shared: &Arc<Shared>, mut record: RecordedRequest) -> Response<Respo
     if !streamed {
         let answer = sse::message_json(&message, &model, ids);
         shared.record(record);
-        return json_response(StatusCode::OK, &answer);
+        let mut response = json_response(StatusCode::OK, &answer);
+        add_headers(&mut response, &shared.script.headers);
+        return response;
     }
     let events = sse::events(&message, &model, ids);
     let index = shared.record(record);
     let body = sse::SseBody::new(events, shared.clone(), index);
-    Response::builder()
+    let mut response = Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "text/event-stream")
         .header("cache-control", "no-cache")
         .header("request-id", shared.next_id("req"))
         .body(body.boxed())
-        .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR))
+        .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR));
+    add_headers(&mut response, &shared.script.headers);
+    response
+}
+
+/// Adds the script's extra headers to an answer.
+fn add_headers<B>(response: &mut Response<B>, headers: &[(String, String)]) {
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
 }
 
 /// All text of the `system` field, whether a string or a list of text blocks.

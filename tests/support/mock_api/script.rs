@@ -202,6 +202,8 @@ pub struct Script {
     subagent: Vec<Reply>,
     /// When set, only these `x-api-key`s are accepted (else 401 `authentication_error`); when empty, any.
     api_keys: Vec<String>,
+    /// Extra headers on every Messages answer (`anthropic-ratelimit-unified-*`, ...).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Script {
@@ -218,6 +220,15 @@ impl Script {
     /// Accepts only `keys` as `x-api-key` on every route but the reachability probe; others get a 401.
     pub fn accept_keys(mut self, keys: &[&str]) -> Self {
         self.api_keys = keys.iter().map(|key| (*key).to_owned()).collect();
+        self
+    }
+
+    /// Sends `headers` with every Messages answer, as the API sends its rate-limit headers.
+    pub fn with_headers(mut self, headers: &[(&str, &str)]) -> Self {
+        self.headers = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
         self
     }
 

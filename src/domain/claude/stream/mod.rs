@@ -11,6 +11,7 @@ mod control;
 mod input;
 mod lenient;
 mod message;
+mod rate_limit;
 mod result;
 mod system;
 #[cfg(test)]
@@ -31,6 +32,7 @@ pub use message::{
     ApiMessage, AssistantMessage, CacheCreation, ContentBlock, ToolResult, ToolResultContent, Usage, UserContent,
     UserMessage, UserTurn,
 };
+pub use rate_limit::{RateLimitEvent, RateLimitInfo};
 pub use result::{ModelUsage, PermissionDenial, ResultMessage, ResultSubtype};
 pub use system::{
     ApiRetry, CompactBoundary, InitInfo, McpServerStatus, StatusInfo, SystemMessage, TaskInfo, ThinkingTokens,
@@ -56,6 +58,8 @@ pub enum StreamMessage {
     ControlRequest(ControlRequest),
     /// The CLI answers one of ANYON's requests.
     ControlResponse(ControlResponse),
+    /// The subscription's usage-limit state changed.
+    RateLimitEvent(Box<RateLimitEvent>),
     /// A type this version does not know, or a known type whose shape did not fit, as written.
     #[serde(untagged)]
     Unknown(Value),
@@ -94,6 +98,7 @@ impl StreamMessage {
             Self::User(user) => user.session_id.as_deref(),
             Self::Result(result) => result.session_id.as_deref(),
             Self::StreamEvent(event) => event.session_id.as_deref(),
+            Self::RateLimitEvent(event) => event.session_id.as_deref(),
             Self::ControlRequest(_) | Self::ControlResponse(_) => None,
         }
     }

@@ -312,6 +312,101 @@ pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
     Ok(loaded)
 }
 
+/// The columns of a [`UsageRecord`] in `usage_records` (as `r`), in the order [`record_from`] reads them.
+const RECORD_COLUMNS: &str = "r.ts_ms, r.message_id, r.request_id, r.model, r.input, r.output, r.cache_write_5m, \
+     r.cache_write_1h, r.cache_read, r.cost_usd, r.sidechain, r.fast";
+
+/// Reads [`RECORD_COLUMNS`] from `row`, starting at column `at`.
+fn record_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<UsageRecord> {
+    Ok(UsageRecord {
+        timestamp_ms: r.get(at)?,
+        message_id: r.get(at + 1)?,
+        request_id: r.get(at + 2)?,
+        model: r.get(at + 3)?,
+        input: r.get::<_, i64>(at + 4)? as u64,
+        output: r.get::<_, i64>(at + 5)? as u64,
+        cache_write_5m: r.get::<_, i64>(at + 6)? as u64,
+        cache_write_1h: r.get::<_, i64>(at + 7)? as u64,
+        cache_read: r.get::<_, i64>(at + 8)? as u64,
+        cost_usd: r.get(at + 9)?,
+        sidechain: r.get(at + 10)?,
+        fast: r.get(at + 11)?,
+    })
+}
+
+/// A sidechain line whose `message.id` a main-chain line also has: a replay, never counted.
+const REPLAY: &str = "coalesce(r.sidechain = 1 AND r.message_id IN \
+     (SELECT message_id FROM usage_records WHERE sidechain = 0 AND message_id IS NOT NULL), 0)";
+
+/// Streams the records that count (the rules of [`super::report::counted_indices`]: no sidechain replays,
+/// one line per response — the most tokens, then the costliest by `cost`, then the earliest, then the first
+/// in file order) to `each`, in time order, straight from the index: memory stays flat however long the
+/// history. The winners of duplicated responses go through a temporary table, chosen one response at a time.
+pub fn for_each_counted(
+    conn: &Connection,
+    cost: impl Fn(&UsageRecord) -> f64,
+    mut each: impl FnMut(&UsageRecord),
+) -> Result<(), IndexError> {
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS counted_responses (id INTEGER PRIMARY KEY);
+         DELETE FROM temp.counted_responses;",
+    )?;
+    {
+        let mut insert = tx.prepare("INSERT INTO temp.counted_responses (id) VALUES (?1)")?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT r.rowid, {RECORD_COLUMNS} FROM usage_records r JOIN transcript_files f ON f.id = r.file_id
+             WHERE r.message_id IS NOT NULL AND r.request_id IS NOT NULL AND NOT {REPLAY}
+             ORDER BY r.message_id, r.request_id, f.path, r.rowid"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut best: Option<(i64, UsageRecord)> = None;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let record = record_from(row, 1)?;
+            match &mut best {
+                Some((best_id, current))
+                    if current.message_id == record.message_id && current.request_id == record.request_id =>
+                {
+                    let (a, b) = (current.total_tokens(), record.total_tokens());
+                    let better = b > a
+                        || (b == a && {
+                            let (ca, cb) = (cost(current), cost(&record));
+                            cb > ca || (cb == ca && record.timestamp_ms < current.timestamp_ms)
+                        });
+                    if better {
+                        *best_id = id;
+                        *current = record;
+                    }
+                }
+                _ => {
+                    if let Some((winner, _)) = best.replace((id, record)) {
+                        insert.execute([winner])?;
+                    }
+                }
+            }
+        }
+        if let Some((winner, _)) = best {
+            insert.execute([winner])?;
+        }
+    }
+    {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {RECORD_COLUMNS} FROM usage_records r JOIN transcript_files f ON f.id = r.file_id
+             WHERE ((r.message_id IS NULL OR r.request_id IS NULL) AND NOT {REPLAY})
+                OR r.rowid IN (SELECT id FROM temp.counted_responses)
+             ORDER BY r.ts_ms, f.path, r.rowid"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            each(&record_from(row, 0)?);
+        }
+    }
+    tx.execute("DELETE FROM temp.counted_responses", [])?;
+    tx.commit()?;
+    Ok(())
+}
+
 fn added_projects(conn: &Connection) -> Result<Vec<String>, IndexError> {
     let mut stmt = conn.prepare("SELECT path FROM added_projects ORDER BY added_ms")?;
     let paths = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;

@@ -237,3 +237,20 @@ pub fn ccusage_json(report: &Report, kind: ReportKind) -> Value {
     }
     json!({ name: rows, "totals": totals })
 }
+
+/// Weekly rows (see [`super::weekly`]) as ccusage's `weekly --json` prints them.
+pub fn weekly_json(report: &Report, start: chrono::Weekday) -> Value {
+    let rows: Vec<Value> = super::weekly(report, start)
+        .iter()
+        .map(|g| {
+            let mut row = row_json(g);
+            row.insert("week".into(), json!(g.key));
+            Value::Object(row)
+        })
+        .collect();
+    let mut totals = tokens_json(&report.totals);
+    if !report.unpriced_models.is_empty() {
+        totals.insert("unpricedModels".into(), json!(report.unpriced_models));
+    }
+    json!({ "weekly": rows, "totals": totals })
+}

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate, TimeZone};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +22,7 @@ use super::prices::PriceTable;
 
 mod export;
 
-pub use export::{Grouping, ReportKind, ccusage_json, to_csv, to_json};
+pub use export::{Grouping, ReportKind, ccusage_json, to_csv, to_json, weekly_json};
 
 /// One usage record with where it was found.
 #[derive(Debug, Clone)]
@@ -358,6 +358,29 @@ pub fn build_counted(entries: &[Entry], counted: &[u32], prices: &PriceTable, ra
         list.sort_by(|a, b| b.tally.cost.total_cmp(&a.tally.cost).then_with(|| a.key.cmp(&b.key)));
     }
     report
+}
+
+/// The daily rows grouped by week, each week keyed by the day it starts on (ccusage's `weekly`, whose
+/// weeks start on Sunday unless told otherwise).
+pub fn weekly(report: &Report, start: chrono::Weekday) -> Vec<Group> {
+    let mut weeks: Vec<Group> = Vec::new();
+    for group in &report.daily {
+        let Ok(day) = NaiveDate::parse_from_str(&group.key, "%Y-%m-%d") else {
+            continue;
+        };
+        let back = (day.weekday().num_days_from_sunday() + 7 - start.num_days_from_sunday()) % 7;
+        let first = day - chrono::Days::new(u64::from(back));
+        let key = first.format("%Y-%m-%d").to_string();
+        match weeks.last_mut() {
+            Some(target) if target.key == key => merge(target, group),
+            _ => {
+                let mut target = Group::new(key, "");
+                merge(&mut target, group);
+                weeks.push(target);
+            }
+        }
+    }
+    weeks
 }
 
 fn merge(target: &mut Group, source: &Group) {
