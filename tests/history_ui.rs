@@ -195,7 +195,10 @@ fn full_text_search_finds_a_message_and_opens_the_session_there() {
     let is_search = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
         n.role() == Role::TextInput && n.placeholder().is_some_and(|p| p.contains("Search every prompt"))
     };
-    harness.get_by(is_search).focus();
+    // Ctrl+F puts the cursor in the search box.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    harness.run_ok();
+    assert!(harness.get_by(is_search).is_focused(), "Ctrl+F focuses the search");
     harness.get_by(is_search).type_text("subagent");
     harness.run_ok();
     // Across all projects: the two sessions that say it, and two whose tools' text does, with their

@@ -71,7 +71,7 @@ fn search_bar_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: Option<&Proje
         if ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::F)) {
             response.request_focus();
         }
-        if response.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+        if (response.has_focus() || response.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
             store.text_search.clear();
         }
         ui.selectable_value(&mut store.search_this_project, false, "All projects")
