@@ -40,6 +40,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_auth.sql",
         sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0004_auth.sql")),
     },
+    Migration {
+        name: "0005_restore_journal.sql",
+        sql: include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/0005_restore_journal.sql"
+        )),
+    },
 ];
 
 /// The schema version this build creates.
