@@ -773,3 +773,21 @@ fn a_link_standing_where_the_checkpoint_has_a_file_is_kept_and_its_target_untouc
     assert_eq!(std::fs::read(&target).unwrap(), b"someone else's\n");
     assert_eq!(mode(&target), 0o640, "the link's target keeps its mode");
 }
+
+#[test]
+fn a_second_restore_of_a_project_while_one_runs_is_refused() {
+    let rig = Rig::new();
+    rig.write("a.txt", b"one");
+    let first = rig.checkpoint(Trigger::Manual);
+    rig.write("a.txt", b"two");
+    let key = checkpoint::journal::project_key(rig.path());
+    let held = checkpoint::journal::RestoreLock::acquire(&checkpoint::journal::locks(&rig.blobs), &key).unwrap();
+    let error = restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap_err();
+    assert_eq!(error.kind(), "restore_running", "{error}");
+    assert_eq!(std::fs::read(rig.path().join("a.txt")).unwrap(), b"two");
+    drop(held);
+    restore::restore(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(std::fs::read(rig.path().join("a.txt")).unwrap(), b"one");
+    let error = restore::recover(&rig.db.writer(), &rig.blobs, rig.path(), restore::RecoverAction::Report).unwrap_err();
+    assert_eq!(error.kind(), "nothing_to_recover");
+}

@@ -109,3 +109,73 @@ fn the_restore_preview_lists_the_files_kept_because_they_cannot_be_restored() {
     });
     assert_eq!(std::fs::read(project.path().join("big.bin")).unwrap().len(), big.len());
 }
+
+/// A restore killed part way: the timeline shows a banner, a dialog offers Finish / Roll back / Later, and
+/// Finish completes it.
+#[test]
+fn an_interrupted_restore_is_offered_to_finish_or_roll_back() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let project = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(project.path()).unwrap();
+    std::fs::write(root.join("notes.txt"), "alpha\n").unwrap();
+    let (backend, events) = support::backend(&runtime, &home);
+    let session = "5e55i0n0-0000-4000-8000-000000000003";
+    let take = |description: &str| {
+        runtime
+            .block_on(backend.call(CheckpointCreate {
+                project_path: root.clone(),
+                session_id: session.into(),
+                trigger: anyon::domain::checkpoint::Trigger::Manual,
+                description: Some(description.into()),
+            }))
+            .expect("checkpoint")
+            .checkpoint
+            .id
+    };
+    let target = take("The first notes");
+    std::fs::write(root.join("notes.txt"), "bravo\n").unwrap();
+    std::fs::write(root.join("extra.txt"), "extra\n").unwrap();
+    let before = take("Before restoring");
+    // As a restore killed part way leaves it: the journal says running, one file is written, one not yet
+    // deleted.
+    let conn = rusqlite::Connection::open(home.paths().database()).unwrap();
+    conn.execute(
+        "INSERT INTO restore_journal (project_path, target_id, before_id, state) VALUES (?1, ?2, ?3, 'running')",
+        rusqlite::params![root.display().to_string(), target, before],
+    )
+    .unwrap();
+    drop(conn);
+    std::fs::write(root.join("notes.txt"), "alpha\n").unwrap();
+
+    let for_app = backend.clone();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, for_app, events, StartOptions::default()));
+    let mut tab = ChatSession::new("Interrupted", root.display().to_string());
+    tab.session_id = Some(session.into());
+    tab.show_timeline = true;
+    harness.state_mut().open_session_tab(tab);
+    settle(&mut harness, "the dialog", "A restore was interrupted");
+    assert!(shows(&harness, "Roll back"));
+    harness.get_by_label("Later").click_accesskit();
+    support::wait_for("the dialog to go", Duration::from_secs(30), || {
+        harness.step();
+        (!shows(&harness, "A restore was interrupted")).then_some(())
+    });
+    harness.run_ok();
+    assert!(
+        shows(&harness, "was interrupted: the files may be a mix"),
+        "the banner stays"
+    );
+
+    harness.get_by_label("Finish or roll back…").click_accesskit();
+    settle(&mut harness, "the dialog again", "A restore was interrupted");
+    harness.get_by_label("Finish").click_accesskit();
+    support::wait_for("the restore to finish", Duration::from_secs(30), || {
+        harness.step();
+        (!root.join("extra.txt").exists() && !shows(&harness, "was interrupted")).then_some(())
+    });
+    assert_eq!(std::fs::read_to_string(root.join("notes.txt")).unwrap(), "alpha\n");
+    assert!(!shows(&harness, "A restore was interrupted"));
+}

@@ -341,3 +341,97 @@ fn a_running_backend_reports_a_full_disk_and_keeps_working_once_space_returns() 
     clean.stop_history();
     assert_eq!(integrity(&disk.path().join("data").join("anyon.db")), "ok");
 }
+
+/// Every file under `root` with its bytes.
+fn files_under(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// Bytes that do not compress, so storing them needs their full size.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut rng = crate::support::transcripts::Rng::new(seed);
+    (0..len).map(|_| rng.next() as u8).collect()
+}
+
+#[test]
+fn a_checkpoint_on_a_full_disk_fails_clearly_and_the_last_one_still_restores_exactly() {
+    let Some(disk) = SmallDisk::mount("a_checkpoint_on_a_full_disk", 16) else {
+        return;
+    };
+    let data = disk.path().join("data");
+    let project = disk.path().join("project");
+    for n in 0..40 {
+        let path = project.join(format!("dir{}/file{n}.bin", n % 4));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, noise(n + 1, 16 * 1024)).unwrap();
+    }
+    let cli = |args: &[&str]| {
+        std::process::Command::new(support::anyon_bin())
+            .args(args)
+            .env("ANYON_HOME", &data)
+            .env_remove("ANYON_LOG")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .unwrap()
+    };
+    let shown = project.display().to_string();
+    let create = || cli(&["checkpoints", "create", "--project", &shown, "--session", "s", "--json"]);
+    let first = create();
+    assert!(first.status.success(), "{}", said(&first));
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let good_id = first["data"]["checkpoint"]["id"].as_str().unwrap().to_owned();
+    let good = files_under(&project);
+
+    // New contents that need room in the store, then no room.
+    for n in 0..40 {
+        let path = project.join(format!("dir{}/file{n}.bin", n % 4));
+        std::fs::write(&path, noise(n + 100, 16 * 1024)).unwrap();
+    }
+    disk.fill();
+    let refused = create();
+    let text = said(&refused);
+    assert!(
+        !refused.status.success(),
+        "a checkpoint was taken on a full disk: {text}"
+    );
+    assert!(text.to_lowercase().contains("no space left"), "{text}");
+    assert!(
+        text.contains("blobs") || text.contains("anyon.db"),
+        "the error does not name what could not be written: {text}"
+    );
+    let error: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(error["error"]["kind"], "no_space", "{text}");
+
+    disk.free();
+    assert_eq!(integrity(&data.join("anyon.db")), "ok");
+    let listed = cli(&["checkpoints", "list", "--project", &shown, "--json"]);
+    assert!(listed.status.success(), "{}", said(&listed));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let ids: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [good_id.as_str()], "the failed checkpoint is listed");
+    let restored = cli(&["checkpoints", "restore", "--project", &shown, &good_id, "--json"]);
+    assert!(restored.status.success(), "{}", said(&restored));
+    assert!(
+        files_under(&project) == good,
+        "the last good checkpoint does not restore exactly"
+    );
+}

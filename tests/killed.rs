@@ -18,13 +18,13 @@ use crate::support::transcripts::{Rng, Shape, generate};
 use crate::support::{self, TempHome};
 
 /// Where the kills fall, from a seed that is printed.
-struct Kills {
+pub(crate) struct Kills {
     rng: Rng,
-    count: usize,
+    pub(crate) count: usize,
 }
 
 impl Kills {
-    fn new(test: &str) -> Self {
+    pub(crate) fn new(test: &str) -> Self {
         let seed = std::env::var("ANYON_KILL_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
@@ -45,7 +45,7 @@ impl Kills {
     }
 
     /// A moment within `span`, uniformly.
-    fn within(&mut self, span: Duration) -> Duration {
+    pub(crate) fn within(&mut self, span: Duration) -> Duration {
         let micros = span.as_micros().max(1) as u64;
         Duration::from_micros(self.rng.below(micros))
     }
@@ -53,7 +53,7 @@ impl Kills {
 
 /// Starts `command`, sends SIGKILL after `after` (unless it ended first) and reaps it. Says whether the
 /// kill landed while it ran.
-fn kill_after(mut command: Command, after: Duration) -> bool {
+pub(crate) fn kill_after(mut command: Command, after: Duration) -> bool {
     let mut child: Child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -77,7 +77,7 @@ fn kill_after(mut command: Command, after: Duration) -> bool {
 }
 
 /// How long `command` takes when left alone.
-fn time_of(mut command: Command) -> Duration {
+pub(crate) fn time_of(mut command: Command) -> Duration {
     let started = Instant::now();
     let output = command.output().expect("run anyon");
     assert!(
@@ -88,7 +88,7 @@ fn time_of(mut command: Command) -> Duration {
     started.elapsed()
 }
 
-fn assert_database_intact(home: &TempHome, when: &str) {
+pub(crate) fn assert_database_intact(home: &TempHome, when: &str) {
     let path = home.paths().database();
     if !path.exists() {
         return;
@@ -102,6 +102,7 @@ fn assert_database_intact(home: &TempHome, when: &str) {
 
 #[test]
 fn a_cold_transcript_index_killed_anywhere_ends_with_the_totals_of_a_clean_run() {
+    let _cpu = support::kill_lock();
     let mut kills = Kills::new("a_cold_transcript_index_killed_anywhere");
     let config = tempfile::tempdir().unwrap();
     generate(
@@ -185,6 +186,7 @@ fn big_settings() -> serde_json::Map<String, Value> {
 
 #[test]
 fn claude_settings_killed_mid_write_are_the_old_file_or_the_new_one() {
+    let _cpu = support::kill_lock();
     let mut kills = Kills::new("claude_settings_killed_mid_write");
     let home = TempHome::new();
     let config = tempfile::tempdir().unwrap();
@@ -239,6 +241,7 @@ fn claude_settings_killed_mid_write_are_the_old_file_or_the_new_one() {
 
 #[test]
 fn mcp_config_killed_mid_write_is_the_old_file_or_the_new_one() {
+    let _cpu = support::kill_lock();
     let mut kills = Kills::new("mcp_config_killed_mid_write");
     let home = TempHome::new();
     let dir = tempfile::tempdir().unwrap();
@@ -313,6 +316,7 @@ fn an_agent_run_killed_anywhere_is_recorded_as_interrupted_or_finished_never_run
     let Some(bin) = require_claude_bin("an_agent_run_killed_anywhere") else {
         return;
     };
+    let _cpu = support::kill_lock();
     let mut kills = Kills::new("an_agent_run_killed_anywhere");
     let home = TempHome::new();
     let sandbox = Sandbox::new();

@@ -24,6 +24,7 @@ mod history;
 mod history_ui;
 mod huge_inputs;
 mod killed;
+mod killed_checkpoints;
 mod mcp;
 mod mcp_ui;
 mod mock_api_server;

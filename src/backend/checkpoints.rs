@@ -3,10 +3,10 @@
 use super::{Backend, BackendError};
 use crate::backend::event::Event;
 use crate::domain::checkpoint::requests::{
-    CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
-    Collected, Reply, Request,
+    CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointInterrupted, CheckpointList, CheckpointRecover,
+    CheckpointRestore, CheckpointRestorePlan, Collected, Reply, Request,
 };
-use crate::domain::checkpoint::{self, Blobs, CreateRequest, diff, restore};
+use crate::domain::checkpoint::{self, Blobs, CreateRequest, diff, journal, restore};
 use crate::util::request::Ask;
 
 /// The session's own transcript, `<projects>/<project folder>/<session id>.jsonl`.
@@ -70,6 +70,8 @@ impl Backend {
                             message_index,
                         };
                         let conn = db.writer();
+                        // A project left half restored is finished or rolled back first.
+                        journal::refuse_while_unfinished(&conn, &blobs, &request.project)?;
                         let created = checkpoint::create(&conn, &limited(&blobs, &conn), &request)?;
                         let retention = retention(&conn);
                         let project = created.checkpoint.project_path.clone();
@@ -106,6 +108,7 @@ impl Backend {
             Request::CheckpointDiff(CheckpointDiff { project_path, from, to }) => {
                 self.blocking(move |db| {
                     let conn = db.writer();
+                    journal::refuse_while_unfinished(&conn, &blobs, &project_path)?;
                     let diffs = match to {
                         Some(to) => diff::between(&conn, &blobs, &from, &to)?,
                         None => diff::against_working_tree(&conn, &blobs, &from, &project_path)?,
@@ -117,6 +120,7 @@ impl Backend {
             Request::CheckpointRestorePlan(CheckpointRestorePlan { project_path, id }) => {
                 self.blocking(move |db| {
                     let conn = db.writer();
+                    journal::refuse_while_unfinished(&conn, &blobs, &project_path)?;
                     let blobs = limited(&blobs, &conn);
                     Ok(CheckpointRestorePlan::wrap(restore::plan(
                         &conn,
@@ -136,6 +140,29 @@ impl Backend {
                         &blobs,
                         &id,
                         &project_path,
+                    )?))
+                })
+                .await
+            }
+            Request::CheckpointInterrupted(CheckpointInterrupted { project_path }) => {
+                self.blocking(move |db| {
+                    Ok(CheckpointInterrupted::wrap(journal::interrupted(
+                        &db.writer(),
+                        &blobs,
+                        &project_path,
+                    )?))
+                })
+                .await
+            }
+            Request::CheckpointRecover(CheckpointRecover { project_path, action }) => {
+                self.blocking(move |db| {
+                    let conn = db.writer();
+                    let blobs = limited(&blobs, &conn);
+                    Ok(CheckpointRecover::wrap(restore::recover(
+                        &conn,
+                        &blobs,
+                        &project_path,
+                        action,
                     )?))
                 })
                 .await

@@ -131,7 +131,7 @@ impl BackendError {
             BackendError::NoSuchRun(_) => "no_such_run",
             BackendError::AgentFile(crate::domain::agents::files::FileError::Untrusted(_)) => "untrusted",
             BackendError::Agents(_) | BackendError::AgentFile(_) => "agents",
-            BackendError::Checkpoint(_) => "checkpoint",
+            BackendError::Checkpoint(error) => error.kind(),
             BackendError::History(_) => "history",
             BackendError::ApiKey(error) => match error {
                 crate::domain::claude::credentials::KeyError::Rejected { .. } => "key_rejected",

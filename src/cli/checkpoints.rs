@@ -1,4 +1,4 @@
-//! `anyon checkpoints list|create|diff|restore|gc`: project snapshots from the command line.
+//! `anyon checkpoints list|create|diff|restore|recover|gc`: project snapshots from the command line.
 
 use std::path::PathBuf;
 
@@ -8,9 +8,10 @@ use super::{answer, answer_json, write_json};
 use crate::backend::Backend;
 use crate::domain::checkpoint::Trigger;
 use crate::domain::checkpoint::requests::{
-    CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
+    CheckpointCreate, CheckpointDiff, CheckpointGc, CheckpointList, CheckpointRecover, CheckpointRestore,
+    CheckpointRestorePlan,
 };
-use crate::domain::checkpoint::restore::RestorePlan;
+use crate::domain::checkpoint::restore::{RecoverAction, RestorePlan};
 use crate::domain::transcripts::requests::GetProjectSessions;
 use crate::util::request::Ask;
 
@@ -54,6 +55,20 @@ pub enum CheckpointsVerb {
         /// Only show what would be written and deleted.
         #[arg(long)]
         preview: bool,
+    },
+    /// Show a restore that was interrupted (the process killed part way), or finish or roll it back.
+    Recover {
+        /// The project folder.
+        #[arg(long)]
+        project: PathBuf,
+        /// Restore the checkpoint the interrupted restore was bringing back.
+        #[arg(long, conflicts_with = "rollback")]
+        finish: bool,
+        /// Restore the "before restore" checkpoint: the files as they were before it.
+        #[arg(long)]
+        rollback: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Delete stored file contents no checkpoint refers to.
     Gc {
@@ -237,6 +252,64 @@ pub fn run(backend: &Backend, verb: CheckpointsVerb) -> i32 {
                     },
                 )
             }
+        }
+        CheckpointsVerb::Recover {
+            project,
+            finish,
+            rollback,
+            json,
+        } => {
+            let project_path = std::fs::canonicalize(&project).unwrap_or(project);
+            let action = match (finish, rollback) {
+                (true, _) => RecoverAction::Finish,
+                (_, true) => RecoverAction::Rollback,
+                _ => RecoverAction::Report,
+            };
+            let shown = project_path.display().to_string();
+            answer(
+                backend,
+                CheckpointRecover { project_path, action },
+                json,
+                |out, recovery| {
+                    if json {
+                        return write_json(out, &CheckpointRecover::wrap(recovery));
+                    }
+                    let interrupted = &recovery.interrupted;
+                    match &recovery.plan {
+                        Some(plan) => {
+                            print_plan(out, plan, true)?;
+                            match recovery.action {
+                                RecoverAction::Rollback => writeln!(
+                                    out,
+                                    "Rolled back: the files are as they were before the restore (checkpoint {})",
+                                    interrupted.before_id
+                                ),
+                                _ => writeln!(
+                                    out,
+                                    "Finished: the files are those of checkpoint {}",
+                                    interrupted.target_id
+                                ),
+                            }
+                        }
+                        None => {
+                            writeln!(
+                                out,
+                                "A restore of {} to checkpoint {} (started {}) was interrupted; the files before it \
+                                 are in checkpoint {}.",
+                                interrupted.project_path,
+                                interrupted.target_id,
+                                interrupted.started_at,
+                                interrupted.before_id
+                            )?;
+                            writeln!(out, "Finish it:  anyon checkpoints recover --project {shown} --finish")?;
+                            writeln!(
+                                out,
+                                "Undo it:    anyon checkpoints recover --project {shown} --rollback"
+                            )
+                        }
+                    }
+                },
+            )
         }
         CheckpointsVerb::Gc { json } => answer_json(backend, CheckpointGc, json),
     }

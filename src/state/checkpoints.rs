@@ -1,13 +1,14 @@
 //! What the chat tab's checkpoint timeline shows: each session's checkpoints, a diff being looked
-//! at, and a restore waiting for confirmation.
+//! at, a restore waiting for confirmation, and a restore that was interrupted (to finish or roll back).
 
 use std::collections::{HashMap, HashSet};
 
 use crate::backend::command::RequestId;
 use crate::domain::checkpoint::Checkpoint;
 use crate::domain::checkpoint::diff::FileDiff;
+use crate::domain::checkpoint::journal::Interrupted;
 use crate::domain::checkpoint::requests::Reply;
-use crate::domain::checkpoint::restore::RestorePlan;
+use crate::domain::checkpoint::restore::{Recovery, RestorePlan};
 
 use super::Requested;
 
@@ -34,6 +35,34 @@ pub struct CheckpointsStore {
     pub restore: Option<PendingRestore>,
     /// A fork to open in a new chat tab: (project, session to branch off).
     pub fork: Option<(String, String)>,
+    /// Each shown project's interrupted restore (None inside: there is none), by project.
+    pub interrupted: HashMap<String, Requested<Option<Interrupted>>>,
+    /// Projects whose interrupted restore the person put off ("Later"): the banner stays, the dialog goes.
+    pub recover_later: HashSet<String>,
+    /// A recovery under way or its failure: (project, result).
+    pub recovering: Option<(String, Requested<Recovery>)>,
+}
+
+impl CheckpointsStore {
+    /// The first shown project with an interrupted restore the person has not put off.
+    pub fn to_recover(&self) -> Option<(String, Interrupted)> {
+        let mut found: Vec<(&String, &Interrupted)> = self
+            .interrupted
+            .iter()
+            .filter(|(project, _)| !self.recover_later.contains(*project))
+            .filter_map(|(project, check)| check.value()?.as_ref().map(|found| (project, found)))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(b.0));
+        found
+            .into_iter()
+            .next()
+            .map(|(project, found)| (project.clone(), found.clone()))
+    }
+
+    /// The interrupted restore of `project`, once known.
+    pub fn interrupted_of(&self, project: &str) -> Option<&Interrupted> {
+        self.interrupted.get(project)?.value()?.as_ref()
+    }
 }
 
 impl CheckpointsStore {
@@ -54,6 +83,23 @@ impl CheckpointsStore {
             }
             Reply::CheckpointTaken(_) => true,
             Reply::CheckpointGc(_) => false,
+            Reply::InterruptedRestore(found) => self
+                .interrupted
+                .values_mut()
+                .any(|r| r.finish(request_id, found.clone())),
+            Reply::Recovered(recovery) => {
+                let ours = self
+                    .recovering
+                    .as_mut()
+                    .is_some_and(|(_, r)| r.finish(request_id, recovery.clone()));
+                if recovery.plan.is_some() {
+                    self.recovering = None;
+                    // Asked again: the banner goes, and the lists show the files' checkpoints anew.
+                    self.interrupted.clear();
+                    self.stale.extend(self.lists.keys().cloned());
+                }
+                ours
+            }
         }
     }
 
@@ -67,6 +113,14 @@ impl CheckpointsStore {
                 .restore
                 .as_mut()
                 .is_some_and(|r| r.plan.fail(request_id, error.to_owned()))
+            || self
+                .interrupted
+                .values_mut()
+                .any(|r| r.fail(request_id, error.to_owned()))
+            || self
+                .recovering
+                .as_mut()
+                .is_some_and(|(_, r)| r.fail(request_id, error.to_owned()))
     }
 
     /// A checkpoint was written for `session_id`.

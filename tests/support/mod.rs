@@ -76,6 +76,13 @@ impl TempHome {
     }
 }
 
+/// Held by tests that kill `anyon` processes at timed moments: they measure a clean run and kill within
+/// it, so two of them sharing the CPU would spoil each other's timing.
+pub fn kill_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The `anyon` binary Cargo built for these tests.
 pub fn anyon_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_anyon"))

@@ -183,6 +183,16 @@ impl Blobs {
             for blob in std::fs::read_dir(dir.path())?.flatten() {
                 let name = blob.file_name().to_string_lossy().into_owned();
                 if name.starts_with('.') {
+                    // A temporary file a killed write left (an hour old: no write still fills it).
+                    let stale = blob
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+                    if name.ends_with(".partial") && stale {
+                        std::fs::remove_file(blob.path())?;
+                    }
                     continue;
                 }
                 if !keep.contains(&format!("{prefix}{name}")) {

@@ -11,6 +11,7 @@
 
 pub mod blobs;
 pub mod diff;
+pub mod journal;
 pub mod requests;
 pub mod restore;
 
@@ -51,14 +52,58 @@ pub enum CheckpointError {
     },
     #[error("file error at {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    /// The disk is full: nothing was recorded, the checkpoints taken before are intact.
+    #[error(
+        "no space left on the device to write {path}: nothing was recorded and the earlier checkpoints are intact. Free some space and try again"
+    )]
+    NoSpace { path: PathBuf },
+    /// Another restore (or recovery) of the project is running.
+    #[error("a restore of {0} is running; wait for it to end")]
+    RestoreRunning(String),
+    /// A restore of the project stopped part way (the process was killed): the files may be a mix.
+    #[error(
+        "a restore of {project} to checkpoint {target} was interrupted, so its files may be a mix of two \
+         checkpoints. Finish it with `anyon checkpoints recover --project {project} --finish`, or undo it with \
+         `anyon checkpoints recover --project {project} --rollback` (the files before it are in checkpoint \
+         {before}); the window offers the same",
+        project = .0.project_path, target = .0.target_id, before = .0.before_id
+    )]
+    RestoreInterrupted(Box<journal::Interrupted>),
+    #[error("no interrupted restore of {0}: nothing to recover")]
+    NothingToRecover(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
-    move |source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
+    move |source| {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            return CheckpointError::NoSpace {
+                path: path.to_path_buf(),
+            };
+        }
+        CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+impl CheckpointError {
+    /// A stable name for the kind of failure (CLI JSON errors).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckpointError::NoSpace { .. } => "no_space",
+            CheckpointError::RestoreRunning(_) => "restore_running",
+            CheckpointError::RestoreInterrupted(_) => "restore_interrupted",
+            CheckpointError::NothingToRecover(_) => "nothing_to_recover",
+            CheckpointError::RestoreStopped { source, .. } => match source.kind() {
+                "no_space" => "no_space",
+                _ => "checkpoint",
+            },
+            CheckpointError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => "no_space",
+            _ => "checkpoint",
+        }
     }
 }
 

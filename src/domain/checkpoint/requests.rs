@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::diff::FileDiff;
-use super::restore::{RestorePlan, Restored};
+use super::journal::Interrupted;
+use super::restore::{RecoverAction, Recovery, RestorePlan, Restored};
 use super::{Checkpoint, Created, Trigger};
 
 /// The checkpoint domain's answers (as JSON: `{"kind": "checkpoints", "data": [...]}`).
@@ -18,6 +19,8 @@ pub enum Reply {
     RestorePlan(RestorePlan),
     Restored(Restored),
     CheckpointGc(Collected),
+    InterruptedRestore(Option<Interrupted>),
+    Recovered(Recovery),
 }
 
 /// What a garbage collection removed.
@@ -42,6 +45,10 @@ crate::requests! {
     /// What restoring would write and delete.
     CheckpointRestorePlan { pub project_path: PathBuf, pub id: String } = "checkpoint_restore_plan" => RestorePlan(RestorePlan);
     CheckpointRestore { pub project_path: PathBuf, pub id: String } = "checkpoint_restore" => Restored(Restored);
+    /// The project's interrupted restore, if one is (a restore still running is an error).
+    CheckpointInterrupted { pub project_path: PathBuf } = "checkpoint_interrupted" => InterruptedRestore(Option<Interrupted>);
+    /// Reports, finishes or rolls back the project's interrupted restore.
+    CheckpointRecover { pub project_path: PathBuf, pub action: RecoverAction } = "checkpoint_recover" => Recovered(Recovery);
     /// Deletes stored contents no checkpoint refers to.
     CheckpointGc = "checkpoint_gc" => CheckpointGc(Collected);
 }

@@ -14,7 +14,8 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::{
-    Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, WorkingFile, get_for, io, present_files, walk,
+    Blobs, Checkpoint, CheckpointError, CreateRequest, FileEntry, WorkingFile, get_for, io, journal, present_files,
+    walk,
 };
 
 /// Why a restore leaves a file as it is instead of writing or deleting it.
@@ -207,6 +208,10 @@ pub struct Restored {
 /// The "before restore" checkpoint comes first and the plan is made against it: a file is overwritten
 /// or deleted only when that checkpoint holds its current content. Should the restore stop part way
 /// (a full disk), everything it touched is in that checkpoint, and the error names it.
+///
+/// The project's restore lock (beside the blob store) is held throughout, and the restore is journalled (committed)
+/// before the first file changes: killed part way, it is found at the next start as interrupted
+/// ([`super::journal`]) and [`recover`] finishes or rolls it back.
 pub fn restore(
     conn: &Connection,
     blobs: &Blobs,
@@ -215,6 +220,24 @@ pub fn restore(
 ) -> Result<Restored, CheckpointError> {
     let target = get_for(conn, checkpoint_id, project)?;
     let root = project_root(project)?;
+    let key = root.display().to_string();
+    let _lock = journal::RestoreLock::acquire(&journal::locks(blobs), &key)?;
+    if let Some(found) = journal::running(conn, &key)? {
+        // Restoring one of the two checkpoints of an unfinished restore (a stopped one names its
+        // "before restore" checkpoint) finishes or rolls it back; anything else waits for that.
+        let (action, undo) = if target.id == found.before_id {
+            (RecoverAction::Rollback, found.target_id.clone())
+        } else if target.id == found.target_id {
+            (RecoverAction::Finish, found.before_id.clone())
+        } else {
+            return Err(CheckpointError::RestoreInterrupted(Box::new(found)));
+        };
+        let plan = finish_or_roll_back(conn, blobs, &root, &key, &found, action)?;
+        return Ok(Restored {
+            before: super::get(conn, &undo)?,
+            plan,
+        });
+    }
     let before = super::create(
         conn,
         blobs,
@@ -236,17 +259,29 @@ pub fn restore(
         None => Err(KeepReason::Changed),
     };
     let wanted = present_files(conn, checkpoint_id)?;
-    let mut plan = compare(blobs, &root, &wanted, &holdable);
-    let stopped = |source: CheckpointError| CheckpointError::RestoreStopped {
+    let plan = compare(blobs, &root, &wanted, &holdable);
+    journal::begin(conn, &key, &target.id, &before.id)?;
+    let plan = apply(blobs, &root, &wanted, plan).map_err(|source| CheckpointError::RestoreStopped {
         before: before.id.clone(),
         source: Box::new(source),
-    };
+    })?;
+    journal::end(conn, &key, journal::Ended::Done)?;
+    Ok(Restored { before, plan })
+}
+
+/// Carries out a plan: deletions first, then the writes, each checked again at the last moment.
+fn apply(
+    blobs: &Blobs,
+    root: &Path,
+    wanted: &BTreeMap<String, FileEntry>,
+    mut plan: RestorePlan,
+) -> Result<RestorePlan, CheckpointError> {
     // Deletions first, so a file standing where the checkpoint has a folder is gone before the folder
     // is made.
     let mut kept = Vec::new();
     plan.delete.retain(|path| {
         // Checked again at the last moment: a folder may have become a link since the plan.
-        if let Err(reason) = safe_folders(&root, path, &BTreeSet::new()) {
+        if let Err(reason) = safe_folders(root, path, &BTreeSet::new()) {
             kept.push(KeptFile {
                 path: path.clone(),
                 reason,
@@ -257,13 +292,18 @@ pub fn restore(
     });
     for path in &plan.delete {
         let full = root.join(path);
-        std::fs::remove_file(&full).map_err(io(&full)).map_err(stopped)?;
+        match std::fs::remove_file(&full) {
+            Ok(()) => {}
+            // Gone already (a recovery repeating a deletion): what was wanted.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io(&full)(error)),
+        }
     }
     let deleted: BTreeSet<String> = plan.delete.iter().cloned().collect();
     let mut written = Vec::new();
     for path in std::mem::take(&mut plan.write) {
         let Some(entry) = wanted.get(&path) else { continue };
-        match write_inside(&root, &path, entry, blobs, &deleted).map_err(stopped)? {
+        match write_inside(root, &path, entry, blobs, &deleted)? {
             Ok(()) => written.push(path),
             Err(Refused(reason)) => kept.push(KeptFile { path, reason }),
         }
@@ -271,7 +311,99 @@ pub fn restore(
     plan.write = written;
     plan.keep.extend(kept);
     plan.keep.sort();
-    Ok(Restored { before, plan })
+    Ok(plan)
+}
+
+/// What to do with an interrupted restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoverAction {
+    /// Only say what was interrupted.
+    Report,
+    /// Restore the checkpoint the restore was bringing back.
+    Finish,
+    /// Restore the "before restore" checkpoint: the files as they were.
+    Rollback,
+}
+
+/// An interrupted restore, and what a recovery did with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recovery {
+    pub interrupted: journal::Interrupted,
+    pub action: RecoverAction,
+    /// What was written and deleted (None for a report).
+    pub plan: Option<RestorePlan>,
+}
+
+/// Whether `name` is a temporary file of an atomic write (`.NAME.HEX.partial`) a killed restore left.
+fn left_by_a_write(relative: &str) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    name.starts_with('.') && name.ends_with(".partial")
+}
+
+/// Finishes or rolls back the interrupted restore of `project` (or only reports it). Safe to kill and
+/// run again: it takes no new checkpoint, touches only files whose content one of the two checkpoints
+/// holds (or a temporary file a killed write left), and the journal says done only after the last file.
+pub fn recover(
+    conn: &Connection,
+    blobs: &Blobs,
+    project: &Path,
+    action: RecoverAction,
+) -> Result<Recovery, CheckpointError> {
+    let root = project_root(project)?;
+    let key = root.display().to_string();
+    let _lock = journal::RestoreLock::acquire(&journal::locks(blobs), &key)?;
+    let Some(interrupted) = journal::running(conn, &key)? else {
+        return Err(CheckpointError::NothingToRecover(key));
+    };
+    if action == RecoverAction::Report {
+        return Ok(Recovery {
+            interrupted,
+            action,
+            plan: None,
+        });
+    }
+    let plan = finish_or_roll_back(conn, blobs, &root, &key, &interrupted, action)?;
+    Ok(Recovery {
+        interrupted,
+        action,
+        plan: Some(plan),
+    })
+}
+
+/// Restores the target (finish) or the "before restore" checkpoint (roll back) of an interrupted restore,
+/// its lock held, and marks it ended.
+fn finish_or_roll_back(
+    conn: &Connection,
+    blobs: &Blobs,
+    root: &Path,
+    key: &str,
+    interrupted: &journal::Interrupted,
+    action: RecoverAction,
+) -> Result<RestorePlan, CheckpointError> {
+    let (goal, ended) = match action {
+        RecoverAction::Rollback => (interrupted.before_id.as_str(), journal::Ended::RolledBack),
+        RecoverAction::Finish | RecoverAction::Report => (interrupted.target_id.as_str(), journal::Ended::Finished),
+    };
+    let before = present_files(conn, &interrupted.before_id)?;
+    let target = present_files(conn, &interrupted.target_id)?;
+    let holdable = |file: &WorkingFile| {
+        let held = |files: &BTreeMap<String, FileEntry>| {
+            files
+                .get(&file.relative)
+                .is_some_and(|saved| same_content(&file.absolute, saved))
+        };
+        if held(&before) || held(&target) || (left_by_a_write(&file.relative) && !before.contains_key(&file.relative)) {
+            Ok(())
+        } else {
+            Err(KeepReason::Changed)
+        }
+    };
+    let wanted = present_files(conn, goal)?;
+    let plan = compare(blobs, root, &wanted, &holdable);
+    let plan = apply(blobs, root, &wanted, plan)?;
+    journal::end(conn, key, ended)?;
+    Ok(plan)
 }
 
 /// A write not made because its folder is not safe (the file is kept).
@@ -315,10 +447,6 @@ fn write_inside(
 pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CheckpointError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    crate::util::fs::write_atomic_with(path, crate::util::fs::Mode::Set(mode), |out| out.write_all(bytes)).map_err(
-        |source| CheckpointError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-    )
+    crate::util::fs::write_atomic_with(path, crate::util::fs::Mode::Set(mode), |out| out.write_all(bytes))
+        .map_err(io(path))
 }

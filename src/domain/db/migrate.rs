@@ -47,6 +47,13 @@ pub const MIGRATIONS: &[Migration] = &[
             "/migrations/0005_transcript_search.sql"
         )),
     },
+    Migration {
+        name: "0006_restore_journal.sql",
+        sql: include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/0006_restore_journal.sql"
+        )),
+    },
 ];
 
 /// The schema version this build creates.

@@ -7,8 +7,10 @@ use crate::backend::Requests;
 use crate::domain::checkpoint::Trigger;
 use crate::domain::checkpoint::diff::{FileDiff, SideBySide, Tone};
 use crate::domain::checkpoint::requests::{
-    CheckpointCreate, CheckpointDiff, CheckpointList, CheckpointRestore, CheckpointRestorePlan,
+    CheckpointCreate, CheckpointDiff, CheckpointInterrupted, CheckpointList, CheckpointRecover, CheckpointRestore,
+    CheckpointRestorePlan,
 };
+use crate::domain::checkpoint::restore::RecoverAction;
 use crate::state::{CheckpointsStore, PendingRestore, Requested};
 use crate::ui::theme;
 
@@ -19,6 +21,31 @@ pub fn timeline_ui(
     project: &str,
     backend: &Requests,
 ) {
+    let check = store.interrupted.entry(project.to_owned()).or_default();
+    if check.never_requested() {
+        check.start(backend.dispatch(CheckpointInterrupted {
+            project_path: project.into(),
+        }));
+    }
+    if let Some(found) = store.interrupted_of(project) {
+        let target = short(&found.target_id).to_owned();
+        let mut reopen = false;
+        egui::Frame::new()
+            .fill(theme::error(ui.visuals()).gamma_multiply(0.15))
+            .inner_margin(6)
+            .show(ui, |ui| {
+                ui.label(
+                    RichText::new(format!(
+                        "A restore to checkpoint {target} was interrupted: the files may be a mix of two checkpoints."
+                    ))
+                    .color(theme::error(ui.visuals())),
+                );
+                reopen = ui.small_button("Finish or roll back…").clicked();
+            });
+        if reopen {
+            store.recover_later.remove(project);
+        }
+    }
     let stale = store.stale.remove(session_id);
     let list = store.lists.entry(session_id.to_owned()).or_default();
     if list.never_requested() || (stale && !list.is_pending()) {
@@ -115,6 +142,11 @@ pub fn timeline_ui(
         });
 }
 
+/// The first characters of a checkpoint id, as the timeline shows it.
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 fn inline_ui(ui: &mut egui::Ui, diff: &FileDiff) {
     let (removed, added) = (theme::error(ui.visuals()), theme::success(ui.visuals()));
     for (line, tone) in diff.inline_rows() {
@@ -168,8 +200,63 @@ fn side_by_side_ui(ui: &mut egui::Ui, diff: &FileDiff) {
         });
 }
 
-/// The diff and restore dialogs.
+/// The dialog for an interrupted restore: Finish, Roll back or Later.
+fn recover_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &Requests) {
+    let Some((project, found)) = store.to_recover() else {
+        return;
+    };
+    let mut chosen = None;
+    let mut later = false;
+    let modal = Modal::new(egui::Id::unique("checkpoint-recover")).show(ctx, |ui| {
+        ui.set_width(560.0);
+        ui.heading("A restore was interrupted");
+        ui.label(format!(
+            "Restoring {project} to checkpoint {} stopped part way (ANYON was stopped), so its files may be a mix \
+             of two checkpoints. Finish the restore, or roll it back to the files as they were before it \
+             (checkpoint {}).",
+            short(&found.target_id),
+            short(&found.before_id)
+        ));
+        let busy = store
+            .recovering
+            .as_ref()
+            .filter(|(of, _)| *of == project)
+            .map(|(_, r)| (r.is_pending(), r.error().map(str::to_owned)));
+        if let Some((_, Some(error))) = &busy {
+            ui.label(RichText::new(error).color(theme::error(ui.visuals())));
+        }
+        let pending = busy.as_ref().is_some_and(|(pending, _)| *pending);
+        ui.horizontal(|ui| {
+            if ui.add_enabled(!pending, egui::Button::new("Finish")).clicked() {
+                chosen = Some(RecoverAction::Finish);
+            }
+            if ui.add_enabled(!pending, egui::Button::new("Roll back")).clicked() {
+                chosen = Some(RecoverAction::Rollback);
+            }
+            if ui.button("Later").clicked() {
+                later = true;
+            }
+            if pending {
+                ui.spinner();
+            }
+        });
+    });
+    if let Some(action) = chosen {
+        let mut request = Requested::default();
+        request.start(backend.dispatch(CheckpointRecover {
+            project_path: project.clone().into(),
+            action,
+        }));
+        store.recovering = Some((project.clone(), request));
+    }
+    if later || modal.should_close() {
+        store.recover_later.insert(project);
+    }
+}
+
+/// The diff, restore and interrupted-restore dialogs.
 pub fn dialogs_ui(ctx: &egui::Context, store: &mut CheckpointsStore, backend: &Requests) {
+    recover_ui(ctx, store, backend);
     if let Some((title, diffs)) = &store.diff {
         let mut close = false;
         let modal = Modal::new(egui::Id::unique("checkpoint-diff")).show(ctx, |ui| {
