@@ -746,7 +746,8 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
     });
     rig.backend.stop_history();
 
-    // The next start: the saved first screen at once, the usage totals from it, then the whole index.
+    // The next start: the saved first screen at once and the usage totals from it; with nothing changed,
+    // the scan that follows keeps it (no usage record is read again).
     let start = |rig: &Rig| {
         let (backend, events) = support::backend(&rig.runtime, &rig.home);
         backend.set_projects_root(rig.projects());
@@ -756,17 +757,20 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
     let (backend, mut events) = start(&rig);
     let shown = next_catalog(&rig.runtime, &mut events);
     assert!(shown.partial, "the snapshot is shown first");
-    assert!(shown.entries.is_empty());
     assert_same(&shown.projects, &first.projects);
     assert_same(&shown.sessions, &first.sessions);
     assert_same(&*shown.report, &*first.report);
     assert_same(&*usage(&rig, &backend, UsageRange::default()), &*first.report);
-    // Another range needs the records: it is answered from the loaded index, not the snapshot.
+    // Another range needs the records: it is streamed from the index, not taken from the snapshot.
     assert_eq!(*usage(&rig, &backend, utc.clone()), *first_utc);
-    let full = next_catalog(&rig.runtime, &mut events);
-    assert!(!full.partial);
-    assert_eq!(full.entries.len(), first.entries.len());
-    assert_eq!(full.projects, first.projects);
+    rig.runtime.block_on(backend.call(RefreshHistory)).unwrap();
+    let mut later = 0;
+    events.drain(Duration::from_millis(300), |event| {
+        if matches!(event, Event::HistoryUpdated(_)) {
+            later += 1;
+        }
+    });
+    assert_eq!(later, 0, "nothing changed: the snapshot's catalog stays");
     backend.stop_history();
     drop(backend);
 
@@ -783,4 +787,56 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
     assert!(!shown.partial, "a stale snapshot is ignored");
     assert_same(&shown.projects, &first.projects);
     backend.stop_history();
+}
+
+/// `anyon usage daily --json` on a fresh data folder reading `config`: its totals and its peak RSS in KiB.
+fn measured_usage(config: &Path) -> (Value, u64) {
+    let home = TempHome::new();
+    let (output, rss) = support::run_measured(
+        home.anyon_command(&["usage", "daily", "--json"])
+            .env("CLAUDE_CONFIG_DIR", config)
+            .env("TZ", "UTC"),
+    );
+    assert!(
+        output.status.success(),
+        "usage failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    (report["totals"].clone(), rss)
+}
+
+/// The cold index and its usage report stream the records out of SQLite: four times the sessions (files of
+/// the same size over the same days), so four times the records, cost no more memory than a small fixed
+/// margin (the catalog's rows per session are small).
+#[test]
+fn peak_memory_does_not_grow_with_the_number_of_records() {
+    let tree = |sessions: usize| {
+        let config = tempfile::tempdir().unwrap();
+        transcripts::generate(
+            &config.path().join("projects"),
+            &transcripts::Shape {
+                projects: 4,
+                sessions,
+                responses: 150,
+                payload: 20,
+                seed: 5,
+            },
+        );
+        config
+    };
+    let (small, large) = (tree(150), tree(600));
+    let (small_totals, small_rss) = measured_usage(small.path());
+    let (large_totals, large_rss) = measured_usage(large.path());
+    let tokens = |t: &Value| t["totalTokens"].as_u64().unwrap();
+    assert!(
+        tokens(&large_totals) > 3 * tokens(&small_totals),
+        "{small_totals} {large_totals}"
+    );
+    assert!(
+        large_rss < small_rss + 8 * 1024,
+        "peak RSS {} KiB for four times the records of a run that peaked at {} KiB",
+        large_rss,
+        small_rss
+    );
 }

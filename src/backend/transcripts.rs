@@ -118,21 +118,27 @@ impl Backend {
             && let Some(catalog) = snapshot::load(&self.snapshot_path(), &key, &prices)
         {
             tracing::debug!(elapsed = ?started.elapsed(), "catalog shown from the snapshot");
-            *self.inner.history.saving.lock_or_recover() = Some(key);
-            let catalog = Arc::new(catalog);
-            *self.inner.history.catalog.lock_or_recover() = Some(catalog.clone());
-            self.sink().try_send(Event::HistoryUpdated(catalog));
+            self.show_snapshot(catalog);
             return;
         }
-        match index::load(&conn) {
-            Ok(loaded) if !loaded.files.is_empty() || !loaded.added_projects.is_empty() => {
-                if let Err(error) = self.publish(loaded) {
+        match index::is_empty(&conn) {
+            Ok(false) => {
+                if let Err(error) = self.publish_from_index() {
                     tracing::warn!(%error, "could not show the transcript index");
                 }
             }
-            Ok(_) => {}
+            Ok(true) => {}
             Err(error) => tracing::warn!(%error, "could not load the transcript index"),
         }
+    }
+
+    /// Makes a catalog read from the saved snapshot the current one (it is what is on disk).
+    fn show_snapshot(&self, catalog: Catalog) -> Arc<Catalog> {
+        *self.inner.history.saving.lock_or_recover() = Some(catalog.key.clone());
+        let catalog = Arc::new(catalog);
+        *self.inner.history.catalog.lock_or_recover() = Some(catalog.clone());
+        self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
+        catalog
     }
 
     fn snapshot_path(&self) -> PathBuf {
@@ -151,24 +157,23 @@ impl Backend {
         // The index is rebuilt from the transcripts at any time: WAL's NORMAL (no sync per commit) is enough.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(HistoryError::from)?;
+        // The reports sort every usage record (duplicates, then time order): sorts larger than the page
+        // cache spill to a temporary file rather than to memory, so memory does not grow with the history.
+        conn.pragma_update(None, "temp_store", "FILE")
+            .map_err(HistoryError::from)?;
         Ok(conn)
     }
 
-    /// Builds the catalog from the index as it stands and tells the window.
+    /// Builds the catalog from the index as it stands (its report streamed from the usage records) and
+    /// tells the window.
     fn publish_from_index(&self) -> Result<Arc<Catalog>, BackendError> {
         let conn = self.index_connection()?;
         let started = std::time::Instant::now();
-        let loaded = index::load(&conn).map_err(HistoryError::from)?;
-        tracing::debug!(elapsed = ?started.elapsed(), records = loaded.entries.len(), "index loaded");
-        self.publish(loaded)
-    }
-
-    fn publish(&self, loaded: index::Loaded) -> Result<Arc<Catalog>, BackendError> {
-        let started = std::time::Instant::now();
         let prices = self.prices();
+        let loaded = index::load(&conn, &prices).map_err(HistoryError::from)?;
         let key = snapshot::key(&loaded.fingerprint, &prices);
-        let catalog = Arc::new(Catalog::build(loaded, &prices));
-        tracing::debug!(elapsed = ?started.elapsed(), "catalog built");
+        let catalog = Arc::new(Catalog::build(loaded, &prices, key.clone()));
+        tracing::debug!(elapsed = ?started.elapsed(), records = catalog.report.records, "catalog built");
         *self.inner.history.catalog.lock_or_recover() = Some(catalog.clone());
         self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
         // The next start shows this at once; written off this thread (tens of milliseconds).
@@ -188,6 +193,22 @@ impl Backend {
         Ok(catalog)
     }
 
+    /// The catalog of the index as it stands: the current one when nothing changed since it was built, else
+    /// the saved snapshot when it matches (a command run with nothing changed), else built from the index.
+    fn catalog_up_to_date(&self, conn: &rusqlite::Connection) -> Result<Arc<Catalog>, BackendError> {
+        let prices = self.prices();
+        let key = snapshot::key(&index::fingerprint(conn).map_err(HistoryError::from)?, &prices);
+        let current = self.inner.history.catalog.lock_or_recover().clone();
+        match current {
+            Some(catalog) if catalog.key == key => Ok(catalog),
+            None => match snapshot::load(&self.snapshot_path(), &key, &prices) {
+                Some(catalog) => Ok(self.show_snapshot(catalog)),
+                None => self.publish_from_index(),
+            },
+            Some(_) => self.publish_from_index(),
+        }
+    }
+
     /// Scans for changes (one scan at a time; a request during a scan runs one more afterwards) and
     /// republishes the catalog when anything changed.
     pub(crate) fn refresh_history(&self) -> Result<ScanStats, BackendError> {
@@ -205,20 +226,12 @@ impl Backend {
             };
             let mut conn = self.index_connection()?;
             let sink = self.sink();
-            // None yet, or only the snapshot: the index is loaded after the scan.
-            let partial = state.catalog.lock_or_recover().as_ref().is_none_or(|c| c.partial);
-            let (stats, kept) = index::scan(&mut conn, &root, &state.stop, true, |progress| {
+            let stats = index::scan(&mut conn, &root, &state.stop, |progress| {
                 sink.try_send(Event::HistoryProgress(progress));
             })
             .map_err(HistoryError::from)?;
             tracing::debug!(?stats, "transcript scan");
-            if stats.changed() || partial {
-                match kept {
-                    // A first scan: what it read is the whole index.
-                    Some(loaded) => self.publish(loaded)?,
-                    None => self.publish_from_index()?,
-                };
-            }
+            self.catalog_up_to_date(&conn)?;
             total.files = stats.files;
             total.unchanged = stats.unchanged;
             total.new += stats.new;
@@ -246,53 +259,42 @@ impl Backend {
         }
     }
 
-    /// The usage report over `range`: the catalog's own for all time (a saved first screen has it), else
-    /// counted from the loaded index.
+    /// The usage report over `range`: the catalog's own for all time in the local zone (a saved first
+    /// screen has it), else counted from the records streamed out of the index.
     fn usage_report(&self, range: &UsageRange) -> Result<Arc<report::Report>, BackendError> {
-        let catalog = self.catalog(range.fresh)?;
         let prices = self.prices();
-        let range = range.to_range().map_err(HistoryError::from)?;
-        let catalog = if catalog.can_report(&prices, &range) {
-            catalog
-        } else {
-            self.publish_from_index()?
-        };
-        Ok(catalog.report_for(&prices, &range))
+        let zone_range = range.to_range().map_err(HistoryError::from)?;
+        if zone_range == report::Range::default() {
+            let catalog = self.catalog(range.fresh)?;
+            if let Some(report) = catalog.report_for(&prices, &zone_range) {
+                return Ok(report);
+            }
+        } else if range.fresh || self.inner.history.catalog.lock_or_recover().is_none() {
+            self.scan_index()?;
+        }
+        let conn = self.index_connection()?;
+        let report = index::report(&conn, &prices, &zone_range).map_err(HistoryError::from)?;
+        Ok(Arc::new(report))
     }
 
-    /// The 5-hour blocks over `range`, from the catalog's counted records in time order (only the block
-    /// being filled is held besides the list).
+    /// The 5-hour blocks over `range`, streamed from the index's counted records in time order (only the
+    /// block being filled is held besides the list).
     fn usage_blocks(&self, range: &UsageRange) -> Result<Arc<Blocks>, BackendError> {
         let prices = self.prices();
         let zone_range = range.to_range().map_err(HistoryError::from)?;
+        if range.fresh || self.inner.history.catalog.lock_or_recover().is_none() {
+            self.scan_index()?;
+        }
+        let conn = self.index_connection()?;
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let catalog = self.inner.history.catalog.lock_or_recover().clone();
-        let mut blocks = match catalog {
-            // The window's catalog already holds the counted records: no need to read them again.
-            Some(catalog) if !range.fresh && !catalog.partial && catalog.prices.as_ref() == Some(&prices) => {
-                let records = catalog
-                    .counted
-                    .iter()
-                    .map(|&i| &catalog.entries[i as usize].record)
-                    .map(|r| (r, prices.cost(r).unwrap_or(0.0)));
-                blocks::build(records, now_ms)
-            }
-            // Else (the command line): brought up to date, then streamed from the index in time order.
-            _ => {
-                if range.fresh || self.inner.history.catalog.lock_or_recover().is_none() {
-                    self.scan_index()?;
-                }
-                let conn = self.index_connection()?;
-                let mut builder = blocks::Builder::new(now_ms);
-                index::for_each_counted(
-                    &conn,
-                    |r| prices.cost(r).unwrap_or(0.0),
-                    |r| builder.push(r, prices.cost(r).unwrap_or(0.0)),
-                )
-                .map_err(HistoryError::from)?;
-                builder.finish()
-            }
-        };
+        let mut builder = blocks::Builder::new(now_ms);
+        index::for_each_counted(
+            &conn,
+            |r| prices.cost(r).unwrap_or(0.0),
+            |r| builder.push(r, prices.cost(r).unwrap_or(0.0)),
+        )
+        .map_err(HistoryError::from)?;
+        let mut blocks = builder.finish();
         blocks::keep_range(&mut blocks, &zone_range);
         Ok(Arc::new(Blocks { blocks, now_ms }))
     }
@@ -305,8 +307,7 @@ impl Backend {
             let _guard = state.scanning.lock_or_recover();
             let root = self.projects_root().ok_or(HistoryError::NoHome)?;
             let mut conn = self.index_connection()?;
-            let (stats, _) = index::scan(&mut conn, &root, &state.stop, false, |_| {}).map_err(HistoryError::from)?;
-            stats
+            index::scan(&mut conn, &root, &state.stop, |_| {}).map_err(HistoryError::from)?
         };
         if stats.changed() && state.catalog.lock_or_recover().is_some() {
             self.publish_from_index()?;

@@ -449,7 +449,7 @@ fn warm_start(data: &Path, projects: &Path) -> Warm {
 /// report and the rest of the catalog. Each phase runs alone, one thread, on the index just built.
 fn breakdown(data: &Path, projects: &Path) {
     use anyon::domain::transcripts::report::{Range, Zone};
-    use anyon::domain::transcripts::{index, prices::PriceTable, report};
+    use anyon::domain::transcripts::{index, prices::PriceTable};
     let prices = PriceTable::load(&data.join("prices.json")).unwrap_or_else(|_| PriceTable::built_in());
     let conn = rusqlite::Connection::open(DataPaths::at(data.to_path_buf()).database()).expect("the index");
     let started = Instant::now();
@@ -471,23 +471,20 @@ fn breakdown(data: &Path, projects: &Path) {
     drop(saved);
     let base_mb = reset_peak();
     let started = Instant::now();
-    let loaded = index::load(&conn).expect("load the index");
+    let loaded = index::load(&conn, &prices).expect("load the index");
     let load = started.elapsed();
     let loaded_mb = status_mb("VmRSS");
-    let (files, entries) = (loaded.files.len(), loaded.entries.len());
-    let started = Instant::now();
-    let counted = report::counted(&loaded.entries, |r| prices.cost(r).unwrap_or(0.0)).len();
-    let count = started.elapsed();
+    let (files, counted) = (loaded.files.len(), loaded.report.records);
     let utc = Range {
         zone: Zone::parse("UTC").expect("UTC"),
         ..Range::default()
     };
     let started = Instant::now();
-    let report = report::build(&loaded.entries, &prices, &utc);
+    let report = index::report(&conn, &prices, &utc).expect("the UTC report");
     let report_time = started.elapsed();
     drop(report);
     let started = Instant::now();
-    let catalog = Catalog::build(loaded, &prices);
+    let catalog = Catalog::build(loaded, &prices, key);
     let build = started.elapsed();
     let peak_mb = status_mb("VmHWM");
     let started = Instant::now();
@@ -508,13 +505,12 @@ fn breakdown(data: &Path, projects: &Path) {
     }
     let walk = started.elapsed();
     println!(
-        "breakdown (one thread): index::load {:.0} ms ({files} files, {entries} usage rows; RSS {:.0} -> {:.0} MB), \
-         counting {:.0} ms ({counted} kept), usage report {:.0} ms, Catalog::build {:.0} ms (includes a report), \
-         dropping the catalog {:.0} ms; peak RSS {:.0} MB; walking and stat-ing {listed} files {:.0} ms",
+        "breakdown (one thread): index::load {:.0} ms ({files} files and the all-time report streamed from \
+         {counted} counted records; RSS {:.0} -> {:.0} MB), a UTC usage report streamed {:.0} ms, Catalog::build \
+         {:.0} ms, dropping the catalog {:.0} ms; peak RSS {:.0} MB; walking and stat-ing {listed} files {:.0} ms",
         ms(load),
         base_mb,
         loaded_mb,
-        ms(count),
         ms(report_time),
         ms(build),
         ms(dropped),

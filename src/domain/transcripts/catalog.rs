@@ -1,5 +1,5 @@
 //! Projects and sessions as the Projects screen and `anyon projects|sessions` show them, built from the
-//! loaded index and the usage report.
+//! index's file rows and the all-time usage report (streamed from the index: no usage record is kept).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::index::{FileRow, Loaded};
 use super::prices::PriceTable;
-use super::report::{self, Entry, Range, Report};
+use super::report::Report;
 
 /// One project: a folder under `projects/` with its real path, or a folder the person added.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,15 +56,13 @@ pub struct Catalog {
     pub sessions: HashMap<String, Vec<SessionSummary>>,
     /// All-time usage in the local time zone.
     pub report: Arc<Report>,
-    /// Every usage record, in the order ccusage reads them (empty while `partial`).
-    pub entries: Arc<Vec<Entry>>,
-    /// `entries` after deduplication with `prices` (indices, in timestamp order): other reports reuse it.
-    pub counted: Arc<Vec<u32>>,
-    /// The price table the report and `counted` were made with.
+    /// The price table the report was made with.
     pub prices: Option<PriceTable>,
     pub files: usize,
     pub malformed_lines: u64,
-    /// Shown from the saved snapshot before the index is loaded: `entries` and `counted` are empty.
+    /// What it was built from ([`super::snapshot::key`]: the index's fingerprint, the prices, the zone).
+    pub key: String,
+    /// Read from the saved snapshot rather than built from the index.
     pub partial: bool,
 }
 
@@ -73,16 +71,16 @@ impl std::fmt::Debug for Catalog {
         f.debug_struct("Catalog")
             .field("projects", &self.projects.len())
             .field("files", &self.files)
-            .field("records", &self.entries.len())
+            .field("records", &self.report.records)
             .field("partial", &self.partial)
             .finish()
     }
 }
 
 impl Catalog {
-    pub fn build(loaded: Loaded, prices: &PriceTable) -> Self {
-        let counted = report::counted_indices(&loaded.entries, |r| prices.cost(r).unwrap_or(0.0));
-        let report = report::build_counted(&loaded.entries, &counted, prices, &Range::default());
+    /// The catalog of `loaded` (its report counted with `prices`), whose [`super::snapshot::key`] is `key`.
+    pub fn build(loaded: Loaded, prices: &PriceTable, key: String) -> Self {
+        let report = loaded.report;
         let tallies: HashMap<(&str, &str), (u64, f64)> = report
             .sessions
             .iter()
@@ -182,32 +180,18 @@ impl Catalog {
         Catalog {
             projects,
             sessions,
-            report: Arc::new(report),
             files: loaded.files.len(),
             malformed_lines: loaded.files.iter().map(|f| f.malformed).sum(),
-            entries: Arc::new(loaded.entries),
-            counted: Arc::new(counted),
+            report: Arc::new(report),
             prices: Some(prices.clone()),
+            key,
             partial: false,
         }
     }
 
-    /// Whether [`Catalog::report_for`] can answer from this catalog: a partial one only has the all-time
-    /// report, with the prices it was made with.
-    pub fn can_report(&self, prices: &PriceTable, range: &Range) -> bool {
-        !self.partial || (self.prices.as_ref() == Some(prices) && *range == Range::default())
-    }
-
-    /// The usage report over `range` with `prices`, reusing what was counted when they are the ones the
-    /// catalog was built with (and the catalog's own report for all time in the local zone).
-    pub fn report_for(&self, prices: &PriceTable, range: &Range) -> Arc<Report> {
-        if self.prices.as_ref() != Some(prices) {
-            return Arc::new(report::build(&self.entries, prices, range));
-        }
-        if *range == Range::default() {
-            return self.report.clone();
-        }
-        Arc::new(report::build_counted(&self.entries, &self.counted, prices, range))
+    /// The catalog's own report, when it answers for `range` with `prices` (all time in the local zone).
+    pub fn report_for(&self, prices: &PriceTable, range: &super::report::Range) -> Option<Arc<Report>> {
+        (self.prices.as_ref() == Some(prices) && *range == super::report::Range::default()).then(|| self.report.clone())
     }
 
     /// The sessions of a project given by its real path or its folder name.

@@ -1,6 +1,6 @@
 //! The first screen's data, saved after each catalog: the project list, every project's sessions and the
-//! all-time usage report. A warm start shows it at once, while the index itself (every usage record,
-//! hundreds of thousands of rows) loads in the background.
+//! all-time usage report. A warm start (the window, or a command with nothing changed) answers from it
+//! without reading the index's usage records (hundreds of thousands of rows) again.
 //!
 //! A snapshot is used only when it was built from the index as it stands, with the same price table and
 //! the same local time zone; anything else is ignored (and replaced after the next catalog). It is a
@@ -85,7 +85,7 @@ pub fn save(path: &Path, catalog: &Catalog, key: &str) -> std::io::Result<()> {
     })
 }
 
-/// The saved catalog, when it was built from what `key` describes. Its `entries` are not loaded.
+/// The saved catalog, when it was built from what `key` describes.
 pub fn load(path: &Path, key: &str, prices: &PriceTable) -> Option<Catalog> {
     let bytes = std::fs::read(path).ok()?;
     let snapshot: Snapshot = match serde_json::from_slice(&bytes) {
@@ -105,7 +105,7 @@ pub fn load(path: &Path, key: &str, prices: &PriceTable) -> Option<Catalog> {
         files: snapshot.files,
         malformed_lines: snapshot.malformed_lines,
         prices: Some(prices.clone()),
+        key: key.to_string(),
         partial: true,
-        ..Catalog::default()
     })
 }

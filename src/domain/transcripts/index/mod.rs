@@ -7,14 +7,14 @@
 
 mod scan;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use rusqlite::{Connection, params};
 
 use super::line::{LineMeta, UsageRecord};
-use super::report::Entry;
+use super::prices::PriceTable;
+use super::report::{Builder, Range, Report};
 
 pub use scan::scan;
 
@@ -111,11 +111,12 @@ impl FileRow {
     }
 }
 
-/// Everything the index holds, loaded.
+/// What the catalog is built from: every file's row and the all-time usage report (in the local zone),
+/// counted from the records streamed out of the index (never all held at once).
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub files: Vec<FileRow>,
-    pub entries: Vec<Entry>,
+    pub report: Report,
     pub added_projects: Vec<String>,
     /// The index's [`fingerprint`] when it was read.
     pub fingerprint: String,
@@ -223,93 +224,69 @@ fn meta_from(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<FileMeta> {
     })
 }
 
-/// Loads everything the index holds.
-pub fn load(conn: &Connection) -> Result<Loaded, IndexError> {
-    // One read transaction: a scan committing meanwhile is either wholly in or wholly out.
+/// Loads the files and the all-time usage report (the local zone, `prices`), in one read transaction: a
+/// scan committing meanwhile is either wholly in or wholly out.
+pub fn load(conn: &Connection, prices: &PriceTable) -> Result<Loaded, IndexError> {
     let tx = conn.unchecked_transaction()?;
     let conn: &Connection = &tx;
     let mut loaded = Loaded {
         fingerprint: fingerprint(conn)?,
         ..Loaded::default()
     };
-    let mut places: HashMap<i64, (Arc<str>, Arc<str>)> = HashMap::new();
-    let mut file_ids: Vec<i64> = Vec::new();
     let mut stmt = conn.prepare(&format!(
-        "SELECT id, path, project_dir, session_id, subagent, size, lines, malformed, {META_COLUMNS} FROM transcript_files"
+        "SELECT path, project_dir, session_id, subagent, size, lines, malformed, {META_COLUMNS} FROM transcript_files"
     ))?;
     let mut rows = stmt.query([])?;
-    let mut interned: HashMap<String, Arc<str>> = HashMap::new();
-    let mut intern = |s: &str| -> Arc<str> { interned.entry(s.to_string()).or_insert_with(|| s.into()).clone() };
     while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let meta = meta_from(r, 8)?;
-        let row = FileRow {
-            path: r.get(1)?,
-            project_dir: r.get(2)?,
-            session_id: r.get(3)?,
-            subagent: r.get(4)?,
-            size: r.get::<_, i64>(5)? as u64,
-            lines: r.get::<_, i64>(6)? as u64,
-            malformed: r.get::<_, i64>(7)? as u64,
+        let meta = meta_from(r, 7)?;
+        loaded.files.push(FileRow {
+            path: r.get(0)?,
+            project_dir: r.get(1)?,
+            session_id: r.get(2)?,
+            subagent: r.get(3)?,
+            size: r.get::<_, i64>(4)? as u64,
+            lines: r.get::<_, i64>(5)? as u64,
+            malformed: r.get::<_, i64>(6)? as u64,
             ..FileRow::with_meta(meta)
-        };
-        places.insert(id, (intern(&row.project_dir), intern(&row.session_id)));
-        file_ids.push(id);
-        loaded.files.push(row);
-    }
-    drop(rows);
-    drop(stmt);
-    // Records are kept in ccusage's order: files by path, lines in file order. Among copies of one response
-    // with equal tokens (a resumed or forked session), the first wins.
-    let mut order: Vec<usize> = (0..loaded.files.len()).collect();
-    order.sort_by(|&a, &b| loaded.files[a].path.cmp(&loaded.files[b].path));
-    let mut rank: HashMap<i64, usize> = HashMap::with_capacity(order.len());
-    for (r, i) in order.into_iter().enumerate() {
-        rank.insert(file_ids[i], r);
-    }
-    let mut ranked: Vec<usize> = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT file_id, ts_ms, message_id, request_id, model, input, output, cache_write_5m, cache_write_1h,
-         cache_read, cost_usd, sidechain, fast FROM usage_records",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let file_id: i64 = r.get(0)?;
-        let (Some((project, session)), Some(&file_rank)) = (places.get(&file_id), rank.get(&file_id)) else {
-            continue;
-        };
-        ranked.push(file_rank);
-        loaded.entries.push(Entry {
-            record: UsageRecord {
-                timestamp_ms: r.get(1)?,
-                message_id: r.get(2)?,
-                request_id: r.get(3)?,
-                model: r.get(4)?,
-                input: r.get::<_, i64>(5)? as u64,
-                output: r.get::<_, i64>(6)? as u64,
-                cache_write_5m: r.get::<_, i64>(7)? as u64,
-                cache_write_1h: r.get::<_, i64>(8)? as u64,
-                cache_read: r.get::<_, i64>(9)? as u64,
-                cost_usd: r.get(10)?,
-                sidechain: r.get(11)?,
-                fast: r.get(12)?,
-            },
-            project: project.clone(),
-            session: session.clone(),
         });
     }
     drop(rows);
     drop(stmt);
-    if ranked.windows(2).any(|w| w[0] > w[1]) {
-        // In place: a sorted copy would hold every record twice at the peak.
-        let mut from: Vec<usize> = (0..ranked.len()).collect();
-        from.sort_by_key(|&i| ranked[i]);
-        drop(ranked);
-        permute(&mut loaded.entries, from);
-    }
+    loaded.report = build_report(conn, prices, &Range::default())?;
     loaded.added_projects = added_projects(conn)?;
     tx.commit()?;
     Ok(loaded)
+}
+
+/// The usage report over `range` with `prices`, from the counted records streamed out of the index: its
+/// memory is that of the groups (days, sessions, models, projects), not of the records.
+pub fn report(conn: &Connection, prices: &PriceTable, range: &Range) -> Result<Report, IndexError> {
+    let tx = conn.unchecked_transaction()?;
+    let report = build_report(&tx, prices, range)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// [`report`] inside the caller's transaction.
+fn build_report(conn: &Connection, prices: &PriceTable, range: &Range) -> Result<Report, IndexError> {
+    let mut builder = Builder::new(prices, range);
+    stream_counted(
+        conn,
+        |r| prices.cost(r).unwrap_or(0.0),
+        span(range),
+        |record, project, session| builder.push(record, project, session),
+    )?;
+    Ok(builder.finish())
+}
+
+/// The timestamps (ms, inclusive) that can fall on the range's days in any zone: two days of margin on
+/// each side (zones are at most 14 hours from UTC). The exact days are chosen by the report.
+fn span(range: &Range) -> (i64, i64) {
+    const DAY_MS: i64 = 86_400_000;
+    let midnight = |day: chrono::NaiveDate| day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis();
+    let from = range.since.map_or(i64::MIN, |d| midnight(d).saturating_sub(2 * DAY_MS));
+    let to = range.until.map_or(i64::MAX, |d| midnight(d).saturating_add(3 * DAY_MS));
+    (from, to)
 }
 
 /// The columns of a [`UsageRecord`] in `usage_records` (as `r`), in the order [`record_from`] reads them.
@@ -348,6 +325,20 @@ pub fn for_each_counted(
     mut each: impl FnMut(&UsageRecord),
 ) -> Result<(), IndexError> {
     let tx = conn.unchecked_transaction()?;
+    stream_counted(&tx, cost, (i64::MIN, i64::MAX), |record, _, _| each(record))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// [`for_each_counted`] inside the caller's transaction, each record given with its file's project folder
+/// and session, only those whose timestamp is within `span` (inclusive; the winners of duplicates are
+/// still chosen among all the lines).
+fn stream_counted(
+    tx: &Connection,
+    cost: impl Fn(&UsageRecord) -> f64,
+    span: (i64, i64),
+    mut each: impl FnMut(&UsageRecord, &str, &str),
+) -> Result<(), IndexError> {
     tx.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS counted_responses (id INTEGER PRIMARY KEY);
          DELETE FROM temp.counted_responses;",
@@ -392,88 +383,35 @@ pub fn for_each_counted(
     }
     {
         let mut stmt = tx.prepare(&format!(
-            "SELECT {RECORD_COLUMNS} FROM usage_records r JOIN transcript_files f ON f.id = r.file_id
-             WHERE ((r.message_id IS NULL OR r.request_id IS NULL) AND NOT {REPLAY})
-                OR r.rowid IN (SELECT id FROM temp.counted_responses)
+            "SELECT {RECORD_COLUMNS}, f.project_dir, f.session_id FROM usage_records r
+             JOIN transcript_files f ON f.id = r.file_id
+             WHERE (((r.message_id IS NULL OR r.request_id IS NULL) AND NOT {REPLAY})
+                OR r.rowid IN (SELECT id FROM temp.counted_responses))
+               AND r.ts_ms BETWEEN ?1 AND ?2
              ORDER BY r.ts_ms, f.path, r.rowid"
         ))?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![span.0, span.1])?;
         while let Some(row) = rows.next()? {
-            each(&record_from(row, 0)?);
+            let record = record_from(row, 0)?;
+            let (project, session) = (text(row, 12)?, text(row, 13)?);
+            each(&record, project, session);
         }
     }
     tx.execute("DELETE FROM temp.counted_responses", [])?;
-    tx.commit()?;
     Ok(())
+}
+
+/// A text column, borrowed from the row.
+fn text<'r>(row: &'r rusqlite::Row<'_>, at: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(at)?
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(at, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn added_projects(conn: &Connection) -> Result<Vec<String>, IndexError> {
     let mut stmt = conn.prepare("SELECT path FROM added_projects ORDER BY added_ms")?;
     let paths = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(paths)
-}
-
-/// What a scan of an empty index read (and stored), kept to become what [`load`] would read back.
-#[derive(Default)]
-struct Kept {
-    /// Each file with where its records are in `entries`.
-    files: Vec<(FileRow, usize, usize)>,
-    /// In the order the files were read.
-    entries: Vec<Entry>,
-    interned: HashMap<String, Arc<str>>,
-}
-
-impl Kept {
-    fn push(&mut self, row: FileRow, records: Vec<UsageRecord>) {
-        let mut intern =
-            |s: &str| -> Arc<str> { self.interned.entry(s.to_string()).or_insert_with(|| s.into()).clone() };
-        let (project, session) = (intern(&row.project_dir), intern(&row.session_id));
-        let start = self.entries.len();
-        self.entries.extend(records.into_iter().map(|record| Entry {
-            record,
-            project: project.clone(),
-            session: session.clone(),
-        }));
-        self.files.push((row, start, self.entries.len() - start));
-    }
-
-    /// The records put in [`load`]'s order (files by path, lines in file order), in place.
-    fn into_loaded(self, conn: &Connection) -> Result<Loaded, IndexError> {
-        let Kept {
-            mut files, mut entries, ..
-        } = self;
-        let tx = conn.unchecked_transaction()?;
-        let fingerprint = fingerprint(&tx)?;
-        let added_projects = added_projects(&tx)?;
-        tx.commit()?;
-        files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-        let mut from: Vec<usize> = Vec::with_capacity(entries.len());
-        for (_, start, len) in &files {
-            from.extend(*start..start + len);
-        }
-        permute(&mut entries, from);
-        Ok(Loaded {
-            files: files.into_iter().map(|(row, _, _)| row).collect(),
-            entries,
-            added_projects,
-            fingerprint,
-        })
-    }
-}
-
-/// Reorders `items` so that position `i` holds what was at `from[i]` (a permutation), in place: swaps
-/// only, so the items are never held twice.
-fn permute<T>(items: &mut [T], mut from: Vec<usize>) {
-    for i in 0..from.len() {
-        // Earlier swaps moved the item wanted here: follow where each moved until a position not yet
-        // filled.
-        let mut j = from[i];
-        while j < i {
-            j = from[j];
-        }
-        items.swap(i, j);
-        from[i] = j;
-    }
 }
 
 /// Changes whenever a scan stores or removes a file, or a project is added: what a saved catalog
@@ -504,6 +442,16 @@ pub fn fingerprint(conn: &Connection) -> Result<String, IndexError> {
     Ok(format!("{files}+{added}"))
 }
 
+/// Whether the index holds no file and no added project.
+pub fn is_empty(conn: &Connection) -> Result<bool, IndexError> {
+    let empty = conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM transcript_files) AND NOT EXISTS (SELECT 1 FROM added_projects)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(empty)
+}
+
 /// Remembers a project the person added (before Claude ran there).
 pub fn add_project(conn: &Connection, path: &str) -> Result<(), IndexError> {
     let now = chrono::Utc::now().timestamp_millis();
@@ -512,87 +460,4 @@ pub fn add_project(conn: &Connection, path: &str) -> Result<(), IndexError> {
         params![path, now],
     )?;
     Ok(())
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    fn record(ts: i64) -> UsageRecord {
-        UsageRecord {
-            timestamp_ms: ts,
-            message_id: None,
-            request_id: None,
-            model: None,
-            input: 0,
-            output: 0,
-            cache_write_5m: 0,
-            cache_write_1h: 0,
-            cache_read: 0,
-            cost_usd: None,
-            sidechain: false,
-            fast: false,
-        }
-    }
-
-    #[test]
-    fn permute_puts_every_item_where_asked() {
-        for n in 0..9usize {
-            // A few permutations of each size: reversed, rotated, and interleaved.
-            let mut cases = vec![
-                (0..n).rev().collect::<Vec<_>>(),
-                (0..n).map(|i| (i + 3) % n.max(1)).collect(),
-            ];
-            cases.push(
-                (0..n)
-                    .filter(|i| i % 2 == 1)
-                    .chain((0..n).filter(|i| i % 2 == 0))
-                    .collect(),
-            );
-            for from in cases {
-                let mut items: Vec<usize> = (0..n).map(|i| i * 10).collect();
-                permute(&mut items, from.clone());
-                assert_eq!(items, from.iter().map(|i| i * 10).collect::<Vec<_>>(), "{from:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn what_a_first_scan_kept_comes_out_in_load_order() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/migrations/0003_transcript_index.sql"
-        )))
-        .unwrap();
-        let mut kept = Kept::default();
-        // Read in another order than the paths', as the parallel readers deliver them.
-        for (path, records) in [
-            ("p/c.jsonl", vec![5, 6]),
-            ("p/a.jsonl", vec![1, 2, 3]),
-            ("p/b.jsonl", vec![]),
-            ("q/a.jsonl", vec![7]),
-            ("p/ab.jsonl", vec![4]),
-        ] {
-            let row = FileRow {
-                path: path.into(),
-                project_dir: path[..1].into(),
-                session_id: path[2..].into(),
-                ..FileRow::default()
-            };
-            kept.push(row, records.into_iter().map(record).collect());
-        }
-        let loaded = kept.into_loaded(&conn).unwrap();
-        let paths: Vec<&str> = loaded.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            ["p/a.jsonl", "p/ab.jsonl", "p/b.jsonl", "p/c.jsonl", "q/a.jsonl"]
-        );
-        let order: Vec<i64> = loaded.entries.iter().map(|e| e.record.timestamp_ms).collect();
-        assert_eq!(order, [1, 2, 3, 4, 5, 6, 7]);
-        assert_eq!(&*loaded.entries[6].project, "q");
-        assert_eq!(&*loaded.entries[3].session, "ab.jsonl");
-        assert_eq!(loaded.fingerprint, fingerprint(&conn).unwrap());
-    }
 }

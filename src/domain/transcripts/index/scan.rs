@@ -10,7 +10,7 @@ use std::sync::{Arc, mpsc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{FileMeta, FileRow, IndexError, Kept, Loaded, META_COLUMNS, Progress, ScanStats, meta_from};
+use super::{FileMeta, IndexError, META_COLUMNS, Progress, ScanStats, meta_from};
 use crate::domain::transcripts::layout::{self, FilePlace};
 use crate::domain::transcripts::line::{self, Line, UsageRecord};
 use crate::util::lines::{CappedLines, MAX_JSON_LINE, Piece};
@@ -199,18 +199,14 @@ fn read_job(job: Job) -> Parsed {
     parsed
 }
 
-/// Brings the index in `conn` up to date with the files under `root`.
-///
-/// When the index was empty, everything it now holds was read by this scan: with `keep`, it is also
-/// returned as [`Loaded`] (what [`super::load`] would read back), so that the first catalog does not
-/// read it all again from the database.
+/// Brings the index in `conn` up to date with the files under `root`. What it reads is stored as it goes,
+/// never kept: the catalog and the reports are streamed from the index afterwards.
 pub fn scan(
     conn: &mut Connection,
     root: &Path,
     stop: &AtomicBool,
-    keep: bool,
     mut progress: impl FnMut(Progress),
-) -> Result<(ScanStats, Option<Loaded>), IndexError> {
+) -> Result<ScanStats, IndexError> {
     let mut stats = ScanStats::default();
     let mut known: HashMap<String, Known> = HashMap::new();
     {
@@ -299,10 +295,8 @@ pub fn scan(
         }
         tx.commit()?;
     }
-    let mut kept: Option<Kept> = (keep && known.is_empty()).then(Kept::default);
     if jobs.is_empty() {
-        let loaded = kept.map(|kept| kept.into_loaded(conn)).transpose()?;
-        return Ok((stats, loaded));
+        return Ok(stats);
     }
     // Big files first, so the two readers finish together.
     jobs.sort_by_key(|Job::Read { size, offset, .. }| std::cmp::Reverse(size - offset.min(size)));
@@ -359,10 +353,7 @@ pub fn scan(
                 stats.lines_read += parsed.lines;
                 stats.malformed += parsed.malformed;
                 in_batch += parsed.records.len() + parsed.said.len() + 1;
-                let (row, records) = store(&batch, parsed)?;
-                if let Some(kept) = kept.as_mut() {
-                    kept.push(row, records);
-                }
+                store(&batch, parsed)?;
             }
             if in_batch > 20_000 {
                 batch.commit()?;
@@ -381,12 +372,11 @@ pub fn scan(
     if stop.load(Ordering::Relaxed) {
         return Err(IndexError::Stopped);
     }
-    let loaded = kept.map(|kept| kept.into_loaded(conn)).transpose()?;
-    Ok((stats, loaded))
+    Ok(stats)
 }
 
-/// Writes what was read; returns the file's row as it now stands and the records read.
-fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(FileRow, Vec<UsageRecord>), IndexError> {
+/// Writes what was read.
+fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(), IndexError> {
     let Job::Read {
         path,
         place,
@@ -499,17 +489,7 @@ fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(FileRow, Vec<Usa
         ])?;
         text.execute(params![tx.last_insert_rowid(), said.text])?;
     }
-    let row = FileRow {
-        path,
-        project_dir: place.project_dir,
-        session_id: place.session_id,
-        subagent: place.subagent,
-        size,
-        lines,
-        malformed,
-        ..FileRow::with_meta(meta)
-    };
-    Ok((row, parsed.records))
+    Ok(())
 }
 
 fn stored_meta(tx: &rusqlite::Transaction, id: i64) -> Result<(FileMeta, u64, u64), IndexError> {

@@ -285,79 +285,135 @@ pub fn build(entries: &[Entry], prices: &PriceTable, range: &Range) -> Report {
 
 /// [`build`] from records already counted with the same `prices` ([`counted_indices`]).
 pub fn build_counted(entries: &[Entry], counted: &[u32], prices: &PriceTable, range: &Range) -> Report {
-    let mut report = Report::default();
-    let mut daily: FxHashMap<NaiveDate, Group> = FxHashMap::default();
-    let mut sessions: FxHashMap<(&str, &str), Group> = FxHashMap::default();
-    let mut models: FxHashMap<String, Group> = FxHashMap::default();
-    let mut projects: FxHashMap<&str, Group> = FxHashMap::default();
-    let mut all = Group::new(String::new(), "");
-    // The zone's offset changes at most on quarter hours: one conversion per quarter hour seen.
-    let mut days: FxHashMap<i64, NaiveDate> = FxHashMap::default();
+    let mut builder = Builder::new(prices, range);
     for &index in counted {
         let entry = &entries[index as usize];
-        let ms = entry.record.timestamp_ms;
-        let day = *days
-            .entry(ms.div_euclid(QUARTER_HOUR_MS))
-            .or_insert_with(|| range.zone.date_of(ms));
-        if range.since.is_some_and(|s| day < s) || range.until.is_some_and(|u| day > u) {
-            continue;
+        builder.push(&entry.record, &entry.project, &entry.session);
+    }
+    builder.finish()
+}
+
+/// A report built one counted record at a time, in time order (as [`counted_indices`] or
+/// [`super::index::for_each_counted`] give them): it holds the groups, never the records.
+pub struct Builder<'a> {
+    prices: &'a PriceTable,
+    range: Range,
+    records: usize,
+    daily: FxHashMap<NaiveDate, Group>,
+    /// By project folder, then session.
+    sessions: FxHashMap<String, FxHashMap<String, Group>>,
+    models: FxHashMap<String, Group>,
+    projects: FxHashMap<String, Group>,
+    all: Group,
+    /// The zone's offset changes at most on quarter hours: one conversion per quarter hour seen.
+    days: FxHashMap<i64, NaiveDate>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(prices: &'a PriceTable, range: &Range) -> Self {
+        Self {
+            prices,
+            range: *range,
+            records: 0,
+            daily: FxHashMap::default(),
+            sessions: FxHashMap::default(),
+            models: FxHashMap::default(),
+            projects: FxHashMap::default(),
+            all: Group::new(String::new(), ""),
+            days: FxHashMap::default(),
         }
-        report.records += 1;
-        let record = &entry.record;
-        let cost = prices.cost(record);
+    }
+
+    /// Adds one counted record found in the project folder `project`, counted under `session`; records
+    /// outside the range are skipped.
+    pub fn push(&mut self, record: &UsageRecord, project: &str, session: &str) {
+        let ms = record.timestamp_ms;
+        let zone = self.range.zone;
+        let day = *self
+            .days
+            .entry(ms.div_euclid(QUARTER_HOUR_MS))
+            .or_insert_with(|| zone.date_of(ms));
+        if self.range.since.is_some_and(|s| day < s) || self.range.until.is_some_and(|u| day > u) {
+            return;
+        }
+        self.records += 1;
+        let cost = self.prices.cost(record);
         let name = model_label(record);
         let name = name.as_deref();
-        all.add(record, name, cost);
-        daily
+        self.all.add(record, name, cost);
+        self.daily
             .entry(day)
             .or_insert_with(|| Group::new(day.format("%Y-%m-%d").to_string(), ""))
             .add(record, name, cost);
-        sessions
-            .entry((&entry.project, &entry.session))
-            .or_insert_with(|| Group::new(entry.session.to_string(), &entry.project))
-            .add(record, name, cost);
-        projects
-            .entry(&entry.project)
-            .or_insert_with(|| Group::new(entry.project.to_string(), &entry.project))
-            .add(record, name, cost);
-        if let Some(name) = name {
-            if !models.contains_key(name) {
-                models.insert(name.to_string(), Group::new(name.to_string(), ""));
+        if !self.sessions.contains_key(project) {
+            self.sessions.insert(project.to_string(), FxHashMap::default());
+        }
+        if let Some(sessions) = self.sessions.get_mut(project) {
+            if !sessions.contains_key(session) {
+                sessions.insert(session.to_string(), Group::new(session.to_string(), project));
             }
-            if let Some(group) = models.get_mut(name) {
+            if let Some(group) = sessions.get_mut(session) {
+                group.add(record, name, cost);
+            }
+        }
+        if !self.projects.contains_key(project) {
+            self.projects
+                .insert(project.to_string(), Group::new(project.to_string(), project));
+        }
+        if let Some(group) = self.projects.get_mut(project) {
+            group.add(record, name, cost);
+        }
+        if let Some(name) = name {
+            if !self.models.contains_key(name) {
+                self.models.insert(name.to_string(), Group::new(name.to_string(), ""));
+            }
+            if let Some(group) = self.models.get_mut(name) {
                 group.add(record, Some(name), cost);
             }
         }
     }
-    report.totals = all.tally.clone();
-    report.unpriced_models = all.unpriced_models();
-    let mut daily: Vec<(NaiveDate, Group)> = daily.into_iter().collect();
-    daily.sort_by_key(|(d, _)| *d);
-    let mut monthly: Vec<Group> = Vec::new();
-    for (day, group) in &daily {
-        let month = day.format("%Y-%m").to_string();
-        match monthly.last_mut() {
-            Some(target) if target.key == month => merge(target, group),
-            _ => {
-                let mut target = Group::new(month, "");
-                merge(&mut target, group);
-                monthly.push(target);
+
+    /// The report: every grouping sorted as the Usage screen and the CLI show them.
+    pub fn finish(self) -> Report {
+        let mut report = Report {
+            records: self.records,
+            totals: self.all.tally.clone(),
+            unpriced_models: self.all.unpriced_models(),
+            ..Report::default()
+        };
+        let mut daily: Vec<(NaiveDate, Group)> = self.daily.into_iter().collect();
+        daily.sort_by_key(|(d, _)| *d);
+        let mut monthly: Vec<Group> = Vec::new();
+        for (day, group) in &daily {
+            let month = day.format("%Y-%m").to_string();
+            match monthly.last_mut() {
+                Some(target) if target.key == month => merge(target, group),
+                _ => {
+                    let mut target = Group::new(month, "");
+                    merge(&mut target, group);
+                    monthly.push(target);
+                }
             }
         }
+        report.daily = daily.into_iter().map(|(_, g)| g).collect();
+        report.monthly = monthly;
+        // As in ccusage's session report, a session without a single token (only failed requests) is no row.
+        report.sessions = self
+            .sessions
+            .into_values()
+            .flat_map(|sessions| sessions.into_values())
+            .filter(|g| g.tally.total() > 0)
+            .collect();
+        report
+            .sessions
+            .sort_by(|a, b| b.last_ms.cmp(&a.last_ms).then_with(|| a.key.cmp(&b.key)));
+        report.models = self.models.into_values().collect();
+        report.projects = self.projects.into_values().collect();
+        for list in [&mut report.models, &mut report.projects] {
+            list.sort_by(|a, b| b.tally.cost.total_cmp(&a.tally.cost).then_with(|| a.key.cmp(&b.key)));
+        }
+        report
     }
-    report.daily = daily.into_iter().map(|(_, g)| g).collect();
-    report.monthly = monthly;
-    // As in ccusage's session report, a session without a single token (only failed requests) is no row.
-    report.sessions = sessions.into_values().filter(|g| g.tally.total() > 0).collect();
-    report
-        .sessions
-        .sort_by(|a, b| b.last_ms.cmp(&a.last_ms).then_with(|| a.key.cmp(&b.key)));
-    report.models = models.into_values().collect();
-    report.projects = projects.into_values().collect();
-    for list in [&mut report.models, &mut report.projects] {
-        list.sort_by(|a, b| b.tally.cost.total_cmp(&a.tally.cost).then_with(|| a.key.cmp(&b.key)));
-    }
-    report
 }
 
 /// The daily rows grouped by week, each week keyed by the day it starts on (ccusage's `weekly`, whose
