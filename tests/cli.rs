@@ -45,14 +45,18 @@ fn storage_tables_lists_every_table_with_counts() {
             "checkpoint_file_cache",
             "checkpoint_files",
             "checkpoints",
+            "restore_journal",
             "revoked_tokens",
             "subscriptions",
             "transcript_files",
+            "transcript_messages",
+            "transcript_search",
             "usage_records",
             "user_settings",
             "users"
         ],
-        "the tables of every migration: the first schema, the checkpoint cache, the transcript index, auth"
+        "the tables of every migration (the first schema, the checkpoint cache, the transcript index, auth, \
+         search, the restore journal), without the full-text index's shadow tables"
     );
     assert!(
         tables

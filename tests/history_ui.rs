@@ -177,14 +177,18 @@ fn usage_screen_shows_totals_tables_unpriced_models_and_exports() {
         .type_text(&out.path().display().to_string());
     harness.run_ok();
     harness.get_by_label("CSV").click();
-    let file = support::wait_for("the export", Duration::from_secs(30), || {
-        harness.step();
-        std::fs::read_dir(out.path()).ok()?.flatten().map(|e| e.path()).next()
-    });
-    let csv = std::fs::read_to_string(&file).unwrap();
+    // The file is complete once the window confirms it (before, only the writer's temporary file exists).
+    settle(harness, "the confirmation", "Exported");
+    let files: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "one file and no temporary one left: {files:?}");
+    assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("csv"));
+    let csv = std::fs::read_to_string(&files[0]).unwrap();
     assert!(csv.starts_with("model,inputTokens"), "{csv}");
     assert_eq!(csv.lines().count(), report.models.len() + 1);
-    settle(harness, "the confirmation", "Exported");
 }
 
 #[test]

@@ -193,11 +193,13 @@ impl From<rusqlite::Error> for StorageError {
     }
 }
 
-/// Lists tables and views (SQLite's internal ones left out) with their row counts.
+/// Lists tables and views with their row counts. SQLite's internal tables and the shadow tables that hold
+/// a virtual table's data (the full-text index's `_data`, `_idx`, ...) are left out: they are not the
+/// app's data, and a change to them by hand would corrupt the index they belong to.
 pub fn list_tables(conn: &Connection) -> Result<Vec<TableInfo>, StorageError> {
     let mut stmt = conn.prepare(
-        "SELECT name, type FROM sqlite_schema
-         WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'
+        "SELECT name, CASE type WHEN 'view' THEN 'view' ELSE 'table' END FROM pragma_table_list
+         WHERE schema = 'main' AND type IN ('table', 'view', 'virtual') AND name NOT LIKE 'sqlite_%'
          ORDER BY name",
     )?;
     let names: Vec<(String, String)> = stmt
