@@ -1,5 +1,7 @@
 //! Single instance: the first `anyon` window listens on a local socket; a later `anyon` hands it a
-//! message and exits. Windows uses a named pipe derived from the data directory. Unix uses a domain
+//! message and exits. Windows uses a named pipe named by a random key kept in the data directory (the
+//! user's own profile), so another user can neither find the pipe to connect to it nor claim its name
+//! first, and remote clients are refused. Unix uses a domain
 //! socket named after the data directory in `$XDG_RUNTIME_DIR` when that is set (and private to this
 //! user), else `anyon.sock` in the data directory, else (a data directory too long for a socket path) in
 //! a private `anyon-UID` folder of the temporary directory, never a predictable shared path.
@@ -146,7 +148,55 @@ fn same_user(stream: &tokio::net::UnixStream, what: &str) -> std::io::Result<()>
     }
 }
 
+/// The file in the data directory that holds the instance pipe's key.
+const PIPE_KEY_FILE: &str = "instance-key";
+/// Random bytes in a key (hex-encoded in the file and the pipe's name).
+const PIPE_KEY_BYTES: usize = 16;
+
+/// The random key that names the data directory's instance pipe (Windows), made on first use. Two first
+/// starts at the same moment agree on one key: each writes its key whole to a file of its own and links
+/// it into place, which only one link can do; the other reads the winner's. A damaged key (not one this
+/// function wrote) is replaced: it names nothing that could be lost.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn pipe_key(root: &Path) -> std::io::Result<String> {
+    use crate::util::{fs, hex};
+    let path = root.join(PIPE_KEY_FILE);
+    let valid = |text: &str| text.len() == 2 * PIPE_KEY_BYTES && text.bytes().all(|b| b.is_ascii_hexdigit());
+    match fs::read_capped_text(&path, 1024) {
+        Ok(text) if valid(text.trim()) => return Ok(text.trim().to_string()),
+        Ok(_) => {
+            let key = hex::random(PIPE_KEY_BYTES)?;
+            fs::write_atomic_private(&path, key.as_bytes())?;
+            return Ok(key);
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    std::fs::create_dir_all(root)?;
+    let key = hex::random(PIPE_KEY_BYTES)?;
+    let own = root.join(format!(".{PIPE_KEY_FILE}.{}", hex::random(8)?));
+    fs::write_atomic_private(&own, key.as_bytes())?;
+    let linked = std::fs::hard_link(&own, &path);
+    let _ = std::fs::remove_file(&own);
+    match linked {
+        Ok(()) => Ok(key),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = fs::read_capped_text(&path, 1024)?;
+            if valid(text.trim()) {
+                Ok(text.trim().to_string())
+            } else {
+                Err(std::io::Error::other(format!(
+                    "{} holds no instance key",
+                    path.display()
+                )))
+            }
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// FNV-1a: stable across builds and processes, unlike std's hasher.
+#[cfg(unix)]
 fn stable_hash(path: &Path) -> u64 {
     path.as_os_str()
         .as_encoded_bytes()
@@ -310,15 +360,20 @@ mod platform {
         first: tokio::net::windows::named_pipe::NamedPipeServer,
     }
 
-    fn pipe_name(paths: &DataPaths) -> String {
-        format!(r"\\.\pipe\anyon-{:016x}", stable_hash(paths.root()))
+    /// The pipe's name: the data directory's random key, which only this user can read.
+    fn pipe_name(paths: &DataPaths) -> std::io::Result<String> {
+        Ok(format!(r"\\.\pipe\anyon-{}", super::pipe_key(paths.root())?))
     }
 
     pub fn claim(paths: &DataPaths, message: &impl Serialize) -> std::io::Result<Claim> {
-        let name = pipe_name(paths);
+        let name = pipe_name(paths)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let _guard = runtime.enter();
-        match ServerOptions::new().first_pipe_instance(true).create(&name) {
+        match ServerOptions::new()
+            .first_pipe_instance(true)
+            .reject_remote_clients(true)
+            .create(&name)
+        {
             Ok(first) => Ok(Claim::Primary(Listener { name, first })),
             Err(_) => runtime.block_on(async {
                 let client = ClientOptions::new().open(&name)?;
@@ -349,7 +404,7 @@ mod platform {
                         continue;
                     }
                     let connected = server;
-                    server = match ServerOptions::new().create(&name) {
+                    server = match ServerOptions::new().reject_remote_clients(true).create(&name) {
                         Ok(next) => next,
                         Err(error) => {
                             tracing::warn!(%error, "could not reopen the instance pipe");
@@ -402,6 +457,30 @@ async fn read_handover<M: DeserializeOwned>(read: impl tokio::io::AsyncRead + Un
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pipe_key_is_made_once_shared_by_racing_starts_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("data");
+        let keys: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| pipe_key(&root).unwrap())).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| k == &keys[0]), "racing first starts agree: {keys:?}");
+        assert_eq!(keys[0].len(), 2 * PIPE_KEY_BYTES);
+        assert_eq!(pipe_key(&root).unwrap(), keys[0], "the key is kept");
+        let names: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names, [PIPE_KEY_FILE], "no file of a losing start is left");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(root.join(PIPE_KEY_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only this user reads the key");
+        // Another data directory has another key; a damaged key is replaced by a good one.
+        assert_ne!(pipe_key(&dir.path().join("other")).unwrap(), keys[0]);
+        std::fs::write(root.join(PIPE_KEY_FILE), "not a key").unwrap();
+        let fresh = pipe_key(&root).unwrap();
+        assert_eq!(fresh.len(), 2 * PIPE_KEY_BYTES);
+        assert_eq!(pipe_key(&root).unwrap(), fresh);
+    }
 
     #[test]
     fn second_claim_forwards_and_stale_sockets_are_replaced() {
