@@ -363,3 +363,57 @@ fn an_index_from_before_search_is_read_again_and_searchable() {
     assert_eq!(tree.found(&["zebrafish"]), [ONE, TWO]);
     assert_eq!(tree.found(&["okapi"]), [THREE]);
 }
+
+/// A first start counts usage without waiting for search: the usage index reads the lines without their
+/// text, and the search index reads them afterwards (here, at the first search), then only what was
+/// added since.
+#[test]
+fn usage_does_not_wait_for_the_search_index_which_catches_up_on_its_own() {
+    let tree = Tree::new();
+    corpus(&tree);
+    let output = tree
+        .home
+        .anyon_command(&["usage", "daily", "--json"])
+        .env("CLAUDE_CONFIG_DIR", tree.config.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let state = || {
+        let conn = rusqlite::Connection::open(tree.home.paths().database()).unwrap();
+        conn.query_row(
+            "SELECT (SELECT count(*) FROM transcript_messages), (SELECT count(*) FROM transcript_search),
+                    (SELECT count(*) FROM transcript_files WHERE searched_offset < parsed_offset),
+                    (SELECT count(*) FROM transcript_files)",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )
+        .unwrap()
+    };
+    assert_eq!(state(), (0, 0, 3, 3), "usage read the files, search has not yet");
+    assert_eq!(tree.found(&["zebrafish"]), [ONE, TWO]);
+    let (messages, texts, behind, files) = state();
+    assert!(messages > 0);
+    assert_eq!(
+        (texts, behind, files),
+        (messages, 0, 3),
+        "every file read for search, once"
+    );
+    tree.append(
+        "-home-ada-alpha",
+        ONE,
+        &[answer(ONE, "/home/ada/alpha", "a9", 9, "A narwhal appears.")],
+    );
+    assert_eq!(tree.found(&["narwhal"]), [ONE]);
+    assert_eq!(
+        state(),
+        (messages + 1, messages + 1, 0, 3),
+        "only the new line was read"
+    );
+}

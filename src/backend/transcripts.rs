@@ -87,6 +87,7 @@ impl Backend {
                     if let Err(error) = again.refresh_history() {
                         tracing::warn!(%error, "transcript rescan failed");
                     }
+                    again.catch_up_search_logged();
                 }) {
                     Ok(watcher) => *backend.inner.history.watcher.lock_or_recover() = Some(watcher),
                     Err(error) => tracing::warn!(%error, root = %root.display(), "cannot watch the transcripts"),
@@ -97,7 +98,34 @@ impl Backend {
             if let Err(error) = backend.refresh_history() {
                 tracing::warn!(%error, "transcript scan failed");
             }
+            // Then the words, for search: after the first screen and the usage totals are up.
+            backend.catch_up_search_logged();
         });
+    }
+
+    /// Brings the search index up to the usage index, a slice at a time: a scan (the watcher's) can run
+    /// between slices rather than wait for all of it.
+    pub(crate) fn catch_up_search(&self) -> Result<(), BackendError> {
+        const SLICE: u64 = 64 * 1024 * 1024;
+        let state = &self.inner.history;
+        loop {
+            let done = {
+                let _guard = state.scanning.lock_or_recover();
+                let root = self.projects_root().ok_or(HistoryError::NoHome)?;
+                let mut conn = self.index_connection()?;
+                index::catch_up_search(&mut conn, &root, &state.stop, SLICE).map_err(HistoryError::from)?
+            };
+            tracing::debug!(?done, "search index caught up");
+            if !done.more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn catch_up_search_logged(&self) {
+        if let Err(error) = self.catch_up_search() {
+            tracing::warn!(%error, "the search index could not catch up");
+        }
     }
 
     /// Shows what the last run indexed: its saved first screen when it matches the index (milliseconds),
@@ -442,6 +470,7 @@ impl Backend {
         fresh: bool,
     ) -> Result<Vec<SearchResult>, BackendError> {
         let catalog = self.catalog(fresh)?;
+        self.catch_up_search()?;
         let folder = match project {
             None => None,
             Some(project) => {

@@ -466,13 +466,23 @@ mod tests {
             let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| pipe_key(&root).unwrap())).collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        assert!(keys.iter().all(|k| k == &keys[0]), "racing first starts agree: {keys:?}");
+        assert!(
+            keys.iter().all(|k| k == &keys[0]),
+            "racing first starts agree: {keys:?}"
+        );
         assert_eq!(keys[0].len(), 2 * PIPE_KEY_BYTES);
         assert_eq!(pipe_key(&root).unwrap(), keys[0], "the key is kept");
-        let names: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(names, [PIPE_KEY_FILE], "no file of a losing start is left");
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(root.join(PIPE_KEY_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(root.join(PIPE_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "only this user reads the key");
         // Another data directory has another key; a damaged key is replaced by a good one.
         assert_ne!(pipe_key(&dir.path().join("other")).unwrap(), keys[0]);

@@ -54,6 +54,13 @@ pub const MIGRATIONS: &[Migration] = &[
             "/migrations/0006_restore_journal.sql"
         )),
     },
+    Migration {
+        name: "0007_search_catch_up.sql",
+        sql: include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/0007_search_catch_up.sql"
+        )),
+    },
 ];
 
 /// The schema version this build creates.

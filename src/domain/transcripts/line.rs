@@ -319,6 +319,13 @@ pub fn parse(text: &str) -> Line {
 /// (its `meta.prompt` stays None): the index asks so once it knows the file's first prompt, as the
 /// tool output in that content is most of a transcript's bytes.
 pub fn parse_with(text: &str, prompts: bool) -> Line {
+    parse_for(text, prompts, true)
+}
+
+/// [`parse_with`]; with `texts` false, the message's text is not gathered for search (`meta.said`,
+/// `meta.tool_text`, `meta.uuid` stay None): the usage index reads it so, and the search index reads
+/// the same lines for their text afterwards.
+pub fn parse_for(text: &str, prompts: bool, texts: bool) -> Line {
     if text.trim().is_empty() {
         return Line::Blank;
     }
@@ -351,7 +358,8 @@ pub fn parse_with(text: &str, prompts: bool) -> Line {
     let cost_usd = raw.cost_usd.and_then(|c| c.0);
     if let Some(message) = message {
         let model = message.model.as_ref().and_then(Lenient::as_str).map(str::to_owned);
-        if matches!(kind, "user" | "assistant")
+        if texts
+            && matches!(kind, "user" | "assistant")
             && !raw.is_meta.as_ref().is_some_and(|b| b.0)
             && let Some(content) = message.content
         {

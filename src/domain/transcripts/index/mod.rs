@@ -16,7 +16,7 @@ use super::line::{LineMeta, UsageRecord};
 use super::prices::PriceTable;
 use super::report::{Builder, Range, Report};
 
-pub use scan::scan;
+pub use scan::{SearchCatchUp, catch_up_search, scan};
 
 /// Why an index operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -47,8 +47,6 @@ struct Parsed {
     malformed: u64,
     meta: FileMeta,
     records: Vec<UsageRecord>,
-    /// What search indexes of the lines read.
-    said: Vec<Said>,
     error: Option<std::io::Error>,
 }
 
@@ -114,6 +112,52 @@ fn walk(root: &Path) -> Vec<(String, PathBuf, std::fs::Metadata)> {
     found
 }
 
+/// One line as [`each_line`] hands it over.
+enum Seen<'a> {
+    Line(&'a str),
+    /// Far longer than any real record: skipped, never held in memory.
+    TooLong,
+}
+
+/// Reads `reader`'s lines, the first starting at `position`: `each` gets each one with where it starts
+/// and whether it ended with a newline, and returns false to stop before it (that line is not read).
+/// Returns where the lines taken end.
+fn each_line(
+    reader: &mut impl std::io::BufRead,
+    mut position: u64,
+    mut each: impl FnMut(Seen<'_>, u64, bool) -> bool,
+) -> std::io::Result<u64> {
+    let mut lines = CappedLines::new(MAX_JSON_LINE);
+    while let Some(piece) = lines.next(reader)? {
+        let complete = piece.complete();
+        let n = piece.len();
+        let seen = match piece {
+            Piece::Line { bytes, .. } => match std::str::from_utf8(bytes) {
+                // Valid UTF-8 (nearly every line) is checked by the fast validator; only a broken line pays
+                // for the lossy conversion.
+                Ok(text) => {
+                    if !each(Seen::Line(text.trim_end_matches(['\n', '\r'])), position, complete) {
+                        break;
+                    }
+                    position += n;
+                    continue;
+                }
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+            },
+            Piece::TooLong { .. } => {
+                each(Seen::TooLong, position, complete);
+                position += n;
+                continue;
+            }
+        };
+        if !each(Seen::Line(seen.trim_end_matches(['\n', '\r'])), position, complete) {
+            break;
+        }
+        position += n;
+    }
+    Ok(position)
+}
+
 fn read_job(job: Job) -> Parsed {
     let Job::Read { full, offset, .. } = &job;
     let (full, offset) = (full.clone(), *offset);
@@ -125,69 +169,45 @@ fn read_job(job: Job) -> Parsed {
         malformed: 0,
         meta: FileMeta::default(),
         records: Vec::new(),
-        said: Vec::new(),
         error: None,
     };
     let result = (|| -> std::io::Result<()> {
         let mut file = File::open(&full)?;
         file.seek(SeekFrom::Start(offset))?;
         let mut reader = BufReader::with_capacity(256 * 1024, &mut file);
-        let mut lines = CappedLines::new(MAX_JSON_LINE);
-        let mut position = offset;
-        while let Some(piece) = lines.next(&mut reader)? {
-            let complete = piece.complete();
-            let n = piece.len();
-            let buf = match piece {
-                Piece::Line { bytes, .. } => bytes,
-                Piece::TooLong { .. } => {
-                    // Far longer than any real record: skipped and counted, never held in memory.
-                    position += n;
+        let position = each_line(&mut reader, offset, |seen, _, complete| {
+            let text = match seen {
+                Seen::TooLong => {
                     parsed.lines += 1;
                     parsed.malformed += 1;
-                    continue;
+                    return true;
                 }
+                Seen::Line(text) => text,
             };
-            // Valid UTF-8 (nearly every line) is checked by the fast validator; only a broken line pays for
-            // the lossy conversion.
-            let text = match std::str::from_utf8(buf) {
-                Ok(text) => std::borrow::Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(buf),
-            };
-            // Once the file's first prompt is known, tool results need not be searched for one.
+            // Once the file's first prompt is known, tool results need not be searched for one. The
+            // messages' text is read for search separately ([`catch_up_search`]).
             let prompts = parsed.meta.first_prompt.is_none();
-            let parsed_line = line::parse_with(text.trim_end_matches(['\n', '\r']), prompts);
+            let parsed_line = line::parse_for(text, prompts, false);
             if !complete && parsed_line == Line::Malformed {
                 // A line still being written: read it again once it is whole.
-                break;
+                return false;
             }
-            position += n;
             match parsed_line {
                 Line::Blank => {}
                 Line::Malformed => {
                     parsed.lines += 1;
                     parsed.malformed += 1;
                 }
-                Line::Facts { mut meta, usage } => {
+                Line::Facts { meta, usage } => {
                     parsed.lines += 1;
-                    for (text, tool) in [(meta.said.take(), false), (meta.tool_text.take(), true)] {
-                        if let Some(text) = text {
-                            parsed.said.push(Said {
-                                uuid: meta.uuid.clone(),
-                                offset: position - n,
-                                ts_ms: meta.timestamp_ms,
-                                from_claude: meta.from_claude,
-                                tool,
-                                text,
-                            });
-                        }
-                    }
                     parsed.meta.add(meta);
                     if let Some(usage) = usage {
                         parsed.records.push(usage);
                     }
                 }
             }
-        }
+            true
+        })?;
         drop(reader);
         parsed.end_offset = position;
         parsed.checksum = checksum_of(&mut file, position)?;
@@ -352,7 +372,7 @@ pub fn scan(
                 stats.bytes_read += parsed.end_offset - offset;
                 stats.lines_read += parsed.lines;
                 stats.malformed += parsed.malformed;
-                in_batch += parsed.records.len() + parsed.said.len() + 1;
+                in_batch += parsed.records.len() + 1;
                 store(&batch, parsed)?;
             }
             if in_batch > 20_000 {
@@ -473,14 +493,167 @@ fn store(tx: &rusqlite::Transaction, parsed: Parsed) -> Result<(), IndexError> {
             r.fast,
         ])?;
     }
+    Ok(())
+}
+
+/// A file whose lines the usage index has read further than the search index.
+struct Behind {
+    id: i64,
+    full: PathBuf,
+    from: u64,
+    to: u64,
+}
+
+/// What one file's catch-up read: its messages' text, and where it got to.
+struct Texts {
+    id: i64,
+    from: u64,
+    to: u64,
+    said: Vec<Said>,
+}
+
+/// What [`catch_up_search`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SearchCatchUp {
+    pub files: usize,
+    pub bytes: u64,
+    /// Files still behind (another call continues).
+    pub more: bool,
+}
+
+/// Brings the search index up to where the usage index has read, reading at most about `budget` bytes
+/// (at least one file) so that a caller can let a scan run between calls. The usage index reads the
+/// transcripts without their text ([`scan`] stays fast on a first start); this reads the same lines
+/// again for each message's words and tools' text. A file rewritten meanwhile is caught by the next
+/// scan, which replaces its row and with it what this stored.
+pub fn catch_up_search(
+    conn: &mut Connection,
+    root: &Path,
+    stop: &AtomicBool,
+    budget: u64,
+) -> Result<SearchCatchUp, IndexError> {
+    let mut behind = Vec::new();
+    let mut more = false;
+    {
+        let mut stmt = conn.prepare(
+            "SELECT id, path, searched_offset, parsed_offset FROM transcript_files
+             WHERE searched_offset < parsed_offset ORDER BY id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut taken = 0u64;
+        while let Some(row) = rows.next()? {
+            if !behind.is_empty() && taken >= budget {
+                more = true;
+                break;
+            }
+            let (from, to) = (row.get::<_, i64>(2)?.max(0) as u64, row.get::<_, i64>(3)?.max(0) as u64);
+            taken += to - from;
+            behind.push(Behind {
+                id: row.get(0)?,
+                full: root.join(row.get::<_, String>(1)?),
+                from,
+                to,
+            });
+        }
+    }
+    let done = SearchCatchUp {
+        files: behind.len(),
+        bytes: behind.iter().map(|b| b.to - b.from).sum(),
+        more,
+    };
+    if behind.is_empty() {
+        return Ok(done);
+    }
+    let (tx, rx) = mpsc::sync_channel::<Texts>(8);
+    std::thread::scope(|scope| -> Result<(), IndexError> {
+        scope.spawn(move || {
+            for file in behind {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if tx.send(read_texts(file)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut batch = conn.transaction()?;
+        let mut in_batch = 0usize;
+        for texts in rx {
+            in_batch += texts.said.len() + 1;
+            store_texts(&batch, &texts)?;
+            if in_batch > 20_000 {
+                batch.commit()?;
+                batch = conn.transaction()?;
+                in_batch = 0;
+            }
+        }
+        batch.commit()?;
+        Ok(())
+    })?;
+    if stop.load(Ordering::Relaxed) {
+        return Err(IndexError::Stopped);
+    }
+    Ok(done)
+}
+
+/// Each message's text in `file` between the offsets. An unreadable file gives none (and is marked read:
+/// its next change makes the scan read it again).
+fn read_texts(file: Behind) -> Texts {
+    let mut texts = Texts {
+        id: file.id,
+        from: file.from,
+        to: file.to,
+        said: Vec::new(),
+    };
+    let result = (|| -> std::io::Result<()> {
+        let mut handle = File::open(&file.full)?;
+        handle.seek(SeekFrom::Start(file.from))?;
+        let mut reader = BufReader::with_capacity(256 * 1024, handle.take(file.to - file.from));
+        each_line(&mut reader, file.from, |seen, start, _| {
+            let Seen::Line(text) = seen else { return true };
+            if let Line::Facts { mut meta, .. } = line::parse_for(text, false, true) {
+                for (text, tool) in [(meta.said.take(), false), (meta.tool_text.take(), true)] {
+                    if let Some(text) = text {
+                        texts.said.push(Said {
+                            uuid: meta.uuid.clone(),
+                            offset: start,
+                            ts_ms: meta.timestamp_ms,
+                            from_claude: meta.from_claude,
+                            tool,
+                            text,
+                        });
+                    }
+                }
+            }
+            true
+        })?;
+        Ok(())
+    })();
+    if let Err(error) = result {
+        tracing::debug!(%error, file = %file.full.display(), "not read for search");
+    }
+    texts
+}
+
+/// Stores what was read, unless the file's row changed since (another process's scan replaced it, or
+/// another catch-up stored it): then its text is left to the catch-up that reads the row as it is now.
+fn store_texts(tx: &rusqlite::Transaction, texts: &Texts) -> Result<(), IndexError> {
+    let moved = tx.execute(
+        "UPDATE transcript_files SET searched_offset = ?1
+         WHERE id = ?2 AND searched_offset = ?3 AND parsed_offset >= ?1",
+        params![texts.to as i64, texts.id, texts.from as i64],
+    )?;
+    if moved == 0 {
+        return Ok(());
+    }
     let mut message = tx.prepare_cached(
         "INSERT INTO transcript_messages (file_id, uuid, line_offset, ts_ms, from_claude, tool)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     let mut text = tx.prepare_cached("INSERT INTO transcript_search (rowid, body) VALUES (?1, ?2)")?;
-    for said in &parsed.said {
+    for said in &texts.said {
         message.execute(params![
-            id,
+            texts.id,
             said.uuid,
             said.offset as i64,
             said.ts_ms,
