@@ -2,6 +2,9 @@
 //! 10,000 sessions in 40 projects, about 1.1 GB), then measures
 //!
 //! - ccusage 20.0.24 `claude daily` on it (wall time and the child's peak resident memory, best of 2);
+//! - the `anyon` binary as a person runs it, each a process of its own on a data folder of its own: a
+//!   cold `usage daily --json` (wall time and peak memory, against ccusage's), then warm `usage daily`,
+//!   `projects list` and `sessions search` (a rare and a common phrase), 5 runs each;
 //! - ANYON's cold index: a fresh data folder, `RefreshHistory` then the usage report, and the process's
 //!   peak resident memory while it runs;
 //! - ANYON's warm start with nothing changed: a new backend on the same data folder, the time until the
@@ -12,7 +15,11 @@
 //! Prints the figures and one line per target of the issue (cold index no slower than ccusage, warm
 //! start within 300 ms, peak memory under 300 MB); nothing is asserted.
 //!
-//!     cargo bench --bench history_index [-- SESSIONS [MEGABYTES]]
+//!     cargo bench --bench history_index [-- SESSIONS [MEGABYTES] [--keep FOLDER]]
+//!
+//! With `--keep`, the tree is written to `FOLDER/claude` and left there (a later run with the same folder
+//! reuses it, and `tests/benches/startup.sh` can measure the window on it); without, all goes in a
+//! temporary folder.
 //!
 //! A smaller SESSIONS scales the tree down (110 kB per session unless MEGABYTES is given). ccusage is
 //! installed with npm into `<target>/tmp/peers/ccusage` on first use (or `$ANYON_TEST_PEERS/ccusage`);
@@ -46,24 +53,44 @@ const WARM_TARGET_MS: f64 = 300.0;
 const RSS_TARGET_MB: f64 = 300.0;
 
 fn main() {
-    let numbers: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .map(|i| PathBuf::from(args.get(i + 1).expect("--keep takes a folder")));
+    let numbers: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sessions = numbers.first().map_or(DEFAULT_SESSIONS, |&n| n.max(1) as usize);
     let target_bytes = numbers
         .get(1)
         .map_or(sessions as u64 * BYTES_PER_SESSION, |mb| mb * 1_000_000);
     let projects_count = sessions.min(40);
 
-    let dir = tempfile::Builder::new()
-        .prefix("anyon-history-bench-")
-        .tempdir_in(std::env::temp_dir())
-        .expect("temp dir");
-    let config = dir.path().join("claude");
+    let temp;
+    let root = match &keep {
+        Some(folder) => {
+            std::fs::create_dir_all(folder).expect("the --keep folder");
+            for old in ["data", "cli-home", "calibrate"] {
+                let _ = std::fs::remove_dir_all(folder.join(old));
+            }
+            folder.clone()
+        }
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("anyon-history-bench-")
+                .tempdir_in(std::env::temp_dir())
+                .expect("temp dir");
+            temp.path().to_path_buf()
+        }
+    };
+    let dir = root.as_path();
+    let config = dir.join("claude");
     let projects = config.join("projects");
-    let data = dir.path().join("data");
+    let data = dir.join("data");
+    let reuse = keep.is_some() && std::fs::read_dir(&projects).is_ok_and(|mut entries| entries.next().is_some());
     std::fs::create_dir_all(&projects).expect("projects dir");
 
-    // 1. The tree.
-    let payload = payload_for(sessions, projects_count, target_bytes, &dir.path().join("calibrate"));
+    // 1. The tree (with --keep, the one already in the folder when there is one).
+    let payload = payload_for(sessions, projects_count, target_bytes, &dir.join("calibrate"));
     let shape = transcripts::Shape {
         projects: projects_count,
         sessions,
@@ -72,7 +99,12 @@ fn main() {
         seed: 2026,
     };
     let started = Instant::now();
-    let written = transcripts::generate(&projects, &shape);
+    let written = if reuse {
+        println!("reusing the tree in {}", projects.display());
+        TreeStats::of(&projects).bytes
+    } else {
+        transcripts::generate(&projects, &shape)
+    };
     sync();
     let generated = started.elapsed();
     let tree = TreeStats::of(&projects);
@@ -125,6 +157,10 @@ fn main() {
         }
     };
 
+    // 2b. The release binary as a person runs it, also while this process is small: a cold
+    // `usage daily` on a fresh data folder, then the warm commands.
+    let cli = cli_runs(&config, &dir.join("cli-home"), sessions);
+
     // 3. ANYON, cold: nothing indexed yet.
     let cold = cold_index(&data, &projects);
     println!(
@@ -150,6 +186,10 @@ fn main() {
         cold.base_mb,
         mb(cold.db_bytes)
     );
+
+    // 3b. Search: the first search reads the transcripts' text into the full-text index (the window does
+    // so in the background after its scan), then searches as the window asks them.
+    let search = search_figures(&data, &projects, sessions);
 
     // 4. ANYON, warm: a new backend on the same data folder, nothing changed.
     let mut warm = Vec::new();
@@ -225,6 +265,16 @@ fn main() {
         "warm start: project list and totals in {shown_ms:.0} ms (median) vs {WARM_TARGET_MS:.0} ms target, {}",
         verdict(shown_ms <= WARM_TARGET_MS)
     );
+    if let Some(cli) = &cli {
+        cli.verdicts(ccusage.as_ref());
+    }
+    for (phrase, median) in &search.medians {
+        println!(
+            "search {phrase:?} in the window's backend: {median:.1} ms (median of {SEARCH_RUNS}) vs \
+             {CLI_SEARCH_TARGET_MS:.0} ms target, {}",
+            verdict(*median <= CLI_SEARCH_TARGET_MS)
+        );
+    }
     let peak = cold.peak_mb.max(warm_peak);
     println!(
         "peak RSS: {peak:.0} MB (cold index {:.0} MB, warm start {warm_peak:.0} MB) vs {RSS_TARGET_MB:.0} MB \
@@ -236,6 +286,221 @@ fn main() {
             .map(|c| format!("; ccusage {:.0} MB", c.peak_mb))
             .unwrap_or_default()
     );
+}
+
+const SEARCH_RUNS: usize = 5;
+
+struct SearchFigures {
+    /// Per phrase, the median time of a search (ms).
+    medians: Vec<(String, f64)>,
+}
+
+/// A backend on the indexed data folder: the first search's catch-up of the full-text index, then
+/// searches for a rare and a common phrase (fresh = false, as the window asks).
+fn search_figures(data: &Path, projects: &Path, sessions: usize) -> SearchFigures {
+    use anyon::domain::transcripts::requests::SearchSessions;
+    let runtime = runtime();
+    let (backend, events) = Backend::open(runtime.handle().clone(), DataPaths::at(data.to_path_buf()));
+    backend.set_projects_root(projects.to_path_buf());
+    runtime
+        .block_on(backend.call(RefreshHistory))
+        .unwrap_or_else(|error| panic!("RefreshHistory: {error}"));
+    let search = |phrase: &str| {
+        let started = Instant::now();
+        let found = runtime
+            .block_on(backend.call(SearchSessions {
+                query: phrase.to_string(),
+                project: None,
+                limit: 20,
+                tools: true,
+                fresh: false,
+            }))
+            .unwrap_or_else(|error| panic!("search: {error}"));
+        (started.elapsed(), found.len())
+    };
+    let base_mb = reset_peak();
+    let (first, _) = search("lorem");
+    println!(
+        "ANYON search index: the first search read the text in {:.2} s (peak RSS {:.0} MB from {base_mb:.0} MB); \
+         index on disk now {}",
+        first.as_secs_f64(),
+        status_mb("VmHWM"),
+        mb(dir_bytes(data))
+    );
+    let mut medians = Vec::new();
+    for phrase in [format!("task {}", sessions / 3), "make it work".to_string(), "lorem ipsum".to_string()] {
+        let mut times = Vec::new();
+        let mut hits = 0;
+        for _ in 0..SEARCH_RUNS {
+            let (took, found) = search(&phrase);
+            times.push(ms(took));
+            hits = found;
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "ANYON search {phrase:?}: median {:.1} ms, min {:.1}, max {:.1} ({SEARCH_RUNS} runs, {hits} results)",
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1]
+        );
+        medians.push((phrase, times[times.len() / 2]));
+    }
+    shut_down(runtime, backend, events);
+    SearchFigures { medians }
+}
+
+const CLI_WARM_RUNS: usize = 5;
+const CLI_COLD_RATIO: f64 = 0.5;
+const CLI_RSS_TARGET_MB: f64 = 200.0;
+const CLI_DAILY_TARGET_MS: f64 = 150.0;
+const CLI_PROJECTS_TARGET_MS: f64 = 100.0;
+const CLI_SEARCH_TARGET_MS: f64 = 50.0;
+
+/// The `anyon` commands' figures on the tree.
+struct Cli {
+    cold: ChildRun,
+    cold_tokens: u64,
+    /// Per command: its name, the median and the slowest wall time (ms) and the highest peak (MB).
+    warm: Vec<(String, f64, f64, f64, f64)>,
+}
+
+impl Cli {
+    fn verdicts(&self, ccusage: Option<&CcusageRun>) {
+        let cold_s = self.cold.wall.as_secs_f64();
+        match ccusage {
+            Some(c) => {
+                let ratio = cold_s / c.wall.as_secs_f64();
+                println!(
+                    "cold `anyon usage daily --json`: {cold_s:.2} s vs ccusage daily {:.2} s = {ratio:.2}x \
+                     (target at most {CLI_COLD_RATIO}x), {}; tokens {}",
+                    c.wall.as_secs_f64(),
+                    verdict(ratio <= CLI_COLD_RATIO),
+                    if c.tokens == self.cold_tokens {
+                        "equal"
+                    } else {
+                        "DIFFER"
+                    }
+                );
+            }
+            None => println!("cold `anyon usage daily --json`: {cold_s:.2} s; ccusage not measured"),
+        }
+        let peak = self.warm.iter().map(|w| w.4).fold(self.cold.peak_mb, f64::max);
+        println!(
+            "peak RSS of the anyon commands: {peak:.0} MB (cold {:.0} MB) vs {CLI_RSS_TARGET_MB:.0} MB target, {}",
+            self.cold.peak_mb,
+            verdict(peak <= CLI_RSS_TARGET_MB)
+        );
+        for (name, median, _, target, _) in &self.warm {
+            println!(
+                "warm `anyon {name}`: {median:.0} ms (median of {CLI_WARM_RUNS}) vs {target:.0} ms target, {}",
+                verdict(median <= target)
+            );
+        }
+    }
+}
+
+/// Runs the `anyon` binary of this build on the tree with a data folder of its own; `None` (said why)
+/// when a run fails.
+fn cli_runs(config: &Path, home: &Path, sessions: usize) -> Option<Cli> {
+    let bin = Path::new(env!("CARGO_BIN_EXE_anyon"));
+    let command = |args: &[&str]| {
+        let mut command = std::process::Command::new(bin);
+        command
+            .args(args)
+            .env("ANYON_HOME", home)
+            .env("CLAUDE_CONFIG_DIR", config)
+            .env("TZ", "UTC")
+            .env("ANYON_LOG", "warn");
+        command
+    };
+    let run = |args: &[&str]| match run_child(&mut command(args)) {
+        Ok(run) => Some(run),
+        Err(e) => {
+            println!("`anyon {}` failed: {e}", args.join(" "));
+            None
+        }
+    };
+    let cold = run(&["usage", "daily", "--json"])?;
+    let json: serde_json::Value = serde_json::from_slice(&cold.stdout).ok()?;
+    let cold_tokens = json["totals"]["totalTokens"].as_u64().unwrap_or(0);
+    println!(
+        "anyon usage daily --json, cold (empty data folder): {:.2} s, peak RSS {:.0} MB ({} tokens; this \
+         process was at {:.0} MB when it spawned)",
+        cold.wall.as_secs_f64(),
+        cold.peak_mb,
+        cold_tokens,
+        cold.parent_mb
+    );
+    let first = run(&["sessions", "search", "lorem", "--json"])?;
+    println!(
+        "anyon sessions search lorem --json, the first (reads the transcripts' text for search): {:.2} s, \
+         peak RSS {:.0} MB",
+        first.wall.as_secs_f64(),
+        first.peak_mb
+    );
+    let rare = format!("task {}", sessions / 2);
+    let commands: [(&[&str], f64); 4] = [
+        (&["usage", "daily", "--json"], CLI_DAILY_TARGET_MS),
+        (&["projects", "list", "--json"], CLI_PROJECTS_TARGET_MS),
+        (&["sessions", "search", &rare, "--json"], CLI_SEARCH_TARGET_MS),
+        (&["sessions", "search", "make it work", "--json"], CLI_SEARCH_TARGET_MS),
+    ];
+    let mut warm = Vec::new();
+    for (args, target) in commands {
+        let mut times = Vec::new();
+        let mut peak: f64 = 0.0;
+        let mut said = String::new();
+        for _ in 0..CLI_WARM_RUNS {
+            let r = run(args)?;
+            times.push(ms(r.wall));
+            peak = peak.max(r.peak_mb);
+            said = summary_of(&r.stdout);
+        }
+        times.sort_by(f64::total_cmp);
+        let name = args
+            .iter()
+            .map(|a| {
+                if a.contains(' ') {
+                    format!("{a:?}")
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "anyon {name}, warm: median {:.0} ms, min {:.0}, max {:.0} ({CLI_WARM_RUNS} runs); peak RSS {peak:.0} MB; {said}",
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1]
+        );
+        warm.push((name, times[times.len() / 2], times[times.len() - 1], target, peak));
+    }
+    Some(Cli {
+        cold,
+        cold_tokens,
+        warm,
+    })
+}
+
+/// What a command's JSON held, in a few words.
+fn summary_of(stdout: &[u8]) -> String {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(stdout) else {
+        return "no JSON".into();
+    };
+    match json.as_object() {
+        Some(object) => object
+            .iter()
+            .map(|(key, value)| match value.as_array() {
+                Some(items) => format!("{} {key}", items.len()),
+                None => key.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => json
+            .as_array()
+            .map_or("JSON".into(), |items| format!("{} items", items.len())),
+    }
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -580,19 +845,44 @@ fn ccusage_bin() -> Result<PathBuf, String> {
 
 /// One `ccusage claude daily --json --offline`: wall time, and the child's peak memory from `wait4`.
 fn run_ccusage(bin: &Path, config: &Path) -> Result<CcusageRun, String> {
+    let mut command = std::process::Command::new(bin);
+    command
+        .args(["claude", "daily", "--json", "--offline"])
+        .env("TZ", "UTC")
+        .env("CLAUDE_CONFIG_DIR", config);
+    let run = run_child(&mut command)?;
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).map_err(|e| format!("no JSON: {e}"))?;
+    Ok(CcusageRun {
+        wall: run.wall,
+        peak_mb: run.peak_mb,
+        parent_mb: run.parent_mb,
+        days: json["daily"].as_array().map_or(0, Vec::len),
+        tokens: json["totals"]["totalTokens"].as_u64().unwrap_or(0),
+        cost: json["totals"]["totalCost"].as_f64().unwrap_or(0.0),
+    })
+}
+
+struct ChildRun {
+    wall: Duration,
+    peak_mb: f64,
+    parent_mb: f64,
+    stdout: Vec<u8>,
+}
+
+/// Runs `command` to its end: wall time, the child's peak memory from `wait4` and its output; an error
+/// when it does not exit 0. The peak includes this process's resident memory at the spawn, which is
+/// returned as `parent_mb` (measure children while this process is small).
+fn run_child(command: &mut std::process::Command) -> Result<ChildRun, String> {
     let out = tempfile::tempfile().map_err(|e| e.to_string())?;
     let err = tempfile::tempfile().map_err(|e| e.to_string())?;
     let parent_mb = reset_peak();
     let started = Instant::now();
-    let child = std::process::Command::new(bin)
-        .args(["claude", "daily", "--json", "--offline"])
-        .env("TZ", "UTC")
-        .env("CLAUDE_CONFIG_DIR", config)
+    let child = command
         .stdin(std::process::Stdio::null())
         .stdout(out.try_clone().map_err(|e| e.to_string())?)
         .stderr(err.try_clone().map_err(|e| e.to_string())?)
         .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
     let (status, peak_kb) = wait4(child.id() as libc::pid_t)?;
     let wall = started.elapsed();
     let read = |mut file: std::fs::File| {
@@ -608,14 +898,11 @@ fn run_ccusage(bin: &Path, config: &Path) -> Result<CcusageRun, String> {
             String::from_utf8_lossy(&read(err)).trim()
         ));
     }
-    let json: serde_json::Value = serde_json::from_slice(&read(out)).map_err(|e| format!("no JSON: {e}"))?;
-    Ok(CcusageRun {
+    Ok(ChildRun {
         wall,
         peak_mb: peak_kb as f64 / 1024.0,
         parent_mb,
-        days: json["daily"].as_array().map_or(0, Vec::len),
-        tokens: json["totals"]["totalTokens"].as_u64().unwrap_or(0),
-        cost: json["totals"]["totalCost"].as_f64().unwrap_or(0.0),
+        stdout: read(out),
     })
 }
 

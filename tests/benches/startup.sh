@@ -6,6 +6,11 @@
 #
 #   tests/benches/startup.sh [RUNS]
 #
+# With CLAUDE_CONFIG_DIR set (for example to the tree `cargo bench --bench history_index -- 16615 2800
+# --keep FOLDER` leaves in FOLDER/claude), ANYON starts on those transcripts with an index made beforehand
+# by `anyon usage daily`, and the idle memory is read after IDLE_SECONDS (default 5; give the window time
+# to finish its start-up scan on a large history).
+#
 # Needs: xvfb, libgl1-mesa-dri, libegl1 (Debian names); exits 1 when a peer cannot be built or run.
 # Prints one summary line per figure and program.
 set -euo pipefail
@@ -33,6 +38,11 @@ if [ -z "${DISPLAY:-}" ]; then
     sleep 1
 fi
 export ANYON_HOME="$home" ANYON_LOG=warn
+idle_seconds="${IDLE_SECONDS:-5}"
+if [ -n "${CLAUDE_CONFIG_DIR:-}" ]; then
+    echo "transcripts: $CLAUDE_CONFIG_DIR/projects ($(du -sh "$CLAUDE_CONFIG_DIR/projects" | cut -f1)); indexing them first"
+    "$anyon" usage daily --json >/dev/null
+fi
 
 # One exec-to-first-frame time in microseconds, or exit 1 when the program printed none.
 first_frame_us() {
@@ -61,12 +71,12 @@ idle_rss() {
     local name=$1 pid rss_kb hwm_kb
     "$2" >/dev/null 2>&1 &
     pid=$!
-    sleep 5
+    sleep "$idle_seconds"
     rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
     hwm_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
     kill -TERM "$pid"
     wait "$pid" || true
-    printf '%s: idle window after 5 s: RSS %d.%d MB (peak %d.%d MB)\n' "$name" \
+    printf "%s: idle window after %s s: RSS %d.%d MB (peak %d.%d MB)\n" "$name" "$idle_seconds" \
         $((rss_kb / 1024)) $((rss_kb % 1024 * 10 / 1024)) $((hwm_kb / 1024)) $((hwm_kb % 1024 * 10 / 1024))
 }
 
