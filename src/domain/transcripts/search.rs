@@ -3,16 +3,20 @@
 //! What the person types is searched literally: each word must appear (in any order), and FTS5's own
 //! syntax (quotes, `*`, `NEAR`, `AND`/`OR`/`NOT`, parentheses, column filters) means nothing special.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 /// Marks around a matched word in FTS5's snippet (control characters no transcript text keeps).
 const OPEN: char = '\u{2}';
 const CLOSE: char = '\u{3}';
-/// How many hits are read per result asked for: several hits of one session count once.
-const HITS_PER_RESULT: usize = 8;
+/// How many best hits (one per transcript file) are read per result asked for: an old-style agent file
+/// beside the sessions belongs to the session it names inside, whose own hit may also be there.
+const FILES_PER_RESULT: usize = 4;
 /// The most results one search returns.
 pub const MAX_RESULTS: usize = 500;
+/// The most matches of one query that are ranked: a phrase found in more messages is ranked among the
+/// most recently indexed of them (ranking is what takes the time).
+const MAX_RANKED: i64 = 1_000;
 
 /// A search as asked.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -110,21 +114,53 @@ pub fn search(conn: &Connection, query: &Query) -> rusqlite::Result<Vec<Hit>> {
         return Ok(Vec::new());
     };
     let limit = query.limit.clamp(1, MAX_RESULTS);
+    // Ranking costs time in proportion to the matches ranked: a phrase in hundreds of thousands of tool
+    // outputs took seconds. Such a phrase is ranked among its most recently indexed matches only.
+    let floor: i64 = conn
+        .prepare_cached(
+            "SELECT transcript_search.rowid FROM transcript_search
+             JOIN transcript_messages m ON m.id = transcript_search.rowid
+             JOIN transcript_files f ON f.id = m.file_id
+             WHERE transcript_search MATCH ?1
+               AND (?2 IS NULL OR f.project_dir = ?2)
+               AND (?3 OR m.tool = 0)
+             ORDER BY transcript_search.rowid DESC
+             LIMIT 1 OFFSET ?4",
+        )?
+        .query_row(params![expression, query.folder, query.tools, MAX_RANKED], |r| r.get(0))
+        .optional()?
+        .unwrap_or(i64::MIN);
+    // The best matches first, then the snippets of those alone.
     let mut stmt = conn.prepare_cached(
-        "SELECT f.session_id, f.project_dir, f.path, f.subagent, f.inner_session, m.uuid, m.ts_ms,
+        "WITH ranked AS (
+             SELECT transcript_search.rowid AS id, rank AS score,
+                    row_number() OVER (PARTITION BY f.project_dir, f.session_id ORDER BY rank) AS nth
+             FROM transcript_search
+             JOIN transcript_messages m ON m.id = transcript_search.rowid
+             JOIN transcript_files f ON f.id = m.file_id
+             WHERE transcript_search MATCH ?1
+               AND transcript_search.rowid > ?5
+               AND (?2 IS NULL OR f.project_dir = ?2)
+               AND (?3 OR m.tool = 0)),
+         best AS (SELECT id, score FROM ranked WHERE nth = 1 ORDER BY score LIMIT ?4)
+         SELECT f.session_id, f.project_dir, f.path, f.subagent, f.inner_session, m.uuid, m.ts_ms,
                 coalesce(f.custom_title, f.ai_title, f.summary, f.first_prompt), f.cwd, m.tool, m.line_offset,
                 snippet(transcript_search, 0, char(2), char(3), '…', 24) AS snippet
-         FROM transcript_search
-         JOIN transcript_messages m ON m.id = transcript_search.rowid
+         FROM best
+         CROSS JOIN transcript_search ON transcript_search.rowid = best.id
+         JOIN transcript_messages m ON m.id = best.id
          JOIN transcript_files f ON f.id = m.file_id
          WHERE transcript_search MATCH ?1
-           AND (?2 IS NULL OR f.project_dir = ?2)
-           AND (?3 OR m.tool = 0)
-         ORDER BY rank
-         LIMIT ?4",
+         ORDER BY best.score",
     )?;
     let rows = stmt.query_map(
-        params![expression, query.folder, query.tools, (limit * HITS_PER_RESULT) as i64],
+        params![
+            expression,
+            query.folder,
+            query.tools,
+            (limit * FILES_PER_RESULT) as i64,
+            floor
+        ],
         |r| {
             let path: String = r.get(2)?;
             let subagent: bool = r.get(3)?;
@@ -189,6 +225,75 @@ mod tests {
         assert_eq!(plain, "a big day, é");
         assert_eq!(ranges, vec![(2, 5), (11, 13)]);
         assert_eq!(&plain[2..5], "big");
+    }
+
+    #[test]
+    fn a_phrase_in_more_messages_than_are_ranked_still_finds_each_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.db");
+        drop(crate::domain::db::Db::open(&path).unwrap());
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        let mut file = |id: i64, session: &str| {
+            tx.execute(
+                "INSERT INTO transcript_files (id, path, project_dir, session_id, subagent, size, mtime_ns,
+                 parsed_offset, lines, malformed, messages)
+                 VALUES (?1, ?2, 'p', ?3, 0, 0, 0, 0, 0, 0, 0)",
+                params![id, format!("p/{session}.jsonl"), session],
+            )
+            .unwrap();
+        };
+        file(1, "old");
+        file(2, "new");
+        file(3, "talk");
+        let mut message = |id: i64, file: i64, tool: bool, text: &str| {
+            tx.execute(
+                "INSERT INTO transcript_messages (id, file_id, line_offset, from_claude, tool) VALUES (?1, ?2, 0, 1, ?3)",
+                params![id, file, tool],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO transcript_search (rowid, body) VALUES (?1, ?2)",
+                params![id, text],
+            )
+            .unwrap();
+        };
+        message(1, 3, false, "we spoke of lorem once");
+        for id in 2..(MAX_RANKED + 600) {
+            message(id, 1, true, "lorem ipsum dolor");
+        }
+        message(MAX_RANKED + 600, 2, true, "lorem ipsum and a rare word");
+        tx.commit().unwrap();
+        let found = |text: &str, tools: bool| -> Vec<String> {
+            let query = Query {
+                text: text.into(),
+                folder: None,
+                limit: 10,
+                tools,
+            };
+            search(&conn, &query)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.session_id)
+                .collect()
+        };
+        let mut common = found("lorem ipsum", true);
+        common.sort();
+        assert_eq!(
+            common,
+            ["new", "old"],
+            "ranked among the newest matches, one result per session"
+        );
+        assert_eq!(found("rare", true), ["new"]);
+        assert_eq!(
+            found("lorem", false),
+            ["talk"],
+            "the one conversation match under thousands of tool matches is found"
+        );
+        // With tool text, "lorem" is in more messages than are ranked: the oldest one is not.
+        let mut newest = found("lorem", true);
+        newest.sort();
+        assert_eq!(newest, ["new", "old"]);
     }
 
     #[test]
