@@ -328,7 +328,11 @@ fn search_figures(data: &Path, projects: &Path, sessions: usize) -> SearchFigure
         mb(dir_bytes(data))
     );
     let mut medians = Vec::new();
-    for phrase in [format!("task {}", sessions / 3), "make it work".to_string(), "lorem ipsum".to_string()] {
+    for phrase in [
+        format!("task {}", sessions / 3),
+        "make it work".to_string(),
+        "lorem ipsum".to_string(),
+    ] {
         let mut times = Vec::new();
         let mut hits = 0;
         for _ in 0..SEARCH_RUNS {

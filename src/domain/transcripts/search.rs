@@ -234,7 +234,7 @@ mod tests {
         drop(crate::domain::db::Db::open(&path).unwrap());
         let mut conn = Connection::open(&path).unwrap();
         let tx = conn.transaction().unwrap();
-        let mut file = |id: i64, session: &str| {
+        let file = |id: i64, session: &str| {
             tx.execute(
                 "INSERT INTO transcript_files (id, path, project_dir, session_id, subagent, size, mtime_ns,
                  parsed_offset, lines, malformed, messages)
@@ -246,7 +246,7 @@ mod tests {
         file(1, "old");
         file(2, "new");
         file(3, "talk");
-        let mut message = |id: i64, file: i64, tool: bool, text: &str| {
+        let message = |id: i64, file: i64, tool: bool, text: &str| {
             tx.execute(
                 "INSERT INTO transcript_messages (id, file_id, line_offset, from_claude, tool) VALUES (?1, ?2, 0, 1, ?3)",
                 params![id, file, tool],
