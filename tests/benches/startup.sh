@@ -18,7 +18,8 @@ cd "$(dirname "$0")/../.."
 runs="${1:-10}"
 anyon="target/release/anyon"
 [ -x "$anyon" ] || cargo build --release --locked
-bare=$(cargo bench --locked --bench bare_window --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*bare_window-[0-9a-f]*\)).*/\1/p' | tail -1)
+# BARE_WINDOW names an already built bare window (skips the build).
+bare="${BARE_WINDOW:-$(cargo bench --locked --bench bare_window --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*bare_window-[0-9a-f]*\)).*/\1/p' | tail -1)}"
 if [ -z "$bare" ] || [ ! -x "$bare" ]; then
     echo "the bare eframe window (tests/benches/bare_window.rs) could not be built; nothing measured" >&2
     exit 1
