@@ -45,6 +45,9 @@ fn storage_tables_lists_every_table_with_counts() {
             "checkpoint_file_cache",
             "checkpoint_files",
             "checkpoints",
+            "history_first_screen",
+            "history_session_usage",
+            "history_sessions",
             "restore_journal",
             "revoked_tokens",
             "subscriptions",
@@ -56,7 +59,7 @@ fn storage_tables_lists_every_table_with_counts() {
             "users"
         ],
         "the tables of every migration (the first schema, the checkpoint cache, the transcript index, auth, \
-         search, the restore journal), without the full-text index's shadow tables"
+         search, the restore journal, the saved first screen), without the full-text index's shadow tables"
     );
     assert!(
         tables

@@ -319,6 +319,7 @@ fn a_running_backend_reports_a_full_disk_and_keeps_working_once_space_returns() 
                 timezone: Some("UTC".into()),
                 ..Default::default()
             },
+            sessions: false,
         }))
         .unwrap();
     let clean_home = TempHome::new();
@@ -331,6 +332,7 @@ fn a_running_backend_reports_a_full_disk_and_keeps_working_once_space_returns() 
                 timezone: Some("UTC".into()),
                 ..Default::default()
             },
+            sessions: false,
         }))
         .unwrap();
     assert_eq!(

@@ -111,6 +111,7 @@ impl Rig {
                 fresh: true,
                 ..Default::default()
             },
+            sessions: false,
         })
         .totals
         .clone()
@@ -178,9 +179,15 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
             "sorted by activity"
         );
     }
-    let sessions = rig.run(GetProjectSessions {
-        project_path: "/home/ada/work/alpha-app".into(),
-    });
+    let sessions = rig
+        .run(GetProjectSessions {
+            project_path: "/home/ada/work/alpha-app".into(),
+            filter: String::new(),
+            offset: 0,
+            limit: None,
+            fresh: true,
+        })
+        .sessions;
     let with_agent = sessions
         .iter()
         .find(|s| s.session_id == "0987728c-1b59-44fd-a3a6-d96e6881065d")
@@ -191,9 +198,15 @@ fn every_sample_transcript_is_read_and_its_malformed_lines_counted() {
     assert!(with_agent.first_activity_ms <= with_agent.last_activity_ms);
     assert!(sessions.iter().all(|s| !s.title.is_empty()));
     // A session's title is the first prompt typed when nothing better exists.
-    let spotter = rig.run(GetProjectSessions {
-        project_path: "-home-marco-projects-spotter".into(),
-    });
+    let spotter = rig
+        .run(GetProjectSessions {
+            project_path: "-home-marco-projects-spotter".into(),
+            filter: String::new(),
+            offset: 0,
+            limit: None,
+            fresh: true,
+        })
+        .sessions;
     assert_eq!(spotter.iter().filter(|s| s.subagents > 0).count(), 2);
     assert!(spotter.iter().all(|s| s.git_branch.is_some()));
     // Paging a session reads it in order, never past the end, and refuses paths outside the folder.
@@ -565,9 +578,15 @@ fn the_index_reads_only_what_changed() {
         .unwrap()
         .to_string_lossy()
         .to_string();
-    let left = rig.run(GetProjectSessions {
-        project_path: folder.into(),
-    });
+    let left = rig
+        .run(GetProjectSessions {
+            project_path: folder.into(),
+            filter: String::new(),
+            offset: 0,
+            limit: None,
+            fresh: true,
+        })
+        .sessions;
     assert!(left.iter().all(|s| s.session_id != session_of_target));
     let report = rig.cli_json(&["usage", "session", "--json"]);
     assert!(
@@ -711,7 +730,9 @@ fn usage(
     backend: &Backend,
     range: UsageRange,
 ) -> std::sync::Arc<anyon::domain::transcripts::report::Report> {
-    rig.runtime.block_on(backend.call(UsageReport { range })).unwrap()
+    rig.runtime
+        .block_on(backend.call(UsageReport { range, sessions: false }))
+        .unwrap()
 }
 
 #[test]
@@ -727,11 +748,6 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
             seed: 11,
         },
     );
-    let snapshot = rig
-        .home
-        .paths()
-        .root()
-        .join(anyon::domain::transcripts::snapshot::FILE_NAME);
     // The first start reads everything; its catalog is saved for the next one.
     rig.backend.start_history(false);
     let first = next_catalog(&rig.runtime, &mut rig.events);
@@ -741,9 +757,27 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
         ..Default::default()
     };
     let first_utc = usage(&rig, &rig.backend, utc.clone());
-    support::wait_for("the saved snapshot", Duration::from_secs(30), || {
-        snapshot.is_file().then_some(())
-    });
+    let sessions_of = |backend: &Backend, project: &str| {
+        let list = rig
+            .runtime
+            .block_on(backend.call(GetProjectSessions {
+                project_path: project.into(),
+                filter: String::new(),
+                offset: 0,
+                limit: None,
+                fresh: false,
+            }))
+            .unwrap();
+        assert_eq!(list.total, list.sessions.len());
+        list.sessions
+    };
+    let first_sessions: Vec<_> = first
+        .projects
+        .iter()
+        .map(|p| sessions_of(&rig.backend, &p.path))
+        .collect();
+    let all_sessions: usize = first.projects.iter().map(|p| p.sessions).sum();
+    assert_eq!(first_sessions.iter().map(Vec::len).sum::<usize>(), all_sessions);
     rig.backend.stop_history();
 
     // The next start: the saved first screen at once and the usage totals from it; with nothing changed,
@@ -758,8 +792,24 @@ fn a_warm_start_shows_the_saved_first_screen_then_the_whole_index() {
     let shown = next_catalog(&rig.runtime, &mut events);
     assert!(shown.partial, "the snapshot is shown first");
     assert_same(&shown.projects, &first.projects);
-    assert_same(&shown.sessions, &first.sessions);
+    let shown_sessions: Vec<_> = shown.projects.iter().map(|p| sessions_of(&backend, &p.path)).collect();
+    assert_same(&shown_sessions, &first_sessions);
     assert_same(&*shown.report, &*first.report);
+    // The sessions grouping is read from beside the saved first screen when asked for: the same rows as
+    // counting every record again (a range that is not all time in the local zone).
+    let with_sessions = |range: UsageRange| {
+        rig.runtime
+            .block_on(backend.call(UsageReport { range, sessions: true }))
+            .unwrap()
+    };
+    let saved = with_sessions(UsageRange::default());
+    assert!(shown.report.sessions.is_empty(), "the first screen holds no session");
+    assert!(!saved.sessions.is_empty());
+    let counted = with_sessions(UsageRange {
+        since: Some("19700102".into()),
+        ..Default::default()
+    });
+    assert_same(&saved.sessions, &counted.sessions);
     assert_same(&*usage(&rig, &backend, UsageRange::default()), &*first.report);
     // Another range needs the records: it is streamed from the index, not taken from the snapshot.
     assert_eq!(*usage(&rig, &backend, utc.clone()), *first_utc);
@@ -839,4 +889,85 @@ fn peak_memory_does_not_grow_with_the_number_of_records() {
         large_rss,
         small_rss
     );
+}
+
+/// A project's sessions are read a page at a time from the index, in the order of the whole list (most
+/// recent first), and filtered by the query rather than in memory.
+#[test]
+fn sessions_are_paged_and_filtered_by_query() {
+    let rig = Rig::new();
+    transcripts::generate(
+        &rig.projects(),
+        &transcripts::Shape {
+            projects: 2,
+            sessions: 260,
+            responses: 1,
+            payload: 10,
+            seed: 5,
+        },
+    );
+    let projects = rig.run(ListProjects);
+    let project = projects[0].path.clone();
+    let ask = |filter: &str, offset: usize, limit: Option<usize>| {
+        rig.run(GetProjectSessions {
+            project_path: project.clone().into(),
+            filter: filter.into(),
+            offset,
+            limit,
+            fresh: false,
+        })
+    };
+    let all = ask("", 0, None);
+    assert_eq!(all.total, projects[0].sessions);
+    assert_eq!(all.sessions.len(), all.total);
+    for pair in all.sessions.windows(2) {
+        assert!(
+            (pair[0].last_activity_ms, std::cmp::Reverse(&pair[0].session_id))
+                >= (pair[1].last_activity_ms, std::cmp::Reverse(&pair[1].session_id)),
+            "most recent first, then by id"
+        );
+    }
+    let mut paged = Vec::new();
+    for offset in (0..all.total + 100).step_by(100) {
+        let page = ask("", offset, Some(100));
+        assert_eq!(page.total, all.total);
+        assert_eq!(page.offset, offset);
+        assert!(page.sessions.len() <= 100);
+        paged.extend(page.sessions);
+    }
+    assert_eq!(paged, all.sessions, "the pages make the whole list");
+
+    // A filter matches words of the title in any case, or part of the id.
+    let expect = |needle: &str| -> Vec<String> {
+        all.sessions
+            .iter()
+            .filter(|s| s.title.to_lowercase().contains(needle) || s.session_id.contains(needle))
+            .map(|s| s.session_id.clone())
+            .collect()
+    };
+    let ids = |list: anyon::domain::transcripts::snapshot::SessionList| -> Vec<String> {
+        list.sessions.into_iter().map(|s| s.session_id).collect()
+    };
+    let filtered = ask("TASK 12", 0, None);
+    assert!(filtered.total > 1 && filtered.total < all.total);
+    assert_eq!(ids(filtered), expect("task 12"));
+    let second = ask("Task 12", 1, Some(3));
+    let expected = expect("task 12");
+    assert_eq!(ids(second), expected[1..expected.len().min(4)].to_vec());
+    let one = &all.sessions[77].session_id;
+    assert_eq!(ids(ask(&one[..13], 0, None)), vec![one.clone()]);
+    assert_eq!(ask("no such words", 0, None).total, 0);
+
+    // An unknown project is an error that names it.
+    let error = rig
+        .runtime
+        .block_on(rig.backend.call(GetProjectSessions {
+            project_path: "/nowhere/at/all".into(),
+            filter: String::new(),
+            offset: 0,
+            limit: None,
+            fresh: false,
+        }))
+        .unwrap_err();
+    assert!(error.to_string().contains("/nowhere/at/all"), "{error}");
 }

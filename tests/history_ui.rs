@@ -142,6 +142,7 @@ fn usage_screen_shows_totals_tables_unpriced_models_and_exports() {
                 fresh: true,
                 ..UsageRange::default()
             },
+            sessions: false,
         }))
         .unwrap();
     settle(
@@ -252,4 +253,87 @@ fn full_text_search_finds_a_message_and_opens_the_session_there() {
         let viewer = harness.state().stores().transcripts.viewer.as_ref()?;
         (viewer.opened_at == 0 && viewer.lines_read > from_match).then_some(())
     });
+}
+
+/// A project of hundreds of sessions: the list reads them a page at a time as they scroll into view, and
+/// its filter asks the index rather than searching rows in memory.
+#[test]
+fn a_long_session_list_is_read_a_page_at_a_time() {
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let config = tempfile::tempdir().unwrap();
+    let projects = config.path().join("projects");
+    crate::support::transcripts::generate(
+        &projects,
+        &crate::support::transcripts::Shape {
+            projects: 1,
+            sessions: 450,
+            responses: 1,
+            payload: 10,
+            seed: 3,
+        },
+    );
+    let (backend, events) = support::backend(&runtime, &home);
+    backend.set_projects_root(projects);
+    let mut harness = support::ui::window(backend.clone(), events, Screen::Projects, egui::vec2(1400.0, 900.0));
+    // The generated project's folder is the only one: ask by it.
+    let folder = std::fs::read_dir(config.path().join("projects"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .to_string();
+    let all = runtime
+        .block_on(backend.call(anyon::domain::transcripts::requests::GetProjectSessions {
+            project_path: folder.into(),
+            filter: String::new(),
+            offset: 0,
+            limit: None,
+            fresh: true,
+        }))
+        .unwrap()
+        .sessions;
+    assert!(all.len() > 300, "{} sessions", all.len());
+    let (first, last) = (all[0].title.clone(), all[all.len() - 1].session_id.clone());
+    settle(&mut harness, "the newest session", &first);
+    let rows = &harness.state().stores().transcripts.session_rows;
+    assert_eq!(rows.total(), Some(all.len()));
+    assert!(
+        rows.row(0).is_some() && rows.row(all.len() - 1).is_none(),
+        "only the first page is read"
+    );
+
+    // Scrolled to the end, the oldest sessions are read and shown.
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::PointerMoved(egui::pos2(900.0, 600.0)));
+    support::wait_for("the end of the list", Duration::from_secs(60), || {
+        harness.input_mut().events.push(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Page,
+            delta: egui::vec2(0.0, -5.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: Modifiers::NONE,
+        });
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+        let rows = &harness.state().stores().transcripts.session_rows;
+        rows.row(all.len() - 1)
+            .is_some_and(|s| s.session_id == last)
+            .then_some(())
+    });
+
+    // The filter asks the index: one session by a part of its id.
+    let filter = harness
+        .query_all_by(|n| n.role() == Role::TextInput)
+        .last()
+        .expect("the session filter");
+    filter.focus();
+    filter.type_text(&last[..13]);
+    harness.run_ok();
+    settle(&mut harness, "the one match", &all[all.len() - 1].title);
+    assert_eq!(harness.state().stores().transcripts.session_rows.total(), Some(1));
 }

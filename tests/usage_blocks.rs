@@ -150,6 +150,7 @@ fn blocks_equal_ccusage_on_a_generated_tree() {
             fresh: true,
             ..UsageRange::default()
         },
+        sessions: false,
     });
     let loaded = ask(false);
     assert_eq!(streamed.blocks.len(), loaded.blocks.len());

@@ -14,7 +14,7 @@ use crate::domain::transcripts::index::{self, ScanStats};
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::{self};
 use crate::domain::transcripts::requests::{
-    Blocks, CreateProject, ExportUsage, Exported, GetProjectSessions, ListProjects, LoadPrices, Prices,
+    Blocks, CreateProject, ExportUsage, Exported, GetProjectSessions, GetSession, ListProjects, LoadPrices, Prices,
     ReadSessionPage, RefreshHistory, Reply, Request, SavePrices, SearchSessions, UsageBlocks, UsageRange, UsageReport,
 };
 use crate::domain::transcripts::search::{self, SearchResult};
@@ -29,8 +29,6 @@ pub(super) struct HistoryState {
     catalog: Mutex<Option<Arc<Catalog>>>,
     /// Held while a scan runs: one at a time.
     scanning: Mutex<()>,
-    /// Held while the snapshot is written (one at a time), with the key of the one on disk.
-    saving: Arc<Mutex<Option<String>>>,
     /// A change arrived during a scan: scan again after it.
     dirty: AtomicBool,
     stop: AtomicBool,
@@ -43,7 +41,6 @@ impl HistoryState {
             root: Mutex::new(crate::domain::transcripts::projects_root()),
             catalog: Mutex::new(None),
             scanning: Mutex::new(()),
-            saving: Arc::default(),
             dirty: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             watcher: Mutex::new(None),
@@ -133,6 +130,8 @@ impl Backend {
     /// rather than showing an empty list.
     fn show_saved(&self) {
         let started = std::time::Instant::now();
+        // Earlier versions kept the first screen in a file of their own: a cache, now in the database.
+        let _ = std::fs::remove_file(self.paths().root().join(snapshot::OLD_FILE_NAME));
         let conn = match self.index_connection() {
             Ok(conn) => conn,
             Err(error) => {
@@ -143,7 +142,7 @@ impl Backend {
         let prices = self.prices();
         let key = index::fingerprint(&conn).map(|fingerprint| snapshot::key(&fingerprint, &prices));
         if let Ok(key) = key
-            && let Some(catalog) = snapshot::load(&self.snapshot_path(), &key, &prices)
+            && let Some(catalog) = snapshot::load(&conn, &key, &prices)
         {
             tracing::debug!(elapsed = ?started.elapsed(), "catalog shown from the snapshot");
             self.show_snapshot(catalog);
@@ -160,17 +159,12 @@ impl Backend {
         }
     }
 
-    /// Makes a catalog read from the saved snapshot the current one (it is what is on disk).
+    /// Makes a catalog read from the saved snapshot the current one.
     fn show_snapshot(&self, catalog: Catalog) -> Arc<Catalog> {
-        *self.inner.history.saving.lock_or_recover() = Some(catalog.key.clone());
         let catalog = Arc::new(catalog);
         *self.inner.history.catalog.lock_or_recover() = Some(catalog.clone());
         self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
         catalog
-    }
-
-    fn snapshot_path(&self) -> PathBuf {
-        self.paths().root().join(snapshot::FILE_NAME)
     }
 
     /// Stops a running scan (app exit).
@@ -192,32 +186,29 @@ impl Backend {
         Ok(conn)
     }
 
-    /// Builds the catalog from the index as it stands (its report streamed from the usage records) and
-    /// tells the window.
+    /// Builds the catalog from the index as it stands (its report streamed from the usage records), saves
+    /// it with its sessions (which the window then reads a page at a time) and tells the window.
     fn publish_from_index(&self) -> Result<Arc<Catalog>, BackendError> {
-        let conn = self.index_connection()?;
+        let mut conn = self.index_connection()?;
         let started = std::time::Instant::now();
         let prices = self.prices();
         let loaded = index::load(&conn, &prices).map_err(HistoryError::from)?;
         let key = snapshot::key(&loaded.fingerprint, &prices);
-        let catalog = Arc::new(Catalog::build(loaded, &prices, key.clone()));
-        tracing::debug!(elapsed = ?started.elapsed(), records = catalog.report.records, "catalog built");
+        let built = Catalog::build(loaded, &prices, key.clone());
+        tracing::debug!(elapsed = ?started.elapsed(), records = built.catalog.report.records, "catalog built");
+        // Saved before it is shown, so that the sessions the window asks for next are this catalog's. A
+        // start with nothing changed finds its save already there.
+        let saved = snapshot::saved_key(&conn).and_then(|saved| match saved.as_deref() == Some(key.as_str()) {
+            true => Ok(()),
+            false => snapshot::save(&mut conn, &built, &key),
+        });
+        if let Err(error) = saved {
+            // A full disk, say: the screen is still right; its session list is the last one saved.
+            tracing::warn!(%error, "could not save the history's first screen");
+        }
+        let catalog = Arc::new(built.catalog);
         *self.inner.history.catalog.lock_or_recover() = Some(catalog.clone());
         self.sink().try_send(Event::HistoryUpdated(catalog.clone()));
-        // The next start shows this at once; written off this thread (tens of milliseconds).
-        let (saved, path) = (catalog.clone(), self.snapshot_path());
-        let saving = self.inner.history.saving.clone();
-        self.runtime().spawn_blocking(move || {
-            let mut on_disk = saving.lock_or_recover();
-            // A start with nothing changed publishes what its snapshot already says.
-            if on_disk.as_deref() == Some(key.as_str()) {
-                return;
-            }
-            match snapshot::save(&path, &saved, &key) {
-                Ok(()) => *on_disk = Some(key),
-                Err(error) => tracing::warn!(%error, path = %path.display(), "could not save the history snapshot"),
-            }
-        });
         Ok(catalog)
     }
 
@@ -229,7 +220,7 @@ impl Backend {
         let current = self.inner.history.catalog.lock_or_recover().clone();
         match current {
             Some(catalog) if catalog.key == key => Ok(catalog),
-            None => match snapshot::load(&self.snapshot_path(), &key, &prices) {
+            None => match snapshot::load(conn, &key, &prices) {
                 Some(catalog) => Ok(self.show_snapshot(catalog)),
                 None => self.publish_from_index(),
             },
@@ -288,14 +279,25 @@ impl Backend {
     }
 
     /// The usage report over `range`: the catalog's own for all time in the local zone (a saved first
-    /// screen has it), else counted from the records streamed out of the index.
-    fn usage_report(&self, range: &UsageRange) -> Result<Arc<report::Report>, BackendError> {
+    /// screen has it; its sessions, when asked for, read from beside it), else counted from the records
+    /// streamed out of the index.
+    fn usage_report(&self, range: &UsageRange, sessions: bool) -> Result<Arc<report::Report>, BackendError> {
         let prices = self.prices();
         let zone_range = range.to_range().map_err(HistoryError::from)?;
         if zone_range == report::Range::default() {
             let catalog = self.catalog(range.fresh)?;
             if let Some(report) = catalog.report_for(&prices, &zone_range) {
-                return Ok(report);
+                if !sessions {
+                    return Ok(report);
+                }
+                let conn = self.index_connection()?;
+                // Read in one transaction with the key check: the sessions are the catalog's.
+                let tx = conn.unchecked_transaction().map_err(HistoryError::from)?;
+                if snapshot::saved_key(&tx).map_err(HistoryError::from)?.as_deref() == Some(catalog.key.as_str()) {
+                    let mut full = (*report).clone();
+                    full.sessions = snapshot::usage_sessions(&tx).map_err(HistoryError::from)?;
+                    return Ok(Arc::new(full));
+                }
             }
         } else if range.fresh || self.inner.history.catalog.lock_or_recover().is_none() {
             self.scan_index()?;
@@ -353,13 +355,27 @@ impl Backend {
     fn history_blocking(&self, request: Request) -> Result<Reply, BackendError> {
         match request {
             Request::ListProjects(ListProjects) => Ok(ListProjects::wrap(self.catalog(true)?.projects.clone())),
-            Request::GetProjectSessions(GetProjectSessions { project_path }) => {
-                let catalog = self.catalog(true)?;
+            Request::GetProjectSessions(GetProjectSessions {
+                project_path,
+                filter,
+                offset,
+                limit,
+                fresh,
+            }) => {
+                let catalog = self.catalog(fresh)?;
                 let key = project_path.to_string_lossy();
-                catalog
-                    .sessions_of(&key)
-                    .map(|s| GetProjectSessions::wrap(s.to_vec()))
-                    .ok_or_else(|| HistoryError::NoProject(key.into_owned()).into())
+                let project = catalog
+                    .project(&key)
+                    .ok_or_else(|| HistoryError::NoProject(key.to_string()))?;
+                let conn = self.index_connection()?;
+                let list = snapshot::sessions_page(&conn, &project.folder, &filter, offset, limit)
+                    .map_err(HistoryError::from)?;
+                Ok(GetProjectSessions::wrap(list))
+            }
+            Request::GetSession(GetSession { folder, session_id }) => {
+                let conn = self.index_connection()?;
+                let session = snapshot::session(&conn, &folder, &session_id).map_err(HistoryError::from)?;
+                Ok(GetSession::wrap(session))
             }
             Request::CreateProject(CreateProject { path }) => {
                 let path = create_project_dir(&path)?;
@@ -375,7 +391,9 @@ impl Backend {
                 Ok(CreateProject::wrap(project))
             }
             Request::RefreshHistory(RefreshHistory) => Ok(RefreshHistory::wrap(self.refresh_history()?)),
-            Request::UsageReport(UsageReport { range }) => Ok(UsageReport::wrap(self.usage_report(&range)?)),
+            Request::UsageReport(UsageReport { range, sessions }) => {
+                Ok(UsageReport::wrap(self.usage_report(&range, sessions)?))
+            }
             Request::UsageBlocks(UsageBlocks { range }) => Ok(UsageBlocks::wrap(self.usage_blocks(&range)?)),
             Request::ExportUsage(ExportUsage {
                 range,
@@ -383,7 +401,7 @@ impl Backend {
                 json,
                 dir,
             }) => {
-                let report = self.usage_report(&range)?;
+                let report = self.usage_report(&range, grouping == report::Grouping::Sessions)?;
                 let text = if json {
                     serde_json::to_string_pretty(&report::to_json(&report, grouping)).map_err(HistoryError::from)?
                 } else {
@@ -487,7 +505,7 @@ impl Backend {
             }
         };
         let conn = self.index_connection()?;
-        let hits = search::search(
+        let found = search::search(
             &conn,
             &search::Query {
                 text,
@@ -497,9 +515,10 @@ impl Backend {
             },
         )
         .map_err(HistoryError::from)?;
-        Ok(hits
-            .into_iter()
-            .map(|hit| {
+        let mut results = Vec::with_capacity(found.len());
+        for hit in found {
+            let session = snapshot::session(&conn, &hit.folder, &hit.session_id).map_err(HistoryError::from)?;
+            results.push({
                 let project = catalog
                     .projects
                     .iter()
@@ -507,10 +526,8 @@ impl Backend {
                     .map(|p| p.path.clone())
                     .or(hit.cwd)
                     .unwrap_or_else(|| hit.folder.clone());
-                let title = catalog
-                    .sessions
-                    .get(&hit.folder)
-                    .and_then(|sessions| sessions.iter().find(|s| s.session_id == hit.session_id))
+                let title = session
+                    .as_ref()
                     .map(|s| s.title.clone())
                     .filter(|t| !t.is_empty())
                     .or(hit.file_title)
@@ -531,9 +548,11 @@ impl Backend {
                     uuid: hit.uuid,
                     offset: hit.offset,
                     tool: hit.tool,
+                    session,
                 }
-            })
-            .collect())
+            });
+        }
+        Ok(results)
     }
 }
 

@@ -119,9 +119,13 @@ fn hook(backend: &Backend) -> i32 {
 fn latest_session(backend: &Backend, project: &std::path::Path) -> Option<String> {
     let command = GetProjectSessions {
         project_path: project.to_path_buf(),
+        filter: String::new(),
+        offset: 0,
+        limit: Some(1),
+        fresh: true,
     };
-    let sessions = super::call(backend, command).ok()?;
-    sessions.first().map(|s| s.session_id.clone())
+    let list = super::call(backend, command).ok()?;
+    list.sessions.first().map(|s| s.session_id.clone())
 }
 
 fn project(scope: &Scope) -> PathBuf {

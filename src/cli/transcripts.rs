@@ -173,13 +173,19 @@ pub fn sessions(backend: &Backend, verb: SessionsVerb) -> i32 {
     };
     answer(
         backend,
-        GetProjectSessions { project_path: project },
+        GetProjectSessions {
+            project_path: project,
+            filter: String::new(),
+            offset: 0,
+            limit: None,
+            fresh: true,
+        },
         json,
-        |out, sessions| {
+        |out, list| {
             if json {
-                return write_json(out, &sessions);
+                return write_json(out, &list.sessions);
             }
-            for s in sessions {
+            for s in &list.sessions {
                 writeln!(
                     out,
                     "{}  {}  {:>5} msgs  ${:.2}  {}",
@@ -328,7 +334,8 @@ pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {
         UsageVerb::Weekly(a) => return weekly(backend, a),
     };
     let (range, json) = range_of(args);
-    answer(backend, UsageReport { range }, json, |out, report| {
+    let sessions = kind == ReportKind::Session;
+    answer(backend, UsageReport { range, sessions }, json, |out, report| {
         if json {
             return write_json(out, &report::ccusage_json(&report, kind));
         }
@@ -344,7 +351,7 @@ pub fn usage(backend: &Backend, verb: UsageVerb) -> i32 {
 fn weekly(backend: &Backend, args: WeeklyArgs) -> i32 {
     let start = args.start_of_week.weekday();
     let (range, json) = range_of(args.usage);
-    answer(backend, UsageReport { range }, json, |out, report| {
+    answer(backend, UsageReport { range, sessions: false }, json, |out, report| {
         if json {
             return write_json(out, &report::weekly_json(&report, start));
         }

@@ -17,6 +17,7 @@ mod memory;
 pub mod nav;
 mod notices;
 mod requested;
+mod session_list;
 mod settings;
 mod storage;
 mod transcripts;
@@ -35,6 +36,7 @@ pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_o
 pub use memory::{MemoryEditor, MemoryState, merge_text};
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
+pub use session_list::{SESSION_PAGE, SessionRows};
 pub use settings::{Setting, Settings, SettingsStore, Theme, theme_preference};
 pub use storage::{EDITOR_MAX_ROWS, PAGE_SIZES, PendingWrite, SqlFailure, StorageStore, StorageView};
 pub use transcripts::{OpenChat, PAGE_LINES, SearchAsked, SessionViewer, TranscriptsStore, UsageTab};

@@ -12,7 +12,7 @@ use crate::domain::transcripts::report::Report;
 use crate::domain::transcripts::requests::{Blocks, Prices, Reply};
 use crate::domain::transcripts::search::SearchResult;
 
-use super::{ChatSession, Requested};
+use super::{ChatSession, Requested, SessionRows};
 
 /// Lines read per page when a session is opened read-only.
 pub const PAGE_LINES: usize = 400;
@@ -39,6 +39,10 @@ pub struct SessionViewer {
     pub opened_at: u64,
     /// The conversation as the chat view draws it, built from the lines read so far.
     pub view: ChatSession,
+    /// The index changed since `session` was read: read it again (it may have grown).
+    pub session_stale: bool,
+    /// The session asked for again.
+    pub refreshing: Option<RequestId>,
 }
 
 impl SessionViewer {
@@ -134,6 +138,10 @@ pub struct TranscriptsStore {
     pub viewer: Option<SessionViewer>,
     /// The usage report for the Usage screen's range.
     pub usage: Requested<Arc<Report>>,
+    /// The report asked for carries the sessions grouping (only while its tab is shown).
+    pub usage_sessions: bool,
+    /// The selected project's sessions, a page at a time.
+    pub session_rows: SessionRows,
     /// False when the report should be asked for again (range changed, catalog changed).
     pub usage_current: bool,
     pub usage_since: String,
@@ -185,18 +193,9 @@ impl TranscriptsStore {
         self.progress = None;
         self.usage_current = false;
         self.blocks_current = false;
-        if let (Some(viewer), Some(catalog)) = (&mut self.viewer, &self.catalog)
-            && let Some(open) = &viewer.session
-            && let Some(now) = catalog
-                .sessions
-                .get(&open.folder)
-                .and_then(|list| list.iter().find(|s| s.session_id == open.session_id))
-        {
-            // The open session grew: let the view read on from where it stopped.
-            if now.bytes != open.bytes {
-                viewer.eof = false;
-            }
-            viewer.session = Some(now.clone());
+        self.session_rows.catalog_changed();
+        if let Some(viewer) = &mut self.viewer {
+            viewer.session_stale = viewer.session.is_some();
         }
     }
 
@@ -226,6 +225,21 @@ impl TranscriptsStore {
                 self.exporting = None;
                 true
             }
+            Reply::Sessions(list) => self.session_rows.apply(request_id, list),
+            Reply::Session(now) => match &mut self.viewer {
+                Some(viewer) if viewer.refreshing == Some(request_id) => {
+                    viewer.refreshing = None;
+                    if let (Some(open), Some(now)) = (&viewer.session, now) {
+                        // The open session grew: let the view read on from where it stopped.
+                        if now.bytes != open.bytes {
+                            viewer.eof = false;
+                        }
+                        viewer.session = Some(now.clone());
+                    }
+                    true
+                }
+                _ => false,
+            },
             Reply::SessionPage(page) => match &mut self.viewer {
                 Some(viewer) if viewer.pending == Some(request_id) => {
                     viewer.pending = None;
@@ -254,12 +268,19 @@ impl TranscriptsStore {
             || self.blocks.fail(request_id, error.to_string())
             || self.prices.fail(request_id, error.to_string())
             || self.search_results.fail(request_id, error.to_string())
+            || self.session_rows.fail(request_id, error)
         {
             return true;
         }
         if self.saving_prices == Some(request_id) {
             self.saving_prices = None;
             self.price_error = Some(error.to_string());
+            return true;
+        }
+        if let Some(viewer) = &mut self.viewer
+            && viewer.refreshing == Some(request_id)
+        {
+            viewer.refreshing = None;
             return true;
         }
         if let Some(viewer) = &mut self.viewer

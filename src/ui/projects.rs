@@ -6,9 +6,11 @@ use egui::{RichText, Ui};
 use super::widgets::{EmptyState, error_line, screen_heading};
 use super::{ScreenContext, theme};
 use crate::domain::transcripts::catalog::{Catalog, ProjectSummary, SessionSummary};
-use crate::domain::transcripts::requests::{CreateProject, ReadSessionPage, SearchSessions};
+use crate::domain::transcripts::requests::{
+    CreateProject, GetProjectSessions, GetSession, ReadSessionPage, SearchSessions,
+};
 use crate::state::nav::Screen;
-use crate::state::{OpenChat, PAGE_LINES, SearchAsked, SessionViewer, TranscriptsStore};
+use crate::state::{OpenChat, PAGE_LINES, SESSION_PAGE, SearchAsked, SessionRows, SessionViewer, TranscriptsStore};
 
 pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     if cx.stores.transcripts.viewer.is_some() {
@@ -50,9 +52,9 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
             .cloned();
         search_bar_ui(ui, cx, project.as_ref());
         if !cx.stores.transcripts.text_search.trim().is_empty() {
-            search_results_ui(ui, cx, &catalog);
+            search_results_ui(ui, cx);
         } else if let Some(project) = project {
-            sessions_ui(ui, cx, &catalog, &project);
+            sessions_ui(ui, cx, &project);
         }
     });
 }
@@ -139,7 +141,7 @@ fn snippet_job(ui: &Ui, snippet: &str, highlights: &[(usize, usize)]) -> egui::t
     job
 }
 
-fn search_results_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog) {
+fn search_results_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let muted = theme::muted(ui.visuals());
     let store = &mut cx.stores.transcripts;
     if let Some(error) = store.search_results.error() {
@@ -171,10 +173,7 @@ fn search_results_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog)
         .auto_shrink([false, false])
         .show(ui, |ui| {
             for result in &results {
-                let session = catalog
-                    .sessions
-                    .get(&result.folder)
-                    .and_then(|list| list.iter().find(|s| s.session_id == result.session_id));
+                let session = result.session.as_ref();
                 ui.horizontal(|ui| {
                     ui.vertical(|ui| {
                         ui.set_width((ui.available_width() - 170.0).max(200.0));
@@ -368,7 +367,7 @@ fn projects_list_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog) 
     }
 }
 
-fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog, project: &ProjectSummary) {
+fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: &ProjectSummary) {
     let muted = theme::muted(ui.visuals());
     ui.horizontal(|ui| {
         ui.label(RichText::new(&project.path).strong().size(16.0));
@@ -397,6 +396,7 @@ fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog, proje
         .color(muted),
     );
     ui.add_space(6.0);
+    let backend = cx.backend;
     let store = &mut cx.stores.transcripts;
     ui.add(
         egui::TextEdit::singleline(&mut store.session_search)
@@ -404,32 +404,50 @@ fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog, proje
             .desired_width(f32::INFINITY),
     );
     ui.add_space(4.0);
-    let sessions: &[SessionSummary] = catalog.sessions.get(&project.folder).map_or(&[], |v| v.as_slice());
-    if sessions.is_empty() {
-        ui.label(RichText::new("No sessions yet. Start a chat here to make one.").color(muted));
+    // Read a page at a time around the rows in view: a project may hold tens of thousands of sessions.
+    let rows = &mut store.session_rows;
+    rows.show(&project.folder, store.session_search.trim());
+    let Some(total) = rows.total() else {
+        ask_pages(rows, backend, project, store.session_search.trim(), 0..1);
+        if let Some(error) = &rows.error {
+            error_line(ui, error);
+        } else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(RichText::new("Reading sessions…").color(muted));
+            });
+        }
+        return;
+    };
+    if total == 0 {
+        let text = match store.session_search.trim().is_empty() {
+            true => "No sessions yet. Start a chat here to make one.",
+            false => "No session matches.",
+        };
+        ui.label(RichText::new(text).color(muted));
         return;
     }
-    let needle = store.session_search.to_lowercase();
-    let shown: Vec<&SessionSummary> = sessions
-        .iter()
-        .filter(|s| {
-            needle.is_empty()
-                || s.title.to_lowercase().contains(&needle)
-                || s.session_id.contains(&needle)
-                || s.git_branch
-                    .as_deref()
-                    .is_some_and(|b| b.to_lowercase().contains(&needle))
-                || s.models.iter().any(|m| m.contains(&needle))
-        })
-        .collect();
+    if let Some(error) = &rows.error {
+        error_line(ui, error);
+    }
     let row_height = 52.0;
     let mut open = None;
     let mut resume = None;
+    let mut in_view = 0..0;
     egui::ScrollArea::vertical()
         .id_salt(("sessions-scroll", &project.folder))
         .auto_shrink([false, false])
-        .show_rows(ui, row_height, shown.len(), |ui, range| {
-            for session in &shown[range] {
+        .show_rows(ui, row_height, total, |ui, range| {
+            in_view = range.clone();
+            for index in range {
+                let Some(session) = rows.row(index) else {
+                    ui.horizontal(|ui| {
+                        ui.set_height(row_height - 6.0);
+                        ui.label(RichText::new("…").color(muted));
+                    });
+                    ui.separator();
+                    continue;
+                };
                 ui.horizontal(|ui| {
                     ui.set_height(row_height - 6.0);
                     ui.vertical(|ui| {
@@ -442,49 +460,77 @@ fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, catalog: &Catalog, proje
                             )
                             .on_hover_text(&session.title);
                         if title.double_clicked() {
-                            open = Some((*session).clone());
+                            open = Some(session.clone());
                         }
-                        let mut detail = format!(
-                            "{} · {} messages · {} tokens · {}",
-                            relative_time(session.last_activity_ms),
-                            session.messages,
-                            tokens(session.total_tokens),
-                            money(session.total_cost)
+                        ui.add(
+                            egui::Label::new(RichText::new(session_detail(session)).small().color(muted)).truncate(),
                         );
-                        if let Some(branch) = &session.git_branch {
-                            detail.push_str(&format!(" · branch {branch}"));
-                        }
-                        if session.subagents > 0 {
-                            detail.push_str(&format!(" · {}", plural(session.subagents, "subagent")));
-                        }
-                        if session.malformed_lines > 0 {
-                            detail.push_str(&format!(" · {} unreadable lines skipped", session.malformed_lines));
-                        }
-                        ui.add(egui::Label::new(RichText::new(detail).small().color(muted)).truncate());
                     });
                     if ui.button("Open").on_hover_text("Read this session").clicked() {
-                        open = Some((*session).clone());
+                        open = Some(session.clone());
                     }
                     if ui
                         .button("▶ Resume")
                         .on_hover_text("Continue this session in a chat tab")
                         .clicked()
                     {
-                        resume = Some((*session).clone());
+                        resume = Some(session.clone());
                     }
                 });
                 ui.separator();
             }
         });
-    if shown.is_empty() {
-        ui.label(RichText::new("No session matches.").color(muted));
-    }
+    // A little ahead of the rows in view, so that scrolling on finds them read.
+    let ahead = in_view.start.saturating_sub(SESSION_PAGE / 2)..in_view.end + SESSION_PAGE / 2;
+    ask_pages(rows, backend, project, store.session_search.trim(), ahead);
     if let Some(session) = open {
         store.viewer = Some(SessionViewer::open(session));
     }
     if let Some(session) = resume {
         store.open_chat = Some(resume_request(&session, &project.path));
     }
+}
+
+/// Asks for the pages of the selected project's sessions that `rows` in view need.
+fn ask_pages(
+    list: &mut SessionRows,
+    backend: &crate::backend::Requests,
+    project: &ProjectSummary,
+    filter: &str,
+    rows: std::ops::Range<usize>,
+) {
+    for page in list.wanted(rows) {
+        let (offset, limit) = SessionRows::page_range(page);
+        let id = backend.dispatch(GetProjectSessions {
+            project_path: project_key(project).into(),
+            filter: filter.to_string(),
+            offset,
+            limit: Some(limit),
+            fresh: false,
+        });
+        list.asked(page, id);
+    }
+}
+
+/// A session's second line: when, how much, where.
+fn session_detail(session: &SessionSummary) -> String {
+    let mut detail = format!(
+        "{} · {} messages · {} tokens · {}",
+        relative_time(session.last_activity_ms),
+        session.messages,
+        tokens(session.total_tokens),
+        money(session.total_cost)
+    );
+    if let Some(branch) = &session.git_branch {
+        detail.push_str(&format!(" · branch {branch}"));
+    }
+    if session.subagents > 0 {
+        detail.push_str(&format!(" · {}", plural(session.subagents, "subagent")));
+    }
+    if session.malformed_lines > 0 {
+        detail.push_str(&format!(" · {} unreadable lines skipped", session.malformed_lines));
+    }
+    detail
 }
 
 fn resume_request(session: &SessionSummary, project_path: &str) -> OpenChat {
@@ -504,6 +550,17 @@ fn viewer_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
     let Some(viewer) = stores.transcripts.viewer.as_mut() else {
         return;
     };
+    if viewer.session_stale
+        && viewer.refreshing.is_none()
+        && let Some(open) = &viewer.session
+    {
+        // The index changed: the open session may have grown.
+        viewer.session_stale = false;
+        viewer.refreshing = Some(backend.dispatch(GetSession {
+            folder: open.folder.clone(),
+            session_id: open.session_id.clone(),
+        }));
+    }
     if viewer.wants_more() && viewer.lines_read == 0 {
         viewer.pending = Some(backend.dispatch(ReadSessionPage {
             file: viewer.file.clone(),

@@ -31,11 +31,15 @@ pub fn ui(ui: &mut Ui, cx: &mut ScreenContext<'_>) {
         error_line(ui, &error);
         return;
     }
-    if (!store.usage_current || range_changed) && !store.usage.is_pending() {
+    // The sessions grouping (tens of thousands of rows for a heavy user) only while its tab is shown.
+    let sessions = store.usage_tab == UsageTab::Sessions && !store.show_blocks;
+    if (!store.usage_current || range_changed || store.usage_sessions != sessions) && !store.usage.is_pending() {
         store.usage_current = true;
-        store
-            .usage
-            .start(backend.dispatch(UsageReport { range: range_of(store) }));
+        store.usage_sessions = sessions;
+        store.usage.start(backend.dispatch(UsageReport {
+            range: range_of(store),
+            sessions,
+        }));
     }
     let stale = store
         .blocks_asked

@@ -623,6 +623,7 @@ fn usage(runtime: &tokio::runtime::Runtime, backend: &Backend) -> Arc<Report> {
                 timezone: Some("UTC".into()),
                 ..Default::default()
             },
+            sessions: false,
         }))
         .unwrap_or_else(|error| panic!("UsageReport: {error}"))
 }
@@ -675,6 +676,7 @@ fn warm_start(data: &Path, projects: &Path) -> Warm {
     let totals = runtime
         .block_on(backend.call(UsageReport {
             range: UsageRange::default(),
+            sessions: false,
         }))
         .unwrap_or_else(|error| panic!("UsageReport: {error}"));
     let shown = started.elapsed();
@@ -725,13 +727,14 @@ fn breakdown(data: &Path, projects: &Path) {
     let fingerprint = index::fingerprint(&conn).expect("the index's fingerprint");
     let key = anyon::domain::transcripts::snapshot::key(&fingerprint, &prices);
     let fingerprinted = started.elapsed();
-    let snapshot_path = data.join(anyon::domain::transcripts::snapshot::FILE_NAME);
-    let snapshot_bytes = std::fs::metadata(&snapshot_path).map_or(0, |m| m.len());
+    let snapshot_bytes = conn
+        .query_row("SELECT length(head) FROM history_first_screen", [], |r| r.get::<_, i64>(0))
+        .map_or(0, |n| n.max(0) as u64);
     let started = Instant::now();
-    let saved = anyon::domain::transcripts::snapshot::load(&snapshot_path, &key, &prices);
+    let saved = anyon::domain::transcripts::snapshot::load(&conn, &key, &prices);
     let snapshot = started.elapsed();
     println!(
-        "breakdown (one thread): index fingerprint {:.0} ms, saved snapshot ({}) read {:.0} ms{}",
+        "breakdown (one thread): index fingerprint {:.0} ms, saved first screen ({}) read {:.0} ms{}",
         ms(fingerprinted),
         mb(snapshot_bytes),
         ms(snapshot),

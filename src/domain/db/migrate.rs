@@ -61,6 +61,10 @@ pub const MIGRATIONS: &[Migration] = &[
             "/migrations/0007_search_catch_up.sql"
         )),
     },
+    Migration {
+        name: "0009_session_list.sql",
+        sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0009_session_list.sql")),
+    },
 ];
 
 /// The schema version this build creates.

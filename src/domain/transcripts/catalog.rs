@@ -47,14 +47,14 @@ pub struct SessionSummary {
     pub malformed_lines: u64,
 }
 
-/// Everything known about Claude's history at one moment.
+/// The first screen of Claude's history at one moment: the projects and the all-time usage totals. Its
+/// sessions (tens of thousands for a heavy user) are not held here: they are kept in the index's
+/// database with it ([`super::snapshot`]) and read a page at a time.
 #[derive(Default)]
 pub struct Catalog {
     /// Most recent activity first.
     pub projects: Vec<ProjectSummary>,
-    /// By project folder, most recent first.
-    pub sessions: HashMap<String, Vec<SessionSummary>>,
-    /// All-time usage in the local time zone.
+    /// All-time usage in the local time zone, without its `sessions` (see [`Built::usage_sessions`]).
     pub report: Arc<Report>,
     /// The price table the report was made with.
     pub prices: Option<PriceTable>,
@@ -77,10 +77,19 @@ impl std::fmt::Debug for Catalog {
     }
 }
 
+/// A catalog as built from the index, with what is saved beside it rather than held.
+pub struct Built {
+    pub catalog: Catalog,
+    /// Every session of every project.
+    pub sessions: Vec<SessionSummary>,
+    /// The all-time report's sessions, in its order (most recent first).
+    pub usage_sessions: Vec<super::report::Group>,
+}
+
 impl Catalog {
     /// The catalog of `loaded` (its report counted with `prices`), whose [`super::snapshot::key`] is `key`.
-    pub fn build(loaded: Loaded, prices: &PriceTable, key: String) -> Self {
-        let report = loaded.report;
+    pub fn build(loaded: Loaded, prices: &PriceTable, key: String) -> Built {
+        let mut report = loaded.report;
         let tallies: HashMap<(&str, &str), (u64, f64)> = report
             .sessions
             .iter()
@@ -177,15 +186,21 @@ impl Catalog {
                 );
             }
         }
-        Catalog {
-            projects,
+        drop(tallies);
+        let usage_sessions = std::mem::take(&mut report.sessions);
+        let sessions = sessions.into_values().flatten().collect();
+        Built {
+            catalog: Catalog {
+                projects,
+                files: loaded.files.len(),
+                malformed_lines: loaded.files.iter().map(|f| f.malformed).sum(),
+                report: Arc::new(report),
+                prices: Some(prices.clone()),
+                key,
+                partial: false,
+            },
             sessions,
-            files: loaded.files.len(),
-            malformed_lines: loaded.files.iter().map(|f| f.malformed).sum(),
-            report: Arc::new(report),
-            prices: Some(prices.clone()),
-            key,
-            partial: false,
+            usage_sessions,
         }
     }
 
@@ -194,13 +209,11 @@ impl Catalog {
         (self.prices.as_ref() == Some(prices) && *range == super::report::Range::default()).then(|| self.report.clone())
     }
 
-    /// The sessions of a project given by its real path or its folder name.
-    pub fn sessions_of(&self, project: &str) -> Option<&[SessionSummary]> {
+    /// A project given by its real path or its folder name.
+    pub fn project(&self, project: &str) -> Option<&ProjectSummary> {
         let trimmed = project.trim_end_matches(['/', '\\']);
-        let folder = self
-            .projects
+        self.projects
             .iter()
-            .find(|p| p.path.trim_end_matches(['/', '\\']) == trimmed || p.folder == project)?;
-        Some(self.sessions.get(&folder.folder).map_or(&[][..], |v| v.as_slice()))
+            .find(|p| p.path.trim_end_matches(['/', '\\']) == trimmed || p.folder == project)
     }
 }

@@ -35,6 +35,8 @@ pub enum HistoryError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
+    Snapshot(#[from] snapshot::SnapshotError),
+    #[error(transparent)]
     Prices(#[from] prices::PriceError),
     #[error(transparent)]
     Page(#[from] page::PageError),

@@ -13,6 +13,7 @@ use super::page::SessionPage;
 use super::prices::PriceTable;
 use super::report::{Grouping, Range, RangeError, Report, Zone, parse_day};
 use super::search::SearchResult;
+use super::snapshot::SessionList;
 
 /// The days a usage report covers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -47,7 +48,8 @@ impl UsageRange {
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Reply {
     Projects(Vec<ProjectSummary>),
-    Sessions(Vec<SessionSummary>),
+    Sessions(SessionList),
+    Session(Option<SessionSummary>),
     ProjectCreated(ProjectSummary),
     HistoryScanned(ScanStats),
     Usage(Arc<Report>),
@@ -92,11 +94,17 @@ crate::requests! {
     ListProjects = "list_projects" => Projects(Vec<ProjectSummary>);
     /// Adds a project folder (created when missing).
     CreateProject { pub path: PathBuf } = "create_project" => ProjectCreated(ProjectSummary);
-    GetProjectSessions { pub project_path: PathBuf } = "get_project_sessions" => Sessions(Vec<SessionSummary>);
+    /// A project's sessions (its path or folder name) matching `filter` (see
+    /// [`super::snapshot::sessions_page`]), most recent first: `limit` of them (None for all) from `offset`.
+    /// `fresh` scans the transcripts first (the CLI); the window relies on the watcher.
+    GetProjectSessions { pub project_path: PathBuf, pub filter: String, pub offset: usize, pub limit: Option<usize>, pub fresh: bool } = "get_project_sessions" => Sessions(SessionList);
+    /// One session of a project folder, as the index has it now.
+    GetSession { pub folder: String, pub session_id: String } = "get_session" => Session(Option<SessionSummary>);
     /// Scans Claude's transcripts for changes now.
     RefreshHistory = "refresh_history" => HistoryScanned(ScanStats);
-    /// Usage over a date range, every grouping.
-    UsageReport { pub range: UsageRange } = "usage_report" => Usage(Arc<Report>);
+    /// Usage over a date range, every grouping; the sessions grouping only when `sessions` is set (for all
+    /// time, tens of thousands of rows the other groupings need not carry).
+    UsageReport { pub range: UsageRange, pub sessions: bool } = "usage_report" => Usage(Arc<Report>);
     /// The 5-hour billing blocks over a date range, with the active block's burn rate.
     UsageBlocks { pub range: UsageRange } = "usage_blocks" => Blocks(Arc<Blocks>);
     /// The price table in use and whether it is the person's own.

@@ -74,6 +74,9 @@ pub struct SearchResult {
     pub offset: u64,
     /// The match is in a tool's input or result.
     pub tool: bool,
+    /// The session as the Projects screen lists it (to open it), when the index has it.
+    #[serde(skip)]
+    pub session: Option<super::catalog::SessionSummary>,
 }
 
 /// The FTS5 expression that finds `text` literally: every word as a quoted string, all of them required.

@@ -1,47 +1,42 @@
-//! The first screen's data, saved after each catalog: the project list, every project's sessions and the
-//! all-time usage report. A warm start (the window, or a command with nothing changed) answers from it
-//! without reading the index's usage records (hundreds of thousands of rows) again.
+//! The first screen's data, saved in the index's database after each catalog: the project list and the
+//! all-time usage totals (read whole at a start), every session's summary and every session's usage
+//! (read a page at a time, never all held). A warm start (the window, or a command with nothing changed)
+//! answers from it without reading the index's usage records (hundreds of thousands of rows) again.
 //!
-//! A snapshot is used only when it was built from the index as it stands, with the same price table and
-//! the same local time zone; anything else is ignored (and replaced after the next catalog). It is a
-//! cache: deleting it costs one slower start.
+//! All of it is written in one transaction under the key it was built from, and used only when that key
+//! is the index's as it stands, with the same price table and the same local time zone; anything else is
+//! ignored (and replaced after the next catalog). It is a cache: emptying it costs one slower start.
 
-use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{Datelike, Offset, TimeZone};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Catalog, ProjectSummary, SessionSummary};
+use super::catalog::{Built, Catalog, ProjectSummary, SessionSummary};
 use super::prices::PriceTable;
-use super::report::Report;
+use super::report::{Group, Report};
 
-/// Bumped whenever the saved shape or its meaning changes: older snapshots are ignored.
-const VERSION: u32 = 1;
+/// Bumped whenever the saved shape or its meaning changes: older saves are ignored.
+const VERSION: u32 = 2;
 
-/// The file in the data folder.
-pub const FILE_NAME: &str = "history-snapshot.json";
+/// The file earlier versions kept the first screen in (in the data folder): no longer read.
+pub const OLD_FILE_NAME: &str = "history-snapshot.json";
 
-/// What is written: the same fields as [`Snapshot`], borrowed from the catalog.
+/// What is written: the same fields as [`Head`], borrowed from the catalog.
 #[derive(Serialize)]
-struct SnapshotRef<'a> {
+struct HeadRef<'a> {
     version: u32,
-    key: &'a str,
     projects: &'a [ProjectSummary],
-    sessions: &'a HashMap<String, Vec<SessionSummary>>,
     report: &'a Report,
     files: usize,
     malformed_lines: u64,
 }
 
 #[derive(Deserialize)]
-struct Snapshot {
+struct Head {
     version: u32,
-    /// What the data was built from (see [`key`]).
-    key: String,
     projects: Vec<ProjectSummary>,
-    sessions: HashMap<String, Vec<SessionSummary>>,
     report: Report,
     files: usize,
     malformed_lines: u64,
@@ -68,44 +63,178 @@ fn zone_key() -> String {
     key
 }
 
-/// Writes `catalog`'s first-screen data, built from an index whose key is `key`: streamed into a file
-/// beside `path` (no copy of it all in memory), synced, then renamed over `path`.
-pub fn save(path: &Path, catalog: &Catalog, key: &str) -> std::io::Result<()> {
-    let snapshot = SnapshotRef {
+/// Why the first screen could not be saved or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("history database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("cannot encode the history's first screen: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The key of what is saved, if anything.
+pub fn saved_key(conn: &Connection) -> Result<Option<String>, SnapshotError> {
+    let key = conn
+        .query_row("SELECT key FROM history_first_screen WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    Ok(key)
+}
+
+/// Replaces what is saved with `built`, made from an index whose key is `key`, in one transaction.
+pub fn save(conn: &mut Connection, built: &Built, key: &str) -> Result<(), SnapshotError> {
+    let catalog = &built.catalog;
+    let head = serde_json::to_string(&HeadRef {
         version: VERSION,
-        key,
         projects: &catalog.projects,
-        sessions: &catalog.sessions,
         report: &catalog.report,
         files: catalog.files,
         malformed_lines: catalog.malformed_lines,
-    };
-    crate::util::fs::write_atomic_with(path, crate::util::fs::Mode::Keep, |out| {
-        serde_json::to_writer(out, &snapshot).map_err(std::io::Error::other)
-    })
+    })?;
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM history_sessions", [])?;
+    tx.execute("DELETE FROM history_session_usage", [])?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT OR REPLACE INTO history_sessions (folder, session_id, last_ms, filter, summary)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for session in &built.sessions {
+            insert.execute(params![
+                session.folder,
+                session.session_id,
+                session.last_activity_ms,
+                filter_text(session),
+                serde_json::to_string(session)?
+            ])?;
+        }
+        let mut insert = tx.prepare("INSERT INTO history_session_usage (position, usage) VALUES (?1, ?2)")?;
+        for (position, group) in built.usage_sessions.iter().enumerate() {
+            insert.execute(params![position as i64, serde_json::to_string(group)?])?;
+        }
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO history_first_screen (id, key, head) VALUES (1, ?1, ?2)",
+        params![key, head],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// What a session filter matches: the title and the branch in lower case, the id and the models.
+fn filter_text(session: &SessionSummary) -> String {
+    let mut text = session.title.to_lowercase();
+    text.push('\n');
+    text.push_str(&session.session_id);
+    if let Some(branch) = &session.git_branch {
+        text.push('\n');
+        text.push_str(&branch.to_lowercase());
+    }
+    for model in &session.models {
+        text.push('\n');
+        text.push_str(model);
+    }
+    text
 }
 
 /// The saved catalog, when it was built from what `key` describes.
-pub fn load(path: &Path, key: &str, prices: &PriceTable) -> Option<Catalog> {
-    let bytes = std::fs::read(path).ok()?;
-    let snapshot: Snapshot = match serde_json::from_slice(&bytes) {
-        Ok(s) => s,
+pub fn load(conn: &Connection, key: &str, prices: &PriceTable) -> Option<Catalog> {
+    let head: String = match conn
+        .query_row(
+            "SELECT head FROM history_first_screen WHERE id = 1 AND key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()
+    {
+        Ok(head) => head?,
         Err(error) => {
-            tracing::debug!(%error, "ignoring an unreadable history snapshot");
+            tracing::debug!(%error, "cannot read the saved first screen");
             return None;
         }
     };
-    if snapshot.version != VERSION || snapshot.key != key {
+    let head: Head = match serde_json::from_str(&head) {
+        Ok(head) => head,
+        Err(error) => {
+            tracing::debug!(%error, "ignoring an unreadable saved first screen");
+            return None;
+        }
+    };
+    if head.version != VERSION {
         return None;
     }
     Some(Catalog {
-        projects: snapshot.projects,
-        sessions: snapshot.sessions,
-        report: Arc::new(snapshot.report),
-        files: snapshot.files,
-        malformed_lines: snapshot.malformed_lines,
+        projects: head.projects,
+        report: Arc::new(head.report),
+        files: head.files,
+        malformed_lines: head.malformed_lines,
         prices: Some(prices.clone()),
         key: key.to_string(),
         partial: true,
     })
+}
+
+/// One page of a project's sessions, most recent first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionList {
+    /// How many sessions match in all.
+    pub total: usize,
+    /// Where this page starts among them.
+    pub offset: usize,
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// The sessions of the project folder `folder` matching `filter` (words of the title or branch, in any
+/// case, or part of the id or a model; empty for all), most recent first: `limit` of them (None for all)
+/// from `offset`.
+pub fn sessions_page(
+    conn: &Connection,
+    folder: &str,
+    filter: &str,
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<SessionList, SnapshotError> {
+    let filter = filter.trim().to_lowercase();
+    let total: i64 = conn.query_row(
+        "SELECT count(*) FROM history_sessions WHERE folder = ?1 AND (?2 = '' OR instr(filter, ?2) > 0)",
+        params![folder, filter],
+        |r| r.get(0),
+    )?;
+    let limit = limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64);
+    let mut stmt = conn.prepare(
+        "SELECT summary FROM history_sessions WHERE folder = ?1 AND (?2 = '' OR instr(filter, ?2) > 0)
+         ORDER BY last_ms DESC, session_id LIMIT ?3 OFFSET ?4",
+    )?;
+    let mut rows = stmt.query(params![folder, filter, limit, offset.min(i64::MAX as usize) as i64])?;
+    let mut sessions = Vec::new();
+    while let Some(row) = rows.next()? {
+        sessions.push(serde_json::from_str(row.get_ref(0)?.as_str().unwrap_or_default())?);
+    }
+    Ok(SessionList {
+        total: total.max(0) as usize,
+        offset,
+        sessions,
+    })
+}
+
+/// One session of the project folder `folder`.
+pub fn session(conn: &Connection, folder: &str, session_id: &str) -> Result<Option<SessionSummary>, SnapshotError> {
+    let summary: Option<String> = conn
+        .query_row(
+            "SELECT summary FROM history_sessions WHERE folder = ?1 AND session_id = ?2",
+            params![folder, session_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(summary.map(|s| serde_json::from_str(&s)).transpose()?)
+}
+
+/// Every session's all-time usage, in the report's order (most recent first).
+pub fn usage_sessions(conn: &Connection) -> Result<Vec<Group>, SnapshotError> {
+    let mut stmt = conn.prepare("SELECT usage FROM history_session_usage ORDER BY position")?;
+    let mut rows = stmt.query([])?;
+    let mut groups = Vec::new();
+    while let Some(row) = rows.next()? {
+        groups.push(serde_json::from_str(row.get_ref(0)?.as_str().unwrap_or_default())?);
+    }
+    Ok(groups)
 }
