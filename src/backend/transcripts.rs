@@ -130,8 +130,6 @@ impl Backend {
     /// rather than showing an empty list.
     fn show_saved(&self) {
         let started = std::time::Instant::now();
-        // Earlier versions kept the first screen in a file of their own: a cache, now in the database.
-        let _ = std::fs::remove_file(self.paths().root().join(snapshot::OLD_FILE_NAME));
         let conn = match self.index_connection() {
             Ok(conn) => conn,
             Err(error) => {

@@ -86,30 +86,65 @@ fn checksum_of(file: &mut File, offset: u64) -> std::io::Result<Vec<u8>> {
     Ok(hasher.finalize().to_vec())
 }
 
-/// Every `.jsonl` under `root`, relative paths with '/' separators.
+/// Every `.jsonl` under `root`, relative paths with '/' separators. The project folders are shared
+/// between two threads: a warm scan is mostly `stat` calls, which then run on two cores.
 fn walk(root: &Path) -> Vec<(String, PathBuf, std::fs::Metadata)> {
     let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
+    let mut folders = Vec::new();
+    walk_folder(root, String::new(), &mut found, Some(&mut folders));
+    let next = AtomicUsize::new(0);
+    let take = || {
+        let mut mine = Vec::new();
+        loop {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some((full, rel)) = folders.get(at) else { break };
+            walk_folder(full, rel.clone(), &mut mine, None);
+        }
+        mine
+    };
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(take);
+        found.extend(take());
+        match helper.join() {
+            Ok(theirs) => found.extend(theirs),
+            Err(_) => tracing::warn!("a transcript folder walk failed"),
+        }
+    });
+    found
+}
+
+/// The `.jsonl` files under `dir` (whose path relative to the root is `rel`, "" for the root) into
+/// `found`; its subfolders are walked too, or, when `folders` is given, listed there instead.
+fn walk_folder(
+    dir: &Path,
+    rel: String,
+    found: &mut Vec<(String, PathBuf, std::fs::Metadata)>,
+    mut folders: Option<&mut Vec<(PathBuf, String)>>,
+) {
+    let mut stack = vec![(dir.to_path_buf(), rel)];
+    while let Some((dir, rel)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let Ok(kind) = entry.file_type() else { continue };
-            let full = entry.path();
+            let name = entry.file_name();
+            let jsonl = Path::new(&name).extension().is_some_and(|e| e == "jsonl");
+            let name = name.to_string_lossy();
+            let child = if rel.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{rel}/{name}")
+            };
             if kind.is_dir() {
-                stack.push(full);
-            } else if kind.is_file() && full.extension().and_then(|e| e.to_str()) == Some("jsonl") {
+                match folders.as_deref_mut() {
+                    Some(list) => list.push((entry.path(), child)),
+                    None => stack.push((entry.path(), child)),
+                }
+            } else if kind.is_file() && jsonl {
                 let Ok(meta) = entry.metadata() else { continue };
-                let Ok(rel) = full.strip_prefix(root) else { continue };
-                let rel = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                found.push((rel, full, meta));
+                found.push((child, entry.path(), meta));
             }
         }
     }
-    found
 }
 
 /// One line as [`each_line`] hands it over.
