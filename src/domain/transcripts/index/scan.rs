@@ -86,9 +86,18 @@ fn checksum_of(file: &mut File, offset: u64) -> std::io::Result<Vec<u8>> {
     Ok(hasher.finalize().to_vec())
 }
 
-/// Every `.jsonl` under `root`, relative paths with '/' separators. The project folders are shared
-/// between two threads: a warm scan is mostly `stat` calls, which then run on two cores.
-fn walk(root: &Path) -> Vec<(String, PathBuf, std::fs::Metadata)> {
+/// One transcript file as the walk found it: only what tells whether it changed (a warm scan of tens of
+/// thousands of files holds no more than this for each).
+struct Found {
+    /// Relative to the root, '/' separators.
+    rel: String,
+    size: u64,
+    mtime_ns: i64,
+}
+
+/// Every `.jsonl` under `root`. The project folders are shared between two threads: a warm scan is mostly
+/// `stat` calls, which then run on two cores.
+fn walk(root: &Path) -> Vec<Found> {
     let mut found = Vec::new();
     let mut folders = Vec::new();
     walk_folder(root, String::new(), &mut found, Some(&mut folders));
@@ -118,7 +127,7 @@ fn walk(root: &Path) -> Vec<(String, PathBuf, std::fs::Metadata)> {
 fn walk_folder(
     dir: &Path,
     rel: String,
-    found: &mut Vec<(String, PathBuf, std::fs::Metadata)>,
+    found: &mut Vec<Found>,
     mut folders: Option<&mut Vec<(PathBuf, String)>>,
 ) {
     let mut stack = vec![(dir.to_path_buf(), rel)];
@@ -141,7 +150,11 @@ fn walk_folder(
                 }
             } else if kind.is_file() && jsonl {
                 let Ok(meta) = entry.metadata() else { continue };
-                found.push((child, entry.path(), meta));
+                found.push(Found {
+                    rel: child,
+                    size: meta.len(),
+                    mtime_ns: mtime_ns(&meta),
+                });
             }
         }
     }
@@ -287,18 +300,21 @@ pub fn scan(
     let found = if root.is_dir() { walk(root) } else { Vec::new() };
     stats.files = found.len();
     let mut jobs = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (rel, full, meta) in found {
+    for Found {
+        rel,
+        size,
+        mtime_ns: mtime,
+    } in found
+    {
         let Some(place) = layout::place(Path::new(&rel)) else {
             stats.files -= 1;
             continue;
         };
-        seen.insert(rel.clone());
-        let size = meta.len();
-        let mtime = mtime_ns(&meta);
-        match known.get(&rel) {
+        // What is left of `known` afterwards is gone from the tree.
+        match known.remove(&rel) {
             Some(k) if k.size == size && k.mtime_ns == mtime => stats.unchanged += 1,
             Some(k) => {
+                let full = root.join(&rel);
                 let appended = size >= k.offset
                     && File::open(&full)
                         .and_then(|mut f| checksum_of(&mut f, k.offset))
@@ -325,8 +341,8 @@ pub fn scan(
             None => {
                 stats.new += 1;
                 jobs.push(Job::Read {
+                    full: root.join(&rel),
                     path: rel,
-                    full,
                     place,
                     size,
                     mtime_ns: mtime,
@@ -337,11 +353,7 @@ pub fn scan(
             }
         }
     }
-    let gone: Vec<i64> = known
-        .iter()
-        .filter(|(path, _)| !seen.contains(*path))
-        .map(|(_, k)| k.id)
-        .collect();
+    let gone: Vec<i64> = known.into_values().map(|k| k.id).collect();
     stats.removed = gone.len();
     if !gone.is_empty() {
         let tx = conn.transaction()?;
