@@ -728,7 +728,9 @@ fn breakdown(data: &Path, projects: &Path) {
     let key = anyon::domain::transcripts::snapshot::key(&fingerprint, &prices);
     let fingerprinted = started.elapsed();
     let snapshot_bytes = conn
-        .query_row("SELECT length(head) FROM history_first_screen", [], |r| r.get::<_, i64>(0))
+        .query_row("SELECT length(head) FROM history_first_screen", [], |r| {
+            r.get::<_, i64>(0)
+        })
         .map_or(0, |n| n.max(0) as u64);
     let started = Instant::now();
     let saved = anyon::domain::transcripts::snapshot::load(&conn, &key, &prices);
