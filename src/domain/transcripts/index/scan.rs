@@ -124,12 +124,7 @@ fn walk(root: &Path) -> Vec<Found> {
 
 /// The `.jsonl` files under `dir` (whose path relative to the root is `rel`, "" for the root) into
 /// `found`; its subfolders are walked too, or, when `folders` is given, listed there instead.
-fn walk_folder(
-    dir: &Path,
-    rel: String,
-    found: &mut Vec<Found>,
-    mut folders: Option<&mut Vec<(PathBuf, String)>>,
-) {
+fn walk_folder(dir: &Path, rel: String, found: &mut Vec<Found>, mut folders: Option<&mut Vec<(PathBuf, String)>>) {
     let mut stack = vec![(dir.to_path_buf(), rel)];
     while let Some((dir, rel)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
@@ -422,7 +417,7 @@ pub fn scan(
                 in_batch += parsed.records.len() + 1;
                 store(&batch, parsed)?;
             }
-            if in_batch > 20_000 {
+            if in_batch > 5_000 {
                 batch.commit()?;
                 batch = conn.transaction()?;
                 in_batch = 0;
@@ -611,7 +606,9 @@ pub fn catch_up_search(
     if behind.is_empty() {
         return Ok(done);
     }
-    let (tx, rx) = mpsc::sync_channel::<Texts>(8);
+    // Few files' texts in flight and small transactions: this runs once over the whole history, and what
+    // it holds at its peak stays with the process afterwards (the allocator keeps it).
+    let (tx, rx) = mpsc::sync_channel::<Texts>(2);
     std::thread::scope(|scope| -> Result<(), IndexError> {
         scope.spawn(move || {
             for file in behind {
@@ -628,7 +625,7 @@ pub fn catch_up_search(
         for texts in rx {
             in_batch += texts.said.len() + 1;
             store_texts(&batch, &texts)?;
-            if in_batch > 20_000 {
+            if in_batch > 5_000 {
                 batch.commit()?;
                 batch = conn.transaction()?;
                 in_batch = 0;
