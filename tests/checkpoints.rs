@@ -169,13 +169,31 @@ fn restore_brings_back_the_exact_tree_and_never_touches_ignored_files() {
 }
 
 #[test]
-fn an_unchanged_project_is_not_read_again() {
+fn an_unchanged_project_is_not_read_again_and_a_rewrite_is_seen_even_with_its_time_put_back() {
     let rig = Rig::new();
     rig.write("a.txt", b"aaaa\n");
     let first = rig.checkpoint(Trigger::Manual);
+    // The content is gone from the store: a checkpoint that read the file would store it again.
+    let hash = |id: &str| {
+        checkpoint::manifest(&rig.db.writer(), id).unwrap()[0]
+            .hash
+            .clone()
+            .unwrap()
+    };
+    let stored = rig
+        .blobs
+        .root()
+        .join(&hash(&first.checkpoint.id)[..2])
+        .join(&hash(&first.checkpoint.id)[2..]);
+    std::fs::remove_file(&stored).unwrap();
     let second = rig.checkpoint(Trigger::Manual);
     assert_eq!(second.checkpoint.files_changed, 0);
-    // Same size and modification time: the cache answers without reading (the documented trade-off).
+    assert!(
+        !stored.exists(),
+        "an unchanged file is answered from the cache, not read"
+    );
+    rig.blobs.put(b"aaaa\n").unwrap();
+    // Same size and modification time, new content: the change time tells.
     let path = rig.path().join("a.txt");
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
     std::fs::write(&path, b"bbbb\n").unwrap();
@@ -186,15 +204,258 @@ fn an_unchanged_project_is_not_read_again() {
         .set_modified(mtime)
         .unwrap();
     let third = rig.checkpoint(Trigger::Manual);
-    let hash = |id: &str| checkpoint::manifest(&rig.db.writer(), id).unwrap()[0].hash.clone();
-    assert_eq!(hash(&third.checkpoint.id), hash(&first.checkpoint.id));
-    // A real change (new size) is seen.
-    std::fs::write(&path, b"changed!\n").unwrap();
-    let fourth = rig.checkpoint(Trigger::Manual);
-    assert_ne!(hash(&fourth.checkpoint.id), hash(&first.checkpoint.id));
+    assert_eq!(third.checkpoint.files_changed, 1);
+    assert_eq!(hash(&third.checkpoint.id), checkpoint::blobs::hash(b"bbbb\n"));
     let diffs = diff::against_working_tree(&rig.db.writer(), &rig.blobs, &first.checkpoint.id, rig.path()).unwrap();
     assert_eq!(diffs.len(), 1);
-    assert!(diffs[0].unified.contains("+changed!"));
+    assert!(diffs[0].unified.contains("+bbbb"));
+}
+
+/// Rows of a table.
+fn count(db: &Db, table: &str) -> i64 {
+    db.writer()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_checkpoint_where_nothing_changed_adds_no_tree_and_one_change_adds_only_its_folders() {
+    let rig = Rig::new();
+    for dir in ["src/a/deep", "src/b", "docs", "tests"] {
+        for n in 0..5 {
+            rig.write(&format!("{dir}/file{n}.txt"), format!("{dir} {n}\n").as_bytes());
+        }
+    }
+    let first = rig.checkpoint(Trigger::Manual);
+    assert_eq!(first.checkpoint.files_changed, 20);
+    assert_eq!(first.checkpoint.lines_added, 20);
+    assert_eq!(
+        count(&rig.db, "checkpoint_trees"),
+        7,
+        "the root, src, src/a, src/a/deep, src/b, docs, tests"
+    );
+    let second = rig.checkpoint(Trigger::BeforePrompt);
+    assert_eq!(second.checkpoint.files_changed, 0);
+    assert_eq!(count(&rig.db, "checkpoint_trees"), 7, "nothing changed: no tree");
+    assert_eq!(count(&rig.db, "checkpoint_files"), 0, "and no manifest rows");
+    rig.write("src/a/deep/file3.txt", b"changed\nand longer\n");
+    let third = rig.checkpoint(Trigger::BeforeTool);
+    assert_eq!(
+        (
+            third.checkpoint.files_changed,
+            third.checkpoint.lines_added,
+            third.checkpoint.lines_removed
+        ),
+        (1, 2, 1)
+    );
+    assert_eq!(
+        count(&rig.db, "checkpoint_trees"),
+        11,
+        "the changed folder and the three above it"
+    );
+    // Each checkpoint still reads back whole.
+    let files = checkpoint::present_files(&rig.db.writer(), &second.checkpoint.id).unwrap();
+    assert_eq!(files.len(), 20);
+    assert_eq!(
+        files["src/a/deep/file3.txt"].hash.as_deref(),
+        Some(checkpoint::blobs::hash(b"src/a/deep 3\n").as_str())
+    );
+    let diffs = diff::between(
+        &rig.db.writer(),
+        &rig.blobs,
+        &second.checkpoint.id,
+        &third.checkpoint.id,
+    )
+    .unwrap();
+    assert_eq!(diffs.len(), 1);
+    assert_eq!(diffs[0].path, "src/a/deep/file3.txt");
+    // A folder that becomes a file and back is followed.
+    std::fs::remove_dir_all(rig.path().join("docs")).unwrap();
+    rig.write("docs", b"now a file\n");
+    let fourth = rig.checkpoint(Trigger::Manual);
+    assert_eq!(fourth.checkpoint.files_changed, 6);
+    restore::restore(&rig.db.writer(), &rig.blobs, &third.checkpoint.id, rig.path()).unwrap();
+    assert_eq!(std::fs::read(rig.path().join("docs/file4.txt")).unwrap(), b"docs 4\n");
+    assert_eq!(
+        std::fs::read(rig.path().join("src/a/deep/file3.txt")).unwrap(),
+        b"changed\nand longer\n"
+    );
+}
+
+#[test]
+fn gc_keeps_every_tree_and_content_a_kept_checkpoint_reaches_across_sessions() {
+    let rig = Rig::new();
+    rig.write("shared/lib.rs", b"shared\n");
+    rig.write("shared/inner/util.rs", b"util\n");
+    rig.write("own.txt", b"one\n");
+    let take = |session: &str| {
+        let request = CreateRequest {
+            project: rig.path().to_path_buf(),
+            session_id: session.into(),
+            trigger: Trigger::Manual,
+            description: None,
+            message_index: 0,
+        };
+        checkpoint::create(&rig.db.writer(), &rig.blobs, &request)
+            .unwrap()
+            .checkpoint
+    };
+    let first = take("session-a");
+    rig.write("own.txt", b"two\n");
+    let second = take("session-b");
+    // The first session's checkpoints go; "shared/" (and what is in it) is also the second's.
+    rig.db
+        .writer()
+        .execute("DELETE FROM checkpoints WHERE session_id = 'session-a'", [])
+        .unwrap();
+    let trees_before = count(&rig.db, "checkpoint_trees");
+    let removed = checkpoint::gc(&rig.db.writer(), &rig.blobs).unwrap();
+    assert_eq!(removed, 1, "only the first own.txt");
+    assert_eq!(
+        count(&rig.db, "checkpoint_trees"),
+        trees_before - 1,
+        "only the first root"
+    );
+    assert!(checkpoint::get(&rig.db.writer(), &first.id).is_err());
+    // The cache no longer vouches for the collected content: the old text, written back, is read and stored again.
+    rig.write("own.txt", b"one\n");
+    let third = take("session-b");
+    assert_eq!(third.files_changed, 1);
+    rig.write("own.txt", b"three\n");
+    std::fs::remove_dir_all(rig.path().join("shared")).unwrap();
+    restore::restore(&rig.db.writer(), &rig.blobs, &second.id, rig.path()).unwrap();
+    assert_eq!(
+        std::fs::read(rig.path().join("shared/inner/util.rs")).unwrap(),
+        b"util\n"
+    );
+    assert_eq!(std::fs::read(rig.path().join("own.txt")).unwrap(), b"two\n");
+    restore::restore(&rig.db.writer(), &rig.blobs, &third.id, rig.path()).unwrap();
+    assert_eq!(std::fs::read(rig.path().join("own.txt")).unwrap(), b"one\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_checkpoint_taken_before_trees_restores_exactly_after_the_migration() {
+    use anyon::domain::db::MIGRATIONS;
+    let home = TempHome::new();
+    let db_path = home.path().join("anyon.db");
+    let blobs = Blobs::new(home.path().join("blobs"));
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    let files: [(&str, &[u8], u32); 4] = [
+        ("README.md", b"# Old\n", 0o644),
+        ("src/main.rs", b"fn main() {}\n", 0o644),
+        ("src/bin/tool.sh", b"#!/bin/sh\necho old\n", 0o755),
+        ("data/blob.bin", &[0, 159, 146, 150, 255], 0o600),
+    ];
+    // The database as the build before trees left it: every migration up to the trees one.
+    let trees_at = MIGRATIONS
+        .iter()
+        .position(|m| m.name.contains("checkpoint_trees"))
+        .unwrap();
+    {
+        let conn = rusqlite::Connection::open(&db_path).unwrap();
+        for migration in &MIGRATIONS[..trees_at] {
+            conn.execute_batch(migration.sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", trees_at as i64).unwrap();
+        // A checkpoint as that build wrote it: a manifest row per file, a deleted one marked.
+        conn.execute(
+            "INSERT INTO checkpoints (id, session_id, project_path, files_changed, total_bytes) VALUES ('old', 's', ?1, 4, 40)",
+            [root.display().to_string()],
+        )
+        .unwrap();
+        for (path, bytes, mode) in files {
+            let full = root.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(&full, bytes).unwrap();
+            chmod(&full, mode);
+            let hash = blobs.put(bytes).unwrap();
+            conn.execute(
+                "INSERT INTO checkpoint_files (checkpoint_id, path, content_hash, size, mode) VALUES ('old', ?1, ?2, ?3, ?4)",
+                rusqlite::params![path, hash, bytes.len() as i64, mode],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO checkpoint_file_cache (project_path, path, size, mtime_ns, content_hash) VALUES (?1, ?2, ?3, 0, ?4)",
+                rusqlite::params![root.display().to_string(), path, bytes.len() as i64, hash],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO checkpoint_files (checkpoint_id, path, size, is_deleted) VALUES ('old', 'gone.txt', 0, 1)",
+            [],
+        )
+        .unwrap();
+    }
+    let snapshot_of_files = || {
+        files
+            .iter()
+            .map(|(p, b, m)| (p.to_string(), (b.to_vec(), *m)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let db = Db::open(&db_path).unwrap();
+    // Everything changes after the migration.
+    std::fs::write(root.join("README.md"), b"# New\n").unwrap();
+    std::fs::remove_file(root.join("src/main.rs")).unwrap();
+    chmod(&root.join("src/bin/tool.sh"), 0o644);
+    std::fs::write(root.join("added.txt"), b"new\n").unwrap();
+    std::fs::remove_dir_all(root.join("data")).unwrap();
+    let newer = checkpoint::create(
+        &db.writer(),
+        &blobs,
+        &CreateRequest {
+            project: root.to_path_buf(),
+            session_id: "s".into(),
+            trigger: Trigger::Manual,
+            description: None,
+            message_index: 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(newer.checkpoint.parent_id.as_deref(), Some("old"));
+    assert_eq!(
+        newer.checkpoint.files_changed, 5,
+        "one edited, two removed, one mode, one added"
+    );
+    let diffs = diff::between(&db.writer(), &blobs, "old", &newer.checkpoint.id).unwrap();
+    let paths: Vec<(&str, &str)> = diffs.iter().map(|d| (d.path.as_str(), d.change)).collect();
+    assert_eq!(
+        paths,
+        [
+            ("README.md", "modified"),
+            ("added.txt", "added"),
+            ("data/blob.bin", "removed"),
+            ("src/bin/tool.sh", "mode"),
+            ("src/main.rs", "removed")
+        ]
+    );
+    // Collection keeps what the old manifest refers to.
+    checkpoint::gc(&db.writer(), &blobs).unwrap();
+    let restored = restore::restore(&db.writer(), &blobs, "old", root).unwrap();
+    assert_eq!(restored.plan.delete, ["added.txt"]);
+    let now: BTreeMap<String, (Vec<u8>, u32)> = {
+        let mut out = BTreeMap::new();
+        for entry in walkdir(root) {
+            let relative = entry.strip_prefix(root).unwrap().display().to_string();
+            out.insert(relative, (std::fs::read(&entry).unwrap(), mode(&entry)));
+        }
+        out
+    };
+    assert_eq!(now, snapshot_of_files(), "byte for byte and mode for mode");
+}
+
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walkdir(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 #[test]

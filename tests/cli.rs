@@ -42,8 +42,9 @@ fn storage_tables_lists_every_table_with_counts() {
             "agent_runs",
             "agents",
             "app_settings",
-            "checkpoint_file_cache",
             "checkpoint_files",
+            "checkpoint_stat_cache",
+            "checkpoint_trees",
             "checkpoints",
             "history_first_screen",
             "history_session_usage",
@@ -58,7 +59,7 @@ fn storage_tables_lists_every_table_with_counts() {
             "user_settings",
             "users"
         ],
-        "the tables of every migration (the first schema, the checkpoint cache, the transcript index, auth, \
+        "the tables of every migration (the first schema, the checkpoint trees and stat cache, the transcript index, auth, \
          search, the restore journal, the saved first screen), without the full-text index's shadow tables"
     );
     assert!(

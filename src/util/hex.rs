@@ -12,6 +12,20 @@ pub fn encode(bytes: &[u8]) -> String {
         })
 }
 
+/// The bytes of a lowercase or uppercase hex string of exactly `N` bytes; None for anything else.
+pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let digits = text.as_bytes();
+    if digits.len() != N * 2 {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; N];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
 /// Fills `buf` from the operating system's random generator (never a seeded or time-based one).
 pub fn fill_random(buf: &mut [u8]) -> std::io::Result<()> {
     getrandom::fill(buf).map_err(|error| {
@@ -44,6 +58,16 @@ mod tests {
     fn encodes_lowercase_two_digits_a_byte() {
         assert_eq!(encode(&[]), "");
         assert_eq!(encode(&[0, 0x0f, 0xab, 0xff]), "000fabff");
+    }
+
+    #[test]
+    fn decodes_what_it_encodes_and_refuses_the_rest() {
+        assert_eq!(decode_array::<4>("000fabff"), Some([0, 0x0f, 0xab, 0xff]));
+        assert_eq!(decode_array::<2>("ABcd"), Some([0xab, 0xcd]));
+        assert_eq!(decode_array::<2>("abc"), None);
+        assert_eq!(decode_array::<2>("abcdef"), None);
+        assert_eq!(decode_array::<2>("zz00"), None);
+        assert_eq!(decode_array::<1>("é"), None);
     }
 
     #[test]

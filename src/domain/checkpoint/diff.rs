@@ -1,7 +1,7 @@
 //! Differences between checkpoints, or between a checkpoint and the working tree: unified diffs
 //! per file, binary files named as changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -233,20 +233,15 @@ fn compare(path: &str, old: Option<Side<'_>>, new: Option<Side<'_>>) -> FileDiff
     FileDiff::new(path.to_owned(), change, binary, unified, lines_added, lines_removed)
 }
 
-/// What changed from checkpoint `from` to checkpoint `to`.
+/// What changed from checkpoint `from` to checkpoint `to` (equal folders are skipped unread).
 pub fn between(conn: &Connection, blobs: &Blobs, from: &str, to: &str) -> Result<Vec<FileDiff>, CheckpointError> {
-    let old = present_files(conn, from)?;
-    let new = present_files(conn, to)?;
-    let mut paths: Vec<&String> = old.keys().chain(new.keys()).collect();
-    paths.sort();
-    paths.dedup();
+    let old = super::snapshot(conn, from)?;
+    let new = super::snapshot(conn, to)?;
     let mut diffs = Vec::new();
-    for path in paths {
-        let (a, b) = (old.get(path), new.get(path));
-        match (a, b) {
-            (Some(a), Some(b)) if a.hash == b.hash && a.mode == b.mode => {}
+    for (path, a, b) in super::changes(conn, Some(&old), &new)? {
+        match (&a, &b) {
             (Some(a), Some(b)) if a.hash == b.hash => diffs.push(FileDiff::new(
-                path.clone(),
+                path,
                 "mode",
                 false,
                 format!("mode {:o} -> {:o}\n", a.mode, b.mode),
@@ -254,9 +249,9 @@ pub fn between(conn: &Connection, blobs: &Blobs, from: &str, to: &str) -> Result
                 0,
             )),
             _ => diffs.push(compare(
-                path,
-                a.map(|e| Side::Blob(blobs, e)),
-                b.map(|e| Side::Blob(blobs, e)),
+                &path,
+                a.as_ref().map(|e| Side::Blob(blobs, e)),
+                b.as_ref().map(|e| Side::Blob(blobs, e)),
             )),
         }
     }
@@ -295,38 +290,44 @@ pub fn against_working_tree(
     Ok(diffs)
 }
 
-/// Files changed and lines added/removed between a parent manifest and new entries.
+/// The lines of a new file as a diff against nothing counts them, or None when it would not be diffed
+/// as text (not UTF-8, a NUL byte, too large).
+pub(super) fn text_lines(bytes: &[u8]) -> Option<usize> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    if text.len() as u64 > MAX_DIFF_BYTES || text.contains('\0') {
+        return None;
+    }
+    Some(text.matches('\n').count() + usize::from(!text.is_empty() && !text.ends_with('\n')))
+}
+
+/// Files changed and lines added/removed by `changes`. `lines_read` holds the line counts of contents
+/// just read (by hash), so an added file is not read back from the store.
 pub(super) fn change_counts(
     blobs: &Blobs,
-    before: &BTreeMap<String, FileEntry>,
-    entries: &[FileEntry],
-    deleted: usize,
+    changes: &[super::tree::Change],
+    lines_read: &HashMap<String, usize>,
 ) -> (usize, usize, usize) {
-    let (mut files, mut added, mut removed) = (deleted, 0, 0);
-    for entry in entries {
-        match before.get(&entry.path) {
-            Some(old) if old.hash == entry.hash && old.mode == entry.mode => {}
-            old => {
-                files += 1;
-                let old_bytes = old.map_or(Some(Vec::new()), |o| small_bytes(&Side::Blob(blobs, o)));
-                let new_bytes = small_bytes(&Side::Blob(blobs, entry));
-                if let (Some(old_bytes), Some(new_bytes)) = (old_bytes, new_bytes) {
-                    let (_, _, a, r) = text_diff(&entry.path, &old_bytes, &new_bytes);
-                    added += a;
-                    removed += r;
-                }
-            }
-        }
-    }
-    for old in before.values() {
-        if !entries.iter().any(|e| e.path == old.path)
-            && let Some(old_bytes) = small_bytes(&Side::Blob(blobs, old))
+    let (mut added, mut removed) = (0, 0);
+    for (path, old, new) in changes {
+        if let (None, Some(new)) = (old, new)
+            && let Some(lines) = new.hash.as_ref().and_then(|h| lines_read.get(h))
         {
-            let (_, _, _, r) = text_diff(&old.path, &old_bytes, b"");
+            added += lines;
+            continue;
+        }
+        let old_bytes = old
+            .as_ref()
+            .map_or(Some(Vec::new()), |o| small_bytes(&Side::Blob(blobs, o)));
+        let new_bytes = new
+            .as_ref()
+            .map_or(Some(Vec::new()), |n| small_bytes(&Side::Blob(blobs, n)));
+        if let (Some(old_bytes), Some(new_bytes)) = (old_bytes, new_bytes) {
+            let (_, _, a, r) = text_diff(path, &old_bytes, &new_bytes);
+            added += a;
             removed += r;
         }
     }
-    (files, added, removed)
+    (changes.len(), added, removed)
 }
 
 /// One row of a side-by-side view of a unified diff.
@@ -387,6 +388,16 @@ fn side_spans(unified: &str) -> Vec<SideSpan> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod side_by_side_tests {
     use super::*;
+
+    #[test]
+    fn a_new_files_lines_count_as_a_diff_against_nothing_counts_them() {
+        for text in ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "\n\n\n", "x\ny\nz\n"] {
+            let (_, _, added, _) = text_diff("f", b"", text.as_bytes());
+            assert_eq!(text_lines(text.as_bytes()), Some(added), "{text:?}");
+        }
+        assert_eq!(text_lines(b"a\0b"), None);
+        assert_eq!(text_lines(&[0xff, 0xfe]), None);
+    }
 
     #[test]
     fn removed_and_added_lines_pair_up_within_a_hunk() {

@@ -1,10 +1,13 @@
 //! Checkpoints: snapshots of a project's files along a session.
 //!
-//! A checkpoint records the full manifest of the project's files (path, content hash, size, mode,
-//! deleted files marked) in `checkpoints` / `checkpoint_files`; contents live once each in the
-//! [`blobs`] store. `.gitignore` rules are honoured; files over the store's limit and files that cannot
-//! be read are left out and listed (a restore never deletes or overwrites them). A file whose size and modification time match what the last checkpoint saw is not read
-//! again.
+//! A checkpoint records the root of a content-addressed [`tree`] of the project's files: each folder's
+//! sorted entries stored once under their hash, so a checkpoint where nothing changed adds no tree and
+//! one changed file adds its content and the folders above it. Contents live once each in the
+//! [`blobs`] store. Checkpoints taken before trees existed keep their full manifest in
+//! `checkpoint_files` and are read from there. `.gitignore` rules are honoured; files over the store's
+//! limit and files that cannot be read are left out and listed (a restore never deletes or overwrites
+//! them). A file whose size, modification and change time and inode match what the last checkpoint saw
+//! is not read again (the stat cache).
 //!
 //! - [`restore`]: preview and restore (atomic writes, a "before restore" checkpoint first).
 //! - [`diff`]: unified diffs between checkpoints or against the working tree.
@@ -14,8 +17,10 @@ pub mod diff;
 pub mod journal;
 pub mod requests;
 pub mod restore;
+mod stat_cache;
+pub mod tree;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -71,6 +76,9 @@ pub enum CheckpointError {
     RestoreInterrupted(Box<journal::Interrupted>),
     #[error("no interrupted restore of {0}: nothing to recover")]
     NothingToRecover(String),
+    /// Something stored is missing or does not match its hash.
+    #[error("{0} is missing or damaged in the checkpoint store")]
+    Damaged(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -234,6 +242,9 @@ pub(crate) struct WorkingFile {
     pub size: u64,
     pub mode: u32,
     pub mtime_ns: i64,
+    /// When its metadata last changed (a rewrite changes it even when the modification time is put back).
+    pub ctime_ns: i64,
+    pub inode: u64,
 }
 
 /// The project's files, `.gitignore` honoured, `.git` and symlinks left out.
@@ -261,6 +272,7 @@ pub(crate) fn walk(project: &Path) -> Vec<WorkingFile> {
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
+        let (ctime_ns, inode) = change_time_and_inode(&meta);
         files.push(WorkingFile {
             relative,
             absolute: entry.path().to_path_buf(),
@@ -271,10 +283,28 @@ pub(crate) fn walk(project: &Path) -> Vec<WorkingFile> {
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_nanos() as i64),
+            ctime_ns,
+            inode,
         });
     }
     files.sort_by(|a, b| a.relative.cmp(&b.relative));
     files
+}
+
+#[cfg(unix)]
+fn change_time_and_inode(meta: &std::fs::Metadata) -> (i64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (
+        meta.ctime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(meta.ctime_nsec()),
+        meta.ino(),
+    )
+}
+
+#[cfg(not(unix))]
+fn change_time_and_inode(_meta: &std::fs::Metadata) -> (i64, u64) {
+    (0, 0)
 }
 
 #[cfg(unix)]
@@ -353,8 +383,32 @@ pub fn get_for(conn: &Connection, id: &str, project: &Path) -> Result<Checkpoint
     Ok(checkpoint)
 }
 
-/// Every file entry of a checkpoint (deleted ones included), by path.
-pub fn manifest(conn: &Connection, id: &str) -> Result<Vec<FileEntry>, CheckpointError> {
+/// What a checkpoint's files are recorded as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Snapshot {
+    /// The root of its tree.
+    Tree(tree::Hash),
+    /// A checkpoint taken before trees: its manifest rows in `checkpoint_files`, by checkpoint id.
+    Manifest(String),
+}
+
+/// How the checkpoint `id` records its files.
+pub fn snapshot(conn: &Connection, id: &str) -> Result<Snapshot, CheckpointError> {
+    let root: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT root_tree FROM checkpoints WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| CheckpointError::NotFound(id.to_owned()))?;
+    match root {
+        None => Ok(Snapshot::Manifest(id.to_owned())),
+        Some(bytes) => bytes
+            .try_into()
+            .map(Snapshot::Tree)
+            .map_err(|_| CheckpointError::Damaged(format!("the root folder of checkpoint {id}"))),
+    }
+}
+
+fn manifest_rows(conn: &Connection, id: &str) -> Result<Vec<FileEntry>, CheckpointError> {
     let mut stmt = conn.prepare(
         "SELECT path, content_hash, size, mode, is_deleted FROM checkpoint_files WHERE checkpoint_id = ?1 ORDER BY path",
     )?;
@@ -372,13 +426,54 @@ pub fn manifest(conn: &Connection, id: &str) -> Result<Vec<FileEntry>, Checkpoin
     Ok(rows)
 }
 
+/// Every file entry of a checkpoint, by path (a checkpoint taken before trees also lists the files
+/// deleted since its parent, marked so).
+pub fn manifest(conn: &Connection, id: &str) -> Result<Vec<FileEntry>, CheckpointError> {
+    match snapshot(conn, id)? {
+        Snapshot::Tree(root) => Ok(tree::files(conn, &root)?.into_values().collect()),
+        Snapshot::Manifest(id) => manifest_rows(conn, &id),
+    }
+}
+
+/// The files a snapshot holds, by path.
+pub fn snapshot_files(conn: &Connection, snapshot: &Snapshot) -> Result<BTreeMap<String, FileEntry>, CheckpointError> {
+    match snapshot {
+        Snapshot::Tree(root) => tree::files(conn, root),
+        Snapshot::Manifest(id) => Ok(manifest_rows(conn, id)?
+            .into_iter()
+            .filter(|e| !e.deleted)
+            .map(|e| (e.path.clone(), e))
+            .collect()),
+    }
+}
+
 /// The files a checkpoint holds (deleted ones left out), by path.
 pub fn present_files(conn: &Connection, id: &str) -> Result<BTreeMap<String, FileEntry>, CheckpointError> {
-    Ok(manifest(conn, id)?
-        .into_iter()
-        .filter(|e| !e.deleted)
-        .map(|e| (e.path.clone(), e))
-        .collect())
+    snapshot_files(conn, &snapshot(conn, id)?)
+}
+
+/// The files that differ (content or mode) from `old` (None: nothing) to `new`, by path. Between two
+/// trees, equal subtrees are skipped without being read.
+pub fn changes(
+    conn: &Connection,
+    old: Option<&Snapshot>,
+    new: &Snapshot,
+) -> Result<Vec<tree::Change>, CheckpointError> {
+    if let (Some(Snapshot::Tree(a)), Snapshot::Tree(b)) = (old, new) {
+        return tree::changes(conn, a, b);
+    }
+    let before = old.map(|s| snapshot_files(conn, s)).transpose()?.unwrap_or_default();
+    let mut after = snapshot_files(conn, new)?;
+    let mut out = Vec::new();
+    for (path, a) in before {
+        match after.remove(&path) {
+            Some(b) if a.hash == b.hash && a.mode == b.mode => {}
+            b => out.push((path, Some(a), b)),
+        }
+    }
+    out.extend(after.into_iter().map(|(path, b)| (path, None, Some(b))));
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 fn new_id(request: &CreateRequest) -> String {
@@ -397,7 +492,8 @@ fn new_id(request: &CreateRequest) -> String {
 
 /// What became of one file's content.
 enum Stored {
-    Hash(String),
+    /// Its hash, and its lines when it was read whole and is text (for the checkpoint's line counts).
+    Hash(String, Option<usize>),
     /// Deleted since the walk found it.
     Gone,
     /// It could not be read (or kept changing while it was).
@@ -415,7 +511,10 @@ fn store(blobs: &Blobs, file: &WorkingFile) -> Result<Stored, CheckpointError> {
     };
     if file.size <= READ_WHOLE_BYTES {
         return match std::fs::read(&file.absolute) {
-            Ok(bytes) => Ok(Stored::Hash(blobs.put(&bytes).map_err(io(blobs.root()))?)),
+            Ok(bytes) => Ok(Stored::Hash(
+                blobs.put(&bytes).map_err(io(blobs.root()))?,
+                diff::text_lines(&bytes),
+            )),
             Err(error) => Ok(unreadable(error)),
         };
     }
@@ -424,13 +523,16 @@ fn store(blobs: &Blobs, file: &WorkingFile) -> Result<Stored, CheckpointError> {
         Err(error) => return Ok(unreadable(error)),
     };
     if blobs.put_file(&file.absolute, &hash).map_err(io(blobs.root()))? {
-        Ok(Stored::Hash(hash))
+        Ok(Stored::Hash(hash, None))
     } else {
         Ok(unreadable(std::io::Error::other("it changed while it was read")))
     }
 }
 
 /// Takes a checkpoint of `request.project`.
+///
+/// Only files the stat cache does not vouch for are read; the trees are built in memory and only
+/// those the store lacks are written, so a checkpoint where nothing changed adds a row and no tree.
 pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Result<Created, CheckpointError> {
     if !request.project.is_dir() {
         return Err(CheckpointError::NoProject(request.project.clone()));
@@ -443,48 +545,29 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             |row| row.get(0),
         )
         .optional()?;
-    let before = match &parent {
-        Some(id) => present_files(conn, id)?,
-        None => BTreeMap::new(),
-    };
-    let mut cache: HashMap<String, (u64, i64, String)> = HashMap::new();
-    {
-        let mut stmt = conn
-            .prepare("SELECT path, size, mtime_ns, content_hash FROM checkpoint_file_cache WHERE project_path = ?1")?;
-        let rows = stmt.query_map([&project_key], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                (
-                    row.get::<_, i64>(1)? as u64,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, String>(3)?,
-                ),
-            ))
-        })?;
-        for row in rows {
-            let (path, entry) = row?;
-            cache.insert(path, entry);
-        }
-    }
+    let mut cache = stat_cache::Cache::load(conn, &project_key)?;
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
     let mut unreadable = Vec::new();
-    let mut fresh_cache = Vec::new();
+    // The lines of the files read now, by content: what an added file counts without reading it again.
+    let mut lines_read: HashMap<String, usize> = HashMap::new();
     for file in walk(&request.project) {
         if file.size > blobs.max_file_bytes() {
             skipped.push((file.relative, file.size));
             continue;
         }
-        let cached = cache
-            .get(&file.relative)
-            .filter(|(size, mtime, hash)| *size == file.size && *mtime == file.mtime_ns && blobs.contains(hash));
-        let hash = match cached {
-            Some((_, _, hash)) => hash.clone(),
+        let hash = match cache.lookup(&file) {
+            Some(hash) => crate::util::hex::encode(&hash),
             // A file that cannot be read is left out and named, not a reason to take no checkpoint at
             // all (a restore then keeps it, as it cannot bring it back).
             None => match store(blobs, &file)? {
-                Stored::Hash(hash) => {
-                    fresh_cache.push((file.relative.clone(), file.size, file.mtime_ns, hash.clone()));
+                Stored::Hash(hash, lines) => {
+                    if let Some(raw) = tree::content_hash(&hash) {
+                        cache.record(&file, raw);
+                    }
+                    if let Some(lines) = lines {
+                        lines_read.insert(hash.clone(), lines);
+                    }
                     hash
                 }
                 Stored::Gone => continue,
@@ -502,26 +585,22 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             deleted: false,
         });
     }
-    let present: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
-    let deleted: Vec<FileEntry> = before
-        .values()
-        .filter(|old| !present.contains(old.path.as_str()))
-        .map(|old| FileEntry {
-            path: old.path.clone(),
-            hash: None,
-            size: 0,
-            mode: old.mode,
-            deleted: true,
-        })
-        .collect();
-    let (files_changed, lines_added, lines_removed) = diff::change_counts(blobs, &before, &entries, deleted.len());
+    let built = tree::build(&entries)?;
+    let root = built
+        .last()
+        .map(|tree| tree.hash)
+        .ok_or_else(|| CheckpointError::Damaged("the project's root folder".into()))?;
     let total_bytes: u64 = entries.iter().map(|e| e.size).sum();
     let id = new_id(request);
     let tx = conn.unchecked_transaction()?;
+    tree::store(&tx, &built)?;
+    let old = parent.as_deref().map(|p| snapshot(&tx, p)).transpose()?;
+    let changed = changes(&tx, old.as_ref(), &Snapshot::Tree(root))?;
+    let (files_changed, lines_added, lines_removed) = diff::change_counts(blobs, &changed, &lines_read);
     tx.execute(
         "INSERT INTO checkpoints (id, session_id, project_path, parent_id, message_index, trigger_kind, description,
-                                  files_changed, lines_added, lines_removed, total_bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                  files_changed, lines_added, lines_removed, total_bytes, root_tree)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             id,
             request.session_id,
@@ -534,29 +613,10 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             lines_added as i64,
             lines_removed as i64,
             total_bytes as i64,
+            &root[..],
         ],
     )?;
-    {
-        let mut insert = tx.prepare(
-            "INSERT INTO checkpoint_files (checkpoint_id, path, content_hash, size, mode, is_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for entry in entries.iter().chain(&deleted) {
-            insert.execute(params![
-                id,
-                entry.path,
-                entry.hash,
-                entry.size as i64,
-                entry.mode,
-                entry.deleted as i64
-            ])?;
-        }
-        let mut cache_row = tx.prepare(
-            "INSERT OR REPLACE INTO checkpoint_file_cache (project_path, path, size, mtime_ns, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (path, size, mtime, hash) in &fresh_cache {
-            cache_row.execute(params![project_key, path, *size as i64, mtime, hash])?;
-        }
-    }
+    cache.save(&tx, &project_key, &entries)?;
     tx.commit()?;
     Ok(Created {
         checkpoint: get(conn, &id)?,
@@ -600,11 +660,42 @@ pub fn prune(
     Ok(deleted)
 }
 
-/// Deletes blobs no checkpoint refers to. Returns how many went.
+/// Deletes the trees no checkpoint reaches and the contents no checkpoint refers to. Returns how many
+/// contents went. Whatever a kept checkpoint reaches is kept, a subtree shared with a dropped one too;
+/// a stored tree that cannot be read stops the collection before anything is deleted.
 pub fn gc(conn: &Connection, blobs: &Blobs) -> Result<usize, CheckpointError> {
+    let roots: Vec<tree::Hash> = conn
+        .prepare("SELECT DISTINCT root_tree FROM checkpoints WHERE root_tree IS NOT NULL")?
+        .query_map([], |row| row.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|bytes| {
+            bytes
+                .try_into()
+                .map_err(|_| CheckpointError::Damaged("a checkpoint's root folder".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let (trees, mut keep) = tree::reachable(conn, &roots)?;
     let mut stmt = conn.prepare("SELECT DISTINCT content_hash FROM checkpoint_files WHERE content_hash IS NOT NULL")?;
-    let keep = stmt
-        .query_map([], |row| row.get::<_, String>(0))?
-        .collect::<Result<HashSet<_>, _>>()?;
+    for hash in stmt.query_map([], |row| row.get::<_, String>(0))? {
+        keep.insert(hash?);
+    }
+    let stored: Vec<Vec<u8>> = conn
+        .prepare("SELECT hash FROM checkpoint_trees")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut delete = tx.prepare("DELETE FROM checkpoint_trees WHERE hash = ?1")?;
+        for hash in stored {
+            let reached = <[u8; 32]>::try_from(hash.as_slice()).is_ok_and(|h| trees.contains(&h));
+            if !reached {
+                delete.execute([&hash])?;
+            }
+        }
+    }
+    // The cache forgets the contents about to go, so no later checkpoint takes one from it.
+    stat_cache::forget_unless(&tx, &keep)?;
+    tx.commit()?;
     blobs.gc(&keep).map_err(io(blobs.root()))
 }

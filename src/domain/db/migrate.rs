@@ -65,6 +65,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_session_list.sql",
         sql: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0009_session_list.sql")),
     },
+    Migration {
+        name: "0010_checkpoint_trees.sql",
+        sql: include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/0010_checkpoint_trees.sql"
+        )),
+    },
 ];
 
 /// The schema version this build creates.

@@ -6,12 +6,13 @@
 use serde::Serialize;
 
 /// The tables ANYON's migrations create; damage to these breaks the app itself.
-pub const APP_TABLES: [&str; 6] = [
+pub const APP_TABLES: [&str; 7] = [
     "agent_runs",
     "agents",
     "app_settings",
-    "checkpoint_file_cache",
     "checkpoint_files",
+    "checkpoint_stat_cache",
+    "checkpoint_trees",
     "checkpoints",
 ];
 
