@@ -116,6 +116,127 @@ where
     result
 }
 
+/// Atomic writes made durable together, for many files at once (a checkpoint's new contents): each is
+/// written to its temporary sibling by [`AtomicBatch::write`], then [`AtomicBatch::commit`] syncs them all
+/// in one step, renames each over its target and syncs the folders in one more. As with
+/// [`write_atomic_with`], a target holds its old content or its new one, never part of one, and no
+/// target gets its name before its bytes are on disk; a crash before the commit leaves only temporary
+/// files. Dropped without a commit, the batch removes its temporary files.
+#[derive(Debug, Default)]
+pub struct AtomicBatch {
+    /// (temporary file, target), written and not yet renamed.
+    pending: Vec<(PathBuf, PathBuf)>,
+}
+
+impl AtomicBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Writes `path`'s new content to a temporary sibling (not yet synced or renamed). On failure the
+    /// temporary file is removed and the error returned.
+    pub fn write<T, E>(
+        &mut self,
+        path: &Path,
+        mode: Mode,
+        write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<std::io::Error>,
+    {
+        let old = std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.permissions());
+        let (temp, file) = create_temp(path, mode, old.is_some())?;
+        let result = (|| {
+            let mut out = BufWriter::with_capacity(64 * 1024, file);
+            let value = write(&mut out)?;
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            finish_mode(&file, mode, old)?;
+            Ok(value)
+        })();
+        match result {
+            Ok(value) => {
+                self.pending.push((temp, path.to_path_buf()));
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = std::fs::remove_file(&temp);
+                Err(error)
+            }
+        }
+    }
+
+    /// Makes every write durable, then gives each its name, then makes the names durable.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let result = (|| {
+            sync_all_of(pending.iter().map(|(temp, _)| temp.as_path()))?;
+            for (temp, target) in &pending {
+                std::fs::rename(temp, target)?;
+            }
+            sync_folders_of(pending.iter().map(|(_, target)| target.as_path()))
+        })();
+        if result.is_err() {
+            for (temp, _) in &pending {
+                let _ = std::fs::remove_file(temp);
+            }
+        }
+        result
+    }
+}
+
+impl Drop for AtomicBatch {
+    fn drop(&mut self) {
+        for (temp, _) in &self.pending {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// Syncs the files at `paths`: on Linux one `syncfs` of the filesystem holding them (they are all in
+/// one place), elsewhere each file.
+fn sync_all_of<'a>(mut paths: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        match paths.next() {
+            Some(first) => rustix::fs::syncfs(File::open(first)?).map_err(std::io::Error::from),
+            None => Ok(()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        paths.try_for_each(|path| OpenOptions::new().write(true).open(path)?.sync_all())
+    }
+}
+
+/// Syncs the folders holding `paths`, so the renames are on disk too.
+fn sync_folders_of<'a>(paths: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
+    let mut folders: Vec<&Path> = paths.map(parent_of).collect();
+    folders.sort();
+    folders.dedup();
+    #[cfg(target_os = "linux")]
+    {
+        match folders.first() {
+            Some(folder) => rustix::fs::syncfs(File::open(folder)?).map_err(std::io::Error::from),
+            None => Ok(()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        folders.into_iter().try_for_each(|folder| sync_dir(&folder.join("-")))
+    }
+}
+
 /// The bytes an unprivileged writer may still put on the filesystem holding `path` (or its nearest
 /// existing ancestor); `None` where the system cannot say.
 pub fn available_space(path: &Path) -> Option<u64> {
@@ -222,6 +343,33 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_batch_names_its_files_only_at_the_commit_and_a_dropped_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(&dir.path().join("old"), b"before").unwrap();
+        let mut batch = AtomicBatch::new();
+        assert!(batch.is_empty());
+        for (name, bytes) in [("a", b"one".as_slice()), ("old", b"after")] {
+            batch
+                .write(&dir.path().join(name), Mode::Keep, |out| out.write_all(bytes))
+                .unwrap();
+        }
+        let failed: std::io::Result<()> =
+            batch.write(&dir.path().join("b"), Mode::Keep, |_| Err(std::io::Error::other("no")));
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(dir.path().join("old")).unwrap(), b"before", "not yet");
+        assert!(!dir.path().join("a").exists());
+        batch.commit().unwrap();
+        assert_eq!(names(dir.path()), ["a", "old"]);
+        assert_eq!(std::fs::read(dir.path().join("old")).unwrap(), b"after");
+        let mut dropped = AtomicBatch::new();
+        dropped
+            .write(&dir.path().join("c"), Mode::Keep, |out| out.write_all(b"never"))
+            .unwrap();
+        drop(dropped);
+        assert_eq!(names(dir.path()), ["a", "old"], "no file and no temporary file");
     }
 
     #[test]

@@ -99,19 +99,9 @@ impl Blobs {
 
     /// Stores `bytes` (once) and returns their hash.
     pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
-        let hash = hash(bytes);
-        let path = self.path(&hash);
-        if path.is_file() {
-            return Ok(hash);
-        }
-        let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir)?;
-        // The temporary file's name starts with a dot, so a concurrent `gc` never takes it for a blob.
-        crate::util::fs::write_atomic_with(&path, crate::util::fs::Mode::Keep, |out| {
-            let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
-            encoder.write_all(bytes)?;
-            encoder.finish().map(drop)
-        })?;
+        let mut batch = self.batch();
+        let hash = batch.put(bytes)?;
+        batch.commit()?;
         Ok(hash)
     }
 
@@ -119,31 +109,19 @@ impl Blobs {
     /// in pieces. Ok(false) when the file could not be read again or no longer has that hash (it changed
     /// meanwhile): nothing is stored then. An error is the store's own (a full disk).
     pub fn put_file(&self, path: &Path, hash: &str) -> std::io::Result<bool> {
-        let target = self.path(hash);
-        if target.is_file() {
-            return Ok(true);
-        }
-        let dir = target.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir)?;
-        let mut source_failed = false;
-        let written = crate::util::fs::write_atomic_with(&target, crate::util::fs::Mode::Keep, |out| {
-            let file = std::fs::File::open(path).inspect_err(|_| source_failed = true)?;
-            let mut reader = Hashing::new(file);
-            let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
-            let copied = std::io::copy(&mut reader, &mut encoder);
-            source_failed = reader.failed;
-            copied?;
-            encoder.finish()?;
-            if reader.hex() != hash {
-                source_failed = true;
-                return Err(std::io::Error::other("the file changed while it was stored"));
-            }
-            Ok(())
-        });
-        match written {
-            Ok(()) => Ok(true),
-            Err(_) if source_failed => Ok(false),
-            Err(error) => Err(error),
+        let mut batch = self.batch();
+        let stored = batch.put_file(path, hash)?;
+        batch.commit()?;
+        Ok(stored)
+    }
+
+    /// A batch of contents to store, made durable together by [`BlobBatch::commit`] (one sync for a
+    /// checkpoint's new contents, not one per file). Until then none of them is in the store.
+    pub fn batch(&self) -> BlobBatch<'_> {
+        BlobBatch {
+            blobs: self,
+            files: crate::util::fs::AtomicBatch::new(),
+            pending: HashSet::new(),
         }
     }
 
@@ -206,6 +184,83 @@ impl Blobs {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+}
+
+/// Contents written and not yet committed to the store (see [`Blobs::batch`]).
+pub struct BlobBatch<'a> {
+    blobs: &'a Blobs,
+    files: crate::util::fs::AtomicBatch,
+    /// The hashes written in this batch (a content met twice is written once).
+    pending: HashSet<String>,
+}
+
+impl BlobBatch<'_> {
+    /// Whether `hash` is stored, or written in this batch.
+    fn has(&self, hash: &str) -> bool {
+        self.pending.contains(hash) || self.blobs.contains(hash)
+    }
+
+    /// The blob's path, its folder made.
+    fn place(&self, hash: &str) -> std::io::Result<PathBuf> {
+        let path = self.blobs.path(hash);
+        std::fs::create_dir_all(path.parent().unwrap_or(&self.blobs.root))?;
+        Ok(path)
+    }
+
+    /// Writes `bytes` (unless stored already) and returns their hash.
+    pub fn put(&mut self, bytes: &[u8]) -> std::io::Result<String> {
+        let hash = hash(bytes);
+        if self.has(&hash) {
+            return Ok(hash);
+        }
+        let path = self.place(&hash)?;
+        // The temporary file's name starts with a dot, so a concurrent `gc` never takes it for a blob.
+        self.files.write(&path, crate::util::fs::Mode::Keep, |out| {
+            let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+            encoder.write_all(bytes)?;
+            encoder.finish().map(drop)
+        })?;
+        self.pending.insert(hash.clone());
+        Ok(hash)
+    }
+
+    /// Writes the content of the file at `path`, whose hash is `hash`, reading it in pieces. Ok(false)
+    /// when the file could not be read again or no longer has that hash: nothing is written then. An
+    /// error is the store's own (a full disk).
+    pub fn put_file(&mut self, path: &Path, hash: &str) -> std::io::Result<bool> {
+        if self.has(hash) {
+            return Ok(true);
+        }
+        let target = self.place(hash)?;
+        let mut source_failed = false;
+        let written = self.files.write(&target, crate::util::fs::Mode::Keep, |out| {
+            let file = std::fs::File::open(path).inspect_err(|_| source_failed = true)?;
+            let mut reader = Hashing::new(file);
+            let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+            let copied = std::io::copy(&mut reader, &mut encoder);
+            source_failed = reader.failed;
+            copied?;
+            encoder.finish()?;
+            if reader.hex() != hash {
+                source_failed = true;
+                return Err(std::io::Error::other("the file changed while it was stored"));
+            }
+            Ok(())
+        });
+        match written {
+            Ok(()) => {
+                self.pending.insert(hash.to_owned());
+                Ok(true)
+            }
+            Err(_) if source_failed => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Makes the batch's contents durable and puts them in the store.
+    pub fn commit(self) -> std::io::Result<()> {
+        self.files.commit()
     }
 }
 

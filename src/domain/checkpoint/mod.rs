@@ -501,7 +501,7 @@ enum Stored {
 }
 
 /// Stores one file's content: read whole when small, in pieces otherwise.
-fn store(blobs: &Blobs, file: &WorkingFile) -> Result<Stored, CheckpointError> {
+fn store(blobs: &mut blobs::BlobBatch<'_>, root: &Path, file: &WorkingFile) -> Result<Stored, CheckpointError> {
     let unreadable = |error: std::io::Error| {
         if error.kind() == std::io::ErrorKind::NotFound {
             return Stored::Gone;
@@ -512,7 +512,7 @@ fn store(blobs: &Blobs, file: &WorkingFile) -> Result<Stored, CheckpointError> {
     if file.size <= READ_WHOLE_BYTES {
         return match std::fs::read(&file.absolute) {
             Ok(bytes) => Ok(Stored::Hash(
-                blobs.put(&bytes).map_err(io(blobs.root()))?,
+                blobs.put(&bytes).map_err(io(root))?,
                 diff::text_lines(&bytes),
             )),
             Err(error) => Ok(unreadable(error)),
@@ -522,7 +522,7 @@ fn store(blobs: &Blobs, file: &WorkingFile) -> Result<Stored, CheckpointError> {
         Ok(hash) => hash,
         Err(error) => return Ok(unreadable(error)),
     };
-    if blobs.put_file(&file.absolute, &hash).map_err(io(blobs.root()))? {
+    if blobs.put_file(&file.absolute, &hash).map_err(io(root))? {
         Ok(Stored::Hash(hash, None))
     } else {
         Ok(unreadable(std::io::Error::other("it changed while it was read")))
@@ -551,6 +551,8 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     let mut unreadable = Vec::new();
     // The lines of the files read now, by content: what an added file counts without reading it again.
     let mut lines_read: HashMap<String, usize> = HashMap::new();
+    // New contents are made durable together, before the checkpoint that needs them is recorded.
+    let mut batch = blobs.batch();
     for file in walk(&request.project) {
         if file.size > blobs.max_file_bytes() {
             skipped.push((file.relative, file.size));
@@ -560,7 +562,7 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             Some(hash) => crate::util::hex::encode(&hash),
             // A file that cannot be read is left out and named, not a reason to take no checkpoint at
             // all (a restore then keeps it, as it cannot bring it back).
-            None => match store(blobs, &file)? {
+            None => match store(&mut batch, blobs.root(), &file)? {
                 Stored::Hash(hash, lines) => {
                     if let Some(raw) = tree::content_hash(&hash) {
                         cache.record(&file, raw);
@@ -585,6 +587,7 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             deleted: false,
         });
     }
+    batch.commit().map_err(io(blobs.root()))?;
     let built = tree::build(&entries)?;
     let root = built
         .last()
