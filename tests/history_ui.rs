@@ -32,6 +32,11 @@ struct Window {
 }
 
 fn window(screen: Screen) -> Window {
+    window_with(screen, |_| {})
+}
+
+/// The window over the sample transcripts plus whatever `prepare` writes into `projects/`.
+fn window_with(screen: Screen, prepare: impl FnOnce(&std::path::Path)) -> Window {
     let runtime = support::runtime();
     let home = TempHome::new();
     let config = tempfile::tempdir().unwrap();
@@ -40,6 +45,7 @@ fn window(screen: Screen) -> Window {
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcripts/projects"),
         &projects,
     );
+    prepare(&projects);
     let (backend, events) = support::backend(&runtime, &home);
     backend.set_projects_root(projects);
     let options = StartOptions {
@@ -100,6 +106,16 @@ fn projects_screen_lists_searches_opens_read_only_and_resumes() {
     assert!(viewer.lines_read > 0);
     assert!(!viewer.view.items.is_empty(), "the transcript became a conversation");
     let session_id = viewer.session.as_ref().unwrap().session_id.clone();
+    let first_prompt = viewer
+        .view
+        .items
+        .iter()
+        .find_map(|item| match item {
+            anyon::state::ChatItem::Prompt { text } => Some(text.clone()),
+            _ => None,
+        })
+        .expect("the session's first prompt");
+    let (viewer_items, viewer_whole) = (viewer.view.items.len(), viewer.eof);
 
     // Resume it in a chat tab, in the project's real folder.
     click_starting_with(harness, "▶ Resume in a chat tab");
@@ -108,6 +124,92 @@ fn projects_screen_lists_searches_opens_read_only_and_resumes() {
     assert_eq!(chats.len(), 1);
     assert_eq!(chats[0].session_id.as_deref(), Some(session_id.as_str()));
     assert_eq!(chats[0].project, "/home/ada/work/beta-lib");
+
+    // The tab shows the conversation so far, read from the transcript, not "Start a conversation".
+    support::wait_for("the earlier messages", Duration::from_secs(30), || {
+        harness.step();
+        let chats = harness.state().open_chats();
+        chats[0].earlier.as_ref().is_some_and(|e| e.eof).then_some(())
+    });
+    harness.run_ok();
+    let chat = harness.state().open_chats()[0];
+    assert!(chat.earlier.as_ref().unwrap().error.is_none());
+    if viewer_whole {
+        assert_eq!(
+            chat.items.len(),
+            viewer_items,
+            "the whole session is shown, item for item as the read-only view shows it"
+        );
+    } else {
+        assert!(
+            chat.items.len() > viewer_items,
+            "the tab reads on past the viewer's first page"
+        );
+    }
+    assert!(matches!(&chat.items[0], anyon::state::ChatItem::Prompt { text } if *text == first_prompt));
+    settle(harness, "the earlier prompt in the tab", &first_prompt);
+    assert!(!shows(harness, "Start a conversation"));
+}
+
+/// Every label and heading lies inside the window's width (nothing runs past the right edge).
+fn assert_fits(harness: &Harness<'_, AnyonApp>, width: f32, screen: &str) {
+    for node in harness.query_all_by(|n| matches!(n.role(), Role::Label | Role::Heading)) {
+        let rect = node.rect();
+        assert!(
+            rect.max.x <= width + 0.5,
+            "{screen}: {:?} ends at x = {} in a window {width} wide",
+            node.value().map(|t| t.chars().take(60).collect::<String>()),
+            rect.max.x
+        );
+    }
+}
+
+#[test]
+fn a_session_with_long_lines_fits_the_window_read_only_and_resumed() {
+    let id = "11111111-2222-4333-8444-555555555555";
+    let title = "Please refactor the configuration loading pipeline so that every setting is validated ".repeat(3);
+    let answer = format!(
+        "Here is what I did: {} and then {}\n\n```\n{}\n```\n",
+        "the_loader_now_validates_every_key_before_merging_".repeat(6),
+        "words that go on and on without stopping ".repeat(40),
+        "let x = some_function_with_a_really_long_name(argument_one, argument_two, argument_three);".repeat(3)
+    );
+    let mut w = window_with(Screen::Projects, |projects| {
+        let folder = projects.join("-tmp-long-lines");
+        std::fs::create_dir_all(&folder).unwrap();
+        let lines = [
+            serde_json::json!({"type": "user", "message": {"role": "user", "content": title},
+                "uuid": "a1", "timestamp": "2026-12-05T10:00:00Z", "cwd": "/tmp/long-lines", "sessionId": id}),
+            serde_json::json!({"type": "assistant", "message": {"id": "m1", "role": "assistant",
+                "model": "claude-sonnet-5", "content": [{"type": "text", "text": answer}],
+                "usage": {"input_tokens": 10, "output_tokens": 20}},
+                "uuid": "a2", "timestamp": "2026-12-05T10:00:05Z", "cwd": "/tmp/long-lines", "sessionId": id}),
+        ];
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(folder.join(format!("{id}.jsonl")), text).unwrap();
+    });
+    let harness = &mut w.harness;
+    settle(harness, "the project list", "long-lines");
+    click_starting_with(harness, "long-lines");
+    settle(harness, "its session", "Please refactor the configuration");
+    click_starting_with(harness, "Open");
+    settle(harness, "the read-only view", "words that go on and on");
+    harness.run_ok();
+    assert_fits(harness, 1400.0, "the read-only view");
+
+    click_starting_with(harness, "▶ Resume in a chat tab");
+    support::wait_for("the earlier messages", Duration::from_secs(30), || {
+        harness.step();
+        let chats = harness.state().open_chats();
+        chats
+            .first()
+            .and_then(|c| c.earlier.as_ref())
+            .is_some_and(|e| e.eof)
+            .then_some(())
+    });
+    settle(harness, "the answer in the tab", "words that go on and on");
+    harness.run_ok();
+    assert_fits(harness, 1400.0, "the resumed tab");
 }
 
 #[test]

@@ -446,6 +446,7 @@ impl eframe::App for AnyonApp {
         if let Some(request) = self.stores.transcripts.open_chat.take() {
             let mut session = crate::state::ChatSession::new(request.title, request.project);
             session.session_id = request.resume;
+            session.earlier = request.transcript.map(crate::state::EarlierMessages::new);
             self.open_session_tab(session);
         }
         if let Some((project, session_id)) = self.stores.checkpoints.fork.take() {

@@ -26,8 +26,8 @@ pub use account::AccountStore;
 pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
 pub use attachments::{Attachment, image_media_type, rgba_to_png};
 pub use chat::{
-    ActiveRun, ChatItem, ChatSession, ChatStore, MAX_ITEMS as MAX_CHAT_ITEMS, PermissionPrompt, RunFooter, ToolCall,
-    ToolOutcome, default_project,
+    ActiveRun, ChatItem, ChatSession, ChatStore, EARLIER_PAGE_LINES, EarlierMessages, MAX_ITEMS as MAX_CHAT_ITEMS,
+    PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};
@@ -127,6 +127,11 @@ impl Stores {
                     Output::ClaudeConfig(reply) => self.claude_config.apply_output(request_id, reply),
                     Output::Credentials(reply) => self.credentials.apply_output(request_id, reply),
                     Output::SignIn(reply) => self.account.apply_output(request_id, reply),
+                    Output::Transcripts(TranscriptsReply::SessionPage(page))
+                        if self.chat.earlier_page(request_id, page) =>
+                    {
+                        true
+                    }
                     Output::Transcripts(reply) => self.transcripts.apply_output(request_id, reply),
                     Output::Console(_) => match output {
                         Output::Console(reply) => self.storage.apply_output(request_id, reply),
@@ -149,6 +154,7 @@ impl Stores {
                 if !self.storage.apply_failure(request_id, &error, &detail)
                     && !self.chat.run_failed(request_id, &error)
                     && !self.chat.image_failed(request_id, &error)
+                    && !self.chat.earlier_failed(request_id, &error)
                     && !self.transcripts.apply_failure(request_id, &error)
                     && !self.mcp.apply_failure(request_id, &error)
                     && !self.agents.apply_failure(request_id, &error)

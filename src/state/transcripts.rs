@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::backend::command::RequestId;
 use crate::domain::transcripts::catalog::{Catalog, SessionSummary};
 use crate::domain::transcripts::index::Progress;
-use crate::domain::transcripts::page::{LineContent, PageLine, SessionPage};
+use crate::domain::transcripts::page::SessionPage;
 use crate::domain::transcripts::prices::PriceTable;
 use crate::domain::transcripts::report::Report;
 use crate::domain::transcripts::requests::{Blocks, Prices, Reply};
@@ -91,24 +91,13 @@ impl SessionViewer {
             return;
         }
         for line in &page.lines {
-            feed(&mut self.view, line);
+            self.view.apply_transcript_line(line);
         }
         self.lines_read += page.lines.len();
         self.next_offset = page.next_offset;
         self.file_size = page.file_size;
         self.eof = page.eof;
         self.generation += 1;
-    }
-}
-
-/// Folds one transcript line (parsed by the backend) into a read-only conversation: prompts the person
-/// typed, then whatever the chat view shows of Claude's messages (text, thinking, tool calls and their
-/// results).
-fn feed(view: &mut ChatSession, line: &PageLine) {
-    match &line.content {
-        LineContent::Prompt(prompt) => view.push_prompt(prompt),
-        LineContent::Message(message) => view.apply_message(0, message, line.raw.clone()),
-        LineContent::Nothing => {}
     }
 }
 
@@ -119,6 +108,8 @@ pub struct OpenChat {
     pub project: String,
     /// The session to resume; None for a new conversation.
     pub resume: Option<String>,
+    /// The resumed session's transcript (relative to `projects/`), whose conversation so far the tab shows.
+    pub transcript: Option<String>,
 }
 
 /// The transcript-backed state of the window.
@@ -307,6 +298,7 @@ impl TranscriptsStore {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::domain::transcripts::page::PageLine;
 
     fn page(file: &str, offset: u64, next: u64, lines: &[&str], eof: bool) -> Arc<SessionPage> {
         Arc::new(SessionPage {

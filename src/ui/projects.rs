@@ -381,6 +381,7 @@ fn sessions_ui(ui: &mut Ui, cx: &mut ScreenContext<'_>, project: &ProjectSummary
                     title: "New chat".into(),
                     project: project.path.clone(),
                     resume: None,
+                    transcript: None,
                 });
             }
         });
@@ -538,6 +539,7 @@ fn resume_request(session: &SessionSummary, project_path: &str) -> OpenChat {
         title: session.title.chars().take(40).collect(),
         project: session.cwd.clone().unwrap_or_else(|| project_path.to_string()),
         resume: Some(session.session_id.clone()),
+        transcript: session.files.first().cloned(),
     }
 }
 

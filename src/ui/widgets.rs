@@ -6,7 +6,8 @@ use super::theme;
 
 /// A screen's heading, announced to assistive technology (and tests) as a heading.
 pub fn screen_heading(ui: &mut Ui, text: &str) -> egui::Response {
-    let response = ui.heading(text);
+    // Wrapped even in a row (a long session title), so it never widens the screen past the window.
+    let response = ui.add(egui::Label::new(egui::RichText::new(text).heading()).wrap());
     // egui exposes a label's text as its value; a heading carries it as its name.
     ui.ctx().accesskit_node_builder(response.id, |node| {
         node.set_role(egui::accesskit::Role::Heading);

@@ -17,6 +17,11 @@ use crate::domain::claude::stream::{
 
 use super::attachments::Attachment;
 use crate::domain::process::RunId;
+use crate::domain::transcripts::page::{LineContent, PageLine, SessionPage};
+
+mod earlier;
+
+pub use earlier::{EARLIER_PAGE_LINES, EarlierMessages};
 
 /// Items a tab keeps; older ones are dropped (they stay in Claude's transcript on disk).
 pub const MAX_ITEMS: usize = 20_000;
@@ -137,6 +142,8 @@ pub struct ChatSession {
     pub rate_limit_seen_ms: i64,
     /// The person closed the limit banner (until the next change).
     pub rate_limit_dismissed: bool,
+    /// A resumed session's conversation so far, while it is read from its transcript.
+    pub earlier: Option<EarlierMessages>,
 }
 
 impl ChatSession {
@@ -150,6 +157,22 @@ impl ChatSession {
 
     pub fn is_busy(&self) -> bool {
         self.run.is_some()
+    }
+
+    /// The conversation so far is still being read: a prompt waits in the queue until it is shown, so the
+    /// new turns follow the earlier ones.
+    pub fn loading_earlier(&self) -> bool {
+        self.earlier.as_ref().is_some_and(EarlierMessages::loading)
+    }
+
+    /// Folds one line of Claude's transcript into the conversation: prompts the person typed, then
+    /// whatever the chat shows of Claude's messages (text, thinking, tool calls and their results).
+    pub fn apply_transcript_line(&mut self, line: &PageLine) {
+        match &line.content {
+            LineContent::Prompt(prompt) => self.push_prompt(prompt),
+            LineContent::Message(message) => self.apply_message(0, message, line.raw.clone()),
+            LineContent::Nothing => {}
+        }
     }
 
     /// Appends an item (bounded: the oldest tenth goes when the tab holds [`MAX_ITEMS`]).
@@ -446,6 +469,43 @@ impl ChatStore {
                 self.early_finished.insert(outcome.run_id, outcome);
             }
         }
+    }
+
+    /// A page of a resumed tab's transcript arrived: its lines join the conversation; false when no tab
+    /// asked for it.
+    pub fn earlier_page(&mut self, request_id: RequestId, page: &SessionPage) -> bool {
+        let Some(session) = self.sessions.values_mut().find(|s| {
+            s.earlier
+                .as_ref()
+                .is_some_and(|earlier| earlier.pending == Some(request_id))
+        }) else {
+            return false;
+        };
+        if session.earlier.as_mut().is_some_and(|earlier| earlier.advance(page)) {
+            for line in &page.lines {
+                session.apply_transcript_line(line);
+            }
+            if session.earlier.as_ref().is_some_and(|earlier| earlier.eof) {
+                // The earlier turns' errors and notices are history, not this tab's state.
+                session.error = None;
+            }
+        }
+        true
+    }
+
+    /// A resumed tab's transcript could not be read: it says why and goes on without the earlier turns.
+    pub fn earlier_failed(&mut self, request_id: RequestId, error: &str) -> bool {
+        let Some(earlier) = self
+            .sessions
+            .values_mut()
+            .filter_map(|s| s.earlier.as_mut())
+            .find(|earlier| earlier.pending == Some(request_id))
+        else {
+            return false;
+        };
+        earlier.pending = None;
+        earlier.error = Some(error.to_owned());
+        true
     }
 
     /// The number of tabs with a running turn.

@@ -170,3 +170,63 @@ fn permission_prompts_wait_and_memory_stays_bounded() {
     assert!(session.items.len() <= MAX_ITEMS);
     assert!(session.dropped > 0);
 }
+
+#[test]
+fn a_resumed_tab_reads_its_transcript_in_order_and_stops_on_a_failure() {
+    use crate::domain::transcripts::page::{PageLine, SessionPage};
+    let page = |offset: u64, next: u64, lines: &[&str], eof: bool| SessionPage {
+        file: "-p/s.jsonl".into(),
+        offset,
+        next_offset: next,
+        file_size: 200,
+        lines: lines.iter().map(|l| PageLine::parse(l)).collect(),
+        eof,
+    };
+    let prompt = r#"{"type":"user","message":{"role":"user","content":"first question"}}"#;
+    let answer =
+        r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"first answer"}]}}"#;
+    let mut store = ChatStore::default();
+    let mut tab = ChatSession::new("Resumed", "/p");
+    tab.earlier = Some(EarlierMessages::new("-p/s.jsonl"));
+    store.sessions.insert(1, tab);
+    assert!(store.sessions[&1].loading_earlier());
+    assert_eq!(
+        store.sessions[&1].earlier.as_ref().unwrap().next_page(),
+        Some(("-p/s.jsonl".to_owned(), 0))
+    );
+    store.sessions.get_mut(&1).unwrap().earlier.as_mut().unwrap().pending = Some(7);
+    assert!(!store.earlier_page(8, &page(0, 100, &[prompt], false)), "not asked for");
+    assert!(store.earlier_page(7, &page(0, 100, &[prompt], false)));
+    store.sessions.get_mut(&1).unwrap().earlier.as_mut().unwrap().pending = Some(9);
+    // An answer for another offset is taken but adds nothing.
+    assert!(store.earlier_page(9, &page(0, 100, &[prompt], false)));
+    assert_eq!(store.sessions[&1].items.len(), 1);
+    store.sessions.get_mut(&1).unwrap().earlier.as_mut().unwrap().pending = Some(10);
+    assert!(store.earlier_page(10, &page(100, 200, &[answer], true)));
+    let session = &store.sessions[&1];
+    assert!(!session.loading_earlier());
+    assert_eq!(
+        session.items,
+        vec![
+            ChatItem::Prompt {
+                text: "first question".into()
+            },
+            ChatItem::Text {
+                text: "first answer".into(),
+                subagent: false
+            }
+        ]
+    );
+
+    let mut failing = ChatSession::new("Resumed", "/p");
+    failing.earlier = Some(EarlierMessages::new("-p/gone.jsonl"));
+    failing.earlier.as_mut().unwrap().pending = Some(11);
+    store.sessions.insert(2, failing);
+    assert!(store.earlier_failed(11, "no such file"));
+    let failing = &store.sessions[&2];
+    assert!(
+        !failing.loading_earlier(),
+        "a prompt is not held back by a transcript that cannot be read"
+    );
+    assert_eq!(failing.earlier.as_ref().unwrap().error.as_deref(), Some("no such file"));
+}

@@ -35,6 +35,7 @@ pub fn ui(
     take_dropped_images(ui.ctx(), session, backend);
     // Queued prompts go out, in order, once the turn before them ended.
     if !session.is_busy()
+        && !session.loading_earlier()
         && let Some(next) = session.queue.pop_front()
     {
         retitle = super::send_prompt(session, next, backend);

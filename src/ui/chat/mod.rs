@@ -22,7 +22,8 @@ use egui::RichText;
 use super::widgets::screen_heading;
 use super::{ScreenContext, theme};
 use crate::domain::claude::requests::ExecuteClaudeCode;
-use crate::state::{ChatSession, Setting};
+use crate::domain::transcripts::requests::ReadSessionPage;
+use crate::state::{ChatSession, EARLIER_PAGE_LINES, Setting};
 
 /// UI state of the chat tabs that is not part of any conversation (layout caches).
 #[derive(Default)]
@@ -44,6 +45,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
         return None;
     };
     let mut retitle = None;
+    read_earlier(session, backend);
     header_ui(ui, tab, session, backend);
     auto_checkpoints_ui(ui, &mut stores.settings, &session.project, backend);
     let run_before = session.run.as_ref().map(|run| run.request_id);
@@ -87,6 +89,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
             error_banner_ui(ui, &error, session);
         }
         rate_limit_banner_ui(ui, session);
+        earlier_status_ui(ui, session);
         let cache = conversations.transcripts.entry(tab.id).or_default();
         transcript::ui(ui, tab.id, session, cache, &mut conversations.markdown);
     });
@@ -128,6 +131,65 @@ fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backen
             }
         });
     });
+}
+
+/// Asks for the next page of a resumed session's transcript, one at a time until the end.
+fn read_earlier(session: &mut ChatSession, backend: &crate::backend::Requests) {
+    let Some(earlier) = session.earlier.as_mut() else {
+        return;
+    };
+    if let Some((file, offset)) = earlier.next_page() {
+        earlier.pending = Some(backend.dispatch(ReadSessionPage {
+            file,
+            offset,
+            max_lines: EARLIER_PAGE_LINES,
+        }));
+    }
+}
+
+/// While a resumed tab reads its conversation so far: how far it got; if that failed: why.
+fn earlier_status_ui(ui: &mut egui::Ui, session: &ChatSession) {
+    let Some(earlier) = &session.earlier else {
+        return;
+    };
+    let muted = theme::muted(ui.visuals());
+    if let Some(error) = &earlier.error {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "The conversation so far could not be read ({error}); new turns continue it anyway."
+                ))
+                .color(theme::warning(ui.visuals())),
+            )
+            .wrap(),
+        );
+    } else if earlier.loading() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(
+                RichText::new(format!(
+                    "Reading the conversation so far: {} lines, {:.0}%{}",
+                    earlier.lines_read,
+                    earlier.fraction() * 100.0,
+                    if session.queue.is_empty() {
+                        ""
+                    } else {
+                        " (your prompt goes out once it is shown)"
+                    }
+                ))
+                .color(muted),
+            );
+        });
+    } else if session.dropped > 0 {
+        ui.label(
+            RichText::new(format!(
+                "{} earlier messages are not shown here; the session's transcript keeps them.",
+                session.dropped
+            ))
+            .small()
+            .color(muted),
+        );
+    }
 }
 
 /// The project's "checkpoint before prompts and file-changing tools" switch.
@@ -223,7 +285,7 @@ pub(super) fn send_prompt(
     if text.is_empty() && session.attachments.is_empty() {
         return None;
     }
-    if session.is_busy() {
+    if session.is_busy() || session.loading_earlier() {
         session.queue.push_back(text);
         return None;
     }

@@ -12,6 +12,8 @@ use crate::ui::theme;
 const ESTIMATED_HEIGHT: f32 = 48.0;
 /// Space between items.
 const GAP: f32 = 8.0;
+/// Room kept clear at the right edge (for the scroll bar), so text never touches the window's border.
+const RIGHT_MARGIN: f32 = 14.0;
 
 /// Measured item heights of one tab.
 #[derive(Debug, Default)]
@@ -64,7 +66,7 @@ pub fn ui(
         empty_ui(ui);
         return;
     }
-    let width = ui.available_width();
+    let width = (ui.available_width() - RIGHT_MARGIN).max(120.0);
     cache.sync(session, width);
     egui::ScrollArea::vertical()
         .id_salt(("chat-transcript", tab_id))
@@ -85,8 +87,10 @@ pub fn ui(
             let origin = ui.min_rect().min;
             let (_, full) = ui.allocate_space(egui::vec2(width, total));
             for (index, y) in shown {
-                let rect =
-                    egui::Rect::from_min_size(origin + egui::vec2(0.0, y), egui::vec2(full.width(), f32::INFINITY));
+                let rect = egui::Rect::from_min_size(
+                    origin + egui::vec2(0.0, y),
+                    egui::vec2(full.width().min(width), f32::INFINITY),
+                );
                 let drawn = ui.scope_builder(
                     UiBuilder::new()
                         .max_rect(rect)
