@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use crate::support::claude::{Sandbox, require_claude_bin};
-use crate::support::mock_api::{MockApi, Script};
+use crate::support::mock_api::{MockApi, Reply, Script};
 use crate::support::{self, TempHome};
 
 fn label_contains(node: &egui_kittest::kittest::AccessKitNode<'_>, part: &str) -> bool {
@@ -201,4 +201,206 @@ fn the_timeline_shows_the_automatic_checkpoints_and_restores_one() {
     if outcome.is_some() {
         assert!(restored.get());
     }
+}
+
+/// A chat tab in plan mode: Claude's plan arrives as a card (Markdown), "Approve and start" carries it out
+/// in the chosen mode, then Claude's question is answered by choosing an option; the answers reach the
+/// model as the CLI words them.
+#[test]
+fn a_plan_is_approved_and_a_question_answered_in_their_cards() {
+    let Some(bin) = require_claude_bin("a_plan_is_approved_and_a_question_answered_in_their_cards") else {
+        return;
+    };
+    let api = MockApi::start(
+        Script::new()
+            .then(Reply::tool_use(
+                "ExitPlanMode",
+                serde_json::json!({"plan": "# The plan\n\n1. Write **notes.txt**\n2. Check it"}),
+            ))
+            .then(Reply::tool_use(
+                "AskUserQuestion",
+                serde_json::json!({"questions": [
+                    {"question": "Which colour?", "header": "Colour", "multiSelect": false,
+                     "options": [{"label": "Red", "description": "warm"}, {"label": "Blue", "description": "cool"}]},
+                    {"question": "Which extras?", "header": "Extras", "multiSelect": true,
+                     "options": [{"label": "Tests", "description": ""}, {"label": "Docs", "description": ""}]}]}),
+            ))
+            .then(Reply::text("Blue it is.")),
+    );
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    sandbox.wire(&runtime, &backend, &bin, &api);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
+    harness.run_ok();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run_ok();
+    let project = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"));
+    project.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
+        .type_text(&sandbox.project.display().to_string());
+    harness.run_ok();
+    // Plan mode, chosen in the Permissions picker.
+    harness
+        .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Permissions"))
+        .click();
+    harness.run_ok();
+    harness.get_by_label("Plan only").click();
+    harness.run_ok();
+
+    let prompt = harness.get_by_role(Role::MultilineTextInput);
+    prompt.focus();
+    prompt.type_text("Plan the notes");
+    harness.run_ok();
+    harness.key_press(Key::Enter);
+    settle(&mut harness, "the plan card", |h| {
+        h.query_all_by(|n| label_contains(n, "Claude's plan"))
+            .next()
+            .map(|_| ())
+    });
+    harness.run_ok();
+    assert!(
+        harness.query_all_by(|n| label_contains(n, "The plan")).next().is_some(),
+        "the plan's Markdown heading is drawn"
+    );
+    harness.get_by_label("Approve and start").click();
+    harness.run_ok();
+
+    settle(&mut harness, "the question card", |h| {
+        h.query_all_by(|n| label_contains(n, "Which colour?"))
+            .next()
+            .map(|_| ())
+    });
+    harness.run_ok();
+    let send_enabled = |h: &Harness<'_, AnyonApp>| {
+        h.query_all_by(|n| n.label().as_deref() == Some("Send answers") && !n.is_disabled())
+            .next()
+            .is_some()
+    };
+    assert!(!send_enabled(&harness), "nothing is chosen yet");
+    harness.get_by_label("Red").click();
+    harness.run_ok();
+    harness.get_by_label("Blue").click();
+    harness.run_ok();
+    harness.get_by_label("Tests").click();
+    harness.run_ok();
+    harness.get_by_label("Docs").click();
+    harness.run_ok();
+    assert!(send_enabled(&harness));
+    harness.get_by_label("Send answers").click();
+    harness.run_ok();
+    settle(&mut harness, "the final answer", |h| {
+        h.query_all_by(|n| label_contains(n, "Blue it is.")).next().map(|_| ())
+    });
+    settle(&mut harness, "the run to end", |h| {
+        h.query_all_by(|n| label_contains(n, "No Claude processes running"))
+            .next()
+            .map(|_| ())
+    });
+
+    let results: Vec<String> = api
+        .requests()
+        .iter()
+        .flat_map(|r| r.last_user_blocks())
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| b["content"].to_string())
+        .collect();
+    assert!(
+        results.iter().any(|r| r.contains("User has approved your plan")),
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| r.contains(r#"\"Which colour?\"=\"Blue\""#) && r.contains(r#"\"Which extras?\"=\"Tests, Docs\""#)),
+        "the answers reach the model: {results:?}"
+    );
+    // The session left plan mode for the chosen one, so the next turn starts there too.
+    assert_eq!(
+        harness.state().open_chats()[0].permission_mode,
+        Some(anyon::domain::claude::permission::PermissionMode::AcceptEdits)
+    );
+}
+
+/// "Keep planning" with feedback: the model reads the feedback as the tool's refusal and the session
+/// stays in plan mode.
+#[test]
+fn keep_planning_sends_the_feedback_and_stays_in_plan_mode() {
+    let Some(bin) = require_claude_bin("keep_planning_sends_the_feedback_and_stays_in_plan_mode") else {
+        return;
+    };
+    let api = MockApi::start(
+        Script::new()
+            .then(Reply::tool_use(
+                "ExitPlanMode",
+                serde_json::json!({"plan": "1. Delete everything"}),
+            ))
+            .then(Reply::text("I will revise the plan.")),
+    );
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    sandbox.wire(&runtime, &backend, &bin, &api);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
+    harness.run_ok();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run_ok();
+    let project = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"));
+    project.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
+        .type_text(&sandbox.project.display().to_string());
+    harness.run_ok();
+    harness
+        .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Permissions"))
+        .click();
+    harness.run_ok();
+    harness.get_by_label("Plan only").click();
+    harness.run_ok();
+    let prompt = harness.get_by_role(Role::MultilineTextInput);
+    prompt.focus();
+    prompt.type_text("Plan a cleanup");
+    harness.run_ok();
+    harness.key_press(Key::Enter);
+    settle(&mut harness, "the plan card", |h| {
+        h.query_all_by(|n| label_contains(n, "Claude's plan"))
+            .next()
+            .map(|_| ())
+    });
+    harness.run_ok();
+    let feedback = harness.get_by(|n| n.role() == Role::TextInput && n.label().is_none());
+    feedback.focus();
+    feedback.type_text("keep the tests folder");
+    harness.run_ok();
+    harness.get_by_label("Keep planning").click();
+    harness.run_ok();
+    settle(&mut harness, "the answer", |h| {
+        h.query_all_by(|n| label_contains(n, "I will revise the plan."))
+            .next()
+            .map(|_| ())
+    });
+    let refusal = api
+        .requests()
+        .iter()
+        .flat_map(|r| r.last_user_blocks())
+        .find(|b| b["type"] == "tool_result")
+        .expect("the plan's tool result");
+    assert_eq!(refusal["is_error"], true, "{refusal}");
+    assert!(
+        refusal["content"].to_string().contains("keep the tests folder"),
+        "{refusal}"
+    );
+    assert_eq!(
+        harness.state().open_chats()[0].permission_mode,
+        Some(anyon::domain::claude::permission::PermissionMode::Plan)
+    );
 }

@@ -6,12 +6,14 @@
 //!   writes to its stdin with `--input-format stream-json` (prompts, control requests, permission answers).
 //! - [`credentials`]: how Claude is authenticated, and the API key ANYON keeps for it.
 //! - [`permission`]: the CLI's permission modes.
+//! - [`questions`]: plans to approve (`ExitPlanMode`) and questions to answer (`AskUserQuestion`).
 //! - [`requests`]: chat runs, permission answers, processes and installations, as requests.
 //! - [`run`]: the command line for a turn and the task that owns the child, streaming events.
 
 pub mod credentials;
 pub mod discovery;
 pub mod permission;
+pub mod questions;
 pub mod requests;
 pub mod run;
 pub mod stream;

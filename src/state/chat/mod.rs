@@ -8,6 +8,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::domain::claude::permission::PermissionMode;
+use crate::domain::claude::questions::{
+    ASK_USER_QUESTION, EXIT_PLAN_MODE, PLAN_FOLLOW_UP_MODES, Question, QuestionAnswer, answered_input, questions,
+};
 
 use crate::backend::command::RequestId;
 use crate::domain::claude::run::RunOutcome;
@@ -90,8 +93,47 @@ pub struct PermissionPrompt {
     pub run_id: RunId,
     pub request_id: String,
     pub request: Arc<CanUseTool>,
-    /// The deny reason being typed.
+    /// The deny reason being typed (for a plan: what to change, "Keep planning").
     pub reason: String,
+    /// `ExitPlanMode`: the mode to carry the plan out in once approved.
+    pub plan_mode: PermissionMode,
+    /// `AskUserQuestion`: its questions, and the answers being chosen (one per question).
+    pub questions: Vec<Question>,
+    pub answers: Vec<QuestionAnswer>,
+}
+
+impl PermissionPrompt {
+    pub fn new(run_id: RunId, request_id: String, request: CanUseTool) -> Self {
+        let questions = if request.tool_name == ASK_USER_QUESTION {
+            questions(&request.input)
+        } else {
+            Vec::new()
+        };
+        Self {
+            run_id,
+            request_id,
+            answers: questions.iter().map(QuestionAnswer::for_question).collect(),
+            questions,
+            request: Arc::new(request),
+            reason: String::new(),
+            plan_mode: PLAN_FOLLOW_UP_MODES[0],
+        }
+    }
+
+    /// Claude presents a plan to approve.
+    pub fn is_plan(&self) -> bool {
+        self.request.tool_name == EXIT_PLAN_MODE
+    }
+
+    /// Claude asks multiple-choice questions (a call without readable questions is an ordinary card).
+    pub fn is_questions(&self) -> bool {
+        self.request.tool_name == ASK_USER_QUESTION && !self.questions.is_empty()
+    }
+
+    /// The question tool's input with the chosen answers, once every question has one.
+    pub fn answered_input(&self) -> Option<Value> {
+        answered_input(&self.request.input, &self.questions, &self.answers)
+    }
 }
 
 /// The turn a tab is running.
@@ -208,6 +250,12 @@ impl ChatSession {
                     self.session_id = Some(id.clone());
                 }
             }
+            // The session's mode changed (a plan approved, a mode switched): the next turn starts in it.
+            StreamMessage::System(SystemMessage::Status(status)) => {
+                if let Some(mode) = status.permission_mode.as_deref().and_then(|m| m.parse().ok()) {
+                    self.permission_mode = Some(mode);
+                }
+            }
             StreamMessage::RateLimitEvent(event) => {
                 self.rate_limit = Some(event.rate_limit_info.clone());
                 self.rate_limit_seen_ms = chrono::Utc::now().timestamp_millis();
@@ -281,12 +329,11 @@ impl ChatSession {
             }
             StreamMessage::ControlRequest(request) => {
                 if let IncomingRequest::CanUseTool(ask) = &request.request {
-                    self.permissions.push(PermissionPrompt {
+                    self.permissions.push(PermissionPrompt::new(
                         run_id,
-                        request_id: request.request_id.clone(),
-                        request: Arc::new((**ask).clone()),
-                        reason: String::new(),
-                    });
+                        request.request_id.clone(),
+                        (**ask).clone(),
+                    ));
                 }
             }
             _ => {}

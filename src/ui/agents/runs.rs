@@ -216,7 +216,7 @@ pub fn run_ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>, agent_run_id: i64) 
         ui.label(RichText::new("Loading the run's output…").color(theme::muted(ui.visuals())));
         return;
     };
-    permission::cards_ui(ui, session, backend);
+    permission::cards_ui(ui, session, backend, &mut conversations.markdown);
     let key = TRANSCRIPT_KEY_BASE + agent_run_id as u64;
     let cache = conversations.transcripts.entry(key).or_default();
     transcript::ui(ui, key, session, cache, &mut conversations.markdown);

@@ -52,7 +52,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
     egui::Panel::bottom(egui::Id::unique(("chat-composer", tab.id)))
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
         .show(ui, |ui| {
-            permission::cards_ui(ui, session, backend);
+            permission::cards_ui(ui, session, backend, &mut conversations.markdown);
             if let Some(title) = composer::ui(ui, tab.id, session, &mut stores.claude_config.picker, backend) {
                 retitle = Some(title);
             }

@@ -170,6 +170,14 @@ pub enum PermissionAnswer {
     Deny {
         message: String,
     },
+    /// Approve Claude's plan (`ExitPlanMode`): it leaves plan mode and goes on in `mode`.
+    ApprovePlan {
+        mode: PermissionMode,
+    },
+    /// Run the tool with `input` in place of what it asked with (an `AskUserQuestion` with its answers).
+    AllowWithInput {
+        input: serde_json::Value,
+    },
 }
 
 /// What the backend may tell a running turn.

@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 
 use super::{PermissionAnswer, RunEvent, RunEvents, RunInput, RunMetrics, RunOutcome, STDERR_TAIL_BYTES};
 use crate::domain::claude::stream::{
-    CanUseTool, IncomingRequest, OutgoingMessage, ParsedLine, StreamMessage, SystemMessage, parse_line,
+    CanUseTool, IncomingRequest, OutgoingMessage, ParsedLine, PermissionDecision, StreamMessage, SystemMessage,
+    parse_line,
 };
 use crate::domain::process::{ProcessRegistry, RunHandle, RunId, RunKind, RunStatus};
 use crate::util::lines::{CappedLines, MAX_JSON_LINE, Piece};
@@ -191,6 +192,14 @@ impl Owner {
                     PermissionAnswer::Allow => OutgoingMessage::allow_once(&request_id, &ask),
                     PermissionAnswer::AllowForSession => OutgoingMessage::allow_for_session(&request_id, &ask),
                     PermissionAnswer::Deny { message } => OutgoingMessage::deny(&request_id, message),
+                    PermissionAnswer::ApprovePlan { mode } => OutgoingMessage::approve_plan(&request_id, &ask, mode),
+                    PermissionAnswer::AllowWithInput { input } => OutgoingMessage::decision(
+                        &request_id,
+                        PermissionDecision::Allow {
+                            updated_input: input,
+                            updated_permissions: Vec::new(),
+                        },
+                    ),
                 };
                 self.write(&message).await;
             }

@@ -88,6 +88,25 @@ impl OutgoingMessage {
         )
     }
 
+    /// Approves Claude's plan (`ExitPlanMode`): the session leaves plan mode for `mode`.
+    pub fn approve_plan(
+        request_id: impl Into<String>,
+        request: &CanUseTool,
+        mode: crate::domain::claude::permission::PermissionMode,
+    ) -> Self {
+        Self::decision(
+            request_id,
+            PermissionDecision::Allow {
+                updated_input: request.input.clone(),
+                updated_permissions: vec![super::PermissionUpdate::SetMode {
+                    mode: mode.as_str().to_owned(),
+                    destination: "session".to_owned(),
+                    extra: serde_json::Map::new(),
+                }],
+            },
+        )
+    }
+
     /// Refuses the call; the model sees `message`.
     pub fn deny(request_id: impl Into<String>, message: impl Into<String>) -> Self {
         Self::decision(
