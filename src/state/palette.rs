@@ -402,6 +402,7 @@ impl Palette {
         self.open = true;
         self.query.clear();
         self.selected = 0;
+        self.ranked.clear();
         self.ranked_for = None;
         self.focus = true;
         self.scroll_to_selected = true;
@@ -796,6 +797,12 @@ mod tests {
 
         palette.open();
         assert!(palette.query.is_empty(), "it opens empty");
+        palette.set_entries(built(&catalog, &[], &[]));
+        assert_eq!(
+            palette.selected(),
+            0,
+            "it opens on the first entry, not the one chosen last time"
+        );
         palette.query = "zzqx".into();
         palette.rank();
         assert!(palette.is_empty());
