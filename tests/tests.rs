@@ -28,6 +28,7 @@ mod killed_checkpoints;
 mod mcp;
 mod mcp_ui;
 mod mock_api_server;
+mod palette_ui;
 mod search;
 mod signin;
 mod signin_ui;

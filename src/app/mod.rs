@@ -8,14 +8,20 @@ use std::time::{Duration, Instant};
 use egui::{KeyboardShortcut, RichText};
 
 use crate::backend::{Backend, EventReceiver, Requests};
+use crate::domain::agents::requests::ListAgents;
 use crate::domain::claude::requests::{CancelClaudeExecution, KillProcess, ListProcesses};
-use crate::domain::signin::requests::{AccountStatus, SignInLink, SignInStart};
+use crate::domain::signin::requests::{AccountStatus, SignInLink, SignInStart, SignOut};
+use crate::domain::transcripts::requests::GetProjectSessions;
 use crate::state::environment::Environment;
 use crate::state::handover::{HandoverAction, HandoverInbox};
 use crate::state::nav::Screen;
-use crate::state::{NoticeLevel, Setting, SettingsStore, Stores, Theme};
+use crate::state::palette::{self, PaletteCommand};
+use crate::state::{
+    AgentEditor, AgentsView, ImportDialog, McpEditor, NoticeLevel, OpenChat, RunDialog, SessionViewer, Setting,
+    SettingsStore, Stores, Theme,
+};
 use crate::ui::chat::{self, ChatTabs, ChatUiState, TabAction};
-use crate::ui::shortcuts::{CLOSE_TAB, NEW_TAB, NEXT_TAB, PREVIOUS_TAB};
+use crate::ui::shortcuts::{CLOSE_TAB, COMMAND_PALETTE, NEW_TAB, NEXT_TAB, PREVIOUS_TAB};
 use crate::ui::{self, ScreenContext, theme, widgets};
 
 /// Time per frame the window spends applying events before it draws.
@@ -147,6 +153,14 @@ impl AnyonApp {
             .insert(id, crate::state::ChatSession::new("New chat", project));
     }
 
+    /// Opens a chat tab for `request`: a new conversation or a session to resume.
+    fn open_chat(&mut self, request: OpenChat) {
+        let mut session = crate::state::ChatSession::new(request.title, request.project);
+        session.session_id = request.resume;
+        session.earlier = request.transcript.map(crate::state::EarlierMessages::new);
+        self.open_session_tab(session);
+    }
+
     /// Opens a chat tab showing `session` (a transcript to read or continue) and shows it.
     pub fn open_session_tab(&mut self, session: crate::state::ChatSession) -> u64 {
         let id = self.tabs.open(session.title.clone());
@@ -167,6 +181,9 @@ impl AnyonApp {
 
     fn handle_shortcuts(&mut self, ctx: &egui::Context) {
         let pressed = |shortcut: &KeyboardShortcut| ctx.input_mut(|input| input.consume_shortcut(shortcut));
+        if pressed(&COMMAND_PALETTE) {
+            self.stores.palette.toggle();
+        }
         if let Some(screen) = Screen::ALL.into_iter().find(|screen| pressed(&screen.shortcut())) {
             self.open_screen(screen);
         }
@@ -183,6 +200,142 @@ impl AnyonApp {
             self.tabs.cycle(false);
         } else if pressed(&NEXT_TAB) {
             self.tabs.cycle(true);
+        }
+    }
+
+    /// While the palette is open: asks for the latest sessions once, builds its entries from the stores,
+    /// and takes Up, Down, Enter and Escape before any screen sees them.
+    fn handle_palette(&mut self, ctx: &egui::Context) {
+        if !self.stores.palette.is_open() {
+            return;
+        }
+        for folder in self
+            .stores
+            .palette
+            .sessions_to_ask(self.stores.transcripts.catalog.as_deref())
+        {
+            let request = self.backend.dispatch(GetProjectSessions {
+                project_path: folder.into(),
+                filter: String::new(),
+                offset: 0,
+                limit: Some(palette::SESSIONS_PER_PROJECT),
+                fresh: false,
+            });
+            self.stores.palette.asked(request);
+        }
+        if self.stores.agents.agents.never_requested() {
+            let request = self.backend.dispatch(ListAgents);
+            self.stores.agents.agents.start(request);
+        }
+        let default_project = self.stores.settings.default_project();
+        let entries = palette::entries(&palette::Sources {
+            catalog: self.stores.transcripts.catalog.as_deref(),
+            sessions: self.stores.palette.sessions(),
+            agents: self.stores.agents.agents.value().map(Vec::as_slice).unwrap_or_default(),
+            signed_in: self.stores.account.signed_in_as().is_some(),
+            tabs: self.tabs.tabs().len(),
+            tab_shown: self.tabs.active_tab().is_some(),
+            theme: self.stores.settings.theme(),
+            default_project: &default_project,
+        });
+        self.stores.palette.set_entries(entries);
+        let count = |key: egui::Key| {
+            ctx.input_mut(|input| {
+                let mut n = 0isize;
+                while input.consume_key(egui::Modifiers::NONE, key) {
+                    n += 1;
+                }
+                n
+            })
+        };
+        let moved = count(egui::Key::ArrowDown) - count(egui::Key::ArrowUp);
+        self.stores.palette.move_selection(moved);
+        if count(egui::Key::Escape) > 0 {
+            self.stores.palette.close();
+        } else if count(egui::Key::Enter) > 0
+            && let Some(command) = self.stores.palette.choose_selected()
+        {
+            self.run_palette(command);
+        }
+    }
+
+    /// Carries out what a palette entry stands for.
+    fn run_palette(&mut self, command: PaletteCommand) {
+        match command {
+            PaletteCommand::Screen(screen) => self.open_screen(screen),
+            PaletteCommand::Project(key) => {
+                let store = &mut self.stores.transcripts;
+                store.selected_project = Some(key);
+                store.session_search.clear();
+                store.text_search.clear();
+                store.viewer = None;
+                self.open_screen(Screen::Projects);
+            }
+            PaletteCommand::OpenSession(session) => {
+                self.stores.transcripts.viewer = Some(SessionViewer::open(*session));
+                self.open_screen(Screen::Projects);
+            }
+            PaletteCommand::Resume(request) => self.open_chat(request),
+            PaletteCommand::RunAgent { id, name, task } => {
+                let agents = &mut self.stores.agents;
+                agents.view = AgentsView::List;
+                agents.run_dialog = Some(RunDialog {
+                    agent_id: id,
+                    agent_name: name,
+                    project: self.stores.settings.default_project(),
+                    task,
+                    model: String::new(),
+                });
+                self.open_screen(Screen::Agents);
+            }
+            PaletteCommand::NewChat => self.new_chat(),
+            PaletteCommand::CloseTab => {
+                if let Some(id) = self.tabs.active_tab().map(|tab| tab.id) {
+                    self.close_chat(id);
+                }
+            }
+            PaletteCommand::NextTab => self.tabs.cycle(true),
+            PaletteCommand::PreviousTab => self.tabs.cycle(false),
+            PaletteCommand::NewAgent => {
+                self.stores.agents.editor = Some(AgentEditor::new());
+                self.open_screen(Screen::Agents);
+            }
+            PaletteCommand::ImportAgents => {
+                self.stores.agents.import = Some(ImportDialog::default());
+                self.open_screen(Screen::Agents);
+            }
+            PaletteCommand::AgentHistory => {
+                self.stores.agents.view = AgentsView::History;
+                self.open_screen(Screen::Agents);
+            }
+            PaletteCommand::AddMcpServer => {
+                let mcp = &mut self.stores.mcp;
+                mcp.editor = Some(McpEditor::new(mcp.project.clone()));
+                self.open_screen(Screen::Mcp);
+            }
+            PaletteCommand::SignIn => {
+                // What the Account screen's "Sign in with Google" does, with the screen shown to follow it.
+                self.open_screen(Screen::Account);
+                if self.stores.account.busy.is_none() {
+                    let request = self.backend.dispatch(SignInStart { open_browser: true });
+                    self.stores.account.started(request);
+                }
+            }
+            PaletteCommand::SignOut => {
+                self.open_screen(Screen::Account);
+                if self.stores.account.busy.is_none() {
+                    let request = self.backend.dispatch(SignOut);
+                    self.stores.account.started(request);
+                }
+            }
+            PaletteCommand::Theme(theme) => {
+                let save = self.stores.settings.change(Setting::Theme(theme));
+                self.backend.dispatch(save);
+            }
+            PaletteCommand::ShowProcesses => {
+                self.stores.show_processes = true;
+                self.stores.processes_stale = true;
+            }
         }
     }
 
@@ -390,6 +543,7 @@ impl eframe::App for AnyonApp {
         }
         self.handle_handovers(ctx);
         self.handle_shortcuts(ctx);
+        self.handle_palette(ctx);
         ui::claude_memory::may_close(ctx, &mut self.stores);
     }
 
@@ -444,10 +598,7 @@ impl eframe::App for AnyonApp {
             self.tabs.rename(id, title);
         }
         if let Some(request) = self.stores.transcripts.open_chat.take() {
-            let mut session = crate::state::ChatSession::new(request.title, request.project);
-            session.session_id = request.resume;
-            session.earlier = request.transcript.map(crate::state::EarlierMessages::new);
-            self.open_session_tab(session);
+            self.open_chat(request);
         }
         if let Some((project, session_id)) = self.stores.checkpoints.fork.take() {
             let short: String = session_id.chars().take(8).collect();
@@ -459,5 +610,9 @@ impl eframe::App for AnyonApp {
         self.processes_ui(&ctx);
         self.notices_ui(&ctx);
         ui::claude_memory::close_prompt_ui(&ctx, &mut self.stores, &self.requests);
+        // Last, so that it lies over everything else.
+        if let Some(command) = ui::palette::ui(&ctx, &mut self.stores.palette) {
+            self.run_palette(command);
+        }
     }
 }

@@ -16,6 +16,7 @@ mod mcp;
 mod memory;
 pub mod nav;
 mod notices;
+pub mod palette;
 mod requested;
 mod session_list;
 mod settings;
@@ -78,6 +79,8 @@ pub struct Stores {
     pub claude: Requested<std::sync::Arc<crate::domain::claude::discovery::Discovery>>,
     /// The path typed in Settings to locate `claude` by hand.
     pub claude_path_input: String,
+    /// The command palette (Ctrl+K).
+    pub palette: palette::Palette,
 }
 
 impl Stores {
@@ -132,7 +135,9 @@ impl Stores {
                     {
                         true
                     }
-                    Output::Transcripts(reply) => self.transcripts.apply_output(request_id, reply),
+                    Output::Transcripts(reply) => {
+                        self.transcripts.apply_output(request_id, reply) || self.palette.apply_output(request_id, reply)
+                    }
                     Output::Console(_) => match output {
                         Output::Console(reply) => self.storage.apply_output(request_id, reply),
                         _ => false,
@@ -162,6 +167,7 @@ impl Stores {
                     && !self.memory.apply_failure(request_id, &error, &detail)
                     && !self.credentials.apply_failure(request_id, &error)
                     && !self.account.apply_failure(command, request_id, &error)
+                    && !self.palette.apply_failure(request_id)
                 {
                     self.transcripts.create_failed(request_id);
                     if self.transcripts.exporting == Some(request_id) {

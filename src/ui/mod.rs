@@ -8,6 +8,7 @@ pub mod claude_config;
 pub mod claude_memory;
 pub mod credentials;
 pub mod mcp;
+pub mod palette;
 pub mod projects;
 pub mod settings;
 pub mod shortcuts;

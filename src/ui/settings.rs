@@ -64,7 +64,7 @@ pub fn ui(ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
                     ui.label(format!("Open {}", screen.heading()));
                     ui.end_row();
                 }
-                for (shortcut, what) in crate::ui::shortcuts::TAB_SHORTCUTS {
+                for (shortcut, what) in crate::ui::shortcuts::WINDOW_SHORTCUTS {
                     ui.label(RichText::new(shortcut_text(&ctx, &shortcut)).monospace());
                     ui.label(what);
                     ui.end_row();

@@ -11,8 +11,15 @@ pub const NEXT_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::CTRL, Ke
 /// Shows the previous chat tab.
 pub const PREVIOUS_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::CTRL.plus(Modifiers::SHIFT), Key::Tab);
 
-/// The chat-tab shortcuts with what they do, for the Settings screen.
-pub const TAB_SHORTCUTS: [(KeyboardShortcut, &str); 4] = [
+/// Opens (or closes) the command palette.
+pub const COMMAND_PALETTE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::K);
+
+/// The window-wide shortcuts besides the screens' (the palette, chat tabs) with what they do, for the Settings screen.
+pub const WINDOW_SHORTCUTS: [(KeyboardShortcut, &str); 5] = [
+    (
+        COMMAND_PALETTE,
+        "Command palette: go to a screen, project, session or agent, or run an action",
+    ),
     (NEW_TAB, "New chat tab"),
     (CLOSE_TAB, "Close the chat tab"),
     (NEXT_TAB, "Next chat tab"),
