@@ -404,3 +404,143 @@ fn keep_planning_sends_the_feedback_and_stays_in_plan_mode() {
         Some(anyon::domain::claude::permission::PermissionMode::Plan)
     );
 }
+
+/// Opens a chat tab in a new sandbox project, against `script`; returns what the test needs to drive it.
+fn chat_tab(test: &str, script: Script) -> Option<(Harness<'static, AnyonApp>, MockApi, Sandbox, TempHome)> {
+    let bin = require_claude_bin(test)?;
+    let api = MockApi::start(script);
+    let runtime = support::runtime();
+    let home = TempHome::new();
+    let sandbox = Sandbox::new();
+    let (backend, events) = support::backend(&runtime, &home);
+    sandbox.wire(&runtime, &backend, &bin, &api);
+    // The runtime lives as long as the backend's tasks need it: the harness owns what it drives.
+    std::mem::forget(runtime);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
+    harness.run_ok();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
+    harness.run_ok();
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
+        .focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
+        .type_text(&sandbox.project.display().to_string());
+    harness.run_ok();
+    Some((harness, api, sandbox, home))
+}
+
+fn type_into(harness: &mut Harness<'_, AnyonApp>, label: &str, text: &str) {
+    let field = harness.get_by(|n| {
+        matches!(n.role(), Role::TextInput | Role::MultilineTextInput) && n.label().as_deref() == Some(label)
+    });
+    field.focus();
+    field.type_text(text);
+    harness.run_ok();
+}
+
+fn send(harness: &mut Harness<'_, AnyonApp>, text: &str) {
+    let prompt = harness.get_by(|n| n.role() == Role::MultilineTextInput && n.label().is_none());
+    prompt.focus();
+    prompt.type_text(text);
+    harness.run_ok();
+    harness.key_press(Key::Enter);
+    harness.run_ok();
+}
+
+/// The answer streams in token by token (`--include-partial-messages`): part of it shows while the turn
+/// still runs, and the complete message replaces the pieces without doubling them.
+#[test]
+fn the_answer_shows_while_it_streams_in() {
+    let Some((mut harness, _api, _sandbox, _home)) = chat_tab(
+        "the_answer_shows_while_it_streams_in",
+        Script::slow_text(
+            &["Streaming ", "one ", "piece ", "at ", "a ", "time."],
+            Duration::from_millis(400),
+        ),
+    ) else {
+        return;
+    };
+    send(&mut harness, "Tell me slowly");
+    settle(&mut harness, "part of the answer while the turn runs", |h| {
+        let chat = h.state().open_chats()[0];
+        let partial = chat.items.iter().any(|item| {
+            matches!(item, anyon::state::ChatItem::Text { text, .. }
+                if text.starts_with("Streaming ") && !text.ends_with("time."))
+        });
+        (partial && chat.is_busy()).then_some(())
+    });
+    settle(&mut harness, "the whole answer", |h| {
+        h.query_all_by(|n| label_contains(n, "Streaming one piece at a time."))
+            .next()
+            .map(|_| ())
+    });
+    settle(&mut harness, "the run to end", |h| {
+        (!h.state().open_chats()[0].is_busy()).then_some(())
+    });
+    let texts = harness.state().open_chats()[0]
+        .items
+        .iter()
+        .filter(|item| matches!(item, anyon::state::ChatItem::Text { .. }))
+        .count();
+    assert_eq!(texts, 1, "the pieces were replaced by the complete message");
+}
+
+/// More options: an extra folder reaches Claude (its system prompt names it), a fallback model and a
+/// budget are passed, and a turn that reaches its budget says so plainly.
+#[test]
+fn extra_folders_and_a_budget_reach_the_cli_and_a_spent_budget_is_said_plainly() {
+    let Some((mut harness, api, sandbox, _home)) = chat_tab(
+        "extra_folders_and_a_budget_reach_the_cli_and_a_spent_budget_is_said_plainly",
+        Script::bash("echo hi", "Done."),
+    ) else {
+        return;
+    };
+    let shared = sandbox.home.join("shared-docs");
+    std::fs::create_dir_all(&shared).unwrap();
+    harness.get_by_label("More options").click();
+    harness.run_ok();
+    type_into(&mut harness, "Extra folders", &shared.display().to_string());
+    type_into(&mut harness, "Fallback model", "sonnet");
+    type_into(&mut harness, "Budget per turn ($)", "abc");
+    send(&mut harness, "Run it");
+    settle(&mut harness, "the budget refused", |h| {
+        h.query_all_by(|n| label_contains(n, "amount of dollars above zero"))
+            .next()
+            .map(|_| ())
+    });
+    assert!(
+        !harness.state().open_chats()[0].is_busy(),
+        "nothing ran with a budget that is not one"
+    );
+    assert_eq!(harness.state().open_chats()[0].input, "Run it", "the prompt is kept");
+    let budget = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Budget per turn ($)"));
+    budget.focus();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness
+        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Budget per turn ($)"))
+        .type_text("0.0001");
+    harness.run_ok();
+    harness
+        .get_by(|n| n.role() == Role::MultilineTextInput && n.label().is_none())
+        .focus();
+    harness.key_press(Key::Enter);
+    harness.run_ok();
+    settle(&mut harness, "the budget banner", |h| {
+        h.query_all_by(|n| label_contains(n, "reached the chat's budget per turn"))
+            .next()
+            .map(|_| ())
+    });
+    let system = api
+        .messages_requests(crate::support::mock_api::RequestKind::Main)
+        .first()
+        .and_then(|r| r.body.as_ref().map(|b| b["system"].to_string()))
+        .unwrap_or_default();
+    assert!(
+        system.contains(&shared.display().to_string()),
+        "the extra folder is one Claude may work in: {system}"
+    );
+}

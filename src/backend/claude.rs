@@ -146,6 +146,10 @@ impl Backend {
             permission_prompts: true,
             settings,
             fork_session: request.fork_session,
+            add_dirs: request.add_dirs.clone(),
+            max_budget_usd: request.max_budget_usd,
+            fallback_model: Some(request.fallback_model.clone()).filter(|m| !m.trim().is_empty()),
+            partial_messages: true,
             ..RunOptions::default()
         };
         let env = self.claude_env().await;

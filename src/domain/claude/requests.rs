@@ -12,7 +12,7 @@ use super::run::PermissionAnswer;
 use crate::domain::process::{ProcessInfo, RunId};
 
 /// One chat turn to run.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClaudeRunRequest {
     pub project_path: PathBuf,
     pub prompt: String,
@@ -28,6 +28,12 @@ pub struct ClaudeRunRequest {
     pub resume_session: Option<String>,
     /// With `resume_session`: branch off it as a new session (`--fork-session`).
     pub fork_session: bool,
+    /// More folders the tools may work in (`--add-dir`).
+    pub add_dirs: Vec<PathBuf>,
+    /// Stop the turn once it has cost this many dollars (`--max-budget-usd`).
+    pub max_budget_usd: Option<f64>,
+    /// The model to fall back to when the chosen one is overloaded (`--fallback-model`); empty for none.
+    pub fallback_model: String,
 }
 
 /// The Claude domain's answers (as JSON: `{"kind": "run_started", "data": {...}}`).

@@ -186,6 +186,17 @@ pub struct ChatSession {
     pub rate_limit_dismissed: bool,
     /// A resumed session's conversation so far, while it is read from its transcript.
     pub earlier: Option<EarlierMessages>,
+    /// More folders the tools may work in (`--add-dir`), one per line as typed.
+    pub add_dirs: String,
+    /// The most one turn may cost, in dollars, as typed (empty: no limit).
+    pub budget: String,
+    /// The model to fall back to when the chosen one is overloaded; empty for none.
+    pub fallback_model: String,
+    /// Where the text streaming in token by token starts (an absolute item index, counting dropped
+    /// items): the streamed items are replaced by the complete message when it arrives.
+    live_from: Option<usize>,
+    /// The streamed block ended (another began): the next delta starts a new item.
+    live_block_closed: bool,
 }
 
 impl ChatSession {
@@ -238,8 +249,84 @@ impl ChatSession {
         self.push(ChatItem::Prompt { text: text.to_owned() });
     }
 
+    /// The extra folders as typed, one per line, blanks left out.
+    pub fn extra_dirs(&self) -> Vec<PathBuf> {
+        self.add_dirs
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(PathBuf::from)
+            .collect()
+    }
+
+    /// The budget as typed: `Ok(None)` when empty, an error saying why when it is not a positive amount.
+    pub fn budget_usd(&self) -> Result<Option<f64>, String> {
+        let text = self.budget.trim().trim_start_matches('$');
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<f64>() {
+            Ok(amount) if amount.is_finite() && amount > 0.0 => Ok(Some(amount)),
+            _ => Err(format!(
+                "The budget must be an amount of dollars above zero, like 0.50 (not {text:?})"
+            )),
+        }
+    }
+
+    /// A token-by-token piece of the answer (`stream_event`): text and thinking grow in place, one item
+    /// per block, until the complete message replaces them.
+    fn apply_partial(&mut self, event: &crate::domain::claude::stream::StreamEvent) {
+        if event.parent_tool_use_id.is_some() {
+            return;
+        }
+        let (delta, thinking) = match (event.text_delta(), event.thinking_delta()) {
+            (Some(text), _) => (text, false),
+            (None, Some(text)) => (text, true),
+            (None, None) => {
+                if event.event_type() == Some("content_block_start") {
+                    // A new block starts: the next delta opens its own item.
+                    if let Some(from) = self.live_from
+                        && self.dropped + self.items.len() > from
+                    {
+                        self.live_block_closed = true;
+                    }
+                }
+                return;
+            }
+        };
+        let from = *self.live_from.get_or_insert(self.dropped + self.items.len());
+        let appending = !self.live_block_closed && self.dropped + self.items.len() > from;
+        self.live_block_closed = false;
+        match self.items.last_mut() {
+            Some(ChatItem::Text { text, .. }) if appending && !thinking => text.push_str(delta),
+            Some(ChatItem::Thinking { text }) if appending && thinking => text.push_str(delta),
+            _ if thinking => self.push(ChatItem::Thinking { text: delta.to_owned() }),
+            _ => self.push(ChatItem::Text {
+                text: delta.to_owned(),
+                subagent: false,
+            }),
+        }
+    }
+
+    /// Takes away the items streamed so far, before the complete message that replaces them is added.
+    fn end_partial(&mut self) {
+        if let Some(from) = self.live_from.take() {
+            self.live_block_closed = false;
+            if let Some(local) = from.checked_sub(self.dropped)
+                && local <= self.items.len()
+            {
+                self.items.truncate(local);
+            }
+        }
+    }
+
     /// Folds one stream line into the conversation.
     pub fn apply_message(&mut self, run_id: RunId, message: &StreamMessage, raw: Arc<str>) {
+        if let StreamMessage::StreamEvent(event) = message {
+            // Token-by-token pieces are shown, not kept: the complete message follows them.
+            self.apply_partial(event);
+            return;
+        }
         if self.raw.len() >= MAX_ITEMS {
             self.raw.pop_front();
         }
@@ -267,6 +354,9 @@ impl ChatSession {
             }),
             StreamMessage::Assistant(assistant) => {
                 let subagent = assistant.parent_tool_use_id.is_some();
+                if !subagent {
+                    self.end_partial();
+                }
                 if let Some(error) = &assistant.error {
                     let text = assistant.message.content.iter().find_map(|b| match b {
                         ContentBlock::Text { text } => Some(text.clone()),
@@ -322,6 +412,8 @@ impl ChatSession {
                 }
             }
             StreamMessage::Result(result) => {
+                // A turn that stopped mid-answer keeps what streamed in.
+                self.live_from = None;
                 self.push(ChatItem::Footer(footer(result)));
                 if result.is_error {
                     self.error = Some(result.error_text());
@@ -343,6 +435,7 @@ impl ChatSession {
     /// The turn ended.
     pub fn apply_finished(&mut self, outcome: &RunOutcome) {
         self.run = None;
+        self.live_from = None;
         self.permissions.retain(|p| p.run_id != outcome.run_id);
         if let Some(id) = &outcome.session_id {
             self.session_id = Some(id.clone());

@@ -230,3 +230,77 @@ fn a_resumed_tab_reads_its_transcript_in_order_and_stops_on_a_failure() {
     );
     assert_eq!(failing.earlier.as_ref().unwrap().error.as_deref(), Some("no such file"));
 }
+
+#[test]
+fn streamed_text_grows_in_place_and_the_complete_message_replaces_it() {
+    let mut store = ChatStore::default();
+    store.sessions.insert(1, ChatSession::new("Chat", "/p"));
+    store.runs.insert(3, 1);
+    let delta = |kind: &str, field: &str, text: &str| {
+        format!(
+            r#"{{"type":"stream_event","event":{{"type":"content_block_delta","index":0,"delta":{{"type":"{kind}","{field}":"{text}"}}}}}}"#
+        )
+    };
+    let start = r#"{"type":"stream_event","event":{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}}"#;
+    feed(&mut store, 3, &delta("thinking_delta", "thinking", "Let me "));
+    feed(&mut store, 3, &delta("thinking_delta", "thinking", "think."));
+    feed(&mut store, 3, start);
+    feed(&mut store, 3, &delta("text_delta", "text", "Hello "));
+    feed(&mut store, 3, &delta("text_delta", "text", "there"));
+    let session = &store.sessions[&1];
+    assert_eq!(
+        session.items,
+        vec![
+            ChatItem::Thinking {
+                text: "Let me think.".into()
+            },
+            ChatItem::Text {
+                text: "Hello there".into(),
+                subagent: false
+            }
+        ]
+    );
+    assert!(session.raw.is_empty(), "token pieces are not kept as lines");
+    // A subagent's pieces are not drawn into the main conversation.
+    let mut sub = delta("text_delta", "text", "inner");
+    sub.insert_str(sub.len() - 1, r#","parent_tool_use_id":"toolu_1""#);
+    feed(&mut store, 3, &sub);
+    assert_eq!(store.sessions[&1].items.len(), 2);
+
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"thinking","thinking":"Let me think.","signature":"s"},{"type":"text","text":"Hello there!"}]}}"#,
+    );
+    let session = &store.sessions[&1];
+    assert_eq!(session.items.len(), 2, "replaced, not doubled: {:?}", session.items);
+    assert_eq!(
+        session.items[1],
+        ChatItem::Text {
+            text: "Hello there!".into(),
+            subagent: false
+        }
+    );
+    // The next message streams into a new item after the complete one.
+    feed(&mut store, 3, &delta("text_delta", "text", "More"));
+    assert_eq!(store.sessions[&1].items.len(), 3);
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"result","subtype":"error_max_budget_usd","is_error":true,"total_cost_usd":0.0123,"errors":[]}"#,
+    );
+    let session = &store.sessions[&1];
+    assert_eq!(
+        session.items.len(),
+        4,
+        "a turn that stopped keeps what streamed in, then its footer"
+    );
+    assert!(
+        session
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("budget") && e.contains("$0.0123")),
+        "{:?}",
+        session.error
+    );
+}

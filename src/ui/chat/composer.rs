@@ -166,15 +166,53 @@ fn options_ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession) {
             .response
             .labelled_by(label.id);
     });
-    egui::CollapsingHeader::new("System prompt addition")
+    egui::CollapsingHeader::new("More options")
         .id_salt(("chat-system", tab_id))
         .show(ui, |ui| {
+            let label = ui.label("System prompt addition");
             ui.add(
                 egui::TextEdit::multiline(&mut session.append_system_prompt)
                     .desired_rows(2)
                     .desired_width(f32::INFINITY)
                     .hint_text("Added to Claude's own system prompt for the next turns"),
-            );
+            )
+            .labelled_by(label.id);
+            egui::Grid::new(("chat-extras", tab_id)).num_columns(2).show(ui, |ui| {
+                let label = ui.label("Extra folders");
+                ui.add(
+                    egui::TextEdit::multiline(&mut session.add_dirs)
+                        .desired_rows(1)
+                        .desired_width(360.0)
+                        .hint_text("One folder per line: Claude's tools may work there too"),
+                )
+                .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Budget per turn ($)");
+                let budget = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut session.budget)
+                            .desired_width(100.0)
+                            .hint_text("no limit"),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text("The turn stops once it has cost this much");
+                if let Err(error) = session.budget_usd() {
+                    budget.on_hover_text(error.clone());
+                    ui.end_row();
+                    ui.label("");
+                    ui.label(RichText::new(error).small().color(theme::error(ui.visuals())));
+                }
+                ui.end_row();
+                let label = ui.label("Fallback model");
+                ui.add(
+                    egui::TextEdit::singleline(&mut session.fallback_model)
+                        .desired_width(200.0)
+                        .hint_text("none (e.g. sonnet)"),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("Used when the chosen model is overloaded");
+                ui.end_row();
+            });
         });
 }
 

@@ -289,6 +289,17 @@ pub(super) fn send_prompt(
         session.queue.push_back(text);
         return None;
     }
+    let max_budget_usd = match session.budget_usd() {
+        Ok(budget) => budget,
+        Err(error) => {
+            // Nothing is lost: the prompt goes back into the box until the budget is fixed.
+            session.error = Some(error);
+            if session.input.trim().is_empty() {
+                session.input = text;
+            }
+            return None;
+        }
+    };
     let first = session.items.is_empty() && session.session_id.is_none();
     let images = std::mem::take(&mut session.attachments)
         .into_iter()
@@ -303,6 +314,9 @@ pub(super) fn send_prompt(
         append_system_prompt: session.append_system_prompt.clone(),
         resume_session: session.session_id.clone().or_else(|| session.fork_from.clone()),
         fork_session: session.session_id.is_none() && session.fork_from.is_some(),
+        add_dirs: session.extra_dirs(),
+        max_budget_usd,
+        fallback_model: session.fallback_model.trim().to_owned(),
     };
     let request_id = backend.dispatch(ExecuteClaudeCode { run: request });
     session.run = Some(crate::state::ActiveRun {

@@ -65,6 +65,14 @@ pub struct RunOptions {
     pub settings: Option<String>,
     /// With `Resume`: continue the conversation as a new session (`--fork-session`).
     pub fork_session: bool,
+    /// More folders the tools may work in (`--add-dir`).
+    pub add_dirs: Vec<PathBuf>,
+    /// The turn stops once it has cost this much (`--max-budget-usd`); ignored unless finite and positive.
+    pub max_budget_usd: Option<f64>,
+    /// The model used when the chosen one is overloaded (`--fallback-model`).
+    pub fallback_model: Option<String>,
+    /// Stream text and thinking token by token (`--include-partial-messages`).
+    pub partial_messages: bool,
 }
 
 impl RunOptions {
@@ -126,6 +134,22 @@ impl RunOptions {
         }
         if let Some(settings) = &self.settings {
             pair(&mut args, "--settings", settings);
+        }
+        if let Some(model) = self.fallback_model.as_deref().filter(|m| !m.trim().is_empty()) {
+            pair(&mut args, "--fallback-model", model.trim());
+        }
+        if let Some(budget) = self.max_budget_usd.filter(|b| b.is_finite() && *b > 0.0) {
+            pair(&mut args, "--max-budget-usd", &budget.to_string());
+        }
+        if self.partial_messages {
+            args.push("--include-partial-messages".into());
+        }
+        // Joined to the flag (`--add-dir=DIR`): a folder named like a flag stays a folder, and the
+        // variadic flag takes nothing after it.
+        for dir in &self.add_dirs {
+            let mut arg = OsString::from("--add-dir=");
+            arg.push(dir);
+            args.push(arg);
         }
         // One `--flag=RULE` per rule: joined to its flag, no rule can be read as a flag of its own (a rule
         // `--dangerously-skip-permissions` stays a rule), and the variadic flag swallows nothing after it.
@@ -407,6 +431,45 @@ mod tests {
             }
         }
         assert!(!args.iter().any(|a| a == "--allowedTools" || a == "--disallowedTools"));
+    }
+
+    #[test]
+    fn extra_folders_budget_fallback_and_live_text_reach_the_command_line() {
+        let options = RunOptions {
+            add_dirs: vec![PathBuf::from("/srv/shared docs"), PathBuf::from("--not-a-flag")],
+            max_budget_usd: Some(0.5),
+            fallback_model: Some(" sonnet ".into()),
+            partial_messages: true,
+            ..RunOptions::text("/p", "hi")
+        };
+        let args = strings(options.args());
+        assert!(args.contains(&"--add-dir=/srv/shared docs".to_owned()), "{args:?}");
+        assert!(
+            args.contains(&"--add-dir=--not-a-flag".to_owned()),
+            "a folder stays a folder: {args:?}"
+        );
+        let after = |flag: &str| args.iter().position(|a| a == flag).map(|i| args[i + 1].clone());
+        assert_eq!(after("--max-budget-usd").as_deref(), Some("0.5"));
+        assert_eq!(after("--fallback-model").as_deref(), Some("sonnet"));
+        assert!(args.contains(&"--include-partial-messages".to_owned()));
+
+        for budget in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let args = strings(
+                RunOptions {
+                    max_budget_usd: Some(budget),
+                    ..RunOptions::text("/p", "hi")
+                }
+                .args(),
+            );
+            assert!(!args.iter().any(|a| a == "--max-budget-usd"), "{budget}: {args:?}");
+        }
+        let plain = strings(RunOptions::text("/p", "hi").args());
+        assert!(
+            !plain
+                .iter()
+                .any(|a| a.starts_with("--add-dir") || a == "--fallback-model")
+        );
+        assert!(!plain.iter().any(|a| a == "--include-partial-messages"));
     }
 
     #[test]

@@ -116,6 +116,14 @@ pub struct PermissionDenial {
 impl ResultMessage {
     /// The CLI's own words for a failed turn: its `errors`, else its result text, else the API status.
     pub fn error_text(&self) -> String {
+        if self.subtype == ResultSubtype::ErrorMaxBudgetUsd {
+            let spent = self
+                .total_cost_usd
+                .map_or(String::new(), |cost| format!(" after ${cost:.4}"));
+            return format!(
+                "The turn stopped{spent}: it reached the chat's budget per turn. Raise or clear the budget under More options to go on."
+            );
+        }
         if !self.errors.is_empty() {
             return self.errors.join("\n");
         }
