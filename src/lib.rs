@@ -24,7 +24,8 @@
 //!    |
 //!   domain   claude, transcripts, agents, mcp, checkpoint,   own their requests, replies, errors and
 //!            claude_config, db, auth_server, signin,         reports; never name a layer above, nor
-//!            settings, secrets, process, instance, dropped   egui; no cycles between them
+//!            settings, secrets, process, instance, dropped,  egui; no cycles between them
+//!            project_files
 //!    |
 //!   util     fs (atomic writes), paths, logging, net, hex,   names nothing else of the crate
 //!            fmt, sync, request (the requests! macro)

@@ -27,6 +27,7 @@ mod killed;
 mod killed_checkpoints;
 mod mcp;
 mod mcp_ui;
+mod mentions_ui;
 mod mock_api_server;
 mod palette_ui;
 mod search;

@@ -146,6 +146,8 @@ impl AnyonApp {
     /// Opens a chat tab in the project the last chat used.
     fn new_chat(&mut self) {
         let id = self.tabs.open("New chat");
+        // A new chat sees the project's files as they are now.
+        self.stores.mentions.refresh();
         let project = self.stores.settings.default_project();
         self.stores
             .chat
@@ -164,6 +166,7 @@ impl AnyonApp {
     /// Opens a chat tab showing `session` (a transcript to read or continue) and shows it.
     pub fn open_session_tab(&mut self, session: crate::state::ChatSession) -> u64 {
         let id = self.tabs.open(session.title.clone());
+        self.stores.mentions.refresh();
         self.stores.chat.sessions.insert(id, session);
         id
     }

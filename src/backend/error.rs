@@ -90,6 +90,8 @@ pub enum BackendError {
     SignIn(#[from] crate::domain::signin::SignInError),
     #[error(transparent)]
     ClaudeConfig(#[from] crate::domain::claude_config::ConfigError),
+    #[error(transparent)]
+    ProjectFiles(#[from] crate::domain::project_files::FilesError),
     #[error("cannot read {}: {source}", path.display())]
     ReadFile {
         path: std::path::PathBuf,
@@ -151,6 +153,8 @@ impl BackendError {
             BackendError::SignIn(_) => "sign_in",
             BackendError::ClaudeConfig(error) => error.kind(),
             BackendError::ReadFile { .. } => "io",
+            BackendError::ProjectFiles(crate::domain::project_files::FilesError::NotAFolder(_)) => "not_a_folder",
+            BackendError::ProjectFiles(_) => "io",
             BackendError::Mcp(error) => match error {
                 crate::domain::mcp::McpError::NotFound { .. } => "not_found",
                 crate::domain::mcp::McpError::Exists { .. } => "exists",

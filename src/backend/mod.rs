@@ -14,6 +14,7 @@ mod error;
 pub mod event;
 mod events;
 mod mcp;
+mod project_files;
 mod requests;
 mod routes;
 mod signin;
@@ -387,6 +388,7 @@ impl Backend {
                 })))
             }
             Command::SignIn(request) => self.sign_in(request).await.map(Output::SignIn),
+            Command::ProjectFiles(request) => self.project_files(request).await.map(Output::ProjectFiles),
         }
     }
 

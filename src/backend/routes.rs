@@ -12,6 +12,7 @@ use crate::domain::claude_config::requests as claude_config;
 use crate::domain::db::console::requests as console;
 use crate::domain::dropped;
 use crate::domain::mcp::requests as mcp;
+use crate::domain::project_files::requests as project_files;
 use crate::domain::settings::requests as settings;
 use crate::domain::signin::requests as signin;
 use crate::domain::transcripts::requests as transcripts;
@@ -96,6 +97,8 @@ domains! {
     Dropped => dropped,
     /// Claude's MCP servers.
     Mcp => mcp,
+    /// A project's files, listed and matched for @-mentions.
+    ProjectFiles => project_files,
     /// ANYON's own settings.
     Settings => settings,
     /// The person's ANYON account.

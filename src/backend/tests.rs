@@ -159,3 +159,34 @@ fn dropped_files_are_read_whole_or_refused_when_too_large() {
         .unwrap_err();
     assert_eq!(missing.kind(), "io");
 }
+
+#[test]
+fn a_projects_files_are_listed_and_matched_through_typed_requests() {
+    use crate::domain::project_files::requests::{ListProjectFiles, MatchProjectFiles};
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, _events) = Backend::open(runtime.handle().clone(), DataPaths::at(dir.path().join("data")));
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join("src/ui")).unwrap();
+    std::fs::write(project.join("src/ui/composer.rs"), "").unwrap();
+    std::fs::write(project.join("notes.md"), "").unwrap();
+    let files = runtime
+        .block_on(backend.call(ListProjectFiles { root: project.clone() }))
+        .unwrap();
+    assert_eq!(files.iter().collect::<Vec<_>>(), ["notes.md", "src/ui/composer.rs"]);
+    let matches = runtime
+        .block_on(backend.call(MatchProjectFiles {
+            files,
+            query: "comp".into(),
+            limit: 10_000,
+        }))
+        .unwrap();
+    assert_eq!(matches.found.len(), 1);
+    assert_eq!(matches.found[0].path, "src/ui/composer.rs");
+    let missing = runtime
+        .block_on(backend.call(ListProjectFiles {
+            root: project.join("notes.md"),
+        }))
+        .unwrap_err();
+    assert_eq!(missing.kind(), "not_a_folder");
+}

@@ -13,6 +13,7 @@ pub mod dropped;
 pub mod instance;
 pub mod mcp;
 pub mod process;
+pub mod project_files;
 pub mod secrets;
 pub mod settings;
 pub mod signin;

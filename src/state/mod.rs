@@ -14,6 +14,7 @@ pub mod environment;
 pub mod handover;
 mod mcp;
 mod memory;
+pub mod mentions;
 pub mod nav;
 mod notices;
 pub mod palette;
@@ -35,6 +36,7 @@ pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, E
 pub use credentials::CredentialsStore;
 pub use mcp::{McpEditor, McpImportDialog, McpStore, ServerKey, TestStatus, key_of as mcp_key};
 pub use memory::{MemoryEditor, MemoryState, merge_text};
+pub use mentions::MentionPicker;
 pub use notices::{Notice, NoticeLevel, Notices};
 pub use requested::Requested;
 pub use session_list::{SESSION_PAGE, SessionRows};
@@ -69,6 +71,8 @@ pub struct Stores {
     pub environment: environment::Environment,
     /// The CLAUDE.md editor (Claude config screen).
     pub memory: MemoryState,
+    /// The chat prompt box's `@` picker: each project's files and the matches for what follows `@`.
+    pub mentions: MentionPicker,
     /// Live Claude and agent processes.
     pub running_processes: usize,
     /// The process list, while its popup is open.
@@ -143,6 +147,7 @@ impl Stores {
                         _ => false,
                     },
                     Output::Settings(reply) => self.settings.apply_output(request_id, reply),
+                    Output::ProjectFiles(reply) => self.mentions.apply_output(request_id, reply),
                 };
                 match (handled, confirmation) {
                     (true, Some(text)) => self.notices.push(NoticeLevel::Info, text),
@@ -166,6 +171,7 @@ impl Stores {
                     && !self.claude_config.apply_failure(request_id, &error, &detail)
                     && !self.memory.apply_failure(request_id, &error, &detail)
                     && !self.credentials.apply_failure(request_id, &error)
+                    && !self.mentions.apply_failure(request_id, &error)
                     && !self.account.apply_failure(command, request_id, &error)
                     && !self.palette.apply_failure(request_id)
                 {
@@ -198,7 +204,11 @@ impl Stores {
                 }
                 self.chat.apply_output(run_id, message, raw)
             }
-            Event::RunFinished { outcome, .. } => self.chat.apply_finished(outcome),
+            Event::RunFinished { outcome, .. } => {
+                // The turn may have added, moved or deleted files: list them again at the next `@`.
+                self.mentions.refresh();
+                self.chat.apply_finished(outcome)
+            }
             Event::AgentRunUpdated { run } => self.agents.apply_run(run),
             Event::AgentOutput {
                 run_id, message, raw, ..

@@ -7,7 +7,7 @@ use crate::backend::Requests;
 use crate::domain::claude::permission::PermissionMode;
 use crate::domain::claude::requests::CancelClaudeExecution;
 use crate::domain::dropped::ReadDroppedFile;
-use crate::state::{Attachment, ChatSession, SlashPicker, image_media_type};
+use crate::state::{Attachment, ChatSession, MentionPicker, SlashPicker, image_media_type};
 use crate::ui::theme;
 
 /// Model choices offered besides typing any id.
@@ -23,14 +23,21 @@ const MODELS: [(&str, &str); 7] = [
 /// Largest image accepted from a drop.
 const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 
+/// The prompt box's pickers: `/` commands and `@` files.
+pub struct Pickers<'a> {
+    pub slash: &'a mut SlashPicker,
+    pub mention: &'a mut MentionPicker,
+}
+
 /// Returns the tab's new title after its first prompt.
 pub fn ui(
     ui: &mut egui::Ui,
     tab_id: u64,
     session: &mut ChatSession,
-    picker: &mut SlashPicker,
+    pickers: Pickers<'_>,
     backend: &Requests,
 ) -> Option<String> {
+    let Pickers { slash, mention } = pickers;
     let mut retitle = None;
     take_dropped_images(ui.ctx(), session, backend);
     // Queued prompts go out, in order, once the turn before them ended.
@@ -70,8 +77,9 @@ pub fn ui(
     if pasted {
         paste_image(session, false);
     }
-    // With the `/` picker open, Enter picks a command; else Enter sends and Shift+Enter is a newline.
-    let picking = super::slash::keys(ui, input_id, focused, session, picker, backend);
+    // With the `/` or `@` picker open, Enter picks from it; else Enter sends and Shift+Enter is a newline.
+    let picking = super::slash::keys(ui, input_id, focused, session, slash, backend)
+        || super::mention::keys(ui, input_id, focused, session, mention, backend);
     let enter = !picking && focused && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
     let escape = session.is_busy() && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
     ui.horizontal(|ui| {
@@ -81,8 +89,17 @@ pub fn ui(
         } else {
             "Ask Claude (Enter sends, Shift+Enter for a new line)"
         };
+        // While a picker is open, Tab and Escape are its keys: they must not move the focus off the box.
+        let (mention_tab, mention_escape) = super::mention::held_keys(ui.ctx(), input_id, session, mention);
+        let filter = egui::EventFilter {
+            horizontal_arrows: true,
+            vertical_arrows: true,
+            tab: mention_tab || !slash.matches(&session.input).is_empty(),
+            escape: mention_escape,
+        };
         let edit = egui::TextEdit::multiline(&mut session.input)
             .id(input_id)
+            .event_filter(filter)
             .desired_rows(3)
             .desired_width(width)
             .hint_text(hint);
@@ -119,7 +136,8 @@ pub fn ui(
             }
         });
     });
-    super::slash::list_ui(ui, input_id, session, picker);
+    super::slash::list_ui(ui, input_id, session, slash);
+    super::mention::list_ui(ui, input_id, session, mention);
     retitle
 }
 

@@ -4,9 +4,11 @@
 //! - [`transcript`]: the conversation, virtualized so long sessions stay fast.
 //! - [`tools`]: the specific views of tool calls (Bash, edits as diffs, todo lists, subagents, ...).
 //! - [`composer`]: the prompt box with model and permission-mode pickers, send, stop and the queue.
+//! - [`slash`] and [`mention`]: the prompt box's `/` command and `@` file pickers.
 //! - [`permission`]: the approval cards for tools Claude asks to use.
 
 mod composer;
+mod mention;
 pub mod permission;
 mod slash;
 pub mod tabs;
@@ -53,7 +55,11 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
         .show(ui, |ui| {
             permission::cards_ui(ui, session, backend, &mut conversations.markdown);
-            if let Some(title) = composer::ui(ui, tab.id, session, &mut stores.claude_config.picker, backend) {
+            let pickers = composer::Pickers {
+                slash: &mut stores.claude_config.picker,
+                mention: &mut stores.mentions,
+            };
+            if let Some(title) = composer::ui(ui, tab.id, session, pickers, backend) {
                 retitle = Some(title);
             }
         });
