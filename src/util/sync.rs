@@ -33,6 +33,18 @@ impl<T: ?Sized> RwLockExt<T> for RwLock<T> {
     }
 }
 
+/// Joins scoped threads in the order they were started; a thread that panicked yields `lost()` as its
+/// error instead of spreading the panic.
+pub fn join_all<'scope, T, E>(
+    handles: Vec<std::thread::ScopedJoinHandle<'scope, Result<T, E>>>,
+    lost: impl Fn() -> E,
+) -> Vec<Result<T, E>> {
+    handles
+        .into_iter()
+        .map(|handle| handle.join().unwrap_or_else(|_| Err(lost())))
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

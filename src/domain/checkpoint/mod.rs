@@ -529,6 +529,52 @@ fn store(blobs: &mut blobs::BlobBatch<'_>, root: &Path, file: &WorkingFile) -> R
     }
 }
 
+/// What one thread of [`store_all`] read, and its contents not yet committed.
+type Part<'a> = (Vec<(usize, Stored)>, blobs::BlobBatch<'a>);
+
+/// Reads and stores the files at `indices` of `files`, split over the machine's cores (at most four),
+/// each part's new contents made durable together. Returns (index, what became of it) in index order.
+fn store_all(blobs: &Blobs, files: &[WorkingFile], indices: &[usize]) -> Result<Vec<(usize, Stored)>, CheckpointError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(indices.len().max(1));
+    let root = blobs.root();
+    let parts: Vec<Result<Part<'_>, CheckpointError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut batch = blobs.batch();
+                    let mut out = Vec::new();
+                    // Interleaved, so a folder of large files does not land on one thread.
+                    for &index in indices.iter().skip(part).step_by(threads) {
+                        if let Some(file) = files.get(index) {
+                            out.push((index, store(&mut batch, root, file)?));
+                        }
+                    }
+                    Ok((out, batch))
+                })
+            })
+            .collect();
+        crate::util::sync::join_all(handles, || {
+            CheckpointError::Damaged("a checkpoint's reading thread".into())
+        })
+    });
+    let mut stored = Vec::with_capacity(indices.len());
+    let mut batches = Vec::new();
+    for part in parts {
+        let (out, batch) = part?;
+        stored.extend(out);
+        batches.push(batch);
+    }
+    // New contents are made durable before the checkpoint that needs them is recorded.
+    for batch in batches {
+        batch.commit().map_err(io(root))?;
+    }
+    stored.sort_by_key(|(index, _)| *index);
+    Ok(stored)
+}
+
 /// Takes a checkpoint of `request.project`.
 ///
 /// Only files the stat cache does not vouch for are read; the trees are built in memory and only
@@ -551,33 +597,61 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
     let mut unreadable = Vec::new();
     // The lines of the files read now, by content: what an added file counts without reading it again.
     let mut lines_read: HashMap<String, usize> = HashMap::new();
-    // New contents are made durable together, before the checkpoint that needs them is recorded.
-    let mut batch = blobs.batch();
-    for file in walk(&request.project) {
+    let files = walk(&request.project);
+    // What the cache vouches for, and the rest, which is read (on every core: reading, hashing and
+    // compressing dominate a first checkpoint).
+    let mut known: Vec<Option<tree::Hash>> = Vec::with_capacity(files.len());
+    let mut to_read = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let hash = if file.size > blobs.max_file_bytes() {
+            None
+        } else {
+            cache.lookup(file)
+        };
+        if hash.is_none() && file.size <= blobs.max_file_bytes() {
+            to_read.push(index);
+        }
+        known.push(hash);
+    }
+    let mut read = store_all(blobs, &files, &to_read)?.into_iter();
+    let mut next_read = read.next();
+    for (index, (file, hash)) in files.into_iter().zip(known).enumerate() {
         if file.size > blobs.max_file_bytes() {
             skipped.push((file.relative, file.size));
             continue;
         }
-        let hash = match cache.lookup(&file) {
+        let hash = match hash {
             Some(hash) => crate::util::hex::encode(&hash),
-            // A file that cannot be read is left out and named, not a reason to take no checkpoint at
-            // all (a restore then keeps it, as it cannot bring it back).
-            None => match store(&mut batch, blobs.root(), &file)? {
-                Stored::Hash(hash, lines) => {
-                    if let Some(raw) = tree::content_hash(&hash) {
-                        cache.record(&file, raw);
+            None => {
+                let stored = match next_read.take() {
+                    Some((at, stored)) if at == index => {
+                        next_read = read.next();
+                        stored
                     }
-                    if let Some(lines) = lines {
-                        lines_read.insert(hash.clone(), lines);
+                    other => {
+                        next_read = other;
+                        continue;
                     }
-                    hash
+                };
+                // A file that cannot be read is left out and named, not a reason to take no checkpoint
+                // at all (a restore then keeps it, as it cannot bring it back).
+                match stored {
+                    Stored::Hash(hash, lines) => {
+                        if let Some(raw) = tree::content_hash(&hash) {
+                            cache.record(&file, raw);
+                        }
+                        if let Some(lines) = lines {
+                            lines_read.insert(hash.clone(), lines);
+                        }
+                        hash
+                    }
+                    Stored::Gone => continue,
+                    Stored::Unreadable => {
+                        unreadable.push(file.relative);
+                        continue;
+                    }
                 }
-                Stored::Gone => continue,
-                Stored::Unreadable => {
-                    unreadable.push(file.relative);
-                    continue;
-                }
-            },
+            }
         };
         entries.push(FileEntry {
             path: file.relative,
@@ -587,7 +661,6 @@ pub fn create(conn: &Connection, blobs: &Blobs, request: &CreateRequest) -> Resu
             deleted: false,
         });
     }
-    batch.commit().map_err(io(blobs.root()))?;
     let built = tree::build(&entries)?;
     let root = built
         .last()

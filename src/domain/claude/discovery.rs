@@ -278,14 +278,9 @@ pub fn discover(inputs: &DiscoveryInputs) -> Discovery {
             .iter()
             .map(|(path, _, _)| scope.spawn(move || read_version(path, timeout)))
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err(VersionError::Spawn("the version check stopped unexpectedly".into())))
-            })
-            .collect()
+        crate::util::sync::join_all(handles, || {
+            VersionError::Spawn("the version check stopped unexpectedly".into())
+        })
     });
     let installations: Vec<Installation> = found
         .into_iter()
