@@ -544,3 +544,54 @@ fn extra_folders_and_a_budget_reach_the_cli_and_a_spent_budget_is_said_plainly()
         "the extra folder is one Claude may work in: {system}"
     );
 }
+
+/// Each turn asks the CLI what it offers (`initialize`): its models join the model picker; the session's
+/// MCP servers are shown in the tab with their state.
+#[test]
+fn the_cli_offers_its_models_and_the_tab_shows_the_mcp_servers_state() {
+    let Some((mut harness, _api, sandbox, _home)) = chat_tab(
+        "the_cli_offers_its_models_and_the_tab_shows_the_mcp_servers_state",
+        Script::text("Hello."),
+    ) else {
+        return;
+    };
+    // A user-scope server whose command does not exist: the session reports it failed.
+    std::fs::write(
+        sandbox.config_dir.join(".claude.json"),
+        serde_json::json!({"mcpServers": {"broken-tools": {"type": "stdio", "command": "/nonexistent/mcp-server", "args": []}}})
+            .to_string(),
+    )
+    .unwrap();
+    send(&mut harness, "Hi");
+    settle(&mut harness, "the run to end", |h| {
+        let chat = h.state().open_chats()[0];
+        (!chat.is_busy() && chat.session_id.is_some()).then_some(())
+    });
+    let chat = harness.state().open_chats()[0];
+    let offered = chat.offered.clone().expect("the CLI answered initialize");
+    assert!(!offered.models.is_empty(), "{offered:?}");
+    assert!(
+        !offered.commands.is_empty(),
+        "slash commands and skills are offered: {offered:?}"
+    );
+    assert_eq!(chat.mcp_servers.len(), 1, "{:?}", chat.mcp_servers);
+    assert_eq!(chat.mcp_servers[0].name, "broken-tools");
+    assert_eq!(chat.mcp_servers[0].status, "failed");
+    settle(&mut harness, "the server's state in the tab", |h| {
+        h.query_all_by(|n| label_contains(n, "broken-tools: failed"))
+            .next()
+            .map(|_| ())
+    });
+    let model = offered.models[0].clone();
+    harness
+        .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Model"))
+        .click();
+    harness.run_ok();
+    assert!(
+        harness
+            .query_all_by(|n| n.label().is_some_and(|l| l.contains(&format!("({})", model.value))))
+            .next()
+            .is_some(),
+        "the picker lists {model:?}"
+    );
+}

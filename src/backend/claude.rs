@@ -150,6 +150,7 @@ impl Backend {
             max_budget_usd: request.max_budget_usd,
             fallback_model: Some(request.fallback_model.clone()).filter(|m| !m.trim().is_empty()),
             partial_messages: true,
+            initialize: true,
             ..RunOptions::default()
         };
         let env = self.claude_env().await;

@@ -15,7 +15,8 @@ use crate::domain::claude::questions::{
 use crate::backend::command::RequestId;
 use crate::domain::claude::run::RunOutcome;
 use crate::domain::claude::stream::{
-    CanUseTool, ContentBlock, IncomingRequest, RateLimitInfo, ResultMessage, StreamMessage, SystemMessage, UserContent,
+    CanUseTool, ContentBlock, IncomingRequest, InitializeResponse, McpServerStatus, RateLimitInfo, ResultMessage,
+    StreamMessage, SystemMessage, UserContent,
 };
 
 use super::attachments::Attachment;
@@ -197,6 +198,10 @@ pub struct ChatSession {
     live_from: Option<usize>,
     /// The streamed block ended (another began): the next delta starts a new item.
     live_block_closed: bool,
+    /// What the CLI offers this session (its answer to `initialize`): models, commands, output styles.
+    pub offered: Option<Arc<InitializeResponse>>,
+    /// The session's MCP servers and their state, as the latest turn started with them.
+    pub mcp_servers: Vec<McpServerStatus>,
 }
 
 impl ChatSession {
@@ -335,6 +340,12 @@ impl ChatSession {
             StreamMessage::System(SystemMessage::Init(init)) => {
                 if let Some(id) = &init.session_id {
                     self.session_id = Some(id.clone());
+                }
+                self.mcp_servers = init.mcp_servers.clone();
+            }
+            StreamMessage::ControlResponse(response) => {
+                if let Some(offered) = response.initialize() {
+                    self.offered = Some(Arc::new(offered));
                 }
             }
             // The session's mode changed (a plan approved, a mode switched): the next turn starts in it.

@@ -164,9 +164,27 @@ fn options_ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession) {
                 for (id, label) in MODELS {
                     ui.selectable_value(&mut session.model, id.to_owned(), label);
                 }
+                // What this Claude Code offers (its answer to `initialize`), once a turn has run.
+                if let Some(offered) = session.offered.clone().filter(|o| !o.models.is_empty()) {
+                    ui.separator();
+                    ui.label(
+                        RichText::new("Offered by Claude Code")
+                            .small()
+                            .color(theme::muted(ui.visuals())),
+                    );
+                    for model in &offered.models {
+                        let name = if model.display_name.is_empty() {
+                            model.value.clone()
+                        } else {
+                            format!("{} ({})", model.display_name, model.value)
+                        };
+                        ui.selectable_value(&mut session.model, model.value.clone(), name)
+                            .on_hover_text(&model.description);
+                    }
+                }
                 ui.separator();
-                ui.label("Custom model id:");
-                ui.text_edit_singleline(&mut session.model);
+                let custom = ui.label("Custom model id:");
+                ui.text_edit_singleline(&mut session.model).labelled_by(custom.id);
             })
             .response
             .labelled_by(label.id);

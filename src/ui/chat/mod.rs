@@ -119,6 +119,7 @@ fn header_ui(ui: &mut egui::Ui, tab: &ChatTab, session: &mut ChatSession, backen
                     ui.close();
                 }
             });
+            mcp_status_ui(ui, session);
             if let Some(id) = &session.session_id {
                 let short: String = id.chars().take(8).collect();
                 ui.label(
@@ -195,6 +196,29 @@ fn earlier_status_ui(ui: &mut egui::Ui, session: &ChatSession) {
             .small()
             .color(muted),
         );
+    }
+}
+
+/// The session's MCP servers as the latest turn started with them: a dot per server coloured by its state.
+fn mcp_status_ui(ui: &mut egui::Ui, session: &ChatSession) {
+    for server in session.mcp_servers.iter().rev() {
+        let color = match server.status.as_str() {
+            "connected" => theme::success(ui.visuals()),
+            "failed" => theme::error(ui.visuals()),
+            "needs-auth" | "needs_auth" => theme::warning(ui.visuals()),
+            _ => theme::muted(ui.visuals()),
+        };
+        let state = match server.status.as_str() {
+            "needs-auth" | "needs_auth" => "needs sign-in",
+            "" => "unknown",
+            other => other,
+        };
+        ui.label(
+            RichText::new(format!("• {}: {state}", server.name))
+                .small()
+                .color(color),
+        )
+        .on_hover_text(format!("MCP server {} is {state} in this session", server.name));
     }
 }
 

@@ -24,6 +24,8 @@ use std::sync::Arc;
 
 /// How much of stderr is kept for the error banner.
 const STDERR_TAIL_BYTES: usize = 16 * 1024;
+/// The id of the `initialize` request a run sends first (its answer carries the same id).
+pub const INITIALIZE_REQUEST_ID: &str = "anyon-initialize";
 /// Inputs (permission answers, interrupts) that may wait for the owner task.
 const INPUT_CAPACITY: usize = 32;
 
@@ -73,6 +75,9 @@ pub struct RunOptions {
     pub fallback_model: Option<String>,
     /// Stream text and thinking token by token (`--include-partial-messages`).
     pub partial_messages: bool,
+    /// Ask the CLI what it offers (`initialize`: models, slash commands, output styles) before the prompt;
+    /// the answer comes back as a `control_response` line.
+    pub initialize: bool,
 }
 
 impl RunOptions {
@@ -357,8 +362,14 @@ pub async fn start(
     let handle = registry.register(run_id, kind, pid, options.project.clone());
     tracing::info!(run_id, pid, bin = %bin.display(), project = %options.project.display(), "claude started");
     let mut stdin = child.stdin.take();
-    let prompt = OutgoingMessage::user_blocks(options.prompt.clone());
-    if let Err(error) = write_message(&mut stdin, &prompt).await {
+    let mut written = Ok(());
+    if options.initialize {
+        written = write_message(&mut stdin, &OutgoingMessage::initialize(INITIALIZE_REQUEST_ID)).await;
+    }
+    if written.is_ok() {
+        written = write_message(&mut stdin, &OutgoingMessage::user_blocks(options.prompt.clone())).await;
+    }
+    if let Err(error) = written {
         let _ = child.start_kill();
         let _ = child.wait().await;
         handle.finish(RunStatus::Exited { code: None });
