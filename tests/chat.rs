@@ -160,7 +160,9 @@ fn a_plain_answer_streams_through_the_backend() {
         .expect("a message besides control responses");
     assert!(matches!(&messages[first], StreamMessage::System(_)), "init comes first");
     assert!(
-        messages.iter().any(|m| matches!(m, StreamMessage::ControlResponse(r) if r.initialize().is_some())),
+        messages
+            .iter()
+            .any(|m| matches!(m, StreamMessage::ControlResponse(r) if r.initialize().is_some())),
         "the CLI answered initialize with what it offers"
     );
     assert!(!result_of(&messages).is_error);

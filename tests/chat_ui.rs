@@ -595,3 +595,58 @@ fn the_cli_offers_its_models_and_the_tab_shows_the_mcp_servers_state() {
         "the picker lists {model:?}"
     );
 }
+
+/// After a turn the tab shows how full the context is (from the usage the CLI reports), and "Compact"
+/// runs Claude Code's own /compact (a command of the CLI, not a prompt for the model). The boundary marker
+/// the CLI writes after a real compaction is covered by the chat store's tests (a short mock conversation is
+/// one the CLI declines to compact).
+#[test]
+fn the_context_meter_follows_the_usage_and_compact_runs_the_clis_command() {
+    let Some((mut harness, api, _sandbox, _home)) = chat_tab(
+        "the_context_meter_follows_the_usage_and_compact_runs_the_clis_command",
+        Script::text("Hello."),
+    ) else {
+        return;
+    };
+    send(&mut harness, "Hi");
+    settle(&mut harness, "the run to end", |h| {
+        let chat = h.state().open_chats()[0];
+        (!chat.is_busy() && chat.session_id.is_some()).then_some(())
+    });
+    let (used, window) = harness.state().open_chats()[0].context().expect("the context is known");
+    assert!(
+        used >= 300,
+        "input, cache and output tokens of the mock's usage: {used}"
+    );
+    assert!(window >= 200_000, "{window}");
+    settle(&mut harness, "the meter", |h| {
+        h.query_all_by(|n| label_contains(n, &format!("{} of ", anyon::ui::projects::tokens(used))))
+            .next()
+            .map(|_| ())
+    });
+    let asked = api.messages_requests(crate::support::mock_api::RequestKind::Main).len();
+    harness.get_by_label("Compact").click();
+    harness.run_ok();
+    settle(&mut harness, "the compact turn to end", |h| {
+        let chat = h.state().open_chats()[0];
+        let footers = chat
+            .items
+            .iter()
+            .filter(|i| matches!(i, anyon::state::ChatItem::Footer(_)))
+            .count();
+        (!chat.is_busy() && footers >= 2).then_some(())
+    });
+    let chat = harness.state().open_chats()[0];
+    assert!(
+        chat.items
+            .iter()
+            .any(|i| matches!(i, anyon::state::ChatItem::Prompt { text } if text == "/compact")),
+        "{:?}",
+        chat.items
+    );
+    assert_eq!(
+        api.messages_requests(crate::support::mock_api::RequestKind::Main).len(),
+        asked,
+        "the CLI ran /compact itself; the model was not sent it as a prompt"
+    );
+}

@@ -29,7 +29,7 @@ pub use agents::{AgentEditor, AgentsStore, AgentsView, ImportDialog, RunDialog};
 pub use attachments::{Attachment, image_media_type, rgba_to_png};
 pub use chat::{
     ActiveRun, ChatItem, ChatSession, ChatStore, EARLIER_PAGE_LINES, EarlierMessages, MAX_ITEMS as MAX_CHAT_ITEMS,
-    PermissionPrompt, RunFooter, ToolCall, ToolOutcome, default_project,
+    PermissionPrompt, RunFooter, TaskState, ToolCall, ToolOutcome, default_context_window, default_project,
 };
 pub use checkpoints::{CheckpointsStore, PendingRestore};
 pub use claude_config::{ClaudeConfigStore, CommandEditor, ConfigTab, Conflict, EntryForm, HookForm, SlashPicker};

@@ -202,6 +202,32 @@ pub struct ChatSession {
     pub offered: Option<Arc<InitializeResponse>>,
     /// The session's MCP servers and their state, as the latest turn started with them.
     pub mcp_servers: Vec<McpServerStatus>,
+    /// Tokens the conversation fills of the model's context (the latest main request's input, cache
+    /// and output tokens), and the model's window when the CLI said (`modelUsage.contextWindow`).
+    pub context_used: u64,
+    pub context_window: Option<u64>,
+    /// The model the session runs with (`init`), for the window when the CLI did not say.
+    pub running_model: Option<String>,
+    /// Background tasks (subagents) of the session, by task id, in the order they started.
+    pub tasks: Vec<TaskState>,
+}
+
+/// A background task (`task_started`, `task_progress`, `task_notification`) as last reported.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskState {
+    pub id: String,
+    pub description: String,
+    /// `running`, `completed`, `failed`, ... as the CLI words it.
+    pub status: String,
+}
+
+/// The context window assumed when the CLI did not report one: 1M for a `[1m]` model, else 200k.
+pub fn default_context_window(model: Option<&str>) -> u64 {
+    if model.is_some_and(|m| m.to_ascii_lowercase().contains("[1m]")) {
+        1_000_000
+    } else {
+        200_000
+    }
 }
 
 impl ChatSession {
@@ -252,6 +278,41 @@ impl ChatSession {
     pub fn push_prompt(&mut self, text: &str) {
         self.error = None;
         self.push(ChatItem::Prompt { text: text.to_owned() });
+    }
+
+    /// How full the model's context is: (tokens used, window), once a request reported its usage.
+    pub fn context(&self) -> Option<(u64, u64)> {
+        (self.context_used > 0).then(|| {
+            (
+                self.context_used,
+                self.context_window
+                    .unwrap_or_else(|| default_context_window(self.running_model.as_deref())),
+            )
+        })
+    }
+
+    fn apply_task(&mut self, task: &crate::domain::claude::stream::TaskInfo) {
+        let Some(id) = task.task_id.clone().or_else(|| task.tool_use_id.clone()) else {
+            return;
+        };
+        let index = match self.tasks.iter().position(|t| t.id == id) {
+            Some(index) => index,
+            None => {
+                self.tasks.push(TaskState {
+                    id,
+                    status: "running".to_owned(),
+                    ..TaskState::default()
+                });
+                self.tasks.len() - 1
+            }
+        };
+        let state = &mut self.tasks[index];
+        if let Some(description) = task.description.as_ref().filter(|d| !d.is_empty()) {
+            state.description = description.clone();
+        }
+        if let Some(status) = task.status.as_ref().filter(|s| !s.is_empty()) {
+            state.status = status.clone();
+        }
     }
 
     /// The extra folders as typed, one per line, blanks left out.
@@ -342,7 +403,37 @@ impl ChatSession {
                     self.session_id = Some(id.clone());
                 }
                 self.mcp_servers = init.mcp_servers.clone();
+                self.running_model = init.model.clone();
             }
+            StreamMessage::System(SystemMessage::CompactBoundary(compact)) => {
+                let before = compact
+                    .compact_metadata
+                    .as_ref()
+                    .and_then(|m| m.get("pre_tokens"))
+                    .and_then(Value::as_u64);
+                let trigger = compact
+                    .compact_metadata
+                    .as_ref()
+                    .and_then(|m| m.get("trigger"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                self.push(ChatItem::Notice {
+                    text: match (trigger, before) {
+                        ("auto", Some(tokens)) => {
+                            format!("The conversation was compacted here automatically ({tokens} tokens before).")
+                        }
+                        (_, Some(tokens)) => format!("The conversation was compacted here ({tokens} tokens before)."),
+                        _ => "The conversation was compacted here.".to_owned(),
+                    },
+                    error: false,
+                });
+                self.context_used = 0;
+            }
+            StreamMessage::System(
+                SystemMessage::TaskStarted(task)
+                | SystemMessage::TaskProgress(task)
+                | SystemMessage::TaskNotification(task),
+            ) => self.apply_task(task),
             StreamMessage::ControlResponse(response) => {
                 if let Some(offered) = response.initialize() {
                     self.offered = Some(Arc::new(offered));
@@ -367,6 +458,15 @@ impl ChatSession {
                 let subagent = assistant.parent_tool_use_id.is_some();
                 if !subagent {
                     self.end_partial();
+                    if let Some(usage) = &assistant.message.usage {
+                        let used = usage.input_tokens
+                            + usage.cache_read_input_tokens
+                            + usage.cache_creation_input_tokens
+                            + usage.output_tokens;
+                        if used > 0 {
+                            self.context_used = used;
+                        }
+                    }
                 }
                 if let Some(error) = &assistant.error {
                     let text = assistant.message.content.iter().find_map(|b| match b {
@@ -425,6 +525,9 @@ impl ChatSession {
             StreamMessage::Result(result) => {
                 // A turn that stopped mid-answer keeps what streamed in.
                 self.live_from = None;
+                if let Some(window) = result.model_usage.values().filter_map(|m| m.context_window).max() {
+                    self.context_window = Some(window);
+                }
                 self.push(ChatItem::Footer(footer(result)));
                 if result.is_error {
                     self.error = Some(result.error_text());

@@ -304,3 +304,89 @@ fn streamed_text_grows_in_place_and_the_complete_message_replaces_it() {
         session.error
     );
 }
+
+#[test]
+fn context_use_compaction_and_tasks_are_followed() {
+    let mut store = ChatStore::default();
+    store.sessions.insert(1, ChatSession::new("Chat", "/p"));
+    store.runs.insert(3, 1);
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"system","subtype":"init","session_id":"s","model":"claude-opus-4-8[1m]"}"#,
+    );
+    assert_eq!(store.sessions[&1].context(), None, "nothing reported yet");
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":10,"cache_read_input_tokens":40000,"cache_creation_input_tokens":2000,"output_tokens":90}}}"#,
+    );
+    assert_eq!(
+        store.sessions[&1].context(),
+        Some((42_100, 1_000_000)),
+        "a [1m] model's window"
+    );
+    // A subagent's requests are not the conversation's context.
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"assistant","parent_tool_use_id":"t","message":{"role":"assistant","content":[],"usage":{"input_tokens":5,"output_tokens":5}}}"#,
+    );
+    assert_eq!(store.sessions[&1].context_used, 42_100);
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"result","subtype":"success","is_error":false,"modelUsage":{"claude-opus-4-8":{"inputTokens":1,"contextWindow":200000}}}"#,
+    );
+    assert_eq!(
+        store.sessions[&1].context(),
+        Some((42_100, 200_000)),
+        "the CLI's own figure wins"
+    );
+
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"system","subtype":"task_started","task_id":"k1","description":"Explore the code"}"#,
+    );
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"system","subtype":"task_notification","task_id":"k1","status":"completed"}"#,
+    );
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"system","subtype":"task_started","task_id":"k2","description":"Run tests"}"#,
+    );
+    assert_eq!(
+        store.sessions[&1].tasks,
+        vec![
+            TaskState {
+                id: "k1".into(),
+                description: "Explore the code".into(),
+                status: "completed".into()
+            },
+            TaskState {
+                id: "k2".into(),
+                description: "Run tests".into(),
+                status: "running".into()
+            }
+        ]
+    );
+
+    feed(
+        &mut store,
+        3,
+        r#"{"type":"system","subtype":"compact_boundary","compact_metadata":{"trigger":"manual","pre_tokens":42100}}"#,
+    );
+    let session = &store.sessions[&1];
+    assert_eq!(
+        session.context(),
+        None,
+        "compaction frees the context until the next request"
+    );
+    assert!(
+        matches!(session.items.last(), Some(ChatItem::Notice { text, .. }) if text.contains("compacted here (42100 tokens before)"))
+    );
+}

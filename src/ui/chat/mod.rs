@@ -50,6 +50,7 @@ pub fn chat_ui(ui: &mut egui::Ui, tab: &ChatTab, cx: &mut ScreenContext<'_>) -> 
     read_earlier(session, backend);
     header_ui(ui, tab, session, backend);
     auto_checkpoints_ui(ui, &mut stores.settings, &session.project, backend);
+    context_ui(ui, session, backend);
     let run_before = session.run.as_ref().map(|run| run.request_id);
     egui::Panel::bottom(egui::Id::unique(("chat-composer", tab.id)))
         .frame(egui::Frame::new().inner_margin(egui::Margin::symmetric(0, 6)))
@@ -197,6 +198,68 @@ fn earlier_status_ui(ui: &mut egui::Ui, session: &ChatSession) {
             .color(muted),
         );
     }
+}
+
+/// How full the model's context is, with "Compact" (Claude Code's `/compact`), and the session's
+/// background tasks with their state.
+fn context_ui(ui: &mut egui::Ui, session: &mut ChatSession, backend: &crate::backend::Requests) {
+    let context = session.context();
+    if context.is_none() && session.tasks.is_empty() {
+        return;
+    }
+    let muted = theme::muted(ui.visuals());
+    ui.horizontal(|ui| {
+        if let Some((used, window)) = context {
+            let share = (used as f64 / window.max(1) as f64).clamp(0.0, 1.0) as f32;
+            let color = if share >= 0.9 {
+                theme::error(ui.visuals())
+            } else if share >= 0.75 {
+                theme::warning(ui.visuals())
+            } else {
+                theme::accent(ui.visuals())
+            };
+            ui.label(RichText::new("Context").small().color(muted));
+            ui.add(
+                egui::ProgressBar::new(share)
+                    .desired_width(140.0)
+                    .desired_height(8.0)
+                    .fill(color),
+            )
+            .on_hover_text("Tokens the conversation fills of the model's context window, as of the latest request");
+            ui.label(
+                RichText::new(format!(
+                    "{} of {} tokens ({:.0}%)",
+                    crate::ui::projects::tokens(used),
+                    crate::ui::projects::tokens(window),
+                    share * 100.0
+                ))
+                .small()
+                .color(muted),
+            );
+            let can_compact = session.session_id.is_some() && !session.is_busy();
+            if ui
+                .add_enabled(can_compact, egui::Button::new("Compact").small())
+                .on_hover_text("Summarize the conversation so far to free context (Claude Code's /compact)")
+                .on_disabled_hover_text("Once the turn has ended")
+                .clicked()
+            {
+                send_prompt(session, "/compact".to_owned(), backend);
+            }
+        }
+        if !session.tasks.is_empty() {
+            let running = session.tasks.iter().filter(|t| t.status == "running").count();
+            ui.menu_button(format!("Tasks: {running} running of {}", session.tasks.len()), |ui| {
+                for task in &session.tasks {
+                    let name = if task.description.is_empty() {
+                        &task.id
+                    } else {
+                        &task.description
+                    };
+                    ui.label(format!("{name} · {}", task.status));
+                }
+            });
+        }
+    });
 }
 
 /// The session's MCP servers as the latest turn started with them: a dot per server coloured by its state.
