@@ -582,6 +582,22 @@ fn the_cli_offers_its_models_and_the_tab_shows_the_mcp_servers_state() {
             .next()
             .map(|_| ())
     });
+    // The `/` picker lists what the CLI offers (built-ins and skills) besides the command files.
+    let command = offered.commands[0].name.clone();
+    let prompt = harness.get_by(|n| n.role() == Role::MultilineTextInput && n.label().is_none());
+    prompt.focus();
+    prompt.type_text(&format!("/{command}"));
+    harness.run_ok();
+    assert!(
+        harness
+            .query_all_by(|n| n.label().as_deref() == Some(format!("/{command}").as_str()))
+            .next()
+            .is_some(),
+        "the picker offers /{command}"
+    );
+    harness.key_press(Key::Enter);
+    harness.run_ok();
+    assert_eq!(harness.state().open_chats()[0].input, format!("/{command} "));
     let model = offered.models[0].clone();
     harness
         .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Model"))

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::backend::command::RequestId;
 use crate::backend::event::ErrorDetail;
+use crate::domain::claude::stream::SlashCommandInfo;
 use crate::domain::claude_config::commands::{CommandScope, SlashCommand};
 use crate::domain::claude_config::{ConfigSnapshot, SettingsEdit, SettingsScope, Version};
 
@@ -100,20 +101,54 @@ pub struct SlashPicker {
     pub selected: usize,
 }
 
+/// One entry of the `/` picker: the command's name (without `/`) and what it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlashRow {
+    pub name: String,
+    pub about: String,
+}
+
 impl SlashPicker {
-    /// The commands matching what follows `/` in `input`, while the command name is being typed.
-    pub fn matches(&self, input: &str) -> Vec<&SlashCommand> {
+    /// The commands matching what follows `/` in `input`, while the command name is being typed: the
+    /// project's and the user's command files first, then what the CLI offers (built-ins and skills, from
+    /// its answer to `initialize`) that no file already names.
+    pub fn matches(&self, input: &str, offered: &[SlashCommandInfo]) -> Vec<SlashRow> {
         let Some(query) = input.strip_prefix('/').filter(|q| !q.contains(char::is_whitespace)) else {
             return Vec::new();
         };
         let query = query.to_lowercase();
-        let mut found: Vec<&SlashCommand> = self
+        let mut found: Vec<SlashRow> = self
             .commands
             .value()
-            .map(|list| list.iter().filter(|c| c.name.to_lowercase().contains(&query)).collect())
+            .map(|list| {
+                list.iter()
+                    .filter(|c| c.name.to_lowercase().contains(&query))
+                    .map(|c| SlashRow {
+                        name: c.name.clone(),
+                        about: format!(
+                            "{} {}",
+                            c.scope.as_str(),
+                            c.description.clone().or(c.argument_hint.clone()).unwrap_or_default()
+                        ),
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
-        // Names that start with the query first.
-        found.sort_by_key(|c| !c.name.to_lowercase().starts_with(&query));
+        for command in offered {
+            if command.name.to_lowercase().contains(&query) && !found.iter().any(|row| row.name == command.name) {
+                let about = if command.description.is_empty() {
+                    command.argument_hint.clone()
+                } else {
+                    command.description.clone()
+                };
+                found.push(SlashRow {
+                    name: command.name.clone(),
+                    about: format!("Claude Code {about}"),
+                });
+            }
+        }
+        // Names that start with the query first (the sort keeps each group's order).
+        found.sort_by_key(|row| !row.name.to_lowercase().starts_with(&query));
         found
     }
 }
@@ -268,12 +303,35 @@ mod tests {
             ..Default::default()
         };
         assert!(store.apply_output(1, &Reply::SlashCommands(list)));
-        let names =
-            |input: &str| -> Vec<String> { store.picker.matches(input).iter().map(|c| c.name.clone()).collect() };
-        assert_eq!(names("/rev"), ["review", "preview-docs"], "prefix matches first");
-        assert_eq!(names("/"), ["git:ship", "preview-docs", "review"]);
-        assert!(names("/review now").is_empty(), "arguments close the picker");
-        assert!(names("review").is_empty());
+        let offered = [
+            SlashCommandInfo {
+                name: "compact".into(),
+                description: "Clear history but keep a summary".into(),
+                ..Default::default()
+            },
+            SlashCommandInfo {
+                name: "review".into(),
+                description: "The CLI's own review".into(),
+                ..Default::default()
+            },
+        ];
+        let names = |input: &str, offered: &[SlashCommandInfo]| -> Vec<String> {
+            store
+                .picker
+                .matches(input, offered)
+                .into_iter()
+                .map(|c| c.name)
+                .collect()
+        };
+        assert_eq!(names("/rev", &[]), ["review", "preview-docs"], "prefix matches first");
+        assert_eq!(names("/", &[]), ["git:ship", "preview-docs", "review"]);
+        assert!(names("/review now", &[]).is_empty(), "arguments close the picker");
+        assert!(names("review", &[]).is_empty());
+        // What the CLI offers follows the files; a name a file already has is not listed twice.
+        assert_eq!(names("/", &offered), ["git:ship", "preview-docs", "review", "compact"]);
+        let rows = store.picker.matches("/comp", &offered);
+        assert_eq!(rows.len(), 1);
+        assert!(rows[0].about.contains("Clear history"), "{rows:?}");
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn ui(
         let filter = egui::EventFilter {
             horizontal_arrows: true,
             vertical_arrows: true,
-            tab: mention_tab || !slash.matches(&session.input).is_empty(),
+            tab: mention_tab || !slash.matches(&session.input, super::slash::offered(session)).is_empty(),
             escape: mention_escape,
         };
         let edit = egui::TextEdit::multiline(&mut session.input)

@@ -27,7 +27,7 @@ pub fn keys(
         let project = (!session.project.trim().is_empty()).then(|| session.project.trim().into());
         picker.commands.start(backend.dispatch(SlashCommandsList { project }));
     }
-    let count = picker.matches(&session.input).len();
+    let count = picker.matches(&session.input, offered(session)).len();
     if count == 0 || !focused {
         return false;
     }
@@ -53,7 +53,7 @@ pub fn keys(
 
 /// Replaces the box's text with the command and puts the cursor after it, ready for arguments.
 fn insert(ctx: &egui::Context, input_id: egui::Id, session: &mut ChatSession, picker: &mut SlashPicker, index: usize) {
-    if let Some(command) = picker.matches(&session.input).get(index) {
+    if let Some(command) = picker.matches(&session.input, offered(session)).get(index) {
         session.input = format!("/{} ", command.name);
         if let Some(mut state) = egui::text_edit::TextEditState::load(ctx, input_id) {
             let end = egui::text::CCursor::new(session.input.chars().count());
@@ -64,15 +64,20 @@ fn insert(ctx: &egui::Context, input_id: egui::Id, session: &mut ChatSession, pi
     picker.selected = 0;
 }
 
+/// The commands the CLI offered this session (built-ins and skills), once a turn has run.
+pub fn offered(session: &ChatSession) -> &[crate::domain::claude::stream::SlashCommandInfo] {
+    session
+        .offered
+        .as_ref()
+        .map_or(&[], |offered| offered.commands.as_slice())
+}
+
 /// The list of matches under the prompt box.
 pub fn list_ui(ui: &mut egui::Ui, input_id: egui::Id, session: &mut ChatSession, picker: &mut SlashPicker) {
     let rows: Vec<(String, String)> = picker
-        .matches(&session.input)
-        .iter()
-        .map(|c| {
-            let about = c.description.clone().or(c.argument_hint.clone()).unwrap_or_default();
-            (format!("/{}", c.name), format!("{} {about}", c.scope.as_str()))
-        })
+        .matches(&session.input, offered(session))
+        .into_iter()
+        .map(|row| (format!("/{}", row.name), row.about))
         .collect();
     if rows.is_empty() {
         return;
