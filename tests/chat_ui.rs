@@ -666,3 +666,58 @@ fn the_context_meter_follows_the_usage_and_compact_runs_the_clis_command() {
         "the CLI ran /compact itself; the model was not sent it as a prompt"
     );
 }
+
+/// The output styles the CLI offers are a picker per chat; the chosen one is the style the next turn runs
+/// with (the CLI's `init` line says so).
+#[test]
+fn a_chosen_output_style_is_the_one_the_next_turn_runs_with() {
+    let Some((mut harness, _api, _sandbox, _home)) = chat_tab(
+        "a_chosen_output_style_is_the_one_the_next_turn_runs_with",
+        Script::text("Hello."),
+    ) else {
+        return;
+    };
+    send(&mut harness, "Hi");
+    settle(&mut harness, "the first turn to end", |h| {
+        let chat = h.state().open_chats()[0];
+        (!chat.is_busy() && chat.offered.is_some()).then_some(())
+    });
+    let chat = harness.state().open_chats()[0];
+    let offered = chat.offered.clone().unwrap();
+    let style = offered
+        .available_output_styles
+        .iter()
+        .find(|s| Some(s.as_str()) != offered.output_style.as_deref())
+        .cloned()
+        .unwrap_or_else(|| panic!("the CLI offers another style: {offered:?}"));
+    // Through AccessKit: the panel above the box is laid out again as the turn's figures arrive, so a
+    // pointer aimed at the last frame's position can miss.
+    harness.get_by_label("More options").click_accesskit();
+    harness.run_ok();
+    harness
+        .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Output style"))
+        .click();
+    harness.run_ok();
+    harness.get_by_label(&style).click();
+    harness.run_ok();
+    assert_eq!(harness.state().open_chats()[0].output_style, style);
+    send(&mut harness, "Again");
+    settle(&mut harness, "the second turn to end", |h| {
+        let chat = h.state().open_chats()[0];
+        let footers = chat
+            .items
+            .iter()
+            .filter(|i| matches!(i, anyon::state::ChatItem::Footer(_)))
+            .count();
+        (!chat.is_busy() && footers >= 2).then_some(())
+    });
+    let inits: Vec<serde_json::Value> = harness.state().open_chats()[0]
+        .raw
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|v| v["type"] == "system" && v["subtype"] == "init")
+        .collect();
+    assert_eq!(inits.len(), 2);
+    assert_eq!(inits[1]["output_style"], style.as_str(), "{}", inits[1]);
+    assert_ne!(inits[0]["output_style"], style.as_str());
+}

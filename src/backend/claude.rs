@@ -129,6 +129,7 @@ impl Backend {
             }
             settings = self.checkpoint_hook_settings();
         }
+        let settings = with_output_style(settings, request.output_style.trim());
         let mut prompt = vec![InputBlock::text(request.prompt.clone())];
         prompt.extend(
             request
@@ -237,6 +238,23 @@ impl Backend {
         });
         Some(settings.to_string())
     }
+}
+
+/// Adds the chat's output style (`outputStyle`) to the run's `--settings` JSON, creating it when there is
+/// none; an empty style leaves the settings as they are.
+fn with_output_style(settings: Option<String>, style: &str) -> Option<String> {
+    if style.is_empty() {
+        return settings;
+    }
+    let mut value = settings
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .filter(serde_json::Value::is_object)
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let Some(object) = value.as_object_mut() {
+        object.insert("outputStyle".to_owned(), serde_json::Value::from(style));
+    }
+    Some(value.to_string())
 }
 
 /// The hook's shell command. Claude Code runs hook commands with a POSIX shell on every platform (Git

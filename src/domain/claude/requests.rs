@@ -34,6 +34,8 @@ pub struct ClaudeRunRequest {
     pub max_budget_usd: Option<f64>,
     /// The model to fall back to when the chosen one is overloaded (`--fallback-model`); empty for none.
     pub fallback_model: String,
+    /// The output style for this turn (Claude Code's `outputStyle` setting); empty for the configured one.
+    pub output_style: String,
 }
 
 /// The Claude domain's answers (as JSON: `{"kind": "run_started", "data": {...}}`).

@@ -193,6 +193,8 @@ pub struct ChatSession {
     pub budget: String,
     /// The model to fall back to when the chosen one is overloaded; empty for none.
     pub fallback_model: String,
+    /// The output style chosen for this chat (one the CLI offered); empty for the configured one.
+    pub output_style: String,
     /// Where the text streaming in token by token starts (an absolute item index, counting dropped
     /// items): the streamed items are replaced by the complete message when it arrives.
     live_from: Option<usize>,

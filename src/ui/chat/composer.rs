@@ -239,6 +239,35 @@ fn options_ui(ui: &mut egui::Ui, tab_id: u64, session: &mut ChatSession) {
                     ui.label(RichText::new(error).small().color(theme::error(ui.visuals())));
                 }
                 ui.end_row();
+                let label = ui.label("Output style");
+                let styles = session
+                    .offered
+                    .as_ref()
+                    .map(|o| o.available_output_styles.clone())
+                    .unwrap_or_default();
+                let shown = if session.output_style.is_empty() {
+                    "As configured".to_owned()
+                } else {
+                    session.output_style.clone()
+                };
+                egui::ComboBox::from_id_salt(("chat-output-style", tab_id))
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut session.output_style, String::new(), "As configured");
+                        for style in &styles {
+                            ui.selectable_value(&mut session.output_style, style.clone(), style);
+                        }
+                        if styles.is_empty() {
+                            ui.label(
+                                RichText::new("Claude Code lists its styles after the first turn")
+                                    .small()
+                                    .color(theme::muted(ui.visuals())),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
                 let label = ui.label("Fallback model");
                 ui.add(
                     egui::TextEdit::singleline(&mut session.fallback_model)

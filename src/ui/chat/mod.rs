@@ -410,6 +410,7 @@ pub(super) fn send_prompt(
         add_dirs: session.extra_dirs(),
         max_budget_usd,
         fallback_model: session.fallback_model.trim().to_owned(),
+        output_style: session.output_style.trim().to_owned(),
     };
     let request_id = backend.dispatch(ExecuteClaudeCode { run: request });
     session.run = Some(crate::state::ActiveRun {
