@@ -1,6 +1,8 @@
 //! The Storage commands: the app's tables, paging, edits, SQL with cancel, export, history.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::InterruptHandle;
 
@@ -19,9 +21,14 @@ pub const HISTORY_LIMIT: usize = 100;
 
 /// A running statement, or a cancel that arrived before the statement started.
 pub(super) enum SqlSlot {
-    Running(InterruptHandle),
+    /// Running: its interrupt handle, and the flag its progress handler reads (an interrupt that comes
+    /// before the statement starts stepping is lost by SQLite; the flag is not).
+    Running(InterruptHandle, Arc<AtomicBool>),
     CancelRequested,
 }
+
+/// How many virtual-machine steps pass between two looks at a running statement's cancel flag.
+const PROGRESS_OPS: std::ffi::c_int = 10_000;
 
 impl Backend {
     pub(super) async fn storage(&self, request_id: RequestId, request: Request) -> Result<Reply, BackendError> {
@@ -103,12 +110,12 @@ impl Backend {
             }) => {
                 let backend = self.clone();
                 self.blocking(move |db| {
-                    let conn = if allow_write {
+                    let mut conn = if allow_write {
                         db.open_read_write()?
                     } else {
                         db.open_read_only()?
                     };
-                    if !backend.register_sql(request_id, conn.get_interrupt_handle()) {
+                    if !backend.register_sql(request_id, &mut conn) {
                         return Err(console::StorageError::Cancelled.into());
                     }
                     let result = console::execute_sql(&conn, &sql, allow_write, max_rows);
@@ -125,12 +132,20 @@ impl Backend {
     }
 
     /// Records a running statement; false when a cancel for it already arrived.
-    fn register_sql(&self, request_id: RequestId, handle: InterruptHandle) -> bool {
+    fn register_sql(&self, request_id: RequestId, conn: &mut rusqlite::Connection) -> bool {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = cancelled.clone();
+        if conn
+            .progress_handler(PROGRESS_OPS, Some(move || flag.load(Ordering::Relaxed)))
+            .is_err()
+        {
+            tracing::warn!("no progress handler on the console's connection; a cancel relies on the interrupt alone");
+        }
         let mut running = self.inner.running_sql.lock_or_recover();
         if matches!(running.remove(&request_id), Some(SqlSlot::CancelRequested)) {
             return false;
         }
-        running.insert(request_id, SqlSlot::Running(handle));
+        running.insert(request_id, SqlSlot::Running(conn.get_interrupt_handle(), cancelled));
         true
     }
 
@@ -142,14 +157,15 @@ impl Backend {
     fn cancel_sql(&self, request_id: RequestId) -> bool {
         let mut running = self.inner.running_sql.lock_or_recover();
         match running.get(&request_id) {
-            Some(SqlSlot::Running(handle)) => {
+            Some(SqlSlot::Running(handle, cancelled)) => {
+                cancelled.store(true, Ordering::Relaxed);
                 handle.interrupt();
                 true
             }
             Some(SqlSlot::CancelRequested) => false,
             None => {
                 // Only requests that were issued can be waiting to start.
-                if request_id < self.inner.next_request.load(std::sync::atomic::Ordering::Relaxed) {
+                if request_id < self.inner.next_request.load(Ordering::Relaxed) {
                     running.insert(request_id, SqlSlot::CancelRequested);
                 }
                 false
