@@ -208,56 +208,27 @@ fn the_timeline_shows_the_automatic_checkpoints_and_restores_one() {
 /// model as the CLI words them.
 #[test]
 fn a_plan_is_approved_and_a_question_answered_in_their_cards() {
-    let Some(bin) = require_claude_bin("a_plan_is_approved_and_a_question_answered_in_their_cards") else {
-        return;
-    };
-    let api = MockApi::start(
-        Script::new()
-            .then(Reply::tool_use(
-                "ExitPlanMode",
-                serde_json::json!({"plan": "# The plan\n\n1. Write **notes.txt**\n2. Check it"}),
-            ))
-            .then(Reply::tool_use(
-                "AskUserQuestion",
-                serde_json::json!({"questions": [
+    let script = Script::new()
+        .then(Reply::tool_use(
+            "ExitPlanMode",
+            serde_json::json!({"plan": "# The plan\n\n1. Write **notes.txt**\n2. Check it"}),
+        ))
+        .then(Reply::tool_use(
+            "AskUserQuestion",
+            serde_json::json!({"questions": [
                     {"question": "Which colour?", "header": "Colour", "multiSelect": false,
                      "options": [{"label": "Red", "description": "warm"}, {"label": "Blue", "description": "cool"}]},
                     {"question": "Which extras?", "header": "Extras", "multiSelect": true,
                      "options": [{"label": "Tests", "description": ""}, {"label": "Docs", "description": ""}]}]}),
-            ))
-            .then(Reply::text("Blue it is.")),
-    );
-    let runtime = support::runtime();
-    let home = TempHome::new();
-    let sandbox = Sandbox::new();
-    let (backend, events) = support::backend(&runtime, &home);
-    sandbox.wire(&runtime, &backend, &bin, &api);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
-    harness.run_ok();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
-    harness.run_ok();
-    let project = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"));
-    project.focus();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness
-        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
-        .type_text(&sandbox.project.display().to_string());
-    harness.run_ok();
-    // Plan mode, chosen in the Permissions picker.
-    harness
-        .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Permissions"))
-        .click();
-    harness.run_ok();
-    harness.get_by_label("Plan only").click();
-    harness.run_ok();
-
-    let prompt = harness.get_by_role(Role::MultilineTextInput);
-    prompt.focus();
-    prompt.type_text("Plan the notes");
-    harness.run_ok();
-    harness.key_press(Key::Enter);
+        ))
+        .then(Reply::text("Blue it is."));
+    let Some((mut harness, api, _sandbox, _home)) =
+        chat_tab("a_plan_is_approved_and_a_question_answered_in_their_cards", script)
+    else {
+        return;
+    };
+    choose_plan_mode(&mut harness);
+    send(&mut harness, "Plan the notes");
     settle(&mut harness, "the plan card", |h| {
         h.query_all_by(|n| label_contains(n, "Claude's plan"))
             .next()
@@ -331,46 +302,19 @@ fn a_plan_is_approved_and_a_question_answered_in_their_cards() {
 /// stays in plan mode.
 #[test]
 fn keep_planning_sends_the_feedback_and_stays_in_plan_mode() {
-    let Some(bin) = require_claude_bin("keep_planning_sends_the_feedback_and_stays_in_plan_mode") else {
+    let script = Script::new()
+        .then(Reply::tool_use(
+            "ExitPlanMode",
+            serde_json::json!({"plan": "1. Delete everything"}),
+        ))
+        .then(Reply::text("I will revise the plan."));
+    let Some((mut harness, api, _sandbox, _home)) =
+        chat_tab("keep_planning_sends_the_feedback_and_stays_in_plan_mode", script)
+    else {
         return;
     };
-    let api = MockApi::start(
-        Script::new()
-            .then(Reply::tool_use(
-                "ExitPlanMode",
-                serde_json::json!({"plan": "1. Delete everything"}),
-            ))
-            .then(Reply::text("I will revise the plan.")),
-    );
-    let runtime = support::runtime();
-    let home = TempHome::new();
-    let sandbox = Sandbox::new();
-    let (backend, events) = support::backend(&runtime, &home);
-    sandbox.wire(&runtime, &backend, &bin, &api);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_eframe(move |cc| AnyonApp::new(cc, backend, events, StartOptions::default()));
-    harness.run_ok();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
-    harness.run_ok();
-    let project = harness.get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"));
-    project.focus();
-    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    harness
-        .get_by(|n| n.role() == Role::TextInput && n.label().as_deref() == Some("Project"))
-        .type_text(&sandbox.project.display().to_string());
-    harness.run_ok();
-    harness
-        .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Permissions"))
-        .click();
-    harness.run_ok();
-    harness.get_by_label("Plan only").click();
-    harness.run_ok();
-    let prompt = harness.get_by_role(Role::MultilineTextInput);
-    prompt.focus();
-    prompt.type_text("Plan a cleanup");
-    harness.run_ok();
-    harness.key_press(Key::Enter);
+    choose_plan_mode(&mut harness);
+    send(&mut harness, "Plan a cleanup");
     settle(&mut harness, "the plan card", |h| {
         h.query_all_by(|n| label_contains(n, "Claude's plan"))
             .next()
@@ -431,6 +375,16 @@ fn chat_tab(test: &str, script: Script) -> Option<(Harness<'static, AnyonApp>, M
         .type_text(&sandbox.project.display().to_string());
     harness.run_ok();
     Some((harness, api, sandbox, home))
+}
+
+/// Plan mode, chosen in the composer's Permissions picker.
+fn choose_plan_mode(harness: &mut Harness<'_, AnyonApp>) {
+    harness
+        .get_by(|n| n.role() == Role::ComboBox && n.label().as_deref() == Some("Permissions"))
+        .click();
+    harness.run_ok();
+    harness.get_by_label("Plan only").click();
+    harness.run_ok();
 }
 
 fn type_into(harness: &mut Harness<'_, AnyonApp>, label: &str, text: &str) {
